@@ -1,4 +1,0 @@
-Instance: tmp-patient
-InstanceOf: $NoPatient
-Usage: #example
-* identifier[FNR].value = "13057444850"
