@@ -77,5 +77,68 @@ def profiles_build(ctx: click.Context, check: bool) -> None:
     click.echo(f"Wrote {count} files ({len(result.resources)} conformance resources, {len(result.examples)} examples).")
 
 
+@profiles.command("package")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder to write the .tgz into.",
+)
+@click.pass_context
+def profiles_package(ctx: click.Context, out_dir: Path) -> None:
+    """Write the profiles as a FHIR npm package (.tgz) that SUSHI, HAPI or Firely can load as a dependency."""
+    from adapter.build.package import write_package
+
+    try:
+        target = write_package(_settings(ctx), out_dir)
+    except AdapterError as error:
+        _fail_setup(error)
+        return
+    click.echo(str(target))
+
+
+@main.group()
+def examples() -> None:
+    """Check the examples in examples/ against their stated outcomes."""
+
+
+@examples.command("check")
+@click.option("-v", "--verbose", is_flag=True, help="Show every issue, warnings included.")
+@click.pass_context
+def examples_check(ctx: click.Context, verbose: bool) -> None:
+    """Validate every example offline and print a summary; exit 1 when any example differs from its expectation."""
+    from adapter import examples as catalogue
+    from adapter.validate import Validator
+
+    settings = _settings(ctx)
+    try:
+        validator = Validator(settings)
+        found = list(catalogue.discover(settings.examples_dir))
+    except AdapterError as error:
+        _fail_setup(error)
+        return
+    outcomes = []
+    with click.progressbar(found, label="Checking examples", file=sys.stderr, show_pos=True) as bar:
+        for example in bar:
+            outcomes.append(catalogue.check(example, validator))
+    width = max((len(o.example.name) for o in outcomes), default=10)
+    for outcome in outcomes:
+        mark = click.style("PASS", fg="green") if outcome.passed else click.style("FAIL", fg="red")
+        click.echo(f"{mark}  {outcome.example.name:<{width}}  {outcome.detail}")
+        if verbose or not outcome.passed:
+            for issue in outcome.found:
+                click.echo(f"      {issue}")
+    failed = sum(not o.passed for o in outcomes)
+    negatives = sum(o.example.negative for o in outcomes)
+    click.echo(
+        f"{len(outcomes) - failed} passed, {failed} failed "
+        f"({len(outcomes) - negatives} valid examples, {negatives} negative examples)"
+    )
+    sys.exit(1 if failed or not outcomes else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -96,6 +96,11 @@ CODES: dict[str, CodeInfo] = {
         "The resource claims profile {profile}, which is not known",
         "Ressursen oppgir profilen {profile}, som ikke er kjent",
     ),
+    "ADP-4008": CodeInfo(
+        "structure",
+        "This element does not match any slice of {path}, and the slicing is closed",
+        "Elementet passer ikke til noen av delene (slices) av {path}, og oppdelingen er lukket",
+    ),
 }
 
 
