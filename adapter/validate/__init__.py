@@ -54,6 +54,9 @@ def _issue_json(issue: Issue) -> dict[str, Any]:
         entry["expression"] = [issue.expression]
     if issue.line is not None:
         entry["extension"] = [
-            {"url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line", "valueInteger": issue.line}
+            {
+                "url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line",
+                "valueInteger": issue.line,
+            }
         ]
     return entry

@@ -68,7 +68,9 @@ class RuleChecker:
             self._indexes[url] = found
         return found
 
-    def check_resource(self, resource: Resource, expr: str | None = None, extra_profiles: tuple[str, ...] = ()) -> list[Issue]:
+    def check_resource(
+        self, resource: Resource, expr: str | None = None, extra_profiles: tuple[str, ...] = ()
+    ) -> list[Issue]:
         """All rule issues for ``resource`` against its core type, its ``meta.profile`` and ``extra_profiles``."""
         issues: list[Issue] = []
         rtype = resource.get("resourceType")
@@ -85,7 +87,9 @@ class RuleChecker:
             self._check_children(resource, index, index.root_id, expr, issues)
         return issues
 
-    def _check_children(self, obj: dict[str, Any], index: SnapshotIndex, elem_id: str, expr: str, issues: list[Issue]) -> None:
+    def _check_children(
+        self, obj: dict[str, Any], index: SnapshotIndex, elem_id: str, expr: str, issues: list[Issue]
+    ) -> None:
         for child in index.children.get(elem_id, []):
             name = child["path"].rsplit(".", 1)[1]
             values = _values_of(obj, name)
@@ -124,7 +128,9 @@ class RuleChecker:
         for slice_element in slices:
             _check_count(counts[slice_element["id"]], slice_element, _label(slice_element), expr, issues)
 
-    def _in_slice(self, value: Any, slice_element: Element, discriminators: list[Element], index: SnapshotIndex) -> bool:
+    def _in_slice(
+        self, value: Any, slice_element: Element, discriminators: list[Element], index: SnapshotIndex
+    ) -> bool:
         if not discriminators:
             return False
         for discriminator in discriminators:
@@ -143,12 +149,18 @@ class RuleChecker:
         return True
 
     def _check_value(
-        self, value: Any, element: Element, index: SnapshotIndex, expr: str, type_code: str | None, issues: list[Issue]
+        self,
+        value: Any,
+        element: Element,
+        index: SnapshotIndex,
+        expr: str,
+        type_code: str | None,
+        issues: list[Issue],
     ) -> None:
         for key, wanted in element.items():
-            if key.startswith("fixed") and value != wanted:
-                issues.append(Issue("ADP-4003", "error", expr, args=_value_args(element, wanted, index)))
-            elif key.startswith("pattern") and not _pattern_matches(wanted, value):
+            broken_fixed = key.startswith("fixed") and value != wanted
+            broken_pattern = key.startswith("pattern") and not _pattern_matches(wanted, value)
+            if broken_fixed or broken_pattern:
                 issues.append(Issue("ADP-4003", "error", expr, args=_value_args(element, wanted, index)))
         types = element.get("type", [])
         type_code = type_code or (types[0]["code"] if len(types) == 1 else None)
@@ -166,16 +178,21 @@ class RuleChecker:
         if index.children.get(target):
             self._check_children(value, index, target, expr, issues)
             return
-        profiles = next((t.get("profile", []) for t in types if t.get("code") == type_code), [])
+        profiles: list[str] = next((t.get("profile", []) for t in types if t.get("code") == type_code), [])
         if type_code and type_code[0].isupper() and type_code not in ("Element", "BackboneElement"):
             try:
                 type_index = self.index(profiles[0] if profiles else CORE_PREFIX + type_code)
             except AdapterError:
-                issues.append(Issue("ADP-4006", "error", expr, args={"profile": profiles[0] if profiles else type_code}))
+                issues.append(
+                    Issue("ADP-4006", "error", expr, args={"profile": profiles[0] if profiles else type_code})
+                )
                 return
             self._check_children(value, type_index, type_index.root_id, expr, issues)
 
-    def _check_binding(self, value: Any, type_code: str, valueset: str, label: str, expr: str, issues: list[Issue]) -> None:
+    def _check_binding(
+        self, value: Any, type_code: str, valueset: str, label: str, expr: str, issues: list[Issue]
+    ) -> None:
+        pairs: list[tuple[str | None, Any]]
         if type_code == "code":
             pairs = [(None, value)] if isinstance(value, str) else []
         elif type_code == "Coding":
@@ -192,7 +209,14 @@ class RuleChecker:
         systems = {s for s, _ in pairs}
         shown = ", ".join(f"{s}#{c}" if s else c for s, c in pairs)
         if not expansion.complete and (systems & expansion.missing or None in systems or valueset in expansion.missing):
-            issues.append(Issue("ADP-4005", "warning", expr, args={"path": label, "system": ", ".join(sorted(expansion.missing))}))
+            issues.append(
+                Issue(
+                    "ADP-4005",
+                    "warning",
+                    expr,
+                    args={"path": label, "system": ", ".join(sorted(expansion.missing))},
+                )
+            )
             return
         issues.append(Issue("ADP-4004", "error", expr, args={"path": label, "code": shown, "valueset": valueset}))
 
@@ -234,8 +258,27 @@ def _choice_type(name: str, json_name: str) -> str | None:
 
 
 _PRIMITIVE_TYPES = frozenset(
-    "base64Binary boolean canonical code date dateTime decimal id instant integer markdown oid positiveInt string "
-    "time unsignedInt uri url uuid".split()
+    [
+        "base64Binary",
+        "boolean",
+        "canonical",
+        "code",
+        "date",
+        "dateTime",
+        "decimal",
+        "id",
+        "instant",
+        "integer",
+        "markdown",
+        "oid",
+        "positiveInt",
+        "string",
+        "time",
+        "unsignedInt",
+        "uri",
+        "url",
+        "uuid",
+    ]
 )
 
 

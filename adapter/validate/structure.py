@@ -18,18 +18,24 @@ def check_structure(resource: dict[str, Any]) -> list[Issue]:
     """Issues for everything the R4B model of the resource's type rejects."""
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str):
-        return [Issue("ADP-1002", "fatal", None, args={"detail": "resourceType is missing"})]
+        return [Issue("ADP-1002", "fatal", None, args={"path": "resourceType", "detail": "missing"})]
     try:
         model = get_fhir_model_class(rtype)
     except (KeyError, ValueError):
-        return [Issue("ADP-1002", "fatal", "resourceType", args={"detail": f"unknown resource type {rtype!r}"})]
+        return [Issue("ADP-1002", "fatal", "resourceType", args={"path": "resourceType", "detail": f"unknown type {rtype!r}"})]
     try:
         model.model_validate(resource)
     except ValidationError as exc:
-        return [
-            Issue("ADP-1002", "error", _expression(rtype, err["loc"]), args={"detail": f"{_expression(rtype, err['loc'])}: {err['msg']}"})
-            for err in exc.errors()
-        ]
+        issues = []
+        for err in exc.errors():
+            if err["type"] == "missing":
+                continue  # a missing required element is a cardinality issue, reported by the profile rules
+            path = _expression(rtype, err["loc"])
+            if err["type"] == "extra_forbidden":
+                issues.append(Issue("ADP-1003", "error", path, args={"path": path}))
+            else:
+                issues.append(Issue("ADP-1002", "error", path, args={"path": path, "detail": err["msg"]}))
+        return issues
     return []
 
 
