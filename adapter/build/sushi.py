@@ -54,9 +54,10 @@ def fhir_home(settings: Settings) -> Path:
     return settings.cache / "fhir-home"
 
 
-def seed_package_cache(settings: Settings) -> Path:
-    """Put the core and no-basis packages into the private FHIR package cache; return the cache folder."""
-    packages = fhir_home(settings) / ".fhir" / "packages"
+def seed_package_cache(settings: Settings, home: Path | None = None) -> Path:
+    """Put the core and no-basis packages into the FHIR package cache under ``home`` (default: our private one);
+    return the cache folder."""
+    packages = (home or fhir_home(settings)) / ".fhir" / "packages"
     core_source = standards.core_package(settings)
     core_link = packages / f"{CORE_ID}#{CORE_VERSION}" / "package"
     core_link.parent.mkdir(parents=True, exist_ok=True)
@@ -122,10 +123,12 @@ def sushi_command(settings: Settings) -> list[str]:
     return [str(executable)]
 
 
-def run_sushi(settings: Settings, project: Path) -> list[str]:
-    """Run SUSHI on ``project`` with the seeded cache; return its warnings, raise on any error."""
-    seed_package_cache(settings)
-    env = dict(os.environ, HOME=str(fhir_home(settings)), NO_UPDATE_NOTIFIER="1", NPM_CONFIG_UPDATE_NOTIFIER="false")
+def run_sushi(settings: Settings, project: Path, home: Path | None = None) -> list[str]:
+    """Run SUSHI on ``project`` with a seeded package cache under ``home`` (default: our private one); return its
+    warnings, raise on any error."""
+    home = home or fhir_home(settings)
+    seed_package_cache(settings, home)
+    env = dict(os.environ, HOME=str(home), NO_UPDATE_NOTIFIER="1", NPM_CONFIG_UPDATE_NOTIFIER="false")
     done = subprocess.run(
         [*sushi_command(settings), "build", str(project)],
         capture_output=True,

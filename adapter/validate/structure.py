@@ -22,7 +22,11 @@ def check_structure(resource: dict[str, Any]) -> list[Issue]:
     try:
         model = get_fhir_model_class(rtype)
     except (KeyError, ValueError):
-        return [Issue("ADP-1002", "fatal", "resourceType", args={"path": "resourceType", "detail": f"unknown type {rtype!r}"})]
+        return [
+            Issue(
+                "ADP-1002", "fatal", "resourceType", args={"path": "resourceType", "detail": f"unknown type {rtype!r}"}
+            )
+        ]
     try:
         model.model_validate(resource)
     except ValidationError as exc:

@@ -1,0 +1,80 @@
+"""The SUSHI build: committed JSON equals a fresh build, and the published package works as a SUSHI dependency.
+
+These tests run the pinned SUSHI (profiles/sushi) and need node and npm, which CI installs; without them they skip
+locally and fail in CI.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from adapter.build import sushi
+from adapter.build.package import project_config, write_package
+from adapter.config import Settings
+from adapter.errors import AdapterError
+
+pytestmark = pytest.mark.usefixtures("node_tools")
+
+
+def test_committed_json_equals_a_fresh_build(settings: Settings) -> None:
+    result = sushi.build(settings)
+    assert result.resources, "the build produced no conformance resources"
+    found = sushi.differences(settings, result)
+    assert not found, "stale committed JSON; run `samhandling profiles build`:\n" + "\n".join(found)
+
+
+def test_build_reports_fsh_errors_with_file_and_line(settings: Settings, tmp_path: Path) -> None:
+    project = tmp_path / "broken"
+    (project / "input" / "fsh").mkdir(parents=True)
+    (project / "sushi-config.yaml").write_text(
+        "id: x.y\ncanonical: http://example.org\nname: X\nstatus: draft\nversion: 0.0.1\nfhirVersion: 4.0.1\n"
+        "FSHOnly: true\n",
+        encoding="utf-8",
+    )
+    (project / "input" / "fsh" / "bad.fsh").write_text(
+        "Profile: Bad\nParent: CarePlan\n* nosuchelement 1..1\n", encoding="utf-8"
+    )
+    with pytest.raises(AdapterError) as raised:
+        sushi.run_sushi(settings, project)
+    text = str(raised.value)
+    assert "SUSHI" in text and "bad.fsh" in text and "nosuchelement" in text
+
+
+def test_published_package_is_a_usable_sushi_dependency(settings: Settings, tmp_path: Path) -> None:
+    config = project_config(settings)
+    package = write_package(settings, tmp_path / "dist")
+    home = tmp_path / "home"
+    cache = sushi.seed_package_cache(settings, home)
+    target = cache / f"{config['id']}#{config['version']}"
+    target.mkdir(parents=True)
+    with tarfile.open(package) as archive:
+        archive.extractall(target, filter="data")
+
+    project = tmp_path / "consumer"
+    (project / "input" / "fsh").mkdir(parents=True)
+    (project / "sushi-config.yaml").write_text(
+        "id: consumer.test\ncanonical: http://consumer.example.org/fhir\nname: Consumer\nstatus: draft\n"
+        f"version: 0.0.1\nfhirVersion: 4.0.1\nFSHOnly: true\ndependencies:\n  {config['id']}: {config['version']}\n",
+        encoding="utf-8",
+    )
+    canonical = config["canonical"]
+    (project / "input" / "fsh" / "use.fsh").write_text(
+        f"""
+Profile: LocalCrisisPlan
+Parent: {canonical}/StructureDefinition/krise-og-mestringsplan
+Id: local-crisis-plan
+* note 1..*
+
+Instance: local-patient
+InstanceOf: http://hl7.no/fhir/StructureDefinition/no-basis-Patient
+* identifier[FNR].value = "15838510075"
+""",
+        encoding="utf-8",
+    )
+    warnings = sushi.run_sushi(settings, project, home=home)
+    produced = project / "fsh-generated" / "resources" / "StructureDefinition-local-crisis-plan.json"
+    assert produced.exists(), warnings
+    assert f"{canonical}/StructureDefinition/krise-og-mestringsplan" in produced.read_text(encoding="utf-8")
