@@ -146,7 +146,14 @@ class RuleChecker:
                 return False
             if kind == "pattern" and not any(_pattern_matches(wanted, a) for a in actual):
                 return False
+            if kind == "binding" and not any(self._in_valueset(a, wanted) for a in actual):
+                return False
         return True
+
+    def _in_valueset(self, value: Any, valueset: str) -> bool:
+        """Does a code, Coding or CodeableConcept carry a code of ``valueset``?"""
+        expansion = self.terminology.expand(valueset)
+        return any(expansion.contains(system, code) for system, code in _codes_of(value))
 
     def _check_value(
         self,
@@ -192,15 +199,7 @@ class RuleChecker:
     def _check_binding(
         self, value: Any, type_code: str, valueset: str, label: str, expr: str, issues: list[Issue]
     ) -> None:
-        pairs: list[tuple[str | None, Any]]
-        if type_code == "code":
-            pairs = [(None, value)] if isinstance(value, str) else []
-        elif type_code == "Coding":
-            pairs = [(value.get("system"), value.get("code"))] if isinstance(value, dict) else []
-        else:
-            codings = value.get("coding", []) if isinstance(value, dict) else []
-            pairs = [(c.get("system"), c.get("code")) for c in codings if isinstance(c, dict)]
-        pairs = [(s, c) for s, c in pairs if isinstance(c, str)]
+        pairs = _codes_of(value)
         if not pairs:
             return  # a missing code is a cardinality matter, reported where the element requires it
         expansion = self.terminology.expand(valueset)
@@ -219,6 +218,16 @@ class RuleChecker:
             )
             return
         issues.append(Issue("ADP-4004", "error", expr, args={"path": label, "code": shown, "valueset": valueset}))
+
+
+def _codes_of(value: Any) -> list[tuple[str | None, str]]:
+    """(system, code) pairs of a code (system None), a Coding or a CodeableConcept."""
+    if isinstance(value, str):
+        return [(None, value)]
+    if not isinstance(value, dict):
+        return []
+    codings = value.get("coding", []) if "coding" in value else [value]
+    return [(c.get("system"), c["code"]) for c in codings if isinstance(c, dict) and isinstance(c.get("code"), str)]
 
 
 def _label(element: Element) -> str:
@@ -283,7 +292,8 @@ _PRIMITIVE_TYPES = frozenset(
 
 
 def _expectation(slice_element: Element, path: str, index: SnapshotIndex) -> tuple[str, Any] | None:
-    """What a slice requires at a discriminator path: ("fixed" | "pattern", value), or None when unknown."""
+    """What a slice requires at a discriminator path: ("fixed" | "pattern", value) or ("binding", ValueSet url)
+    (the FHIR rules let a required binding tell value and pattern slices apart), or None when unknown."""
     target = slice_element if path == "$this" else index.by_id.get(f"{slice_element['id']}.{path}")
     if target is not None:
         for key, value in target.items():
@@ -291,6 +301,9 @@ def _expectation(slice_element: Element, path: str, index: SnapshotIndex) -> tup
                 return "fixed", value
             if key.startswith("pattern"):
                 return "pattern", value
+        binding = target.get("binding", {})
+        if binding.get("strength") == "required" and binding.get("valueSet"):
+            return "binding", binding["valueSet"]
     if path == "url":
         profiles = [p for t in slice_element.get("type", []) for p in t.get("profile", [])]
         if profiles:
