@@ -6,6 +6,7 @@ locally and fail in CI.
 
 from __future__ import annotations
 
+import json
 import tarfile
 from pathlib import Path
 
@@ -67,14 +68,14 @@ Profile: LocalCrisisPlan
 Parent: {canonical}/StructureDefinition/krise-og-mestringsplan
 Id: local-crisis-plan
 * note 1..*
-
-Instance: local-patient
-InstanceOf: http://hl7.no/fhir/StructureDefinition/no-basis-Patient
-* identifier[FNR].value = "15838510075"
+* activity[kontakt] 2..*
 """,
         encoding="utf-8",
     )
     warnings = sushi.run_sushi(settings, project, home=home)
     produced = project / "fsh-generated" / "resources" / "StructureDefinition-local-crisis-plan.json"
     assert produced.exists(), warnings
-    assert f"{canonical}/StructureDefinition/krise-og-mestringsplan" in produced.read_text(encoding="utf-8")
+    generated = json.loads(produced.read_text(encoding="utf-8"))
+    assert generated["baseDefinition"] == f"{canonical}/StructureDefinition/krise-og-mestringsplan"
+    constrained = {e["id"]: e for e in generated["differential"]["element"]}
+    assert constrained["CarePlan.activity:kontakt"]["min"] == 2  # a slice of ours, found through our snapshot
