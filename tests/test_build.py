@@ -17,7 +17,7 @@ from adapter.build.package import project_config, write_package
 from adapter.config import Settings
 from adapter.errors import AdapterError
 
-pytestmark = pytest.mark.usefixtures("node_tools")
+pytestmark = [pytest.mark.sushi, pytest.mark.usefixtures("node_tools")]
 
 
 def test_committed_json_equals_a_fresh_build(settings: Settings) -> None:

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "adapter", "tests", "bench"],
-        ["ruff", "format", "--check", "adapter", "tests", "bench"],
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
         ["mypy"],
     ],
     ids=["ruff check", "ruff format", "mypy strict"],
