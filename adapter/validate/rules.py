@@ -201,7 +201,11 @@ class RuleChecker:
     ) -> None:
         pairs = _codes_of(value)
         if not pairs:
-            return  # a missing code is a cardinality matter, reported where the element requires it
+            if type_code == "CodeableConcept" and isinstance(value, dict) and value.get("text"):
+                # text alone cannot meet a required binding
+                args = {"path": label, "code": repr(value["text"]), "valueset": valueset}
+                issues.append(Issue("ADP-4004", "error", expr, args=args))
+            return  # otherwise a missing code is a cardinality matter, reported where the element requires it
         expansion = self.terminology.expand(valueset)
         if any(expansion.contains(s, c) for s, c in pairs):
             return
@@ -226,8 +230,9 @@ def _codes_of(value: Any) -> list[tuple[str | None, str]]:
         return [(None, value)]
     if not isinstance(value, dict):
         return []
+    # A Coding without a system gets "" and so never matches a real system; only a bare code matches any system.
     codings = value.get("coding", []) if "coding" in value else [value]
-    return [(c.get("system"), c["code"]) for c in codings if isinstance(c, dict) and isinstance(c.get("code"), str)]
+    return [(c.get("system", ""), c["code"]) for c in codings if isinstance(c, dict) and isinstance(c.get("code"), str)]
 
 
 def _label(element: Element) -> str:
