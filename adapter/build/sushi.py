@@ -28,6 +28,7 @@ from adapter import standards
 from adapter.config import Settings
 from adapter.errors import AdapterError, SetupError
 from adapter.validate.packages import Definitions, Package, read_json
+from adapter.validate.registry import NO_BASIS_FOLDERS
 
 NO_BASIS_ID = "hl7.fhir.no.basis"
 NO_BASIS_VERSION = "2.2.2"
@@ -37,7 +38,6 @@ CORE_VERSION = "4.0.1"
 #: SUSHI warnings that are expected offline and with FSHOnly (our package metadata is used by `profiles package`).
 _EXPECTED_WARNINGS = ("automatically-provided", "FSHOnly property is set to true")
 
-_NO_BASIS_FOLDERS = ("StructureDefinition", "CodeSystem", "ValueSet", "NamingSystem", "SearchParameter")
 
 
 @dataclass
@@ -82,7 +82,7 @@ def write_no_basis_package(settings: Settings, target: Path) -> None:
     # Written beside the target and swapped in, so concurrent builds never see a half-written package.
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".package-", dir=target.parent))
-    for folder in _NO_BASIS_FOLDERS:
+    for folder in NO_BASIS_FOLDERS:
         for path in sorted((source / folder).glob("*.json")):
             resource = read_json(path)
             if folder == "StructureDefinition":

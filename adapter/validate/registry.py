@@ -6,7 +6,8 @@ from adapter import standards
 from adapter.config import Settings
 from adapter.validate.packages import Definitions, Package
 
-_NO_BASIS_FOLDERS = ("StructureDefinition", "CodeSystem", "ValueSet", "NamingSystem")
+#: The folders of fhir/no-basis/json that hold conformance resources.
+NO_BASIS_FOLDERS = ("StructureDefinition", "CodeSystem", "ValueSet", "NamingSystem", "SearchParameter")
 
 
 def load_definitions(settings: Settings) -> Definitions:
@@ -15,7 +16,7 @@ def load_definitions(settings: Settings) -> Definitions:
     return Definitions(
         [
             Package.open(settings.profiles_dir / "resources"),
-            *(Package.open(no_basis / folder) for folder in _NO_BASIS_FOLDERS),
+            *(Package.open(no_basis / folder) for folder in NO_BASIS_FOLDERS),
             Package.open(standards.core_package(settings)),
         ]
     )
