@@ -39,7 +39,6 @@ CORE_VERSION = "4.0.1"
 _EXPECTED_WARNINGS = ("automatically-provided", "FSHOnly property is set to true")
 
 
-
 @dataclass
 class BuildResult:
     """What a build produced: file name -> text, for the two output folders, and SUSHI's warnings."""
