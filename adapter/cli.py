@@ -8,23 +8,25 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from adapter import __version__
 from adapter.config import Settings
-from adapter.errors import AdapterError
+from adapter.errors import AdapterError, SetupError
 
 
 def _settings(ctx: click.Context) -> Settings:
-    settings: Settings = ctx.ensure_object(dict).setdefault("settings", Settings.from_env())
+    settings: Settings = ctx.find_root().obj["settings"]
     return settings
 
 
-def _fail_setup(error: AdapterError) -> None:
+def _fail(error: AdapterError) -> NoReturn:
+    """Print the issues; exit 2 for a broken setup, 1 when the work itself is wrong (e.g. an FSH error)."""
     for issue in error.issues:
         click.echo(f"{issue.code}: {issue.text_en}", err=True)
-    sys.exit(2)
+    sys.exit(2 if isinstance(error, SetupError) else 1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,8 +34,7 @@ def _fail_setup(error: AdapterError) -> None:
 @click.option(
     "--standards",
     type=click.Path(file_okay=False, path_type=Path),
-    envvar="SAMHANDLING_STANDARDS",
-    help="Standards directory with fhir/ and kith/ (default: ../shared/standards beside the checkout).",
+    help="Standards directory with fhir/ and kith/ (default: $SAMHANDLING_STANDARDS, else ../shared/standards).",
 )
 @click.pass_context
 def main(ctx: click.Context, standards: Path | None) -> None:
@@ -60,8 +61,7 @@ def profiles_build(ctx: click.Context, check: bool) -> None:
     try:
         result = sushi.build(settings)
     except AdapterError as error:
-        _fail_setup(error)
-        return
+        _fail(error)
     for warning in result.warnings:
         click.echo(warning, err=True)
     if check:
@@ -95,8 +95,7 @@ def profiles_package(ctx: click.Context, out_dir: Path) -> None:
     try:
         target = write_package(_settings(ctx), out_dir)
     except AdapterError as error:
-        _fail_setup(error)
-        return
+        _fail(error)
     click.echo(str(target))
 
 
@@ -118,8 +117,7 @@ def examples_check(ctx: click.Context, verbose: bool) -> None:
         validator = Validator(settings)
         found = list(catalogue.discover(settings.examples_dir))
     except AdapterError as error:
-        _fail_setup(error)
-        return
+        _fail(error)
     outcomes = []
     with click.progressbar(found, label="Checking examples", file=sys.stderr, show_pos=True) as bar:
         for example in bar:

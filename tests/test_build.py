@@ -7,13 +7,16 @@ locally and fail in CI.
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from adapter.build import sushi
 from adapter.build.package import project_config, write_package
+from adapter.cli import main
 from adapter.config import Settings
 from adapter.errors import AdapterError
 
@@ -79,3 +82,21 @@ Id: local-crisis-plan
     assert generated["baseDefinition"] == f"{canonical}/StructureDefinition/krise-og-mestringsplan"
     constrained = {e["id"]: e for e in generated["differential"]["element"]}
     assert constrained["CarePlan.activity:kontakt"]["min"] == 2  # a slice of ours, found through our snapshot
+
+
+def test_an_fsh_error_exits_1_and_names_the_file(settings: Settings, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "profiles" / "input" / "fsh").mkdir(parents=True)
+    (home / "profiles" / "sushi").symlink_to(settings.profiles_dir / "sushi", target_is_directory=True)
+    shutil.copy2(settings.profiles_dir / "sushi-config.yaml", home / "profiles")
+    (home / "profiles" / "input" / "fsh" / "broken.fsh").write_text(
+        "Profile: Broken\nParent: CarePlan\n* nosuchelement 1..1\n", encoding="utf-8"
+    )
+    env = {
+        "SAMHANDLING_HOME": str(home),
+        "SAMHANDLING_STANDARDS": str(settings.standards),
+        "SAMHANDLING_CACHE": str(settings.cache),
+    }
+    result = CliRunner().invoke(main, ["profiles", "build"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "ADP-0002" in result.output and "broken.fsh" in result.output

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from adapter import standards
 from adapter.config import Settings
 from adapter.validate.packages import Definitions
 from adapter.validate.registry import load_definitions
@@ -169,7 +170,7 @@ def test_message_definitions_point_to_existing_profiles() -> None:
 
 
 def test_concept_maps_use_codes_that_exist_on_both_sides(settings: Settings, defs: Definitions) -> None:
-    kith = json.loads((settings.standards / "kith" / "codes" / "key_codelists.json").read_text(encoding="utf-8"))
+    kith = json.loads((standards.kith_codes(settings) / "key_codelists.json").read_text(encoding="utf-8"))
     kith_codes = {f"urn:oid:{entry['oid']}": {c["code"] for c in entry["codes"]} for entry in kith["lists"].values()}
     fhir_codes = {
         "http://hl7.org/fhir/response-code": {"ok", "transient-error", "fatal-error"},

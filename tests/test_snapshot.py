@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from adapter import standards
 from adapter.config import Settings
 from adapter.errors import AdapterError
 from adapter.validate.packages import Definitions, Package
+from adapter.validate.rules import RuleChecker
 from adapter.validate.snapshot import generate_snapshot
 
 NO_BASIS = "http://hl7.no/fhir/StructureDefinition/"
@@ -24,6 +27,18 @@ def defs(settings: Settings) -> Definitions:
     )
 
 
+def _profile(type_code: str, *differential: dict) -> dict:
+    """A minimal constraint StructureDefinition on a core type with the given differential elements."""
+    return {
+        "resourceType": "StructureDefinition",
+        "url": f"http://example.org/{type_code}",
+        "type": type_code,
+        "derivation": "constraint",
+        "baseDefinition": f"http://hl7.org/fhir/StructureDefinition/{type_code}",
+        "differential": {"element": list(differential)},
+    }
+
+
 def _elements(defs: Definitions, url: str) -> dict[str, dict]:
     return {e["id"]: e for e in defs.snapshot(url)["snapshot"]["element"]}
 
@@ -35,7 +50,8 @@ def test_every_no_basis_profile_gets_a_snapshot(defs: Definitions) -> None:
         snapshot = defs.snapshot(url)["snapshot"]["element"]
         ids = [e["id"] for e in snapshot]
         assert len(ids) == len(set(ids)), url
-        assert all(e["path"] == e["id"].split(":")[0] or ":" in e["id"] for e in snapshot)
+        for element in snapshot:  # the path is the id without its slice names
+            assert element["path"] == ".".join(part.split(":")[0] for part in element["id"].split(".")), url
 
 
 def test_slices_and_their_children_are_made(defs: Definitions) -> None:
@@ -76,23 +92,15 @@ def test_extension_profile_children_come_from_the_extension_definition(defs: Def
 
 
 def test_differential_properties_add_constraints_and_replace_the_rest(defs: Definitions) -> None:
-    sd = {
-        "resourceType": "StructureDefinition",
-        "url": "http://example.org/sd",
-        "type": "CarePlan",
-        "derivation": "constraint",
-        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/CarePlan",
-        "differential": {
-            "element": [
-                {"id": "CarePlan.status", "path": "CarePlan.status", "short": "new short"},
-                {
-                    "id": "CarePlan.subject",
-                    "path": "CarePlan.subject",
-                    "constraint": [{"key": "x-1", "severity": "error", "human": "h", "expression": "true"}],
-                },
-            ]
+    sd = _profile(
+        "CarePlan",
+        {"id": "CarePlan.status", "path": "CarePlan.status", "short": "new short"},
+        {
+            "id": "CarePlan.subject",
+            "path": "CarePlan.subject",
+            "constraint": [{"key": "x-1", "severity": "error", "human": "h", "expression": "true"}],
         },
-    }
+    )
     elements = {e["id"]: e for e in generate_snapshot(sd, defs)["snapshot"]["element"]}
     assert elements["CarePlan.status"]["short"] == "new short"
     keys = [c["key"] for c in elements["CarePlan.subject"]["constraint"]]
@@ -102,26 +110,29 @@ def test_differential_properties_add_constraints_and_replace_the_rest(defs: Defi
 
 
 def test_renamed_choice_restricts_the_type(defs: Definitions) -> None:
-    sd = {
-        "resourceType": "StructureDefinition",
-        "url": "http://example.org/obs",
-        "type": "Observation",
-        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
-        "differential": {"element": [{"id": "Observation.valueQuantity", "path": "Observation.valueQuantity"}]},
-    }
+    sd = _profile("Observation", {"id": "Observation.valueQuantity", "path": "Observation.valueQuantity"})
     elements = {e["id"]: e for e in generate_snapshot(sd, defs)["snapshot"]["element"]}
     assert [t["code"] for t in elements["Observation.value[x]"]["type"]] == ["Quantity"]
 
 
 def test_unknown_element_is_reported_with_the_profile_url(defs: Definitions) -> None:
-    sd = {
-        "resourceType": "StructureDefinition",
-        "url": "http://example.org/bad",
-        "type": "Patient",
-        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
-        "differential": {"element": [{"id": "Patient.nickname", "path": "Patient.nickname"}]},
-    }
+    sd = _profile("Patient", {"id": "Patient.nickname", "path": "Patient.nickname"})
     with pytest.raises(AdapterError) as raised:
         generate_snapshot(sd, defs)
     assert raised.value.issues[0].code == "ADP-0006"
-    assert "http://example.org/bad" in raised.value.issues[0].text_en
+    assert "http://example.org/Patient" in raised.value.issues[0].text_en
+
+
+def test_a_known_profile_whose_snapshot_fails_is_reported_as_such_not_as_unknown(defs: Definitions) -> None:
+    broken = _profile("Patient", {"id": "Patient.nickname", "path": "Patient.nickname"})
+    checker = RuleChecker(Definitions([_Single(broken), *defs.packages]))
+    issues = checker.check_resource({"resourceType": "Patient", "meta": {"profile": [broken["url"]]}})
+    assert [(i.code, i.severity, i.expression) for i in issues] == [("ADP-0006", "error", "Patient.meta.profile")]
+
+
+class _Single(Package):
+    """A package holding one in-memory resource."""
+
+    def __init__(self, resource: dict) -> None:
+        super().__init__("test", "0", Path("."))
+        self._loaded[resource["url"]] = resource

@@ -60,13 +60,8 @@ def seed_package_cache(settings: Settings, home: Path | None = None) -> Path:
     core_source = standards.core_package(settings)
     core_link = packages / f"{CORE_ID}#{CORE_VERSION}" / "package"
     core_link.parent.mkdir(parents=True, exist_ok=True)
-    if core_link.is_symlink() or core_link.exists():
-        if core_link.is_symlink() and core_link.resolve() == core_source.resolve():
-            pass
-        else:
-            _remove(core_link)
-            core_link.symlink_to(core_source, target_is_directory=True)
-    else:
+    if not (core_link.is_symlink() and core_link.resolve() == core_source.resolve()):
+        _remove(core_link)
         core_link.symlink_to(core_source, target_is_directory=True)
     write_no_basis_package(settings, packages / f"{NO_BASIS_ID}#{NO_BASIS_VERSION}" / "package")
     return packages

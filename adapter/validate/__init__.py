@@ -23,7 +23,12 @@ class Validator:
 
     def validate(self, resource: dict[str, Any], profiles: tuple[str, ...] = ()) -> list[Issue]:
         """All issues for ``resource`` (plus ``profiles`` it must also conform to)."""
-        found = check_structure(resource) + self.rules.check_resource(resource, extra_profiles=profiles)
+        if not isinstance(resource, dict):
+            return [Issue("ADP-1002", "fatal", None, args={"path": "(root)", "detail": "not a JSON object"})]
+        found = check_structure(resource)
+        if any(issue.severity == "fatal" for issue in found):
+            return found  # no type to check the profile rules against
+        found += self.rules.check_resource(resource, extra_profiles=profiles)
         unique: dict[tuple[str, str, str | None, str], Issue] = {}
         for issue in found:  # a rule shared by the core type and a profile is reported once
             unique.setdefault((issue.code, issue.severity, issue.expression, issue.text_en), issue)

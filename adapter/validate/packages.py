@@ -10,12 +10,13 @@ differential-only ones, see :mod:`adapter.validate.snapshot`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from adapter.errors import AdapterError, SetupError
+from adapter.validate.snapshot import generate_snapshot
 
 Resource = dict[str, Any]
 
@@ -93,13 +94,6 @@ class Package:
         self._loaded[url] = res
         return res
 
-    def resources(self) -> Iterator[Resource]:
-        """Every indexed resource (reads all of them)."""
-        for url in self.files:
-            res = self.get(url)
-            if res is not None:
-                yield res
-
 
 class Definitions:
     """Canonical-URL lookup over packages, searched in order, with snapshots generated on demand."""
@@ -138,8 +132,6 @@ class Definitions:
             return cached
         sd = self.require(url)
         if "snapshot" not in sd:
-            from adapter.validate.snapshot import generate_snapshot
-
             sd = generate_snapshot(sd, self)
         self._snapshots[url] = sd
         return sd

@@ -12,7 +12,8 @@ Every issue carries a FHIRPath expression with indices, e.g. ``CarePlan.activity
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from adapter.errors import AdapterError, Issue
@@ -79,13 +80,21 @@ class RuleChecker:
         expr = expr or rtype
         claimed = [p for p in resource.get("meta", {}).get("profile", []) if isinstance(p, str)]
         for url in [CORE_PREFIX + rtype, *claimed, *extra_profiles]:
-            try:
-                index = self.index(url)
-            except AdapterError:
-                issues.append(Issue("ADP-4006", "error", f"{expr}.meta.profile", args={"profile": url}))
-                continue
-            self._check_children(resource, index, index.root_id, expr, issues)
+            index = self._index_or_report(url, f"{expr}.meta.profile", issues)
+            if index is not None:
+                self._check_children(resource, index, index.root_id, expr, issues)
         return issues
+
+    def _index_or_report(self, url: str, expr: str, issues: list[Issue]) -> SnapshotIndex | None:
+        """The index for ``url``; when there is none, an issue saying why (unknown, or its snapshot cannot be made)."""
+        try:
+            return self.index(url)
+        except AdapterError as error:
+            if self.defs.get(url) is None:
+                issues.append(Issue("ADP-4006", "error", expr, args={"profile": url}))
+            else:
+                issues.extend(replace(i, severity="error", expression=expr) for i in error.issues)
+            return None
 
     def _check_children(
         self, obj: dict[str, Any], index: SnapshotIndex, elem_id: str, expr: str, issues: list[Issue]
@@ -93,14 +102,14 @@ class RuleChecker:
         for child in index.children.get(elem_id, []):
             name = child["path"].rsplit(".", 1)[1]
             values = _values_of(obj, name)
-            path_label = _label(child)
-            _check_count(len(values), child, path_label, f"{expr}.{name.removesuffix('[x]')}", issues)
+            _check_count(len(values), child, child["id"], f"{expr}.{name.removesuffix('[x]')}", issues)
             many = child.get("max", "1") != "1" or child.get("base", {}).get("max", "1") != "1"
             items = []
             for position, (json_name, value) in enumerate(values):
                 item_expr = f"{expr}.{json_name}[{position}]" if many else f"{expr}.{json_name}"
-                items.append((value, item_expr, _choice_type(name, json_name)))
-                self._check_value(value, child, index, item_expr, _choice_type(name, json_name), issues)
+                type_code = _choice_type(child, json_name)
+                items.append((value, item_expr, type_code))
+                self._check_value(value, child, index, item_expr, type_code, issues)
             sliced = index.slices.get(child["id"])
             if sliced:
                 self._check_slices(items, child, sliced, index, f"{expr}.{name.removesuffix('[x]')}", issues)
@@ -121,12 +130,12 @@ class RuleChecker:
             match = next((s for s in slices if self._in_slice(value, s, discriminators, index)), None)
             if match is None:
                 if slicing.get("rules") == "closed":
-                    issues.append(Issue("ADP-4008", "error", item_expr, args={"path": _label(base)}))
+                    issues.append(Issue("ADP-4008", "error", item_expr, args={"path": base["id"]}))
                 continue
             counts[match["id"]] += 1
             self._check_value(value, match, index, item_expr, type_code, issues)
         for slice_element in slices:
-            _check_count(counts[slice_element["id"]], slice_element, _label(slice_element), expr, issues)
+            _check_count(counts[slice_element["id"]], slice_element, slice_element["id"], expr, issues)
 
     def _in_slice(
         self, value: Any, slice_element: Element, discriminators: list[Element], index: SnapshotIndex
@@ -173,7 +182,7 @@ class RuleChecker:
         type_code = type_code or (types[0]["code"] if len(types) == 1 else None)
         binding = element.get("binding", {})
         if binding.get("strength") == "required" and binding.get("valueSet") and type_code in _CODED:
-            self._check_binding(value, type_code, binding["valueSet"], _label(element), expr, issues)
+            self._check_binding(value, type_code, binding["valueSet"], element["id"], expr, issues)
         if not isinstance(value, dict):
             return
         if "resourceType" in value:
@@ -187,14 +196,9 @@ class RuleChecker:
             return
         profiles: list[str] = next((t.get("profile", []) for t in types if t.get("code") == type_code), [])
         if type_code and type_code[0].isupper() and type_code not in ("Element", "BackboneElement"):
-            try:
-                type_index = self.index(profiles[0] if profiles else CORE_PREFIX + type_code)
-            except AdapterError:
-                issues.append(
-                    Issue("ADP-4006", "error", expr, args={"profile": profiles[0] if profiles else type_code})
-                )
-                return
-            self._check_children(value, type_index, type_index.root_id, expr, issues)
+            type_index = self._index_or_report(profiles[0] if profiles else CORE_PREFIX + type_code, expr, issues)
+            if type_index is not None:
+                self._check_children(value, type_index, type_index.root_id, expr, issues)
 
     def _check_binding(
         self, value: Any, type_code: str, valueset: str, label: str, expr: str, issues: list[Issue]
@@ -235,11 +239,6 @@ def _codes_of(value: Any) -> list[tuple[str | None, str]]:
     return [(c.get("system", ""), c["code"]) for c in codings if isinstance(c, dict) and isinstance(c.get("code"), str)]
 
 
-def _label(element: Element) -> str:
-    """``CarePlan.activity:kontakt.detail`` style name of an element, for texts."""
-    return str(element["id"])
-
-
 def _check_count(count: int, element: Element, label: str, expr: str, issues: list[Issue]) -> None:
     minimum = int(element.get("min", 0))
     maximum = element.get("max", "*")
@@ -263,37 +262,14 @@ def _values_of(obj: dict[str, Any], name: str) -> list[tuple[str, Any]]:
     return found
 
 
-def _choice_type(name: str, json_name: str) -> str | None:
+def _choice_type(element: Element, json_name: str) -> str | None:
+    """The type a choice value carries (``valueQuantity`` -> ``Quantity``, ``valueString`` -> ``string``), read
+    from the element's own type list; None for elements that are not choices."""
+    name = element["path"].rsplit(".", 1)[1]
     if not name.endswith("[x]"):
         return None
     suffix = json_name[len(name) - 3 :]
-    primitive = suffix[0].lower() + suffix[1:]
-    return primitive if primitive in _PRIMITIVE_TYPES else suffix
-
-
-_PRIMITIVE_TYPES = frozenset(
-    [
-        "base64Binary",
-        "boolean",
-        "canonical",
-        "code",
-        "date",
-        "dateTime",
-        "decimal",
-        "id",
-        "instant",
-        "integer",
-        "markdown",
-        "oid",
-        "positiveInt",
-        "string",
-        "time",
-        "unsignedInt",
-        "uri",
-        "url",
-        "uuid",
-    ]
-)
+    return next((t["code"] for t in element.get("type", []) if t["code"][:1].upper() + t["code"][1:] == suffix), suffix)
 
 
 def _expectation(slice_element: Element, path: str, index: SnapshotIndex) -> tuple[str, Any] | None:
@@ -343,6 +319,4 @@ def _pattern_matches(pattern: Any, value: Any) -> bool:
 
 
 def _value_args(element: Element, wanted: Any, index: SnapshotIndex) -> dict[str, Any]:
-    import json
-
-    return {"path": _label(element), "expected": json.dumps(wanted, ensure_ascii=False), "profile": index.url}
+    return {"path": element["id"], "expected": json.dumps(wanted, ensure_ascii=False), "profile": index.url}
