@@ -71,6 +71,31 @@ CODES: dict[str, CodeInfo] = {
         "{path}: there is no such element in FHIR R4",
         "{path}: dette elementet finnes ikke i FHIR R4",
     ),
+    "ADP-1004": CodeInfo(
+        "structure",
+        "The content is not well-formed XML: {detail}",
+        "Innholdet er ikke velformet XML: {detail}",
+    ),
+    "ADP-1005": CodeInfo(
+        "security",
+        "The XML uses a construct that is refused for safety: {detail}",
+        "XML-en bruker en konstruksjon som avvises av sikkerhetshensyn: {detail}",
+    ),
+    "ADP-1006": CodeInfo(
+        "too-costly",
+        "The content is {size} bytes, more than the limit of {limit} bytes",
+        "Innholdet er {size} byte, mer enn grensen på {limit} byte",
+    ),
+    "ADP-1007": CodeInfo(
+        "structure",
+        "This is not a FHIR resource in XML: {detail}",
+        "Dette er ikke en FHIR-ressurs i XML: {detail}",
+    ),
+    "ADP-1008": CodeInfo(
+        "structure",
+        "{path}: this type is not allowed here (allowed: {allowed})",
+        "{path}: denne typen er ikke tillatt her (tillatt: {allowed})",
+    ),
     "ADP-4001": CodeInfo(
         "required",
         "{path}: minimum required = {min}, but only found {count}",
@@ -101,10 +126,65 @@ CODES: dict[str, CodeInfo] = {
         "The resource claims profile {profile}, which is not known",
         "Ressursen oppgir profilen {profile}, som ikke er kjent",
     ),
+    "ADP-4009": CodeInfo(
+        "structure",
+        "The slice {slice} of {path} is out of order (the slicing is ordered, or open only at the end)",
+        "Delen (slice) {slice} av {path} står i feil rekkefølge (oppdelingen er ordnet, eller bare åpen på slutten)",
+    ),
+    "ADP-4010": CodeInfo(
+        "invariant",
+        "Constraint failed: {key}: {human} (in {profile})",
+        "Regelen {key} er brutt: {human} (i {profile})",
+    ),
+    "ADP-4011": CodeInfo(
+        "not-supported",
+        "The constraint {key} could not be evaluated, so it was not checked: {detail}",
+        "Regelen {key} kunne ikke evalueres, og ble ikke kontrollert: {detail}",
+    ),
+    "ADP-4012": CodeInfo(
+        "code-invalid",
+        "{path}: the code {code} is not in the extensible value set {valueset}; use a code from it when one fits",
+        "{path}: koden {code} er ikke i det utvidbare verdisettet {valueset}; bruk en kode derfra når en passer",
+    ),
+    "ADP-4020": CodeInfo(
+        "value",
+        "{path}: {value!r} is not a valid {kind}: {detail}",
+        "{path}: {value!r} er ikke et gyldig {kind_nb}: {detail_nb}",
+    ),
+    "ADP-4007": CodeInfo(
+        "invalid",
+        "The profile {profile} is for {type}, but the resource is a {actual}",
+        "Profilen {profile} gjelder {type}, men ressursen er en {actual}",
+    ),
     "ADP-4008": CodeInfo(
         "structure",
         "This element does not match any slice of {path}, and the slicing is closed",
         "Elementet passer ikke til noen av delene (slices) av {path}, og oppdelingen er lukket",
+    ),
+    "ADP-4030": CodeInfo(
+        "structure",
+        "The reference {reference} points to a {type}, but only {allowed} is allowed here",
+        "Referansen {reference} peker på en {type}, men bare {allowed} er tillatt her",
+    ),
+    "ADP-4031": CodeInfo(
+        "not-found",
+        "The reference {reference} is not found in the Bundle",
+        "Referansen {reference} finnes ikke i bunten (Bundle)",
+    ),
+    "ADP-4040": CodeInfo(
+        "structure",
+        "The extension {url} is unknown, so it is not allowed here",
+        "Utvidelsen {url} er ukjent, og er derfor ikke tillatt her",
+    ),
+    "ADP-4041": CodeInfo(
+        "structure",
+        "The extension {url} is not allowed at this point (allowed: {allowed})",
+        "Utvidelsen {url} er ikke tillatt på dette stedet (tillatt: {allowed})",
+    ),
+    "ADP-4042": CodeInfo(
+        "structure",
+        "The extension {url} is used in the wrong element: its isModifier is {modifier}",
+        "Utvidelsen {url} er brukt i feil element: isModifier er {modifier}",
     ),
 }
 

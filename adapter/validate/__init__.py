@@ -1,38 +1,64 @@
-"""Profile validation: structure (fhir.resources), profile rules over snapshots, and the OperationOutcome report.
+"""Profile validation against snapshots, and the OperationOutcome report.
 
 ``Validator(settings).validate(resource)`` returns every issue found; nothing stops at the first problem.
+``validate_bytes`` reads JSON or XML first and gives each issue its source line and column. The walk itself is in
+:mod:`adapter.validate.walker`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from adapter.config import Settings
-from adapter.errors import Issue
+from adapter.errors import AdapterError, Issue
+from adapter.parse.fhir_source import read_fhir
+from adapter.validate.packages import Definitions, MemoryPackage, Resource
 from adapter.validate.registry import load_definitions
-from adapter.validate.rules import RuleChecker
-from adapter.validate.structure import check_structure
+from adapter.validate.walker import Engine
+
+ISSUE_CODE_SYSTEM = "http://samhandling.no/fhir/CodeSystem/issue-code"
+LINE_EXT = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line"
+COLUMN_EXT = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col"
 
 
 class Validator:
     """Validates resources against their core type and the profiles they claim. Build once, reuse."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.definitions = load_definitions(settings)
-        self.rules = RuleChecker(self.definitions)
+    def __init__(self, settings: Settings, definitions: Definitions | None = None) -> None:
+        self.settings = settings
+        self.definitions = definitions or load_definitions(settings)
+        self.engine = Engine(self.definitions)
 
-    def validate(self, resource: dict[str, Any], profiles: tuple[str, ...] = ()) -> list[Issue]:
+    def with_resources(self, resources: Iterable[Resource]) -> Validator:
+        """A validator that also knows ``resources`` (profiles, ValueSets, CodeSystems...), which win on a clash."""
+        package = MemoryPackage("loaded", list(resources))
+        return Validator(self.settings, Definitions([package, *self.definitions.packages]))
+
+    def validate(self, resource: Any, profiles: tuple[str, ...] = ()) -> list[Issue]:
         """All issues for ``resource`` (plus ``profiles`` it must also conform to)."""
-        if not isinstance(resource, dict):
-            return [Issue("ADP-1002", "fatal", None, args={"path": "(root)", "detail": "not a JSON object"})]
-        found = check_structure(resource)
-        if any(issue.severity == "fatal" for issue in found):
-            return found  # no type to check the profile rules against
-        found += self.rules.check_resource(resource, extra_profiles=profiles)
+        found = self.engine.validate(resource, profiles)
         unique: dict[tuple[str, str, str | None, str], Issue] = {}
         for issue in found:  # a rule shared by the core type and a profile is reported once
             unique.setdefault((issue.code, issue.severity, issue.expression, issue.text_en), issue)
         return list(unique.values())
+
+    def validate_bytes(self, data: bytes, fmt: str | None = None, profiles: tuple[str, ...] = ()) -> list[Issue]:
+        """Read JSON or XML (``fmt`` None: sniffed) and validate it; issues carry source line and column."""
+        try:
+            source = read_fhir(data, self.definitions, fmt)
+        except AdapterError as error:
+            return error.issues
+        issues = [*source.issues, *self.validate(source.resource, profiles)]
+        located = []
+        for issue in issues:
+            if issue.line is None and issue.expression:
+                position = source.locate(issue.expression)
+                if position is not None:
+                    issue = replace(issue, line=position[0], column=position[1])
+            located.append(issue)
+        return located
 
 
 def operation_outcome(issues: list[Issue]) -> dict[str, Any]:
@@ -50,18 +76,18 @@ def _issue_json(issue: Issue) -> dict[str, Any]:
         "severity": issue.severity,
         "code": issue.info.type,
         "details": {
-            "coding": [{"system": "http://samhandling.no/fhir/CodeSystem/issue-code", "code": issue.code}],
+            "coding": [{"system": ISSUE_CODE_SYSTEM, "code": issue.code}],
             "text": issue.text_nb,
         },
         "diagnostics": issue.text_en,
     }
     if issue.expression:
         entry["expression"] = [issue.expression]
+    extensions = []
     if issue.line is not None:
-        entry["extension"] = [
-            {
-                "url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line",
-                "valueInteger": issue.line,
-            }
-        ]
+        extensions.append({"url": LINE_EXT, "valueInteger": issue.line})
+    if issue.column is not None:
+        extensions.append({"url": COLUMN_EXT, "valueInteger": issue.column})
+    if extensions:
+        entry["extension"] = extensions
     return entry

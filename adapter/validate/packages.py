@@ -95,6 +95,17 @@ class Package:
         return res
 
 
+class MemoryPackage(Package):
+    """Resources held in memory (loaded by the user, or a test's supporting files), indexed by canonical URL."""
+
+    def __init__(self, name: str, resources: Iterable[Resource]) -> None:
+        super().__init__(name, "", Path("."))
+        for resource in resources:
+            url = resource.get("url")
+            if isinstance(url, str) and resource.get("resourceType") in CONFORMANCE_TYPES:
+                self._loaded.setdefault(url, resource)
+
+
 class Definitions:
     """Canonical-URL lookup over packages, searched in order, with snapshots generated on demand."""
 

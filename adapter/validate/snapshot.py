@@ -36,8 +36,8 @@ def generate_snapshot(sd: Resource, defs: Definitions) -> Resource:
         raise _error(url, "only constraint profiles are supported")
     base = defs.snapshot(sd["baseDefinition"])
     builder = _Builder(url, [copy.deepcopy(e) for e in base["snapshot"]["element"]], defs, sd.get("type", ""))
-    for diff in sd.get("differential", {}).get("element", []):
-        elem_id = diff.get("id") or _id_from_path(diff)
+    differential = sd.get("differential", {}).get("element", [])
+    for diff, elem_id in zip(differential, _element_ids(differential), strict=True):
         position = builder.locate(elem_id)
         _merge(builder.elements[position], diff)
     result = copy.deepcopy(sd)
@@ -49,9 +49,34 @@ def _error(url: str, detail: str) -> AdapterError:
     return AdapterError.of("ADP-0006", url=url, detail=detail)
 
 
-def _id_from_path(diff: Element) -> str:
-    path = str(diff["path"])
-    return f"{path}:{diff['sliceName']}" if diff.get("sliceName") else path
+def _element_ids(differential: list[Element]) -> list[str]:
+    """The id of each differential element. Ids that agree with the path are kept; missing or inconsistent ones
+    are made from the path, with the slice names of the slices the element follows (an element after the slice
+    ``Communication.payload:string`` at ``Communication.payload.contentString`` belongs to that slice)."""
+    current: dict[str, str] = {}  # path of a sliced element -> the slice now being described
+    ids = []
+    for diff in differential:
+        path = str(diff["path"])
+        given = diff.get("id")
+        if isinstance(given, str) and _path_of(given) == path:
+            elem_id = given
+        else:
+            parts = path.split(".")
+            named = [
+                f"{part}:{current[p]}" if (p := ".".join(parts[: i + 1])) in current else part
+                for i, part in enumerate(parts[:-1])
+            ]
+            last = f"{parts[-1]}:{diff['sliceName']}" if diff.get("sliceName") else parts[-1]
+            elem_id = ".".join([*named, last])
+        for key in [k for k in current if k.startswith(path + ".")]:
+            del current[key]
+        slice_name = elem_id.rsplit(".", 1)[-1].partition(":")[2]
+        if slice_name:
+            current[path] = slice_name
+        else:
+            current.pop(path, None)
+        ids.append(elem_id)
+    return ids
 
 
 def _path_of(elem_id: str) -> str:
@@ -173,12 +198,15 @@ class _Builder:
             children = [_reroot(e, root, elem_id, path) for e in source if e["id"].startswith(root + ".")]
         else:
             types = element.get("type", [])
-            if len(types) != 1:
-                raise _error(self.url, f"{elem_id} has {len(types)} types; constrain it to one before its children")
+            if not types:
+                raise _error(self.url, f"{elem_id} has no type, so it has no children to constrain")
             profiles = types[0].get("profile", [])
-            definition = (
-                self.defs.snapshot(profiles[0]) if len(profiles) == 1 else self.defs.type_definition(types[0]["code"])
-            )
+            if len(types) > 1:  # a choice of several types: only what all types share (id, extension)
+                definition = self.defs.type_definition("Element")
+            elif len(profiles) == 1 and self.defs.get(profiles[0]) is not None:
+                definition = self.defs.snapshot(profiles[0])
+            else:
+                definition = self.defs.type_definition(types[0]["code"])
             source = definition["snapshot"]["element"]
             root = source[0]["id"]
             children = [_reroot(e, root, elem_id, path) for e in source[1:]]

@@ -1,0 +1,210 @@
+"""Snapshots compiled for walking: one :class:`Node` per element, linked to its children and slices.
+
+Compiling once per profile keeps the per-resource walk cheap: the JSON keys an object may carry, the types a
+choice element allows, the regex of a primitive, the constraints and the binding are all looked up here once,
+not re-derived from the snapshot's dictionaries for every value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Element = dict[str, Any]
+CORE_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
+FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
+_SYSTEM_TYPES = {
+    "String": "string",
+    "Boolean": "boolean",
+    "Integer": "integer",
+    "Decimal": "decimal",
+    "Date": "date",
+    "DateTime": "dateTime",
+    "Time": "time",
+}
+
+PRIMITIVE_TYPES = frozenset(
+    [
+        "base64Binary",
+        "boolean",
+        "canonical",
+        "code",
+        "date",
+        "dateTime",
+        "decimal",
+        "id",
+        "instant",
+        "integer",
+        "markdown",
+        "oid",
+        "positiveInt",
+        "string",
+        "time",
+        "unsignedInt",
+        "uri",
+        "url",
+        "uuid",
+        "xhtml",
+    ]
+)
+
+
+def type_of_suffix(suffix: str) -> str:
+    """The type code of a choice key's suffix: ``Quantity`` -> ``Quantity``, ``DateTime`` -> ``dateTime``."""
+    lowered = suffix[:1].lower() + suffix[1:]
+    return lowered if lowered in PRIMITIVE_TYPES else suffix
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One invariant of an element."""
+
+    key: str
+    severity: str
+    human: str
+    expression: str
+    source: str
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    """One allowed type of an element, with the profiles it must meet and, for references, its targets."""
+
+    code: str
+    profiles: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+    @property
+    def primitive(self) -> bool:
+        """FHIR primitive types start with a lower-case letter."""
+        return self.code[:1].islower()
+
+
+@dataclass(eq=False)
+class Node:
+    """One element of a compiled snapshot."""
+
+    id: str
+    path: str
+    name: str  # last path segment without ``[x]``
+    choice: bool
+    min: int
+    max: int | None  # None: unbounded
+    repeats: bool  # the JSON form is an array (the base element repeats)
+    types: tuple[TypeRef, ...]
+    fixed: tuple[str, Any] | None = None  # (property name, value)
+    pattern: tuple[str, Any] | None = None
+    binding: tuple[str, str] | None = None  # (strength, ValueSet url)
+    constraints: tuple[Constraint, ...] = ()
+    is_modifier: bool = False
+    slicing: Element | None = None
+    slice_name: str | None = None
+    content_reference: str | None = None
+    children: list[Node] = field(default_factory=list)
+    slices: list[Node] = field(default_factory=list)
+    keys: dict[str, tuple[Node, TypeRef]] = field(default_factory=dict)  # JSON key -> (child, type)
+
+    def type_for(self, code: str) -> TypeRef | None:
+        """The allowed type with this code."""
+        return next((t for t in self.types if t.code == code), None)
+
+
+@dataclass(eq=False)
+class Profile:
+    """A compiled StructureDefinition."""
+
+    url: str
+    type: str
+    kind: str
+    root: Node
+    by_id: dict[str, Node]
+    sd: dict[str, Any]
+
+
+def compile_profile(sd: dict[str, Any]) -> Profile:
+    """Compile the snapshot of ``sd`` (it must have one)."""
+    elements: list[Element] = sd["snapshot"]["element"]
+    is_resource = sd.get("kind") == "resource"
+    nodes = [_node(e, is_resource) for e in elements]
+    by_id = {n.id: n for n in nodes}
+    for node in nodes[1:]:
+        parent_id, _, last = node.id.rpartition(".")
+        parent = by_id.get(parent_id)
+        if parent is None:
+            continue
+        base_name, _, slice_name = last.partition(":")
+        if not slice_name:
+            parent.children.append(node)
+            continue
+        sliced = by_id.get(f"{parent_id}.{base_name}")
+        if sliced is None:
+            continue
+        if "/" in slice_name:  # a reslice takes the place of the slice it refines, in this context
+            refined = slice_name.split("/", 1)[0]
+            sliced.slices = [s for s in sliced.slices if s.slice_name != refined]
+        sliced.slices.append(node)
+    for node in nodes:
+        for child in node.children:
+            for code_key, type_ref in _json_keys(child):
+                node.keys[code_key] = (child, type_ref)
+    root = nodes[0]
+    return Profile(sd["url"], sd.get("type", root.path), sd.get("kind", ""), root, by_id, sd)
+
+
+def _node(element: Element, in_resource: bool) -> Node:
+    path: str = element["path"]
+    last = path.rsplit(".", 1)[-1]
+    choice = last.endswith("[x]")
+    maximum = element.get("max", "*")
+    base_max = element.get("base", {}).get("max", maximum)
+    fixed = pattern = None
+    for key, value in element.items():
+        if key.startswith("fixed"):
+            fixed = (key, value)
+        elif key.startswith("pattern"):
+            pattern = (key, value)
+    binding = element.get("binding", {})
+    constraints = tuple(
+        Constraint(c["key"], c.get("severity", "error"), c.get("human", ""), c["expression"], c.get("source", ""))
+        for c in element.get("constraint", [])
+        if c.get("expression")
+    )
+    reference = element.get("contentReference")
+    return Node(
+        id=element.get("id", path),
+        path=path,
+        name=last[:-3] if choice else last,
+        choice=choice,
+        min=int(element.get("min", 0)),
+        max=None if maximum == "*" else int(maximum),
+        repeats=base_max != "1",
+        types=tuple(_type_ref(t, path if in_resource else "") for t in element.get("type", [])),
+        fixed=fixed,
+        pattern=pattern,
+        binding=(binding["strength"], binding["valueSet"]) if binding.get("valueSet") else None,
+        constraints=constraints,
+        is_modifier=bool(element.get("isModifier")),
+        slicing=element.get("slicing"),
+        slice_name=element.get("sliceName"),
+        content_reference=reference.split("#", 1)[1] if reference else None,
+    )
+
+
+def _type_ref(type_element: Element, resource_path: str) -> TypeRef:
+    """The type of an element (``resource_path`` is its path when it belongs to a resource, else empty)."""
+    code: str = type_element["code"]
+    if code.startswith("http://hl7.org/fhirpath/System."):
+        declared = next(
+            (e.get("valueUrl") for e in type_element.get("extension", []) if e["url"] == FHIR_TYPE_EXT), None
+        )
+        code = declared or _SYSTEM_TYPES.get(code.rsplit(".", 1)[1], "string")
+        if resource_path.count(".") == 1 and resource_path.endswith(".id"):
+            code = "id"  # Resource.id is an id, although R4 declares it as a string
+    return TypeRef(code, tuple(type_element.get("profile", [])), tuple(type_element.get("targetProfile", [])))
+
+
+def _json_keys(node: Node) -> list[tuple[str, TypeRef]]:
+    if not node.choice:
+        first = node.types[0] if node.types else TypeRef("BackboneElement")
+        return [(node.name, first)]
+    return [(node.name + t.code[:1].upper() + t.code[1:], t) for t in node.types]

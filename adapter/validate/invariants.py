@@ -1,0 +1,229 @@
+"""FHIRPath invariants: fhirpathpy, each expression parsed once, with what fhirpathpy lacks added.
+
+* Type tests against System types (``answer is Boolean``) are written as tests of the FHIR type, which
+  fhirpathpy needs.
+* ``hasValue()``, ``htmlChecks()`` and ``resolve()`` are supplied as user functions. ``resolve()`` finds the
+  target in the Bundle or among the contained resources; ``htmlChecks()`` is true here because the XHTML rules
+  are checked natively, with precise messages (see :mod:`adapter.validate.xhtml`).
+* Four core invariants that are evaluated on nearly every element are computed natively (same meaning, a
+  hundred times faster): ``ele-1``, ``ext-1``, and ``dom-3`` in the corrected form (R4's expression misses
+  references from inside the contained resources), and ``ref-1``.
+* An expression whose every path starts at a member the value does not have gives the same result on every
+  such value, so that result is computed once and reused (the analysis is on the parse tree; any ``$this``,
+  ``%variable`` or function called on the focus itself turns it off).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fhirpathpy import apply_parsed_path
+from fhirpathpy.engine.nodes import ResourceNode
+from fhirpathpy.models import models
+from fhirpathpy.parser import parse
+
+from adapter.validate.compiled import Constraint
+
+_MODEL = models["r4"]
+# ``answer is Boolean``: a FHIR primitive is also of the System type it carries (as in the reference engine);
+# fhirpathpy only matches the FHIR type, so type tests name that one.
+_SYSTEM_TYPE_TEST = re.compile(
+    r"\b(is|as|ofType\()(\s*)(?:System\.)?(Boolean|String|Integer|Decimal|Date|DateTime|Time)\b"
+)
+Resolver = Callable[[Any], Any]
+
+
+@dataclass
+class Env:
+    """What an expression may refer to: the resource (``%resource``), the root (``%rootResource``) and how
+    references resolve."""
+
+    resource: Any
+    root: Any
+    resolve: Resolver
+
+
+@dataclass
+class _Compiled:
+    parsed: Any
+    heads: frozenset[str] | None  # member names every path starts from; None when the analysis cannot tell
+
+
+class Invariants:
+    """Evaluates constraints; parse trees and constant results are cached for the life of the object."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, _Compiled | str] = {}
+        self._constant: dict[str, bool | str] = {}
+
+    def check(self, constraint: Constraint, value: Any, fp_path: str, env: Env) -> bool | str:
+        """True when ``value`` meets the constraint, False when not, a text when it could not be evaluated."""
+        native = _NATIVE.get(constraint.key)
+        if native is not None and native[0] == constraint.expression:
+            return native[1](value, env)
+        compiled = self._compile(constraint.expression)
+        if isinstance(compiled, str):
+            return compiled
+        if compiled.heads is not None and isinstance(value, dict) and not _touches(value, compiled.heads):
+            found = self._constant.get(constraint.expression)
+            if found is None:
+                found = self._evaluate(compiled, {}, fp_path, env)
+                self._constant[constraint.expression] = found
+            return found
+        return self._evaluate(compiled, value, fp_path, env)
+
+    def _compile(self, expression: str) -> _Compiled | str:
+        found = self._compiled.get(expression)
+        if found is None:
+            try:
+                parsed = parse(_SYSTEM_TYPE_TEST.sub(_fhir_type, expression))  # type: ignore[no-untyped-call]
+            except Exception as exc:  # noqa: BLE001 - the parser raises bare Exceptions on syntax errors
+                found = f"the expression cannot be parsed: {exc}"
+            else:
+                found = _Compiled(parsed, _heads(parsed))
+            self._compiled[expression] = found
+        return found
+
+    def _evaluate(self, compiled: _Compiled, value: Any, fp_path: str, env: Env) -> bool | str:
+        options = {"userInvocationTable": _functions(env), "traceFn": _quiet}
+        variables = {"resource": env.resource, "rootResource": env.root}
+        try:
+            node = ResourceNode.create_node(value, fp_path)  # type: ignore[no-untyped-call]
+            result: Any = apply_parsed_path(node, compiled.parsed, variables, _MODEL, options)  # type: ignore[no-untyped-call]
+        except Exception as exc:  # noqa: BLE001 - an engine failure is reported, never raised
+            return f"{type(exc).__name__}: {exc}"
+        # Only a false result fails: an empty one means the rule does not apply (fhirpathpy gives empty where the
+        # reference engine's operators give false, e.g. ``{} is decimal``).
+        return bool(result != [False])
+
+
+def _functions(env: Env) -> dict[str, Any]:
+    return {
+        "hasValue": {"fn": _has_value, "arity": {0: []}},
+        "htmlChecks": {"fn": lambda inputs: [True], "arity": {0: []}},
+        "resolve": {"fn": lambda inputs: _resolved(inputs, env), "arity": {0: []}},
+    }
+
+
+def _fhir_type(match: re.Match[str]) -> str:
+    name = match.group(3)
+    return f"{match.group(1)}{match.group(2)}{name[0].lower()}{name[1:]}"
+
+
+def _quiet(*_: Any) -> None:
+    """trace() writes nothing."""
+
+
+def _resolved(inputs: list[Any], env: Env) -> list[Any]:
+    """The resources the references point to, typed so that ``ofType()`` and ``is`` work on them."""
+    found = []
+    for item in inputs:
+        target = env.resolve(item)
+        if isinstance(target, dict) and isinstance(target.get("resourceType"), str):
+            found.append(ResourceNode.create_node(target, target["resourceType"]))  # type: ignore[no-untyped-call]
+    return found
+
+
+def _has_value(inputs: list[Any]) -> list[bool]:
+    return [len(inputs) == 1 and inputs[0] is not None and not isinstance(inputs[0], dict | list)]
+
+
+def _touches(value: dict[str, Any], heads: frozenset[str]) -> bool:
+    for key in value:
+        stem = key[1:] if key.startswith("_") else key
+        if stem in heads:
+            return True
+        if any(stem.startswith(h) and stem[len(h) : len(h) + 1].isupper() for h in heads):
+            return True
+    return False
+
+
+def _heads(tree: Any) -> frozenset[str] | None:
+    """Member names that start the paths of the expression, or None when some path starts at the focus itself
+    (a function on ``$this``, ``$this``, ``$index``, ``%constant``)."""
+    heads: set[str] = set()
+
+    def visit(node: dict[str, Any]) -> bool:
+        kind = node.get("type")
+        if kind in ("ExternalConstantTerm", "ThisInvocation", "IndexInvocation", "TotalInvocation"):
+            return False
+        if kind == "TermExpression":
+            term = node["children"][0]
+            if term.get("type") == "InvocationTerm":
+                invocation = term["children"][0]
+                if invocation.get("type") == "FunctionInvocation":
+                    return False
+                if invocation.get("type") == "MemberInvocation":
+                    heads.add(invocation["children"][0]["text"].strip("`"))
+        return all(visit(child) for child in node.get("children", []))
+
+    return frozenset(heads) if visit(tree) else None
+
+
+def _ele_1(value: Any, env: Env) -> bool:
+    if isinstance(value, dict):
+        return any(key != "id" for key in value)
+    return value is not None
+
+
+def _ext_1(value: Any, env: Env) -> bool:
+    if not isinstance(value, dict):
+        return True
+    has_value = any(key.startswith("value") and key[5:6].isupper() for key in value)
+    return ("extension" in value) != has_value
+
+
+def _ref_1(value: Any, env: Env) -> bool:
+    reference = value.get("reference") if isinstance(value, dict) else None
+    if not isinstance(reference, str) or not reference.startswith("#") or reference == "#":
+        return True  # "#" alone points at the container
+    contained = env.root.get("contained", []) if isinstance(env.root, dict) else []
+    return any(isinstance(c, dict) and c.get("id") == reference[1:] for c in contained)
+
+
+def _dom_3(value: Any, env: Env) -> bool:
+    contained = value.get("contained") if isinstance(value, dict) else None
+    if not isinstance(contained, list):
+        return True
+    pointers = {s for s in _strings(value) if s.startswith("#")}
+    for resource in contained:
+        if not isinstance(resource, dict):
+            continue
+        if "#" + str(resource.get("id")) not in pointers and "#" not in set(_strings(resource)):
+            return False
+    return True
+
+
+def _strings(value: Any) -> list[str]:
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(v for k, v in item.items() if k != "id")
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+_NATIVE: dict[str, tuple[str, Callable[[Any, Env], bool]]] = {
+    "ele-1": ("hasValue() or (children().count() > id.count())", _ele_1),
+    "ext-1": ("extension.exists() != value.exists()", _ext_1),
+    "ref-1": (
+        "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id"
+        ".trace('ids'))",
+        _ref_1,
+    ),
+    "dom-3": (
+        "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | "
+        "%resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#')"
+        ".exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#')"
+        ".exists()).not()).trace('unmatched', id).empty()",
+        _dom_3,
+    ),
+}

@@ -1,0 +1,234 @@
+"""Slicing: sort the values of a sliced element into its slices and check each slice.
+
+Discriminators of type ``value`` and ``pattern`` compare the value at the discriminator path with what the slice
+fixes there (a fixed or pattern value, a required binding, or for extensions the url of the profile on the type);
+``type`` compares the value's type, ``profile`` asks whether the value meets the slice's profile, and ``exists``
+whether the path has a value. Paths may use ``ofType(T)``, ``extension('url')`` and ``resolve()``.
+Unmatched values in closed slicing, slices out of order in ordered slicing, and slice cardinalities are reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from adapter.validate.compiled import Node, TypeRef, type_of_suffix
+
+if TYPE_CHECKING:
+    from adapter.validate.walker import Engine, Host, Pass, Paths
+
+Item = tuple[Any, Any, str, TypeRef]
+_STEP = re.compile(r"(extension)\('([^']*)'\)|ofType\(([^)]*)\)|resolve\(\)|([A-Za-z_][A-Za-z0-9_]*)(\[x\])?")
+_UNKNOWN = object()
+_BY_URL: dict[str, Any] = {"discriminator": [{"type": "value", "path": "url"}], "rules": "open"}  # extensions
+
+
+class SliceMatcher:
+    """Slice matching for one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def check(self, items: list[Item], node: Node, expr: str, paths: Paths, host: Host, step: Pass) -> None:
+        """Match ``items`` (values of ``node``) to its slices and check them."""
+        slicing = node.slicing or (_BY_URL if node.name in ("extension", "modifierExtension") else {})
+        discriminators = slicing.get("discriminator", [])
+        counts = {id(s): 0 for s in node.slices}
+        order = [id(s) for s in node.slices]
+        last = -1
+        unmatched_seen = False
+        for value, ext, item_expr, type_ref in items:
+            match = next((s for s in node.slices if self.matches(value, type_ref, s, discriminators, step)), None)
+            if match is None:
+                unmatched_seen = True
+                if slicing.get("rules") == "closed" and node.slices:
+                    step.walk.add("ADP-4008", "error", item_expr, path=node.id)
+                continue
+            counts[id(match)] += 1
+            position = order.index(id(match))
+            if slicing.get("ordered") and position < last:
+                step.walk.add("ADP-4009", "error", item_expr, path=node.id, slice=match.slice_name)
+            if slicing.get("rules") == "openAtEnd" and unmatched_seen:
+                step.walk.add("ADP-4009", "error", item_expr, path=node.id, slice=match.slice_name)
+            last = max(last, position)
+            slice_type = match.type_for(type_ref.code) or (match.types[0] if match.types else type_ref)
+            self.engine.value(value, ext, match, slice_type, item_expr, paths, host, step)
+        for slice_node in node.slices:
+            count = counts[id(slice_node)]
+            if count < slice_node.min:
+                step.walk.add("ADP-4001", "error", expr, path=slice_node.id, min=slice_node.min, count=count)
+            if slice_node.max is not None and count > slice_node.max:
+                step.walk.add("ADP-4002", "error", expr, path=slice_node.id, max=slice_node.max, count=count)
+
+    def matches(
+        self, value: Any, type_ref: TypeRef, slice_node: Node, discriminators: list[dict[str, Any]], step: Pass
+    ) -> bool:
+        """Does ``value`` belong to ``slice_node``?"""
+        if not discriminators:
+            return self._conforms(value, type_ref, slice_node, step)
+        for discriminator in discriminators:
+            kind, path = discriminator.get("type"), discriminator.get("path", "$this")
+            target = self._element_at(slice_node, path, step)
+            actual = self._navigate(value, type_ref, path, step)
+            if kind in ("value", "pattern"):
+                if not self._value_matches(actual, target, path, slice_node, step):
+                    return False
+            elif kind == "type":
+                wanted = {t.code for t in (target or slice_node).types}
+                if not any(_type_of(v, t) in wanted for v, t in actual):
+                    return False
+            elif kind == "exists":
+                if target is None:
+                    return False
+                if (target.min >= 1) != bool(actual):
+                    return False
+            elif kind == "profile":
+                source = target or slice_node
+                profiles = [p for t in source.types for p in (t.profiles or t.targets)]
+                if not profiles or not any(self._meets(v, p, step) for v, _ in actual for p in profiles):
+                    return False
+            else:
+                return False
+        return True
+
+    def _conforms(self, value: Any, type_ref: TypeRef, slice_node: Node, step: Pass) -> bool:
+        """Slicing without discriminators: the value belongs to the first slice it conforms to."""
+        return False
+
+    def _value_matches(
+        self, actual: list[tuple[Any, TypeRef | None]], target: Node | None, path: str, slice_node: Node, step: Pass
+    ) -> bool:
+        from adapter.validate.walker import codes_of, pattern_matches
+
+        expectation: Any = _UNKNOWN
+        if target is not None:
+            if target.fixed is not None:
+                expectation = ("fixed", target.fixed[1])
+            elif target.pattern is not None:
+                expectation = ("pattern", target.pattern[1])
+            elif target.binding and target.binding[0] == "required":
+                expectation = ("binding", target.binding[1])
+        if expectation is _UNKNOWN and path.endswith("url"):
+            owner = slice_node if path == "url" else target
+            profiles = [p for t in (owner.types if owner else ()) for p in t.profiles] if owner else []
+            if profiles:
+                expectation = ("fixed", profiles[0])
+        if expectation is _UNKNOWN:
+            if target is not None and target.max == 0:
+                return not actual  # the slice forbids the element: only values without it belong
+            return True  # the slice does not constrain this discriminator
+        kind, wanted = expectation
+        values = [v for v, _ in actual]
+        if kind == "fixed":
+            return wanted in values
+        if kind == "pattern":
+            return any(pattern_matches(wanted, v) for v in values)
+        expansion = self.engine.terminology.expand(wanted)
+        return any(expansion.contains(s, c) for v in values for s, c in codes_of(v))
+
+    def _element_at(self, slice_node: Node, path: str, step: Pass) -> Node | None:
+        """The element definition at ``path`` below the slice (in the profile or the type's profile)."""
+        if path == "$this":
+            return slice_node
+        node: Node | None = slice_node
+        for match in _STEP.finditer(path):
+            if node is None:
+                return None
+            ext_name, ext_url, of_type, name, _ = match.groups()
+            if match.group(0) == "resolve()":
+                profiles = [p for t in node.types for p in t.targets]
+                node = self._root_of(profiles[0], step) if profiles else None
+            elif of_type:
+                continue
+            elif ext_name:
+                node = self._extension_slice(node, ext_url, step)
+            else:
+                node = self._child(node, name, step)
+        return node
+
+    def _child(self, node: Node, name: str, step: Pass) -> Node | None:
+        children = node.children
+        if not children and node.types:
+            type_ref = node.types[0]
+            url = (
+                type_ref.profiles[0]
+                if type_ref.profiles
+                else "http://hl7.org/fhir/StructureDefinition/" + type_ref.code
+            )
+            root = self._root_of(url, step)
+            children = root.children if root else []
+        return next((c for c in children if c.name == name), None)
+
+    def _extension_slice(self, node: Node, url: str, step: Pass) -> Node | None:
+        extension = self._child(node, "extension", step)
+        if extension is None:
+            return None
+        for candidate in extension.slices:
+            if any(url in t.profiles for t in candidate.types):
+                return candidate
+        return self._root_of(url, step)
+
+    def _root_of(self, url: str, step: Pass) -> Node | None:
+        profile = self.engine.maybe_profile(url)
+        return profile.root if profile else None
+
+    def _navigate(self, value: Any, type_ref: TypeRef, path: str, step: Pass) -> list[tuple[Any, TypeRef | None]]:
+        current: list[tuple[Any, TypeRef | None]] = [(value, type_ref)]
+        if path == "$this":
+            return current
+        for match in _STEP.finditer(path):
+            ext_name, ext_url, of_type, name, _ = match.groups()
+            following: list[tuple[Any, TypeRef | None]] = []
+            for item, item_type in current:
+                if match.group(0) == "resolve()":
+                    target = step.env.resolve(item)
+                    if target is not None:
+                        following.append((target, None))
+                elif of_type:
+                    if _type_of(item, item_type) == of_type:
+                        following.append((item, item_type))
+                elif ext_name:
+                    for extension in _listed(item.get("extension") if isinstance(item, dict) else None):
+                        if isinstance(extension, dict) and extension.get("url") == ext_url:
+                            following.append((extension, TypeRef("Extension")))
+                elif isinstance(item, dict):
+                    if name in item:
+                        following.extend((v, None) for v in _listed(item[name]))
+                    else:
+                        for key, child in item.items():
+                            if key.startswith(name) and key[len(name) : len(name) + 1].isupper():
+                                following.extend((v, TypeRef(type_of_suffix(key[len(name) :]))) for v in _listed(child))
+            current = following
+        return current
+
+    def _meets(self, value: Any, url: str, step: Pass) -> bool:
+        """Does ``value`` meet the profile at ``url``? (A quiet sub-validation.)"""
+        from adapter.validate.walker import Walk
+
+        profile = self.engine.maybe_profile(url)
+        if profile is None or not isinstance(value, dict):
+            return False
+        quiet = Walk(entries=step.walk.entries)
+        inner = replace(step, walk=quiet, profile=profile, structural=False)
+        if "resourceType" in value:
+            if value.get("resourceType") != profile.type:
+                return False
+            self.engine.object(
+                value, profile.root, "x", (profile.type, profile.type), profile.type, inner, resource=True
+            )
+        else:
+            self.engine.object(value, profile.root, "x", (profile.type, profile.type), profile.type, inner)
+        return not any(i.severity in ("error", "fatal") for i in quiet.issues)
+
+
+def _listed(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _type_of(value: Any, type_ref: TypeRef | None) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("resourceType"), str):
+        return str(value["resourceType"])
+    return type_ref.code if type_ref else None

@@ -1,0 +1,155 @@
+"""The HL7 validator test suite (fhir/validator-tests in the standards directory), run against our validator.
+
+Each case has a base step (validate the file against the core spec and the profiles it claims) and may have a
+profile step (validate it again against ``profile.source`` after loading ``profile.supporting``). A step
+*agrees* with the Java reference when both find errors or both find none; its error *locations* agree when the
+sets of FHIRPath expressions of the errors are equal (after removing the reference's ``/*Type/id*/`` comments).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adapter.config import Settings
+from adapter.errors import AdapterError
+from adapter.parse.fhir_source import read_fhir
+from adapter.validate import Validator
+from adapter.validate.packages import Resource
+
+_COMMENT = re.compile(r"/\*.*?\*/")
+_ERRORS = ("error", "fatal")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """Our outcome for one step next to the reference's."""
+
+    case: str
+    step: str  # "base" | "profile"
+    module: str
+    expected_errors: int
+    found_errors: int
+    expected_locations: frozenset[str]
+    found_locations: frozenset[str]
+    messages: tuple[str, ...]
+
+    @property
+    def agrees(self) -> bool:
+        """Both find errors, or both find none."""
+        return (self.expected_errors > 0) == (self.found_errors > 0)
+
+    @property
+    def locations_agree(self) -> bool:
+        """The error locations are the same (only meaningful where the reference gives them)."""
+        return self.expected_locations == self.found_locations
+
+    @property
+    def key(self) -> str:
+        """``name/step``, as listed in the disagreements file."""
+        return f"{self.case}/{self.step}"
+
+
+def suite_folder(settings: Settings) -> Path:
+    """Where the suite lives in the standards directory."""
+    return settings.standards / "fhir" / "validator-tests"
+
+
+def cases(settings: Settings) -> list[dict[str, Any]]:
+    """The manifest's test cases."""
+    manifest = json.loads((suite_folder(settings) / "manifest.json").read_text(encoding="utf-8"))
+    return list(manifest["test-cases"])
+
+
+def run(
+    settings: Settings, validator: Validator | None = None, progress: Callable[[str], None] | None = None
+) -> list[StepResult]:
+    """Run every step of every case."""
+    validator = validator or Validator(settings)
+    results: list[StepResult] = []
+    for case in cases(settings):
+        if progress:
+            progress(case["name"])
+        results.extend(run_case(case, settings, validator))
+    return results
+
+
+def run_case(case: dict[str, Any], settings: Settings, validator: Validator) -> Iterator[StepResult]:
+    """The base step and, when there is one, the profile step of ``case``."""
+    folder = suite_folder(settings) / "cases"
+    data = (folder / case["file"]).read_bytes()
+    supporting = [*case.get("supporting", []), *case.get("profiles", [])]
+    base = validator.with_resources(_load(folder, supporting, validator))
+    yield _step(case, "base", case["java"], base, data, ())
+    profile = case.get("profile")
+    if isinstance(profile, dict) and profile.get("source") and profile.get("java"):
+        extra = _load(folder, [*supporting, *profile.get("supporting", []), profile["source"]], validator)
+        with_profile = validator.with_resources(extra)
+        url = next((r.get("url") for r in extra[::-1] if r.get("resourceType") == "StructureDefinition"), None)
+        yield _step(case, "profile", profile["java"], with_profile, data, (url,) if url else ())
+
+
+def _step(
+    case: dict[str, Any], step: str, expected: Any, validator: Validator, data: bytes, profiles: tuple[str, ...]
+) -> StepResult:
+    count, locations = _expected(expected, suite_folder(validator.settings) / "outcomes")
+    fmt = "xml" if case["file"].endswith(".xml") else "json"
+    try:
+        issues = validator.validate_bytes(data, fmt, profiles)
+    except Exception as exc:  # noqa: BLE001 - a crash is a result here, reported as such
+        issues = []
+        messages: tuple[str, ...] = (f"CRASH {type(exc).__name__}: {exc}",)
+        return StepResult(case["name"], step, case.get("module", ""), count, 1, locations, frozenset(), messages)
+    errors = [i for i in issues if i.severity in _ERRORS]
+    found = frozenset(_normal(i.expression) for i in errors if i.expression)
+    return StepResult(
+        case["name"],
+        step,
+        case.get("module", ""),
+        count,
+        len(errors),
+        locations,
+        found,
+        tuple(str(i) for i in errors),
+    )
+
+
+def _expected(expected: Any, outcomes: Path) -> tuple[int, frozenset[str]]:
+    """(error count, error locations) of the reference's outcome."""
+    if isinstance(expected, dict):
+        if "outcome" in expected:
+            outcome = expected["outcome"]
+        else:
+            return int(expected.get("errorCount", 0)), frozenset()
+    else:
+        outcome = json.loads((outcomes / expected).read_text(encoding="utf-8"))
+    errors = [i for i in outcome.get("issue", []) if i.get("severity") in _ERRORS]
+    locations = frozenset(_normal(e) for i in errors for e in i.get("expression", [])[:1])
+    return len(errors), locations
+
+
+def _normal(expression: str) -> str:
+    return _COMMENT.sub("", expression).replace(".resource.", ".resource.").rstrip(".")
+
+
+def _load(folder: Path, names: list[str], validator: Validator) -> list[Resource]:
+    """Read the supporting files (JSON or XML; a Bundle contributes its entries)."""
+    found: list[Resource] = []
+    for name in names:
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            resource = read_fhir(path.read_bytes(), validator.definitions).resource
+        except AdapterError:
+            continue
+        if not isinstance(resource, dict):
+            continue
+        found.append(resource)
+        if resource.get("resourceType") == "Bundle":
+            found.extend(e["resource"] for e in resource.get("entry", []) if isinstance(e.get("resource"), dict))
+    return found

@@ -1,0 +1,529 @@
+"""The profile walk: one pass over a JSON resource per profile it must meet, checking everything on the way.
+
+The first pass (against the first profile, or the core type) also checks structure: unknown properties, JSON
+types, primitive formats, arrays where the element repeats. Every pass checks cardinality, fixed and pattern
+values, bindings, invariants, slicing, extensions, references and Norwegian identifiers. Where a snapshot stops,
+the walk continues in the definition of the value's type (or the profile named on the type); resources inside
+resources (``contained``, ``Bundle.entry.resource``) are walked as resources in their own right.
+
+Expressions follow the FHIRPath conventions of the HL7 reference validator: ``CarePlan.activity[1].detail.code``,
+``Observation.value.ofType(Quantity)``; issues about a missing or surplus element point at its parent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
+
+from adapter.errors import AdapterError, Issue, Severity
+from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, compile_profile
+from adapter.validate.identifiers import check_identifier
+from adapter.validate.invariants import Env, Invariants
+from adapter.validate.packages import Definitions
+from adapter.validate.primitives import Primitives
+from adapter.validate.slicing import SliceMatcher
+from adapter.validate.terminology import Terminology
+from adapter.validate.xhtml import xhtml_problem
+
+Paths = tuple[str, str]  # an element's path from its resource, and from the datatype it is part of
+_CODED = frozenset({"code", "Coding", "CodeableConcept"})
+_ANY_RESOURCE = frozenset({"Resource", "DomainResource"})
+
+
+@dataclass
+class Walk:
+    """The state of one ``validate`` call."""
+
+    issues: list[Issue] = field(default_factory=list)
+    evaluated: set[tuple[str, str]] = field(default_factory=set)  # (expression, constraint key)
+    entries: dict[str, Any] = field(default_factory=dict)  # Bundle fullUrl -> resource
+
+    def add(self, code: str, severity: Severity, expr: str | None, /, **args: Any) -> None:
+        """Record one issue."""
+        self.issues.append(Issue(code, severity, expr, args=args))
+
+
+@dataclass(frozen=True)
+class Host:
+    """Where a value sits, for extension contexts: its paths (from the resource, and within its type), whether it
+    is a resource, and the url of the extension it is part of."""
+
+    paths: tuple[str, ...]  # path from the resource, path within the type, the element's path and type
+    resource: bool = False
+    extension_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One walk of a resource against one profile."""
+
+    walk: Walk
+    profile: Profile
+    env: Env
+    structural: bool
+
+
+class Engine:
+    """Validates JSON resources against compiled profiles; build once, reuse (caches live here)."""
+
+    def __init__(self, defs: Definitions, terminology: Terminology | None = None) -> None:
+        self.defs = defs
+        self.terminology = terminology or Terminology(defs)
+        self.primitives = Primitives(defs)
+        self.invariants = Invariants()
+        self.slices = SliceMatcher(self)
+        self._profiles: dict[str, Profile | AdapterError] = {}
+
+    # -- definitions -------------------------------------------------------------------------------------------
+
+    def profile(self, url: str) -> Profile:
+        """The compiled profile or type at ``url``; AdapterError when unknown or its snapshot cannot be made."""
+        url = url.split("|", 1)[0]
+        found = self._profiles.get(url)
+        if found is None:
+            try:
+                found = compile_profile(self.defs.snapshot(url))
+            except AdapterError as error:
+                found = error
+            self._profiles[url] = found
+        if isinstance(found, AdapterError):
+            raise found
+        return found
+
+    def maybe_profile(self, url: str) -> Profile | None:
+        """Like :meth:`profile`, None when it cannot be had."""
+        try:
+            return self.profile(url)
+        except AdapterError:
+            return None
+
+    # -- entry point -------------------------------------------------------------------------------------------
+
+    def validate(self, resource: Any, profiles: tuple[str, ...] = ()) -> list[Issue]:
+        """Every issue of ``resource`` against its type, its ``meta.profile`` claims and ``profiles``."""
+        walk = Walk()
+        if not isinstance(resource, dict):
+            walk.add("ADP-1002", "fatal", None, path="(root)", detail="a resource must be a JSON object")
+            return walk.issues
+        if resource.get("resourceType") == "Bundle":
+            walk.entries = _bundle_entries(resource)
+        self.resource(resource, str(resource.get("resourceType", "")), walk, resource, profiles, top=True)
+        return walk.issues
+
+    def resource(
+        self, res: dict[str, Any], expr: str, walk: Walk, root: Any, extra: tuple[str, ...] = (), top: bool = False
+    ) -> None:
+        """Walk one resource against its profiles (``root`` is ``%rootResource`` for it)."""
+        rtype = res.get("resourceType")
+        core = self.maybe_profile(CORE_PREFIX + rtype) if isinstance(rtype, str) else None
+        if core is None or core.kind != "resource":
+            detail = "resourceType is missing" if not isinstance(rtype, str) else f"unknown resource type {rtype!r}"
+            walk.add("ADP-1002", "fatal" if top else "error", None if top else expr, path="resourceType", detail=detail)
+            return
+        expr = expr or str(rtype)
+        chosen: list[Profile] = []
+        claimed = res.get("meta", {}).get("profile", []) if isinstance(res.get("meta"), dict) else []
+        for url in [*(u for u in claimed if isinstance(u, str)), *extra]:
+            profile = self._claimed(url, f"{expr}.meta.profile", walk)
+            if profile is not None and profile.type != rtype:
+                walk.add("ADP-4007", "error", expr, profile=url, type=profile.type, actual=rtype)
+            elif profile is not None:
+                chosen.append(profile)
+        env = Env(res, root, partial(self._resolve, walk, root))
+        for position, profile in enumerate(chosen or [core]):
+            step = Pass(walk, profile, env, structural=position == 0)
+            self._constraints(res, profile.root, expr, str(rtype), step)
+            self.object(res, profile.root, expr, (str(rtype), str(rtype)), str(rtype), step, resource=True)
+
+    def _claimed(self, url: str, expr: str, walk: Walk) -> Profile | None:
+        try:
+            return self.profile(url)
+        except AdapterError as error:
+            if self.defs.get(url) is None:
+                walk.add("ADP-4006", "error", expr, profile=url)
+            else:
+                walk.issues.extend(replace(i, severity="error", expression=expr) for i in error.issues)
+            return None
+
+    # -- objects and values ------------------------------------------------------------------------------------
+
+    def object(
+        self,
+        obj: dict[str, Any],
+        parent: Node,
+        expr: str,
+        paths: Paths,
+        fp_path: str,
+        step: Pass,
+        resource: bool = False,
+    ) -> None:
+        """Check the properties of one JSON object against the children of ``parent``."""
+        keys = parent.keys
+        buckets: dict[int, dict[str, TypeRef]] = {}
+        for key, value in obj.items():
+            base = key[1:] if key.startswith("_") else key
+            entry = keys.get(base)
+            if entry is None or (key != base and not entry[1].primitive):
+                if step.structural and not (resource and key == "resourceType"):
+                    self._unknown(obj, key, parent, expr, step)
+                continue
+            if step.structural and value is None and key == base:
+                step.walk.add("ADP-1002", "error", expr, path=f"{expr}.{key}", detail="null is not allowed")
+                continue
+            buckets.setdefault(id(entry[0]), {})[base] = entry[1]
+        url = obj.get("url") if fp_path == "Extension" else None
+        host_type = parent.types[0].code if parent.types else fp_path
+        host = Host((*paths, fp_path, parent.path, host_type), resource, url if isinstance(url, str) else None)
+        for child in parent.children:
+            found = buckets.get(id(child))
+            items = list(self._items(obj, child, found, expr, step)) if found else []
+            _count(len(items), child, child.id, expr, step.walk, step.profile.url)
+            child_paths = (f"{paths[0]}.{child.name}", f"{paths[1]}.{child.name}")
+            for value, ext, item_expr, type_ref in items:
+                self.value(value, ext, child, type_ref, item_expr, child_paths, host, step)
+            if child.slices or child.slicing:
+                self.slices.check(items, child, expr, child_paths, host, step)
+
+    def _unknown(self, obj: dict[str, Any], key: str, parent: Node, expr: str, step: Pass) -> None:
+        base = key[1:] if key.startswith("_") else key
+        for child in parent.children:
+            if child.choice and base.startswith(child.name) and base[len(child.name) : len(child.name) + 1].isupper():
+                allowed = ", ".join(t.code for t in child.types)
+                step.walk.add("ADP-1008", "error", expr, path=f"{expr}.{key}", allowed=allowed)
+                return
+        step.walk.add("ADP-1003", "error", expr, path=f"{expr}.{key}")
+
+    def _items(
+        self, obj: dict[str, Any], child: Node, found: dict[str, TypeRef], expr: str, step: Pass
+    ) -> Iterator[tuple[Any, Any, str, TypeRef]]:
+        """(value, primitive extension object, expression, type) for each value of ``child`` in ``obj``."""
+        for key, type_ref in found.items():
+            shown = f"{expr}.{child.name}.ofType({type_ref.code})" if child.choice else f"{expr}.{child.name}"
+            value = obj.get(key)
+            ext = obj.get("_" + key) if type_ref.primitive else None
+            if not child.repeats:
+                if isinstance(value, list) or isinstance(ext, list):
+                    if step.structural:
+                        step.walk.add(
+                            "ADP-1002", "error", shown, path=shown, detail="must be a single value, not an array"
+                        )
+                    continue
+                yield value, ext, shown, type_ref
+                continue
+            values = _as_list(value, shown, step)
+            exts = _as_list(ext, shown, step)
+            if step.structural and not values and not exts and (key in obj or "_" + key in obj):
+                step.walk.add("ADP-1002", "error", shown, path=shown, detail="an array must not be empty")
+            for position in range(max(len(values), len(exts))):
+                one = values[position] if position < len(values) else None
+                one_ext = exts[position] if position < len(exts) else None
+                item_expr = f"{shown}[{position}]"
+                if one is None and one_ext is None:
+                    if step.structural:
+                        step.walk.add("ADP-1002", "error", item_expr, path=item_expr, detail="null is not allowed")
+                    continue
+                yield one, one_ext, item_expr, type_ref
+
+    def value(
+        self,
+        value: Any,
+        ext: Any,
+        node: Node,
+        type_ref: TypeRef,
+        expr: str,
+        paths: Paths,
+        host: Host,
+        step: Pass,
+    ) -> None:
+        """Check one value of an element (``ext`` is the ``_name`` object of a primitive)."""
+        code = type_ref.code
+        walk = step.walk
+        if type_ref.primitive:
+            self._primitive(value, node, code, expr, step)
+            if ext is not None:
+                if not isinstance(ext, dict):
+                    if step.structural:
+                        walk.add("ADP-1002", "error", expr, path=expr, detail="the _ object must be a JSON object")
+                else:
+                    element = self.profile(CORE_PREFIX + code).root
+                    self.object(ext, element, expr, paths, node.path, step)
+            self._constraints(value if value is not None else (ext or {}), node, expr, code, step)
+            return
+        if not isinstance(value, dict):
+            if step.structural:
+                walk.add("ADP-1002", "error", expr, path=expr, detail=f"a {code} must be a JSON object")
+            return
+        self._fixed_and_pattern(value, node, expr, step)
+        if node.binding and code in _CODED:
+            self._binding(value, node, code, expr, step)
+        if code == "Identifier":
+            self._identifier(value, expr, walk)
+        elif code == "Reference":
+            self._reference(value, type_ref, expr, step)
+        if "resourceType" in value or code in _ANY_RESOURCE or code == "Resource":
+            is_contained = node.name == "contained"
+            self.resource(value, expr, walk, step.env.root if is_contained else value)
+            return
+        self._constraints(value, node, expr, node.path if node.children else code, step)
+        if code not in ("BackboneElement", "Element"):
+            paths = (paths[0], code)  # children of a datatype also have paths within it (Address.line)
+        if node.children and len(node.types) <= 1:  # a choice's children are only those all its types share
+            self.object(value, node, expr, paths, node.path, step)
+            return
+        if node.content_reference:
+            target = step.profile.by_id.get(node.content_reference)
+            if target is not None:
+                self.object(value, target, expr, paths, target.path, step)
+            return
+        self._typed(value, node, type_ref, expr, paths, host, step)
+
+    def _typed(
+        self,
+        value: dict[str, Any],
+        node: Node,
+        type_ref: TypeRef,
+        expr: str,
+        paths: Paths,
+        host: Host,
+        step: Pass,
+    ) -> None:
+        """Continue in the definition of the value's type, or the profile on the type, or the extension's own."""
+        code = type_ref.code
+        url = type_ref.profiles[0] if type_ref.profiles else CORE_PREFIX + code
+        if code == "Extension" and not type_ref.profiles and ":" in str(value.get("url", "")):
+            url = self._extension_definition(value["url"], node, expr, host, step) or url
+        try:
+            profile = self.profile(url)
+        except AdapterError:
+            step.walk.add("ADP-4006", "error", expr, profile=url)
+            return
+        inner = replace(step, profile=profile)
+        self._fixed_and_pattern(value, profile.root, expr, inner)
+        self._constraints(value, profile.root, expr, code, inner)
+        self.object(value, profile.root, expr, paths, code, inner)
+
+    def _primitive(self, value: Any, node: Node, code: str, expr: str, step: Pass) -> None:
+        if value is None:
+            return
+        if step.structural:
+            problem = self.primitives.problem(code, value)
+            if problem is None and code == "xhtml":
+                problem = xhtml_problem(value)
+            if problem is not None:
+                step.walk.add("ADP-1002", "error", expr, path=expr, detail=problem)
+                return
+        self._fixed_and_pattern(value, node, expr, step)
+        if node.binding and code == "code":
+            self._binding(value, node, code, expr, step)
+
+    # -- rules -------------------------------------------------------------------------------------------------
+
+    def _fixed_and_pattern(self, value: Any, node: Node, expr: str, step: Pass) -> None:
+        if node.fixed is not None and value != node.fixed[1]:
+            self._value_issue(node, node.fixed[1], expr, step)
+        if node.pattern is not None and not pattern_matches(node.pattern[1], value):
+            self._value_issue(node, node.pattern[1], expr, step)
+
+    def _value_issue(self, node: Node, wanted: Any, expr: str, step: Pass) -> None:
+        shown = json.dumps(wanted, ensure_ascii=False)
+        step.walk.add("ADP-4003", "error", expr, path=node.id, expected=shown, profile=step.profile.url)
+
+    def _constraints(self, value: Any, node: Node, expr: str, fp_path: str, step: Pass) -> None:
+        for constraint in node.constraints:
+            seen = (expr, constraint.key)
+            if seen in step.walk.evaluated:
+                continue
+            step.walk.evaluated.add(seen)
+            outcome = self.invariants.check(constraint, value, fp_path, step.env)
+            if outcome is True:
+                continue
+            args = {"key": constraint.key, "human": constraint.human, "profile": step.profile.url}
+            if outcome is False:
+                severity: Severity = "error" if constraint.severity == "error" else "warning"
+                step.walk.add("ADP-4010", severity, expr, **args)
+            else:
+                step.walk.add("ADP-4011", "warning", expr, **args, detail=outcome)
+
+    def _binding(self, value: Any, node: Node, code: str, expr: str, step: Pass) -> None:
+        assert node.binding is not None  # noqa: S101 - the caller checked
+        strength, valueset = node.binding
+        if strength not in ("required", "extensible"):
+            return
+        pairs = codes_of(value)
+        walk = step.walk
+        if not pairs:
+            if strength == "required" and code == "CodeableConcept" and isinstance(value, dict) and value.get("text"):
+                walk.add("ADP-4004", "error", expr, path=node.id, code=repr(value["text"]), valueset=valueset)
+            return
+        expansion = self.terminology.expand(valueset)
+        if any(expansion.contains(s, c) for s, c in pairs):
+            return
+        systems = {s for s, _ in pairs}
+        if not expansion.complete and (systems & expansion.missing or None in systems or valueset in expansion.missing):
+            walk.add("ADP-4005", "warning", expr, path=node.id, system=", ".join(sorted(expansion.missing)))
+            return
+        shown = ", ".join(f"{s}#{c}" if s else c for s, c in pairs)
+        severity: Severity = "error" if strength == "required" else "warning"
+        walk.add(
+            "ADP-4004" if strength == "required" else "ADP-4012",
+            severity,
+            expr,
+            path=node.id,
+            code=shown,
+            valueset=valueset,
+        )
+
+    def _identifier(self, value: dict[str, Any], expr: str, walk: Walk) -> None:
+        system, text = value.get("system"), value.get("value")
+        if not isinstance(text, str) or not (system is None or isinstance(system, str)):
+            return
+        problem = check_identifier(system, text)
+        if problem is not None:
+            walk.add(
+                "ADP-4020",
+                "error",
+                f"{expr}.value",
+                path=f"{expr}.value",
+                value=text,
+                kind=problem.kind_en,
+                kind_nb=problem.kind_nb,
+                detail=problem.detail_en,
+                detail_nb=problem.detail_nb,
+            )
+
+    def _reference(self, value: dict[str, Any], type_ref: TypeRef, expr: str, step: Pass) -> None:
+        reference = value.get("reference")
+        if not isinstance(reference, str):
+            return
+        target = step.env.resolve(reference)
+        actual = target.get("resourceType") if isinstance(target, dict) else _type_in_reference(reference)
+        allowed = self._target_types(type_ref)
+        if actual and allowed and not allowed & _ANY_RESOURCE and actual not in allowed:
+            step.walk.add(
+                "ADP-4030", "error", f"{expr}", reference=reference, type=actual, allowed=", ".join(sorted(allowed))
+            )
+        if target is None and step.walk.entries and reference.startswith(("urn:uuid:", "urn:oid:")):
+            step.walk.add("ADP-4031", "error", f"{expr}", reference=reference)
+
+    def _target_types(self, type_ref: TypeRef) -> frozenset[str]:
+        types = set()
+        for url in type_ref.targets:
+            if url.startswith(CORE_PREFIX):
+                types.add(url[len(CORE_PREFIX) :].split("|", 1)[0])
+            else:
+                profile = self.maybe_profile(url)
+                if profile is not None:
+                    types.add(profile.type)
+        return frozenset(types)
+
+    def _extension_definition(self, url: str, node: Node, expr: str, host: Host, step: Pass) -> str | None:
+        """The URL to walk an extension against, after checking that it may be used where it is."""
+        profile = self.maybe_profile(url)
+        if profile is None or profile.type != "Extension":
+            step.walk.add("ADP-4040", "warning", expr, url=url)
+            return None
+        contexts = profile.sd.get("context", [])
+        if contexts and not any(_context_allows(c, host) for c in contexts):
+            shown = ", ".join(str(c.get("expression")) for c in contexts)
+            step.walk.add("ADP-4041", "error", expr, url=url, allowed=shown)
+        modifier = bool(profile.root.is_modifier)
+        if modifier != (node.name == "modifierExtension"):
+            step.walk.add("ADP-4042", "error", expr, url=url, modifier=str(modifier).lower())
+        return profile.url
+
+    def _resolve(self, walk: Walk, root: Any, reference: Any) -> Any:
+        """The resource a reference (or reference string) points to, within the resource or its Bundle."""
+        if isinstance(reference, dict):
+            reference = reference.get("reference")
+        if not isinstance(reference, str):
+            return None
+        if reference.startswith("#"):
+            contained = root.get("contained", []) if isinstance(root, dict) else []
+            return next((c for c in contained if isinstance(c, dict) and c.get("id") == reference[1:]), None)
+        found = walk.entries.get(reference)
+        if found is not None:
+            return found
+        if "/" in reference and not reference.startswith(("http:", "https:", "urn:")):
+            suffix = "/" + reference
+            return next((r for url, r in walk.entries.items() if url.endswith(suffix)), None)
+        return None
+
+
+def _as_list(value: Any, expr: str, step: Pass) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if step.structural:
+        step.walk.add("ADP-1002", "error", expr, path=expr, detail="must be a JSON array, not a single value")
+    return [value]
+
+
+def _count(count: int, node: Node, label: str, expr: str, walk: Walk, profile: str) -> None:
+    if count < node.min:
+        walk.add("ADP-4001", "error", expr, path=label, min=node.min, count=count)
+    if node.max is not None and count > node.max:
+        walk.add("ADP-4002", "error", expr, path=label, max=node.max, count=count)
+
+
+def _bundle_entries(bundle: dict[str, Any]) -> dict[str, Any]:
+    entries: dict[str, Any] = {}
+    for entry in bundle.get("entry", []) if isinstance(bundle.get("entry"), list) else []:
+        if (
+            isinstance(entry, dict)
+            and isinstance(entry.get("fullUrl"), str)
+            and isinstance(entry.get("resource"), dict)
+        ):
+            entries.setdefault(entry["fullUrl"], entry["resource"])
+    return entries
+
+
+def _type_in_reference(reference: str) -> str | None:
+    parts = reference.split("/_history/", 1)[0].split("/")
+    if len(parts) >= 2 and parts[-2][:1].isupper():
+        return parts[-2]
+    return None
+
+
+def _context_allows(context: dict[str, Any], host: Host) -> bool:
+    """May an extension with this context sit on ``host``?"""
+    kind, expression = context.get("type"), str(context.get("expression", ""))
+    if kind == "element":
+        if expression in ("Element", "Base") or expression in host.paths:
+            return True
+        if expression in ("Resource", "DomainResource"):
+            return host.resource
+        base, _, rest = expression.partition(".")
+        if base in ("Resource", "DomainResource") and rest:
+            return any(p.partition(".")[2] == rest for p in host.paths if p[:1].isupper())
+        return False
+    if kind == "extension":
+        return host.extension_url == expression
+    return True  # fhirpath contexts are not evaluated
+
+
+def codes_of(value: Any) -> list[tuple[str | None, str]]:
+    """(system, code) pairs of a code (system None), a Coding or a CodeableConcept."""
+    if isinstance(value, str):
+        return [(None, value)]
+    if not isinstance(value, dict):
+        return []
+    # A Coding without a system gets "" and so never matches a real system; only a bare code matches any system.
+    codings = value.get("coding", []) if "coding" in value else [value]
+    if not isinstance(codings, list):
+        return []
+    return [(c.get("system", ""), c["code"]) for c in codings if isinstance(c, dict) and isinstance(c.get("code"), str)]
+
+
+def pattern_matches(pattern: Any, value: Any) -> bool:
+    """FHIR pattern semantics: every property of the pattern is present in the value (lists: each pattern item
+    matches some value item)."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and pattern_matches(v, value[k]) for k, v in pattern.items())
+    if isinstance(pattern, list):
+        candidates = value if isinstance(value, list) else [value]
+        return all(any(pattern_matches(p, c) for c in candidates) for p in pattern)
+    return bool(pattern == value)
