@@ -8,6 +8,8 @@
 * Four core invariants that are evaluated on nearly every element are computed natively (same meaning, a
   hundred times faster): ``ele-1``, ``ext-1``, and ``dom-3`` in the corrected form (R4's expression misses
   references from inside the contained resources), and ``ref-1``.
+* Expressions of the common shape (member paths, ``empty()``, ``exists()``, ``where()``, ``=``, ``and``/``or``...)
+  run as compiled closures (:mod:`adapter.validate.fastpath`); fhirpathpy evaluates the rest.
 * An expression whose every path starts at a member the value does not have gives the same result on every
   such value, so that result is computed once and reused (the analysis is on the parse tree; any ``$this``,
   ``%variable`` or function called on the focus itself turns it off).
@@ -25,6 +27,7 @@ from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 from fhirpathpy.parser import parse
 
+from adapter.validate import fastpath
 from adapter.validate.compiled import Constraint
 
 _MODEL = models["r4"]
@@ -50,6 +53,7 @@ class Env:
 class _Compiled:
     parsed: Any
     heads: frozenset[str] | None  # member names every path starts from; None when the analysis cannot tell
+    fast: fastpath.Compiled | None  # closures for the common subset, see adapter.validate.fastpath
 
 
 class Invariants:
@@ -83,11 +87,15 @@ class Invariants:
             except Exception as exc:  # noqa: BLE001 - the parser raises bare Exceptions on syntax errors
                 found = f"the expression cannot be parsed: {exc}"
             else:
-                found = _Compiled(parsed, _heads(parsed))
+                found = _Compiled(parsed, _heads(parsed), fastpath.compile_tree(parsed))
             self._compiled[expression] = found
         return found
 
     def _evaluate(self, compiled: _Compiled, value: Any, fp_path: str, env: Env) -> bool | str:
+        if compiled.fast is not None:
+            quick = fastpath.run(compiled.fast, value)
+            if quick is not None:
+                return quick
         options = {"userInvocationTable": _functions(env), "traceFn": _quiet}
         variables = {"resource": env.resource, "rootResource": env.root}
         try:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from adapter.validate.compiled import Node, TypeRef, type_of_suffix
 
 if TYPE_CHECKING:
-    from adapter.validate.walker import Engine, Host, Pass, Paths
+    from adapter.validate.walker import Engine, Pass
 
 Item = tuple[Any, Any, str, TypeRef]
 _STEP = re.compile(r"(extension)\('([^']*)'\)|ofType\(([^)]*)\)|resolve\(\)|([A-Za-z_][A-Za-z0-9_]*)(\[x\])?")
@@ -30,16 +30,19 @@ class SliceMatcher:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def check(self, items: list[Item], node: Node, expr: str, paths: Paths, host: Host, step: Pass) -> None:
-        """Match ``items`` (values of ``node``) to its slices and check them."""
+    def assign(self, items: list[Item], node: Node, expr: str, step: Pass) -> list[Node | None]:
+        """The slice each of ``items`` (values of ``node``) belongs to (None: none), with the slicing rules checked:
+        closed slicing, order, and each slice's cardinality."""
         slicing = node.slicing or (_BY_URL if node.name in ("extension", "modifierExtension") else {})
         discriminators = slicing.get("discriminator", [])
         counts = {id(s): 0 for s in node.slices}
         order = [id(s) for s in node.slices]
         last = -1
         unmatched_seen = False
-        for value, ext, item_expr, type_ref in items:
+        assigned: list[Node | None] = []
+        for value, _, item_expr, type_ref in items:
             match = next((s for s in node.slices if self.matches(value, type_ref, s, discriminators, step)), None)
+            assigned.append(match)
             if match is None:
                 unmatched_seen = True
                 if slicing.get("rules") == "closed" and node.slices:
@@ -47,19 +50,17 @@ class SliceMatcher:
                 continue
             counts[id(match)] += 1
             position = order.index(id(match))
-            if slicing.get("ordered") and position < last:
-                step.walk.add("ADP-4009", "error", item_expr, path=node.id, slice=match.slice_name)
-            if slicing.get("rules") == "openAtEnd" and unmatched_seen:
+            out_of_order = slicing.get("ordered") and position < last
+            if out_of_order or (slicing.get("rules") == "openAtEnd" and unmatched_seen):
                 step.walk.add("ADP-4009", "error", item_expr, path=node.id, slice=match.slice_name)
             last = max(last, position)
-            slice_type = match.type_for(type_ref.code) or (match.types[0] if match.types else type_ref)
-            self.engine.value(value, ext, match, slice_type, item_expr, paths, host, step)
         for slice_node in node.slices:
             count = counts[id(slice_node)]
             if count < slice_node.min:
                 step.walk.add("ADP-4001", "error", expr, path=slice_node.id, min=slice_node.min, count=count)
             if slice_node.max is not None and count > slice_node.max:
                 step.walk.add("ADP-4002", "error", expr, path=slice_node.id, max=slice_node.max, count=count)
+        return assigned
 
     def matches(
         self, value: Any, type_ref: TypeRef, slice_node: Node, discriminators: list[dict[str, Any]], step: Pass
@@ -209,7 +210,7 @@ class SliceMatcher:
         profile = self.engine.maybe_profile(url)
         if profile is None or not isinstance(value, dict):
             return False
-        quiet = Walk(entries=step.walk.entries)
+        quiet = Walk(entries=step.walk.entries, local=step.walk.local)
         inner = replace(step, walk=quiet, profile=profile, structural=False)
         if "resourceType" in value:
             if value.get("resourceType") != profile.type:

@@ -30,6 +30,8 @@ from adapter.validate.xhtml import xhtml_problem
 
 Paths = tuple[str, str]  # an element's path from its resource, and from the datatype it is part of
 _CODED = frozenset({"code", "Coding", "CodeableConcept"})
+#: Canonical bases whose profiles we hold in full (ours and HL7 Norway's): an unknown profile there is an error.
+KNOWN_CANONICALS = ("http://samhandling.no/fhir/", "http://hl7.no/fhir/")
 _ANY_RESOURCE = frozenset({"Resource", "DomainResource"})
 
 
@@ -40,6 +42,7 @@ class Walk:
     issues: list[Issue] = field(default_factory=list)
     evaluated: set[tuple[str, str]] = field(default_factory=set)  # (expression, constraint key)
     entries: dict[str, Any] = field(default_factory=dict)  # Bundle fullUrl -> resource
+    local: dict[str, Any] = field(default_factory=dict)  # "Type/id" -> resource of the Bundle
 
     def add(self, code: str, severity: Severity, expr: str | None, /, **args: Any) -> None:
         """Record one issue."""
@@ -110,6 +113,11 @@ class Engine:
             return walk.issues
         if resource.get("resourceType") == "Bundle":
             walk.entries = _bundle_entries(resource)
+            walk.local = {
+                f"{r['resourceType']}/{r['id']}": r
+                for r in walk.entries.values()
+                if isinstance(r.get("resourceType"), str) and isinstance(r.get("id"), str)
+            }
         self.resource(resource, str(resource.get("resourceType", "")), walk, resource, profiles, top=True)
         return walk.issues
 
@@ -127,7 +135,8 @@ class Engine:
         chosen: list[Profile] = []
         claimed = res.get("meta", {}).get("profile", []) if isinstance(res.get("meta"), dict) else []
         for url in [*(u for u in claimed if isinstance(u, str)), *extra]:
-            profile = self._claimed(url, f"{expr}.meta.profile", walk)
+            strict = url in extra or url.startswith(KNOWN_CANONICALS)
+            profile = self._claimed(url, strict, f"{expr}.meta.profile", walk)
             if profile is not None and profile.type != rtype:
                 walk.add("ADP-4007", "error", expr, profile=url, type=profile.type, actual=rtype)
             elif profile is not None:
@@ -138,12 +147,14 @@ class Engine:
             self._constraints(res, profile.root, expr, str(rtype), step)
             self.object(res, profile.root, expr, (str(rtype), str(rtype)), str(rtype), step, resource=True)
 
-    def _claimed(self, url: str, expr: str, walk: Walk) -> Profile | None:
+    def _claimed(self, url: str, strict: bool, expr: str, walk: Walk) -> Profile | None:
+        """The profile for a claim. An unknown profile is an error when it was asked for or lies in a namespace
+        whose profiles we hold (then it is a typo or a retired profile), else a warning: not checked."""
         try:
             return self.profile(url)
         except AdapterError as error:
             if self.defs.get(url) is None:
-                walk.add("ADP-4006", "error", expr, profile=url)
+                walk.add("ADP-4006", "error" if strict else "warning", expr, profile=url)
             else:
                 walk.issues.extend(replace(i, severity="error", expression=expr) for i in error.issues)
             return None
@@ -181,11 +192,18 @@ class Engine:
             found = buckets.get(id(child))
             items = list(self._items(obj, child, found, expr, step)) if found else []
             _count(len(items), child, child.id, expr, step.walk, step.profile.url)
+            if not items:
+                continue
             child_paths = (f"{paths[0]}.{child.name}", f"{paths[1]}.{child.name}")
-            for value, ext, item_expr, type_ref in items:
-                self.value(value, ext, child, type_ref, item_expr, child_paths, host, step)
-            if child.slices or child.slicing:
-                self.slices.check(items, child, expr, child_paths, host, step)
+            # a value that belongs to a slice is checked against the slice alone: a slice refines its element
+            sliced = child.slices or child.slicing
+            assigned = self.slices.assign(items, child, expr, step) if sliced else [None] * len(items)
+            for (value, ext, item_expr, type_ref), slice_node in zip(items, assigned, strict=True):
+                if slice_node is None:
+                    self.value(value, ext, child, type_ref, item_expr, child_paths, host, step)
+                else:
+                    slice_type = slice_node.type_for(type_ref.code) or (slice_node.types or (type_ref,))[0]
+                    self.value(value, ext, slice_node, slice_type, item_expr, child_paths, host, step)
 
     def _unknown(self, obj: dict[str, Any], key: str, parent: Node, expr: str, step: Pass) -> None:
         base = key[1:] if key.startswith("_") else key
@@ -447,8 +465,7 @@ class Engine:
         if found is not None:
             return found
         if "/" in reference and not reference.startswith(("http:", "https:", "urn:")):
-            suffix = "/" + reference
-            return next((r for url, r in walk.entries.items() if url.endswith(suffix)), None)
+            return walk.local.get(reference.split("/_history/", 1)[0])
         return None
 
 

@@ -1,0 +1,1 @@
+"""Helpers of ``bench/validate``: inputs, the three contestants, interleaved timing and the report."""
