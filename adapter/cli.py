@@ -99,6 +99,90 @@ def profiles_package(ctx: click.Context, out_dir: Path) -> None:
     click.echo(str(target))
 
 
+@main.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--profile", "profiles_", multiple=True, metavar="URL", help="Also validate against this profile.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: a readable report; json: one OperationOutcome per file (a JSON list when there are several).",
+)
+@click.option(
+    "--load",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Load conformance resources first: a file, a folder or a FHIR package .tgz (repeatable).",
+)
+@click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True, help="Language of the text.")
+@click.pass_context
+def validate_command(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    profiles_: tuple[str, ...],
+    output: str,
+    load: tuple[Path, ...],
+    lang: str,
+) -> None:
+    """Validate FHIR resources and Bundles (JSON or XML files, or folders of them) against their profiles.
+
+    Exit status: 0 no errors, 1 an error or fatal issue in any file, 2 a usage or I/O problem.
+    """
+    import json
+
+    from adapter.validate import Validator, operation_outcome
+    from adapter.validate.loading import SUFFIXES, read_resources
+
+    settings = _settings(ctx)
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            click.echo(f"ADP-0003: Cannot read {path}: no such file or folder", err=True)
+            sys.exit(2)
+    try:
+        validator = Validator(settings)
+        extra = [r for path in load for r in read_resources(path, validator.definitions)]
+        if extra:
+            validator = validator.with_resources(extra)
+        results = []
+        with click.progressbar(files, label="Validating", file=sys.stderr, show_pos=True, hidden=len(files) < 2) as bar:
+            for path in bar:
+                fmt = "xml" if path.suffix == ".xml" else "json"
+                results.append((path, validator.validate_bytes(_read(path), fmt, profiles_)))
+    except AdapterError as error:
+        for issue in error.issues:
+            click.echo(f"{issue.code}: {issue.text_en if lang == 'en' else issue.text_nb}", err=True)
+        sys.exit(2)
+    failed = any(i.severity in ("error", "fatal") for _, issues in results for i in issues)
+    if output == "json":
+        outcomes = [operation_outcome(issues) for _, issues in results]
+        click.echo(json.dumps(outcomes[0] if len(outcomes) == 1 else outcomes, indent=2, ensure_ascii=False))
+        sys.exit(1 if failed else 0)
+    for path, issues in results:
+        errors = sum(i.severity in ("error", "fatal") for i in issues)
+        warnings = sum(i.severity == "warning" for i in issues)
+        mark = click.style("FAIL", fg="red") if errors else click.style("PASS", fg="green")
+        click.echo(f"{mark}  {path}: {errors} error(s), {warnings} warning(s)")
+        for issue in issues:
+            where = f"{issue.line}:{issue.column} " if issue.line else ""
+            text = issue.text_en if lang == "en" else issue.text_nb
+            click.echo(f"  {issue.severity:<11} {issue.code} {where}{issue.expression or ''}: {text}")
+    sys.exit(1 if failed else 0)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise AdapterError.of("ADP-0003", path=str(path), detail=exc.strerror or str(exc)) from exc
+
+
 @main.group()
 def examples() -> None:
     """Check the examples in examples/ against their stated outcomes."""

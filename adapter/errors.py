@@ -123,8 +123,8 @@ CODES: dict[str, CodeInfo] = {
     ),
     "ADP-4006": CodeInfo(
         "not-found",
-        "The resource claims profile {profile}, which is not known",
-        "Ressursen oppgir profilen {profile}, som ikke er kjent",
+        "The resource claims profile {profile}, which is not known, so it was not checked",
+        "Ressursen oppgir profilen {profile}, som ikke er kjent, og den ble derfor ikke kontrollert",
     ),
     "ADP-4009": CodeInfo(
         "structure",
@@ -173,8 +173,8 @@ CODES: dict[str, CodeInfo] = {
     ),
     "ADP-4040": CodeInfo(
         "structure",
-        "The extension {url} is unknown, so it is not allowed here",
-        "Utvidelsen {url} er ukjent, og er derfor ikke tillatt her",
+        "The extension {url} is unknown, so it was not checked",
+        "Utvidelsen {url} er ukjent, og ble derfor ikke kontrollert",
     ),
     "ADP-4041": CodeInfo(
         "structure",

@@ -8,6 +8,7 @@ sets of FHIRPath expressions of the errors are equal (after removing the referen
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from adapter.config import Settings
 from adapter.errors import AdapterError
-from adapter.parse.fhir_source import read_fhir
 from adapter.validate import Validator
+from adapter.validate.loading import read_resources
 from adapter.validate.packages import Resource
 
 _COMMENT = re.compile(r"/\*.*?\*/")
@@ -37,6 +40,7 @@ class StepResult:
     expected_locations: frozenset[str]
     found_locations: frozenset[str]
     messages: tuple[str, ...]
+    expected_messages: tuple[str, ...] = ()
 
     @property
     def agrees(self) -> bool:
@@ -52,6 +56,22 @@ class StepResult:
     def key(self) -> str:
         """``name/step``, as listed in the disagreements file."""
         return f"{self.case}/{self.step}"
+
+
+HEADER = """\
+# Steps of the HL7 validator test suite (fhir/validator-tests) where we disagree with the Java reference on
+# error presence, each with its reason. tests/test_reference_suite.py fails when this list and a fresh run differ:
+# a fixed case must be removed, a new disagreement explained. `bench/reference --update` rewrites it (keeping
+# reasons written by hand).
+"""
+
+
+def disagreements_file(path: Path) -> dict[str, str]:
+    """The listed disagreements (step key -> reason)."""
+    if not path.exists():
+        return {}
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in loaded.items()}
 
 
 def suite_folder(settings: Settings) -> Path:
@@ -96,14 +116,14 @@ def run_case(case: dict[str, Any], settings: Settings, validator: Validator) -> 
 def _step(
     case: dict[str, Any], step: str, expected: Any, validator: Validator, data: bytes, profiles: tuple[str, ...]
 ) -> StepResult:
-    count, locations = _expected(expected, suite_folder(validator.settings) / "outcomes")
+    count, locations, texts = _expected(expected, suite_folder(validator.settings) / "outcomes")
     fmt = "xml" if case["file"].endswith(".xml") else "json"
     try:
         issues = validator.validate_bytes(data, fmt, profiles)
     except Exception as exc:  # noqa: BLE001 - a crash is a result here, reported as such
         issues = []
         messages: tuple[str, ...] = (f"CRASH {type(exc).__name__}: {exc}",)
-        return StepResult(case["name"], step, case.get("module", ""), count, 1, locations, frozenset(), messages)
+        return StepResult(case["name"], step, case.get("module", ""), count, 1, locations, frozenset(), messages, texts)
     errors = [i for i in issues if i.severity in _ERRORS]
     found = frozenset(_normal(i.expression) for i in errors if i.expression)
     return StepResult(
@@ -115,21 +135,23 @@ def _step(
         locations,
         found,
         tuple(str(i) for i in errors),
+        texts,
     )
 
 
-def _expected(expected: Any, outcomes: Path) -> tuple[int, frozenset[str]]:
-    """(error count, error locations) of the reference's outcome."""
+def _expected(expected: Any, outcomes: Path) -> tuple[int, frozenset[str], tuple[str, ...]]:
+    """(error count, error locations, error texts) of the reference's outcome."""
     if isinstance(expected, dict):
         if "outcome" in expected:
             outcome = expected["outcome"]
         else:
-            return int(expected.get("errorCount", 0)), frozenset()
+            return int(expected.get("errorCount", 0)), frozenset(), ()
     else:
         outcome = json.loads((outcomes / expected).read_text(encoding="utf-8"))
     errors = [i for i in outcome.get("issue", []) if i.get("severity") in _ERRORS]
     locations = frozenset(_normal(e) for i in errors for e in i.get("expression", [])[:1])
-    return len(errors), locations
+    texts = tuple(str(i.get("details", {}).get("text", "")) for i in errors)
+    return len(errors), locations, texts
 
 
 def _normal(expression: str) -> str:
@@ -137,19 +159,11 @@ def _normal(expression: str) -> str:
 
 
 def _load(folder: Path, names: list[str], validator: Validator) -> list[Resource]:
-    """Read the supporting files (JSON or XML; a Bundle contributes its entries)."""
+    """Read the supporting files that exist (a few manifest entries name files the suite does not carry)."""
     found: list[Resource] = []
     for name in names:
         path = folder / name
-        if not path.is_file():
-            continue
-        try:
-            resource = read_fhir(path.read_bytes(), validator.definitions).resource
-        except AdapterError:
-            continue
-        if not isinstance(resource, dict):
-            continue
-        found.append(resource)
-        if resource.get("resourceType") == "Bundle":
-            found.extend(e["resource"] for e in resource.get("entry", []) if isinstance(e.get("resource"), dict))
+        if path.is_file():
+            with contextlib.suppress(AdapterError):
+                found.extend(read_resources(path, validator.definitions))
     return found

@@ -1,0 +1,70 @@
+"""Agreement with the HL7 Java reference validator (fhir/validator-tests), and the official R4 examples.
+
+The suite and the examples are read from the standards directory. Every step where we disagree with the
+reference on error presence is listed, with its reason, in tests/reference/disagreements.yaml; this test fails
+when a fresh run and that list differ, so a fix removes an entry and a regression must be explained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapter.config import Settings
+from adapter.validate import Validator, suite
+
+LISTED = Path(__file__).parent / "reference" / "disagreements.yaml"
+#: Official R4 examples that break R4 itself, with the reason (they are listed, never silently skipped).
+INVALID_R4_EXAMPLES = {
+    "Questionnaire-qs1.json": "32 display items have no linkId, which R4 requires (Questionnaire.item.linkId 1..1)",
+}
+
+
+@pytest.fixture(scope="module")
+def results(settings: Settings, validator: Validator) -> list[suite.StepResult]:
+    """Scope: module. Type: every step's result. Default: the whole suite."""
+    folder = suite.suite_folder(settings)
+    if not folder.is_dir():
+        pytest.skip(f"the validator suite is not in the standards directory ({folder})")
+    return suite.run(settings, validator)
+
+
+def test_all_268_cases_run(results: list[suite.StepResult]) -> None:
+    assert len({r.case for r in results}) >= 260  # some names repeat with other settings
+    assert sum(r.step == "base" for r in results) == 268
+    assert not [r.key for r in results if r.messages and r.messages[0].startswith("CRASH")]
+
+
+def test_disagreements_are_exactly_the_listed_ones(results: list[suite.StepResult]) -> None:
+    listed = suite.disagreements_file(LISTED)
+    found = {r.key for r in results if not r.agrees}
+    assert not found - listed.keys(), f"new disagreements, explain or fix them: {sorted(found - listed.keys())}"
+    assert not listed.keys() - found, f"these now agree, remove them from the list: {sorted(listed.keys() - found)}"
+    assert all(reason.strip() for reason in listed.values())
+
+
+def test_agreement_is_at_least_what_we_reached(results: list[suite.StepResult]) -> None:
+    base = [r for r in results if r.step == "base"]
+    assert sum(r.agrees for r in base) / len(base) >= 0.75
+
+
+@pytest.fixture(scope="module")
+def r4_examples(settings: Settings) -> list[Path]:
+    """Scope: module. Type: the official R4 example files (JSON and XML). Default: fhir/r4-examples."""
+    folder = settings.standards / "fhir" / "r4-examples"
+    files = sorted([*folder.glob("json/*.json"), *folder.glob("xml/*.xml")])
+    if not files:
+        pytest.skip(f"no official R4 examples in {folder}")
+    return files
+
+
+def test_official_r4_examples_have_no_errors(r4_examples: list[Path], validator: Validator) -> None:
+    failing = {}
+    for path in r4_examples:
+        issues = validator.validate_bytes(path.read_bytes(), path.suffix[1:])
+        errors = [str(i) for i in issues if i.severity in ("error", "fatal")]
+        if errors:
+            failing[path.name] = errors
+    assert len(r4_examples) > 400
+    assert set(failing) == set(INVALID_R4_EXAMPLES), {k: v[:3] for k, v in failing.items()}
