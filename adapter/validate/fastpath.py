@@ -10,6 +10,7 @@ three-valued logic.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,8 @@ def _expr(node: dict[str, Any]) -> Compiled:
         return _logic(kind, node.get("terminalNodeText", [""])[0], _expr(children[0]), _expr(children[1]))
     if kind == "EqualityExpression":
         return _equality(node["terminalNodeText"][0], _expr(children[0]), _expr(children[1]))
+    if kind in ("InequalityExpression", "AdditiveExpression"):
+        return _arithmetic(node["terminalNodeText"][0], _expr(children[0]), _expr(children[1]))
     raise Unsupported(kind)
 
 
@@ -109,6 +112,33 @@ def _function(node: dict[str, Any], left: Compiled) -> Compiled:
         if simple is None:
             raise Unsupported(name)
         return lambda focus: simple(left(focus))
+    if name in _STRING_TESTS and len(params) == 1:
+        argument = _expr(params[0])
+        test = _STRING_TESTS[name]
+
+        def string_test(focus: Collection) -> Collection:
+            items, args = left(focus), argument(focus)
+            if not items or not args:
+                return []
+            if len(items) != 1 or not isinstance(items[0], str) or not isinstance(args[0], str):
+                raise _Fallback
+            return [test(items[0], args[0])]
+
+        return string_test
+    if name == "is" and len(params) == 1:
+        type_name = str(params[0].get("text", ""))
+        if not type_name[:1].isupper() or "." in type_name:
+            raise Unsupported("is() of a non-resource type")
+
+        def is_type(focus: Collection) -> Collection:
+            items = left(focus)
+            if not items:
+                return []
+            if len(items) != 1 or not isinstance(items[0], dict) or "resourceType" not in items[0]:
+                raise _Fallback
+            return [items[0]["resourceType"] == type_name]
+
+        return is_type
     if name in ("where", "all", "exists") and len(params) == 1:
         criteria = _expr(params[0])
         if name == "where":
@@ -143,6 +173,33 @@ _SIMPLE: dict[str, Callable[[Collection], Collection]] = {
 
 class _Fallback(Exception):
     """Raised at run time when a value falls outside what the fast path handles (e.g. not() on a non-boolean)."""
+
+
+_STRING_TESTS: dict[str, Callable[[str, str], bool]] = {
+    "contains": lambda text, part: part in text,
+    "startsWith": lambda text, part: text.startswith(part),
+    "endsWith": lambda text, part: text.endswith(part),
+    "matches": lambda text, pattern: re.search(pattern, text) is not None,
+}
+
+
+def _arithmetic(operator: str, left: Compiled, right: Compiled) -> Compiled:
+    """``<``, ``<=``, ``>``, ``>=`` and ``+`` on numbers (anything else goes to fhirpathpy)."""
+    if operator not in ("<", "<=", ">", ">=", "+"):
+        raise Unsupported(operator)
+
+    def run(focus: Collection) -> Collection:
+        a, b = left(focus), right(focus)
+        if not a or not b:
+            return []
+        if len(a) != 1 or len(b) != 1 or not _number(a[0]) or not _number(b[0]):
+            raise _Fallback
+        x, y = a[0], b[0]
+        if operator == "+":
+            return [x + y]
+        return [x < y if operator == "<" else x <= y if operator == "<=" else x > y if operator == ">" else x >= y]
+
+    return run
 
 
 _LOGIC = {"OrExpression", "AndExpression", "ImpliesExpression", "XorExpression"}
