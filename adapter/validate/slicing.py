@@ -94,8 +94,15 @@ class SliceMatcher:
         return True
 
     def _conforms(self, value: Any, type_ref: TypeRef, slice_node: Node, step: Pass) -> bool:
-        """Slicing without discriminators: the value belongs to the first slice it conforms to."""
-        return False
+        """Slicing without discriminators: the value belongs to the first slice it conforms to (a quiet check of
+        the value against the slice's definition)."""
+        from adapter.validate.walker import Host, Walk
+
+        quiet = Walk(entries=step.walk.entries, local=step.walk.local)
+        inner = replace(step, walk=quiet, structural=False)
+        slice_type = slice_node.type_for(type_ref.code) or (slice_node.types or (type_ref,))[0]
+        self.engine.value(value, None, slice_node, slice_type, "x", ("x", "x"), Host(("x",)), inner)
+        return not any(i.severity in ("error", "fatal") for i in quiet.issues)
 
     def _value_matches(
         self, actual: list[tuple[Any, TypeRef | None]], target: Node | None, path: str, slice_node: Node, step: Pass
