@@ -155,7 +155,7 @@ def _expected(expected: Any, outcomes: Path) -> tuple[int, frozenset[str], tuple
 
 
 def _normal(expression: str) -> str:
-    return _COMMENT.sub("", expression).replace(".resource.", ".resource.").rstrip(".")
+    return _COMMENT.sub("", expression).rstrip(".")
 
 
 def _load(folder: Path, names: list[str], validator: Validator) -> list[Resource]:
