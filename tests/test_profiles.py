@@ -202,3 +202,12 @@ def _codes(system: str, kith: dict[str, set[str]], fixed: dict[str, set[str]], d
     codes = Terminology(defs).codesystem_codes(system)
     assert codes is not None, f"code system {system} is not available"
     return codes
+
+
+def test_the_canonical_bases_we_hold_come_from_the_profiles_themselves(defs: Definitions) -> None:
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).parent.parent / "profiles" / "sushi-config.yaml").read_text("utf-8"))
+    assert config["canonical"].rstrip("/") + "/" in defs.held_canonicals
+    assert "http://hl7.no/fhir/" in defs.held_canonicals
+    assert "http://hl7.org/fhir/" not in defs.held_canonicals  # core is searched, but not held as ours

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import re
-import weakref
 from bisect import bisect_right
 from collections import Counter
 from copy import deepcopy
@@ -36,18 +35,16 @@ from lxml import etree
 
 from adapter.errors import AdapterError, Issue
 from adapter.parse.xml_safe import MAX_BYTES, parse_xml
+from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef
 from adapter.validate.packages import Definitions
 
 FHIR_NS = "http://hl7.org/fhir"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
-CORE = "http://hl7.org/fhir/StructureDefinition/"
 
 Key = str | int
 JsonPath = tuple[Key, ...]
 Position = tuple[int, int]
 
-_SYSTEM_TYPE = "http://hl7.org/fhirpath/System."
-_FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _INTEGER_TYPES = frozenset({"integer", "positiveInt", "unsignedInt"})
@@ -103,7 +100,7 @@ def read_fhir(data: bytes, defs: Definitions, fmt: str | None = None, *, max_byt
     if fmt == "xml":
         tree = parse_xml(data, max_bytes=max_bytes)
         text = _decode(data, tree.docinfo.encoding)
-        reader = _XmlReader(_types_for(defs), text)
+        reader = _XmlReader(_Types(defs), text)
         resource = reader.read(tree.getroot())
         return Source(resource, "xml", reader.duplicates, reader.issues, text, reader.positions)
     raise ValueError(f"unknown format {fmt!r}: use 'json' or 'xml'")
@@ -372,104 +369,34 @@ def _extension_index(extensions: Any, url: str) -> int | None:
 # --- XML: type information from the core StructureDefinitions ------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Element:
-    """What the conversion needs to know of one element definition."""
-
-    path: str
-    repeats: bool
-    types: tuple[str, ...]
-    attribute: bool
-    reference: str | None
-
-
-class _Structure:
-    """The elements of one StructureDefinition snapshot, by parent path and name (choices by their base name)."""
-
-    def __init__(self, sd: dict[str, Any]) -> None:
-        self.kind = str(sd.get("kind", ""))
-        self.abstract = bool(sd.get("abstract", False))
-        self.children: dict[str, dict[str, _Element]] = {}
-        self.choices: dict[str, dict[str, _Element]] = {}
-        for element in sd.get("snapshot", {}).get("element", []):
-            parent, _, name = str(element["path"]).rpartition(".")
-            if not parent or "sliceName" in element:
-                continue
-            reference = element.get("contentReference")
-            info = _Element(
-                element["path"],
-                _repeats(element),
-                tuple(_type_code(t) for t in element.get("type", [])),
-                "xmlAttr" in element.get("representation", []),
-                reference.split("#", 1)[1] if reference else None,
-            )
-            if name.endswith("[x]"):
-                self.choices.setdefault(parent, {}).setdefault(name[:-3], info)
-            else:
-                self.children.setdefault(parent, {}).setdefault(name, info)
-
-    def child(self, parent: str, name: str) -> _Element | None:
-        """The definition of child ``name`` of ``parent``; a choice name selects one type (``valueQuantity``)."""
-        info = self.children.get(parent, {}).get(name)
-        if info is not None:
-            return info
-        for base, choice in self.choices.get(parent, {}).items():
-            if name.startswith(base) and len(name) > len(base):
-                suffix = name[len(base) :]
-                for code in choice.types:
-                    if code[:1].upper() + code[1:] == suffix:
-                        return _Element(choice.path, False, (code,), False, None)
-        return None
-
-
-def _repeats(element: dict[str, Any]) -> bool:
-    """The JSON form follows the base definition: an array when max (or the base max) is above one."""
-    maxima = (str(element.get("max", "1")), str(element.get("base", {}).get("max", "1")))
-    return any(value not in ("0", "1") for value in maxima)
-
-
-def _type_code(type_ref: dict[str, Any]) -> str:
-    """The FHIR type code; ``System.String`` and friends map to their FHIR type (``id``, ``uri``, ...)."""
-    code = str(type_ref.get("code", ""))
-    if code.startswith(_SYSTEM_TYPE):
-        for ext in type_ref.get("extension", []):
-            if ext.get("url") == _FHIR_TYPE_EXT:
-                return str(ext.get("valueUrl") or ext.get("valueUri"))
-        suffix = code[len(_SYSTEM_TYPE) :]
-        return suffix[:1].lower() + suffix[1:]
-    return code
+Entry = tuple[Node, TypeRef]  # an element of a compiled definition, with the type a name selects
 
 
 class _Types:
-    """Structures of the core types, built on first use from one Definitions."""
+    """The compiled core types the conversion follows (compiled once, by :meth:`Definitions.compiled`)."""
 
     def __init__(self, defs: Definitions) -> None:
         self.defs = defs
-        self.cache: dict[str, _Structure | None] = {}
 
-    def structure(self, code: str) -> _Structure | None:
-        if code not in self.cache:
-            url = CORE + code
-            self.cache[code] = _Structure(self.defs.snapshot(url)) if self.defs.get(url) is not None else None
-        return self.cache[code]
+    def structure(self, code: str) -> Profile | None:
+        """The compiled core definition of type ``code``, or None when there is none."""
+        try:
+            return self.defs.compiled(CORE_PREFIX + code)
+        except AdapterError:
+            return None
 
-    def resource(self, name: str) -> _Structure | None:
-        """The structure of a concrete resource type, or None when ``name`` is not one."""
+    def resource(self, name: str) -> Profile | None:
+        """The compiled definition of a concrete resource type, or None when ``name`` is not one."""
         structure = self.structure(name) if name[:1].isupper() else None
-        if structure is None or structure.kind != "resource" or structure.abstract:
+        if structure is None or structure.kind != "resource" or structure.sd.get("abstract"):
             return None
         return structure
 
 
-_TYPES: weakref.WeakKeyDictionary[Definitions, _Types] = weakref.WeakKeyDictionary()
-
-
-def _types_for(defs: Definitions) -> _Types:
-    """One type table per Definitions object (a cache keyed by the object, not global configuration)."""
-    types = _TYPES.get(defs)
-    if types is None:
-        types = _TYPES[defs] = _Types(defs)
-    return types
+def _child(structure: Profile | None, parent: str, name: str) -> Entry | None:
+    """Child ``name`` of element ``parent`` (an element id); a choice name selects its type (``valueQuantity``)."""
+    node = structure.by_id.get(parent) if structure is not None else None
+    return node.keys.get(name) if node is not None else None
 
 
 def _primitive_value(code: str, text: str) -> Any:
@@ -522,7 +449,7 @@ class _XmlReader:
         self.positions[()] = self.positions[("resourceType",)] = self.position(root)
         return self.resource(root, (), name, structure)
 
-    def resource(self, el: etree._Element, path: JsonPath, name: str, structure: _Structure) -> dict[str, Any]:
+    def resource(self, el: etree._Element, path: JsonPath, name: str, structure: Profile) -> dict[str, Any]:
         """A resource element (the root, or the one inside ``contained`` / ``entry.resource``)."""
         obj: dict[str, Any] = {"resourceType": name}
         self.attributes(el, obj, path, structure, name)
@@ -562,7 +489,7 @@ class _XmlReader:
         self.issues.append(Issue("ADP-1007", "error", expression, line, column, {"detail": detail}))
 
     def attributes(
-        self, el: etree._Element, obj: dict[str, Any], path: JsonPath, structure: _Structure | None, parent: str
+        self, el: etree._Element, obj: dict[str, Any], path: JsonPath, structure: Profile | None, parent: str
     ) -> None:
         """``id``, ``url`` and unknown attributes become properties; misplaced ones are issues."""
         for qname, value in _attributes(el):
@@ -572,8 +499,8 @@ class _XmlReader:
                 continue
             if name == "value" and parent[:1].islower():
                 continue  # the primitive's own value, read by the caller
-            info = structure.child(parent, name) if structure is not None else None
-            if info is not None and not info.attribute:
+            entry = _child(structure, parent, name)
+            if entry is not None and not entry[0].attribute:
                 self.issue(path, el, f"{name} must be an element, not an attribute")
                 continue
             obj[name] = value
@@ -598,7 +525,7 @@ class _XmlReader:
         el: etree._Element,
         obj: dict[str, Any],
         path: JsonPath,
-        structure: _Structure | None,
+        structure: Profile | None,
         parent: str,
         own_text: bool = True,
     ) -> None:
@@ -612,26 +539,26 @@ class _XmlReader:
             if not isinstance(child.tag, str):
                 continue  # comment or processing instruction
             namespace, name = _split(child.tag)
-            info = structure.child(parent, name) if structure is not None else None
-            if info is not None and "xhtml" in info.types:
+            entry = _child(structure, parent, name)
+            if entry is not None and entry[1].code == "xhtml":
                 self.xhtml(child, obj, path, name, namespace)
                 continue
             if namespace != FHIR_NS:
                 self.foreign(child, path)
                 continue
-            if info is None:
+            if entry is None:
                 if counts is None:
                     counts = Counter(c.tag for c in el if isinstance(c.tag, str))
                 item = self.slot(obj, name, counts[child.tag] > 1, path, child)
                 self.store(obj, name, item, self.generic(child, item))
-            elif info.attribute:
+            elif entry[0].attribute:
                 self.positions.setdefault((*path, name), self.position(child))
                 self.issue((*path, name), child, f"{name} must be an attribute, not an element")
-            elif info.types and info.types[0][:1].islower():
-                self.primitive(child, obj, path, name, info, repeated)
+            elif entry[1].primitive:
+                self.primitive(child, obj, path, name, entry, repeated)
             else:
-                item = self.slot(obj, name, info.repeats, path, child)
-                self.store(obj, name, item, self.complex(child, item, structure, info))
+                item = self.slot(obj, name, entry[0].repeats, path, child)
+                self.store(obj, name, item, self.complex(child, item, structure, entry))
         for name, (values, extras) in repeated.items():
             if all(value is None for value in values):
                 del obj[name]
@@ -665,13 +592,13 @@ class _XmlReader:
         obj: dict[str, Any],
         path: JsonPath,
         name: str,
-        info: _Element,
+        entry: Entry,
         repeated: dict[str, tuple[list[Any], list[Any]]],
     ) -> None:
         """A primitive: the value attribute goes to ``name``; ``id`` and extensions to ``_name``."""
-        code = info.types[0]
+        repeats, code = entry[0].repeats, entry[1].code
         position = self.position(el)
-        if info.repeats:
+        if repeats:
             if name not in repeated:  # keep the JSON key order of the XML; empty arrays are dropped at the end
                 repeated[name] = obj[name], obj["_" + name] = [], []
                 self.positions[(*path, name)] = self.positions[(*path, "_" + name)] = position
@@ -690,7 +617,7 @@ class _XmlReader:
         self.children(el, extra, twin, structure, code, own_text=False)
         if raw is None and not extra and not has_text:
             self.issue(item, el, f"{name} has no value attribute, id or extension")
-        if info.repeats:
+        if repeats:
             values.append(value)
             extras.append(extra or None)
             return
@@ -703,17 +630,18 @@ class _XmlReader:
         if extra:
             obj["_" + name] = extra
 
-    def complex(self, el: etree._Element, path: JsonPath, structure: _Structure | None, info: _Element) -> Any:
+    def complex(self, el: etree._Element, path: JsonPath, structure: Profile | None, entry: Entry) -> Any:
         """A complex element: follow its inline children, its contentReference or its type's structure."""
-        if info.types and (info.types[0] == "Resource" or self.types.resource(info.types[0]) is not None):
+        node, code = entry[0], entry[1].code
+        if code == "Resource" or self.types.resource(code) is not None:
             return self.wrapped(el, path)
-        inner: _Structure | None
-        if info.reference is not None and structure is not None:
-            inner, parent = structure, info.reference
-        elif structure is not None and info.path in structure.children:
-            inner, parent = structure, info.path
+        inner: Profile | None
+        if node.content_reference is not None and structure is not None:
+            inner, parent = structure, node.content_reference
+        elif structure is not None and node.children and len(node.types) <= 1:
+            inner, parent = structure, node.id
         else:
-            parent = info.types[0] if info.types else "Element"
+            parent = code
             inner = self.types.structure(parent)
         obj: dict[str, Any] = {}
         self.attributes(el, obj, path, inner, parent)

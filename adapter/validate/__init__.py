@@ -34,7 +34,7 @@ class Validator:
     def with_resources(self, resources: Iterable[Resource]) -> Validator:
         """A validator that also knows ``resources`` (profiles, ValueSets, CodeSystems...), which win on a clash."""
         package = MemoryPackage("loaded", list(resources))
-        return Validator(self.settings, Definitions([package, *self.definitions.packages]))
+        return Validator(self.settings, self.definitions.with_packages([package]))
 
     def validate(self, resource: Any, profiles: tuple[str, ...] = ()) -> list[Issue]:
         """All issues for ``resource`` (plus ``profiles`` it must also conform to)."""

@@ -97,6 +97,7 @@ class Node:
     binding: tuple[str, str] | None = None  # (strength, ValueSet url)
     constraints: tuple[Constraint, ...] = ()
     is_modifier: bool = False
+    attribute: bool = False  # an XML attribute (representation xmlAttr), not an element
     slicing: Element | None = None
     slice_name: str | None = None
     content_reference: str | None = None
@@ -107,6 +108,10 @@ class Node:
     def type_for(self, code: str) -> TypeRef | None:
         """The allowed type with this code."""
         return next((t for t in self.types if t.code == code), None)
+
+    def refine(self, type_ref: TypeRef) -> TypeRef:
+        """This element's version of a value's type (a slice may name a profile on it), else the first type."""
+        return self.type_for(type_ref.code) or (self.types or (type_ref,))[0]
 
 
 @dataclass(eq=False)
@@ -184,6 +189,7 @@ def _node(element: Element, in_resource: bool) -> Node:
         binding=(binding["strength"], binding["valueSet"]) if binding.get("valueSet") else None,
         constraints=constraints,
         is_modifier=bool(element.get("isModifier")),
+        attribute="xmlAttr" in element.get("representation", []),
         slicing=element.get("slicing"),
         slice_name=element.get("sliceName"),
         content_reference=reference.split("#", 1)[1] if reference else None,
@@ -208,3 +214,14 @@ def _json_keys(node: Node) -> list[tuple[str, TypeRef]]:
         first = node.types[0] if node.types else TypeRef("BackboneElement")
         return [(node.name, first)]
     return [(node.name + t.code[:1].upper() + t.code[1:], t) for t in node.types]
+
+
+def pattern_matches(pattern: Any, value: Any) -> bool:
+    """FHIR pattern semantics: every property of the pattern is present in the value (lists: each pattern item
+    matches some value item)."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and pattern_matches(v, value[k]) for k, v in pattern.items())
+    if isinstance(pattern, list):
+        candidates = value if isinstance(value, list) else [value]
+        return all(any(pattern_matches(p, c) for c in candidates) for p in pattern)
+    return bool(pattern == value)

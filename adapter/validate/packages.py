@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from adapter.errors import AdapterError, SetupError
+from adapter.validate.compiled import Profile, compile_profile
 from adapter.validate.snapshot import generate_snapshot
 
 Resource = dict[str, Any]
@@ -109,9 +110,16 @@ class MemoryPackage(Package):
 class Definitions:
     """Canonical-URL lookup over packages, searched in order, with snapshots generated on demand."""
 
-    def __init__(self, packages: Iterable[Package]) -> None:
+    def __init__(self, packages: Iterable[Package], held_canonicals: tuple[str, ...] = ()) -> None:
         self.packages = list(packages)
+        #: Canonical bases whose profiles we hold in full: an unknown profile there is a mistake, not a gap.
+        self.held_canonicals = held_canonicals
         self._snapshots: dict[str, Resource] = {}
+        self._compiled: dict[str, Profile | AdapterError] = {}
+
+    def with_packages(self, packages: Iterable[Package]) -> Definitions:
+        """A lookup that searches ``packages`` first, then these (fresh caches, same canonical bases)."""
+        return Definitions([*packages, *self.packages], self.held_canonicals)
 
     def get(self, url: str) -> Resource | None:
         """The resource for ``url`` (a ``|version`` suffix is ignored), or None."""
@@ -146,3 +154,18 @@ class Definitions:
             sd = generate_snapshot(sd, self)
         self._snapshots[url] = sd
         return sd
+
+    def compiled(self, url: str) -> Profile:
+        """The compiled snapshot of ``url`` (see :mod:`adapter.validate.compiled`), built once; a definition that
+        is missing or whose snapshot cannot be made raises the same AdapterError every time."""
+        url = url.split("|", 1)[0]
+        found = self._compiled.get(url)
+        if found is None:
+            try:
+                found = compile_profile(self.snapshot(url))
+            except AdapterError as error:
+                found = error
+            self._compiled[url] = found
+        if isinstance(found, AdapterError):
+            raise found
+        return found

@@ -13,10 +13,15 @@ NO_BASIS_FOLDERS = ("StructureDefinition", "CodeSystem", "ValueSet", "NamingSyst
 def load_definitions(settings: Settings) -> Definitions:
     """Lookup over profiles/resources, no-basis and core, searched in that order (ours win on a clash)."""
     no_basis = standards.no_basis_json(settings)
-    return Definitions(
-        [
-            Package.open(settings.profiles_dir / "resources"),
-            *(Package.open(no_basis / folder) for folder in NO_BASIS_FOLDERS),
-            Package.open(standards.core_package(settings)),
-        ]
-    )
+    held = [
+        Package.open(settings.profiles_dir / "resources"),
+        *(Package.open(no_basis / folder) for folder in NO_BASIS_FOLDERS),
+    ]
+    return Definitions([*held, Package.open(standards.core_package(settings))], canonical_bases(held))
+
+
+def canonical_bases(packages: list[Package]) -> tuple[str, ...]:
+    """The canonical bases of the StructureDefinitions in ``packages`` (``http://samhandling.no/fhir/``), read from
+    their URLs, so re-basing the profiles in sushi-config.yaml needs no change here."""
+    marker = "/StructureDefinition/"
+    return tuple(sorted({url.split(marker, 1)[0] + "/" for pkg in packages for url in pkg.files if marker in url}))

@@ -13,10 +13,12 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from adapter.validate.compiled import Node, TypeRef, type_of_suffix
+from adapter.validate.compiled import Node, TypeRef, pattern_matches, type_of_suffix
+from adapter.validate.state import Host, Pass, Walk, count_issues
+from adapter.validate.terminology import codes_of
 
 if TYPE_CHECKING:
-    from adapter.validate.walker import Engine, Pass
+    from adapter.validate.walker import Engine
 
 Item = tuple[Any, Any, str, TypeRef]
 _STEP = re.compile(r"(extension)\('([^']*)'\)|ofType\(([^)]*)\)|resolve\(\)|([A-Za-z_][A-Za-z0-9_]*)(\[x\])?")
@@ -55,11 +57,7 @@ class SliceMatcher:
                 step.walk.add("ADP-4009", "error", item_expr, path=node.id, slice=match.slice_name)
             last = max(last, position)
         for slice_node in node.slices:
-            count = counts[id(slice_node)]
-            if count < slice_node.min:
-                step.walk.add("ADP-4001", "error", expr, path=slice_node.id, min=slice_node.min, count=count)
-            if slice_node.max is not None and count > slice_node.max:
-                step.walk.add("ADP-4002", "error", expr, path=slice_node.id, max=slice_node.max, count=count)
+            count_issues(counts[id(slice_node)], slice_node, expr, step.walk)
         return assigned
 
     def matches(
@@ -96,19 +94,14 @@ class SliceMatcher:
     def _conforms(self, value: Any, type_ref: TypeRef, slice_node: Node, step: Pass) -> bool:
         """Slicing without discriminators: the value belongs to the first slice it conforms to (a quiet check of
         the value against the slice's definition)."""
-        from adapter.validate.walker import Host, Walk
-
         quiet = Walk(entries=step.walk.entries, local=step.walk.local)
         inner = replace(step, walk=quiet, structural=False)
-        slice_type = slice_node.type_for(type_ref.code) or (slice_node.types or (type_ref,))[0]
-        self.engine.value(value, None, slice_node, slice_type, "x", ("x", "x"), Host(("x",)), inner)
+        self.engine.value(value, None, slice_node, slice_node.refine(type_ref), "x", ("x", "x"), Host(("x",)), inner)
         return not any(i.severity in ("error", "fatal") for i in quiet.issues)
 
     def _value_matches(
         self, actual: list[tuple[Any, TypeRef | None]], target: Node | None, path: str, slice_node: Node, step: Pass
     ) -> bool:
-        from adapter.validate.walker import codes_of, pattern_matches
-
         expectation: Any = _UNKNOWN
         if target is not None:
             if target.fixed is not None:
@@ -212,8 +205,6 @@ class SliceMatcher:
 
     def _meets(self, value: Any, url: str, step: Pass) -> bool:
         """Does ``value`` meet the profile at ``url``? (A quiet sub-validation.)"""
-        from adapter.validate.walker import Walk
-
         profile = self.engine.maybe_profile(url)
         if profile is None or not isinstance(value, dict):
             return False

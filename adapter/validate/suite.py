@@ -102,15 +102,15 @@ def run_case(case: dict[str, Any], settings: Settings, validator: Validator) -> 
     """The base step and, when there is one, the profile step of ``case``."""
     folder = suite_folder(settings) / "cases"
     data = (folder / case["file"]).read_bytes()
-    supporting = [*case.get("supporting", []), *case.get("profiles", [])]
-    base = validator.with_resources(_load(folder, supporting, validator))
-    yield _step(case, "base", case["java"], base, data, ())
+    supporting = _load(folder, [*case.get("supporting", []), *case.get("profiles", [])], validator)
+    yield _step(case, "base", case["java"], validator.with_resources(supporting), data, ())
     profile = case.get("profile")
     if isinstance(profile, dict) and profile.get("source") and profile.get("java"):
-        extra = _load(folder, [*supporting, *profile.get("supporting", []), profile["source"]], validator)
-        with_profile = validator.with_resources(extra)
-        url = next((r.get("url") for r in extra[::-1] if r.get("resourceType") == "StructureDefinition"), None)
-        yield _step(case, "profile", profile["java"], with_profile, data, (url,) if url else ())
+        source = _load(folder, [profile["source"]], validator)
+        extra = [*source, *_load(folder, profile.get("supporting", []), validator), *supporting]
+        url = source[0].get("url") if source else None
+        profiles = (url,) if isinstance(url, str) else ()
+        yield _step(case, "profile", profile["java"], validator.with_resources(extra), data, profiles)
 
 
 def _step(

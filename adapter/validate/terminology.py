@@ -103,3 +103,16 @@ def _flatten(concepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found.append(concept)
         found.extend(_flatten(concept.get("concept", []) + concept.get("contains", [])))
     return found
+
+
+def codes_of(value: Any) -> list[tuple[str | None, str]]:
+    """(system, code) pairs of a code (system None), a Coding or a CodeableConcept."""
+    if isinstance(value, str):
+        return [(None, value)]
+    if not isinstance(value, dict):
+        return []
+    # A Coding without a system gets "" and so never matches a real system; only a bare code matches any system.
+    codings = value.get("coding", []) if "coding" in value else [value]
+    if not isinstance(codings, list):
+        return []
+    return [(c.get("system", ""), c["code"]) for c in codings if isinstance(c, dict) and isinstance(c.get("code"), str)]

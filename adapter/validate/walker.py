@@ -14,59 +14,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from adapter.errors import AdapterError, Issue, Severity
-from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, compile_profile
+from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, pattern_matches
 from adapter.validate.identifiers import check_identifier
 from adapter.validate.invariants import Env, Invariants
 from adapter.validate.packages import Definitions
 from adapter.validate.primitives import Primitives
 from adapter.validate.slicing import SliceMatcher
-from adapter.validate.terminology import Terminology
+from adapter.validate.state import Host, Pass, Walk, count_issues
+from adapter.validate.terminology import Terminology, codes_of
 from adapter.validate.xhtml import xhtml_problem
 
 Paths = tuple[str, str]  # an element's path from its resource, and from the datatype it is part of
 _CODED = frozenset({"code", "Coding", "CodeableConcept"})
-#: Canonical bases whose profiles we hold in full (ours and HL7 Norway's): an unknown profile there is an error.
-KNOWN_CANONICALS = ("http://samhandling.no/fhir/", "http://hl7.no/fhir/")
 _ANY_RESOURCE = frozenset({"Resource", "DomainResource"})
-
-
-@dataclass
-class Walk:
-    """The state of one ``validate`` call."""
-
-    issues: list[Issue] = field(default_factory=list)
-    evaluated: set[tuple[str, str]] = field(default_factory=set)  # (expression, constraint key)
-    entries: dict[str, Any] = field(default_factory=dict)  # Bundle fullUrl -> resource
-    local: dict[str, Any] = field(default_factory=dict)  # "Type/id" -> resource of the Bundle
-
-    def add(self, code: str, severity: Severity, expr: str | None, /, **args: Any) -> None:
-        """Record one issue."""
-        self.issues.append(Issue(code, severity, expr, args=args))
-
-
-@dataclass(frozen=True)
-class Host:
-    """Where a value sits, for extension contexts: its paths (from the resource, and within its type), whether it
-    is a resource, and the url of the extension it is part of."""
-
-    paths: tuple[str, ...]  # path from the resource, path within the type, the element's path and type
-    resource: bool = False
-    extension_url: str | None = None
-
-
-@dataclass(frozen=True)
-class Pass:
-    """One walk of a resource against one profile."""
-
-    walk: Walk
-    profile: Profile
-    env: Env
-    structural: bool
 
 
 class Engine:
@@ -78,23 +43,12 @@ class Engine:
         self.primitives = Primitives(defs)
         self.invariants = Invariants()
         self.slices = SliceMatcher(self)
-        self._profiles: dict[str, Profile | AdapterError] = {}
 
     # -- definitions -------------------------------------------------------------------------------------------
 
     def profile(self, url: str) -> Profile:
         """The compiled profile or type at ``url``; AdapterError when unknown or its snapshot cannot be made."""
-        url = url.split("|", 1)[0]
-        found = self._profiles.get(url)
-        if found is None:
-            try:
-                found = compile_profile(self.defs.snapshot(url))
-            except AdapterError as error:
-                found = error
-            self._profiles[url] = found
-        if isinstance(found, AdapterError):
-            raise found
-        return found
+        return self.defs.compiled(url)
 
     def maybe_profile(self, url: str) -> Profile | None:
         """Like :meth:`profile`, None when it cannot be had."""
@@ -135,7 +89,7 @@ class Engine:
         chosen: list[Profile] = []
         claimed = res.get("meta", {}).get("profile", []) if isinstance(res.get("meta"), dict) else []
         for url in [*(u for u in claimed if isinstance(u, str)), *extra]:
-            strict = url in extra or url.startswith(KNOWN_CANONICALS)
+            strict = url in extra or url.startswith(self.defs.held_canonicals)
             profile = self._claimed(url, strict, f"{expr}.meta.profile", walk)
             if profile is not None and profile.type != rtype:
                 walk.add("ADP-4007", "error", expr, profile=url, type=profile.type, actual=rtype)
@@ -191,7 +145,7 @@ class Engine:
         for child in parent.children:
             found = buckets.get(id(child))
             items = list(self._items(obj, child, found, expr, step)) if found else []
-            _count(len(items), child, child.id, expr, step.walk, step.profile.url)
+            count_issues(len(items), child, expr, step.walk)
             if not items:
                 continue
             child_paths = (f"{paths[0]}.{child.name}", f"{paths[1]}.{child.name}")
@@ -202,8 +156,7 @@ class Engine:
                 if slice_node is None:
                     self.value(value, ext, child, type_ref, item_expr, child_paths, host, step)
                 else:
-                    slice_type = slice_node.type_for(type_ref.code) or (slice_node.types or (type_ref,))[0]
-                    self.value(value, ext, slice_node, slice_type, item_expr, child_paths, host, step)
+                    self.value(value, ext, slice_node, slice_node.refine(type_ref), item_expr, child_paths, host, step)
 
     def _unknown(self, obj: dict[str, Any], key: str, parent: Node, expr: str, step: Pass) -> None:
         base = key[1:] if key.startswith("_") else key
@@ -281,7 +234,7 @@ class Engine:
             self._identifier(value, expr, walk)
         elif code == "Reference":
             self._reference(value, type_ref, expr, step)
-        if "resourceType" in value or code in _ANY_RESOURCE or code == "Resource":
+        if "resourceType" in value or code in _ANY_RESOURCE:
             is_contained = node.name == "contained"
             self.resource(value, expr, walk, step.env.root if is_contained else value)
             return
@@ -421,10 +374,10 @@ class Engine:
         allowed = self._target_types(type_ref)
         if actual and allowed and not allowed & _ANY_RESOURCE and actual not in allowed:
             step.walk.add(
-                "ADP-4030", "error", f"{expr}", reference=reference, type=actual, allowed=", ".join(sorted(allowed))
+                "ADP-4030", "error", expr, reference=reference, type=actual, allowed=", ".join(sorted(allowed))
             )
         if target is None and step.walk.entries and reference.startswith(("urn:uuid:", "urn:oid:")):
-            step.walk.add("ADP-4031", "error", f"{expr}", reference=reference)
+            step.walk.add("ADP-4031", "error", expr, reference=reference)
 
     def _target_types(self, type_ref: TypeRef) -> frozenset[str]:
         types = set()
@@ -479,13 +432,6 @@ def _as_list(value: Any, expr: str, step: Pass) -> list[Any]:
     return [value]
 
 
-def _count(count: int, node: Node, label: str, expr: str, walk: Walk, profile: str) -> None:
-    if count < node.min:
-        walk.add("ADP-4001", "error", expr, path=label, min=node.min, count=count)
-    if node.max is not None and count > node.max:
-        walk.add("ADP-4002", "error", expr, path=label, max=node.max, count=count)
-
-
 def _bundle_entries(bundle: dict[str, Any]) -> dict[str, Any]:
     entries: dict[str, Any] = {}
     for entry in bundle.get("entry", []) if isinstance(bundle.get("entry"), list) else []:
@@ -520,27 +466,3 @@ def _context_allows(context: dict[str, Any], host: Host) -> bool:
     if kind == "extension":
         return host.extension_url == expression
     return True  # fhirpath contexts are not evaluated
-
-
-def codes_of(value: Any) -> list[tuple[str | None, str]]:
-    """(system, code) pairs of a code (system None), a Coding or a CodeableConcept."""
-    if isinstance(value, str):
-        return [(None, value)]
-    if not isinstance(value, dict):
-        return []
-    # A Coding without a system gets "" and so never matches a real system; only a bare code matches any system.
-    codings = value.get("coding", []) if "coding" in value else [value]
-    if not isinstance(codings, list):
-        return []
-    return [(c.get("system", ""), c["code"]) for c in codings if isinstance(c, dict) and isinstance(c.get("code"), str)]
-
-
-def pattern_matches(pattern: Any, value: Any) -> bool:
-    """FHIR pattern semantics: every property of the pattern is present in the value (lists: each pattern item
-    matches some value item)."""
-    if isinstance(pattern, dict):
-        return isinstance(value, dict) and all(k in value and pattern_matches(v, value[k]) for k, v in pattern.items())
-    if isinstance(pattern, list):
-        candidates = value if isinstance(value, list) else [value]
-        return all(any(pattern_matches(p, c) for c in candidates) for p in pattern)
-    return bool(pattern == value)

@@ -1,0 +1,52 @@
+"""The state of a validation walk, shared by the walker and the slice matcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapter.errors import Issue, Severity
+from adapter.validate.compiled import Node, Profile
+from adapter.validate.invariants import Env
+
+
+@dataclass
+class Walk:
+    """The state of one ``validate`` call."""
+
+    issues: list[Issue] = field(default_factory=list)
+    evaluated: set[tuple[str, str]] = field(default_factory=set)  # (expression, constraint key)
+    entries: dict[str, Any] = field(default_factory=dict)  # Bundle fullUrl -> resource
+    local: dict[str, Any] = field(default_factory=dict)  # "Type/id" -> resource of the Bundle
+
+    def add(self, code: str, severity: Severity, expr: str | None, /, **args: Any) -> None:
+        """Record one issue."""
+        self.issues.append(Issue(code, severity, expr, args=args))
+
+
+@dataclass(frozen=True)
+class Host:
+    """Where a value sits, for extension contexts: its paths (from the resource, and within its type), whether it
+    is a resource, and the url of the extension it is part of."""
+
+    paths: tuple[str, ...]  # path from the resource, path within the type, the element's path and type
+    resource: bool = False
+    extension_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One walk of a resource against one profile."""
+
+    walk: Walk
+    profile: Profile
+    env: Env
+    structural: bool
+
+
+def count_issues(count: int, node: Node, expr: str, walk: Walk) -> None:
+    """Cardinality of an element or a slice (``node``), reported at the parent ``expr``."""
+    if count < node.min:
+        walk.add("ADP-4001", "error", expr, path=node.id, min=node.min, count=count)
+    if node.max is not None and count > node.max:
+        walk.add("ADP-4002", "error", expr, path=node.id, max=node.max, count=count)
