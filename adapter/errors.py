@@ -96,6 +96,50 @@ CODES: dict[str, CodeInfo] = {
         "{path}: this type is not allowed here (allowed: {allowed})",
         "{path}: denne typen er ikke tillatt her (tillatt: {allowed})",
     ),
+    "ADP-2001": CodeInfo(
+        "structure",
+        "The message breaks its XML Schema: {detail}",
+        "Meldingen bryter med XML-skjemaet sitt: {detail}",
+    ),
+    "ADP-2002": CodeInfo(
+        "not-supported",
+        'The element {element} is in the namespace "{namespace}", which has no known KITH schema, so it was not '
+        "validated",
+        'Elementet {element} er i navnerommet "{namespace}", som ikke har noe kjent KITH-skjema, og ble derfor ikke '
+        "validert",
+    ),
+    "ADP-2003": CodeInfo(
+        "exception",
+        "The XML Schema for {namespaces} could not be loaded: {detail}",
+        "XML-skjemaet for {namespaces} kunne ikke lastes: {detail}",
+    ),
+    "ADP-3001": CodeInfo(
+        "informational",
+        "{element}: carried verbatim in the kith-residue extension of {resource} (no FHIR element for it; see "
+        "mappings/unmapped.yaml)",
+        "{element}: overført uendret i kith-residue-utvidelsen på {resource} (har ikke noe FHIR-element; se "
+        "mappings/unmapped.yaml)",
+    ),
+    "ADP-3002": CodeInfo(
+        "not-supported",
+        "No mapping for the message content {element} (namespace {namespace}); supported: {supported}",
+        "Ingen mapping for meldingsinnholdet {element} (navnerom {namespace}); støttet: {supported}",
+    ),
+    "ADP-3003": CodeInfo(
+        "invalid",
+        "The mapping file {file} is invalid: {detail}",
+        "Mappingfilen {file} er ugyldig: {detail}",
+    ),
+    "ADP-3004": CodeInfo(
+        "not-supported",
+        "The Bundle cannot be sent as KITH: {detail}",
+        "Bundelen kan ikke sendes som KITH: {detail}",
+    ),
+    "ADP-3005": CodeInfo(
+        "required",
+        "The KITH message lacks {what}, so it cannot be read",
+        "KITH-meldingen mangler {what}, og kan derfor ikke leses",
+    ),
     "ADP-4001": CodeInfo(
         "required",
         "{path}: minimum required = {min}, but only found {count}",
@@ -180,6 +224,62 @@ CODES: dict[str, CodeInfo] = {
         "structure",
         "The extension {url} is not allowed at this point (allowed: {allowed})",
         "Utvidelsen {url} er ikke tillatt på dette stedet (tillatt: {allowed})",
+    ),
+    "ADP-4043": CodeInfo(
+        "structure",
+        "The extension {url} is not allowed here: its context invariant {expression} is not met",
+        "Utvidelsen {url} er ikke tillatt her: kontekstregelen {expression} er ikke oppfylt",
+    ),
+    "ADP-4044": CodeInfo(
+        "structure",
+        "The extension {url} could not be found, so it is not allowed here",
+        "Utvidelsen {url} finnes ikke, og er derfor ikke tillatt her",
+    ),
+    "ADP-4045": CodeInfo(
+        "invalid",
+        "The extension url {url!r} must be an absolute URL (only sub-extensions of a complex extension are relative)",
+        "Utvidelsens url {url!r} må være en absolutt URL (bare deler av en sammensatt utvidelse er relative)",
+    ),
+    "ADP-4046": CodeInfo(
+        "structure",
+        "The sub-extension url {url!r} is not defined by the extension {parent}",
+        "Delutvidelsen {url!r} er ikke definert i utvidelsen {parent}",
+    ),
+    "ADP-4050": CodeInfo(
+        "invalid",
+        "Except in transactions and batches, every Bundle entry must have a fullUrl (the identity of its resource)",
+        "Unntatt i transaksjoner og batcher må hver oppføring i en Bundle ha fullUrl (identiteten til ressursen)",
+    ),
+    "ADP-4051": CodeInfo(
+        "invalid",
+        "The fullUrl must be an absolute URL (not {url!r})",
+        "fullUrl må være en absolutt URL (ikke {url!r})",
+    ),
+    "ADP-4052": CodeInfo(
+        "invalid",
+        "The fullUrl {url!r} looks like a RESTful server URL, but the resource has no id",
+        "fullUrl {url!r} ser ut som en RESTful server-URL, men ressursen har ingen id",
+    ),
+    "ADP-4053": CodeInfo(
+        "invalid",
+        "The fullUrl {url!r} looks like a RESTful server URL, so it must end with the resource's type and id "
+        "({expected})",
+        "fullUrl {url!r} ser ut som en RESTful server-URL, og må derfor slutte med ressursens type og id ({expected})",
+    ),
+    "ADP-4054": CodeInfo(
+        "invalid",
+        "The link relation {relation!r} belongs to searches and histories, not to a Bundle of type {type}",
+        "Lenkerelasjonen {relation!r} hører til søk og historikk, ikke til en Bundle av typen {type}",
+    ),
+    "ADP-4055": CodeInfo(
+        "invalid",
+        "The link relation {relation!r} may occur only once",
+        "Lenkerelasjonen {relation!r} kan bare forekomme én gang",
+    ),
+    "ADP-4056": CodeInfo(
+        "not-found",
+        "The stylesheet link {url!r} is not found in this Bundle",
+        "Stilarklenken {url!r} finnes ikke i denne bunten (Bundle)",
     ),
     "ADP-4042": CodeInfo(
         "structure",

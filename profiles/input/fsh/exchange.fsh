@@ -55,6 +55,15 @@ Description: "Alle meldingshendelsene. / All message events."
 * ^experimental = false
 * include codes from system MeldingshendelseCS
 
+ValueSet: MeldingshendelseEllerKithVS
+Id: meldingshendelse-eller-kith
+Title: "Meldingshendelse eller KITH-meldingstype"
+Description: "Hendelsene i en samhandlingsmelding: våre hendelser, og KITH-meldingstypene (8279) for meldinger oversatt fra KITH. / The events of a cooperation message: our events, and the KITH message types (8279) of messages translated from KITH."
+* ^status = #draft
+* ^experimental = false
+* include codes from system MeldingshendelseCS
+* include codes from system $KITH8279
+
 // ---------------------------------------------------------------------------------------------------------------
 // MessageHeader
 // ---------------------------------------------------------------------------------------------------------------
@@ -69,7 +78,8 @@ Description: "Meldingshodet i en samhandlingsmelding: hendelse, avsender og mott
 * obeys smh-1 and smh-2
 * event[x] MS
 * event[x] only Coding
-* event[x] from MeldingshendelseVS (required)
+* event[x] from MeldingshendelseEllerKithVS (required)
+* event[x] ^comment = "En av våre hendelser, eller KITH-meldingstypen (8279) for en melding oversatt fra KITH. / One of our events, or the KITH message type (8279) of a message translated from KITH."
 * event[x] ^short = "Hendelse / Event"
 * destination 1..* MS
 * destination ^short = "Mottaker (MsgHead Receiver) / Receiver"

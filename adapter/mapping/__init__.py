@@ -1,0 +1,67 @@
+"""KITH XML <-> FHIR translation: mapping files (mappings/) interpreted by one engine, codes through ConceptMaps.
+
+:class:`Mappings` loads the mapping files, tables and ConceptMaps once; ``to_fhir(root)`` maps a parsed KITH
+message to a FHIR message Bundle and ``to_kith(bundle)`` maps a Bundle back to KITH XML. Both are pure functions
+of their input (no clock, no I/O): ids are deterministic and timestamps come from the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from lxml import etree
+
+from adapter.config import Settings
+from adapter.errors import AdapterError, Issue
+from adapter.mapping import engine
+from adapter.mapping.conceptmaps import ConceptMaps
+from adapter.mapping.spec import Mapping, load_mappings
+
+MSGHEAD = "{http://www.kith.no/xmlstds/msghead/2006-05-24}MsgHead"
+
+
+@dataclass(frozen=True)
+class Mappings:
+    """The loaded mapping files by root element (Clark name), with the ConceptMaps they use."""
+
+    by_root: dict[str, Mapping]
+    conceptmaps: ConceptMaps
+
+    @classmethod
+    def load(cls, settings: Settings) -> Mappings:
+        """Read mappings/ and the ConceptMaps in profiles/resources; a bad mapping file raises ADP-3003."""
+        folder = settings.home / "mappings"
+        conceptmaps = ConceptMaps.load(settings.profiles_dir / "resources")
+        tables = _tables(folder / "_tables.yaml")
+        return cls(load_mappings(folder, tables, set(conceptmaps.ids())), conceptmaps)
+
+    def for_root(self, root: etree._Element) -> Mapping | None:
+        """The mapping whose root element is ``root``'s (MsgHead, AppRec...), or None."""
+        return self.by_root.get(root.tag)
+
+    def to_fhir(self, root: etree._Element) -> tuple[dict[str, Any], list[Issue]]:
+        """Map a KITH message to a FHIR message Bundle (issues: what was carried verbatim, what is unsupported)."""
+        mapping = self.for_root(root)
+        if mapping is None or not mapping.seed:
+            namespace, _, local = root.tag[1:].partition("}")
+            raise AdapterError.of(
+                "ADP-3002", element=local, namespace=namespace, supported="MsgHead (v1.2), AppRec (1.0, 1.1)"
+            )
+        return engine.to_fhir(root, mapping, self.by_root, self.conceptmaps)
+
+    def to_kith(self, bundle: dict[str, Any], root: str = MSGHEAD) -> etree._Element:
+        """Map a FHIR message Bundle back to the KITH message whose root element is ``root`` (Clark name)."""
+        mapping = self.by_root.get(root)
+        if mapping is None:
+            raise AdapterError.of("ADP-3004", detail=f"no mapping for the KITH root element {root}")
+        return engine.to_kith(bundle, mapping, self.by_root, self.conceptmaps)
+
+
+def _tables(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): dict(v) for k, v in data.items()}

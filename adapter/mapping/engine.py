@@ -1,0 +1,555 @@
+"""The one mapping engine: applies a mapping tree (adapter/mapping/spec.py) from KITH XML to a FHIR message
+Bundle, and the same tree backwards from the Bundle to KITH XML.
+
+Nothing is dropped. Every attribute, text and element of the KITH message that no rule used is carried verbatim
+in a ``kith-residue`` extension on the resource made from the nearest enclosing element, with its place (path and
+position), and reported as an information issue (ADP-3001). A value a function normalised (a local time given an
+offset, a code translated one way) keeps its original text in a ``kith-original`` extension on the primitive. The
+reverse direction rebuilds the elements from the rules in the order the tree gives (schema order), then puts every
+residue back at its recorded position, so a KITH message survives KITH -> FHIR -> KITH unchanged.
+
+Ids are deterministic: uuid5 of the message's seed (sender HER-id and MsgId) and the element's path. Timestamps
+come from the message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from adapter.errors import Issue
+from adapter.mapping import paths
+from adapter.mapping.conceptmaps import ConceptMaps
+from adapter.mapping.functions import FUNCTIONS, IMPLIED, TEXT, Context, fhir_id
+from adapter.mapping.spec import Mapping, Node
+from adapter.parse.xml_safe import parse_xml
+
+BASE = "http://samhandling.no/fhir/StructureDefinition/"
+RESIDUE = BASE + "kith-residue"
+ORIGINAL = BASE + "kith-original"
+ID_NAMESPACE = uuid.UUID("0b4bd9f3-5a0f-5d0e-8f43-6c2f0d7a1c55")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# KITH -> FHIR
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Forward:
+    mappings: dict[str, Mapping]
+    conceptmaps: ConceptMaps
+    seed: str
+    bundle: dict[str, Any]
+    aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    urls: dict[int, str] = field(default_factory=dict)  # id(resource) -> fullUrl
+    used: dict[etree._Element, set[str]] = field(default_factory=dict)
+    groups: list[tuple[dict[str, Any], etree._Element]] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    tree: etree._ElementTree | None = None
+
+
+def to_fhir(
+    root: etree._Element, mapping: Mapping, mappings: dict[str, Mapping], conceptmaps: ConceptMaps
+) -> tuple[dict[str, Any], list[Issue]]:
+    """Map a KITH message (its root element) to a FHIR message Bundle; returns the Bundle and the issues."""
+    seed = "|".join(_first_text(xpath(root)) for xpath in mapping.seed)
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "id": _id(seed, "Bundle"), "type": "message", "entry": []}
+    state = _Forward(mappings, conceptmaps, seed, bundle, tree=root.getroottree())
+    state.aliases["bundle"] = bundle
+    _apply_root(state, mapping, root)
+    _collect_residue(state)
+    return bundle, state.issues
+
+
+def _apply_root(state: _Forward, mapping: Mapping, element: etree._Element) -> None:
+    for node in mapping.nodes:
+        _forward(state, mapping, node, [element], state.bundle, state.bundle)
+
+
+def _first_text(result: Any) -> str:
+    if isinstance(result, list):
+        result = result[0] if result else ""
+    if isinstance(result, etree._Element):
+        return (result.text or "").strip()
+    return str(result).strip()
+
+
+def _id(seed: str, path: str) -> str:
+    return str(uuid.uuid5(ID_NAMESPACE, f"{seed}|{path}"))
+
+
+def _select(elements: list[etree._Element], node: Node) -> list[etree._Element]:
+    found = elements
+    for step in node.path:
+        found = [child for element in found for child in element.iterchildren(step)]
+    if node.where is not None:
+        found = [element for element in found if node.where(element)]
+    return found
+
+
+def _target(state: _Forward, to: str, item: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    head, _, rest = to.partition(":")
+    if rest and "." not in head and "(" not in head:
+        return state.aliases[head], rest
+    return item, to
+
+
+def _forward(
+    state: _Forward,
+    mapping: Mapping,
+    node: Node,
+    context: list[etree._Element],
+    item: dict[str, Any],
+    resource: dict[str, Any],
+) -> None:
+    if node.ref is not None:
+        target, path = _target(state, node.to or "", item)
+        referenced = state.aliases.get(node.ref)
+        if referenced is not None:
+            paths.put(target, path, {"reference": state.urls[id(referenced)]})
+        return
+    matches = _select(context, node)
+    if node.resource is not None:
+        for element in matches:
+            _new_resource(state, mapping, node, element)
+        return
+    if node.payload:
+        for element in matches:
+            _dispatch_payload(state, element, item, resource)
+        return
+    if node.fn is not None:
+        _forward_value(state, mapping, node, matches, item)
+        return
+    for element in matches:
+        if node.to is not None:
+            target, path = _target(state, node.to, item)
+            child: dict[str, Any] = {}
+            paths.put(target, path, child)
+            for key, value in node.set.items():
+                paths.put(child, key, value)
+            for rule in node.rules:
+                _forward(state, mapping, rule, [element], child, resource)
+            if not child or child.keys() == set(node.set):
+                _discard(target, path, child)
+        else:
+            for rule in node.rules:
+                _forward(state, mapping, rule, [element], item, resource)
+        if node.to is not None and not _list_step(node.to):
+            break
+
+
+def _list_step(path: str) -> bool:
+    return paths.parse_path(path.partition(":")[2] if ":" in path.split(".")[0] else path)[-1].selector == "+"
+
+
+def _discard(target: dict[str, Any], path: str, child: dict[str, Any]) -> None:
+    steps = paths.parse_path(path)
+    parent_path = ".".join(path.split(".")[:-1]) if len(steps) > 1 else None
+    parents = paths.get(target, parent_path) if parent_path else [target]
+    for parent in parents:
+        member = parent.get(steps[-1].name) if isinstance(parent, dict) else None
+        if isinstance(member, list) and any(x is child for x in member):
+            member[:] = [x for x in member if x is not child]
+            if not member:
+                del parent[steps[-1].name]
+        elif member is child:
+            del parent[steps[-1].name]
+
+
+def _new_resource(state: _Forward, mapping: Mapping, node: Node, element: etree._Element) -> None:
+    if state.tree is None or node.type is None or node.resource is None:
+        raise ValueError("a resource node needs a type and an alias (checked when the mapping is loaded)")
+    if node.id is not None:
+        resource_id = fhir_id(_first_text(node.id(element)) or state.tree.getpath(element))
+    else:
+        resource_id = _id(state.seed, state.tree.getpath(element) + "|" + node.resource)
+    resource: dict[str, Any] = {"resourceType": node.type, "id": resource_id}
+    if node.profile:
+        resource["meta"] = {"profile": [node.profile]}
+    full_url = "urn:uuid:" + resource_id
+    state.urls[id(resource)] = full_url
+    state.bundle["entry"].append({"fullUrl": full_url, "resource": resource})
+    state.aliases[node.resource] = resource
+    state.used.setdefault(element, set())
+    state.groups.append((resource, element))
+    for link in node.link:
+        alias, _, path = link.partition(":")
+        paths.put(state.aliases[alias], path, {"reference": full_url})
+    if node.backlink:
+        path, _, alias = node.backlink.partition("->")
+        paths.put(resource, path, {"reference": state.urls[id(state.aliases[alias])]})
+    for key, value in node.set.items():
+        target, key_path = _target(state, key, resource)
+        paths.put(target, key_path, value)
+    for rule in node.rules:
+        _forward(state, mapping, rule, [element], resource, resource)
+
+
+def _dispatch_payload(state: _Forward, content: etree._Element, item: dict[str, Any], resource: dict[str, Any]) -> None:
+    for child in content.iterchildren(etree.Element):
+        mapping = state.mappings.get(child.tag)
+        if mapping is None:
+            namespace, _, local = child.tag[1:].partition("}")
+            state.issues.append(
+                Issue(
+                    "ADP-3002",
+                    "error",
+                    line=child.sourceline if isinstance(child.sourceline, int) else None,
+                    args={"element": local, "namespace": namespace, "supported": ", ".join(sorted(state.mappings))},
+                )
+            )
+            continue
+        if mapping.definition:
+            paths.put(state.aliases["header"], "definition", mapping.definition)
+        state.used.setdefault(child, set())
+        for node in mapping.nodes:
+            _forward(state, mapping, node, [child], item, resource)
+
+
+def _forward_value(
+    state: _Forward, mapping: Mapping, node: Node, matches: list[etree._Element], item: dict[str, Any]
+) -> None:
+    if node.fn is None or node.to is None:
+        return
+    function = FUNCTIONS[node.fn]
+    ctx = Context(node.args, state.conceptmaps)
+    target, path = _target(state, node.to, item)
+    repeat = _list_step(node.to)
+    for element in matches if repeat else matches[:1]:
+        value, used = function.read(element, ctx)
+        if value is None:
+            continue
+        if node.reverse:  # a forward-only (derived) rule does not stand for the element
+            state.used.setdefault(element, set()).update(used)
+        if value is IMPLIED:
+            continue
+        paths.put(target, path, value)
+        if node.reverse and function.lexical is not None and function.source is not None:
+            source = function.source(ctx)
+            original = (element.text or "") if source == TEXT else (element.get(source) or "")
+            if function.lexical(value, ctx) != original.strip():
+                _keep_original(target, path, original.strip())
+
+
+def _keep_original(target: dict[str, Any], path: str, original: str) -> None:
+    slot = paths.primitive_slot(path)
+    if slot is None:
+        raise ValueError(f"{path}: a normalised value in a list cannot keep its original text")
+    parent_path, name = slot
+    parent = paths.get(target, parent_path)[-1] if parent_path else target
+    parent.setdefault("_" + name, {}).setdefault("extension", []).append({"url": ORIGINAL, "valueString": original})
+
+
+# --- residue --------------------------------------------------------------------------------------------------
+
+
+def _collect_residue(state: _Forward) -> None:
+    touched: set[etree._Element] = set()
+    for used in state.used:
+        current: etree._Element | None = used
+        while current is not None and current not in touched:
+            touched.add(current)
+            current = current.getparent()
+    group_elements = {element for _, element in state.groups}
+    done: set[etree._Element] = set()
+    for resource, element in state.groups:
+        if element in done:
+            continue
+        done.add(element)
+        items: list[tuple[str, str]] = []
+        _residue(state, element, "", touched, group_elements, items)
+        for where, value in items:
+            resource.setdefault("extension", []).append(
+                {
+                    "url": RESIDUE,
+                    "extension": [{"url": "path", "valueString": where}, {"url": "value", "valueString": value}],
+                }
+            )
+            state.issues.append(
+                Issue(
+                    "ADP-3001",
+                    "information",
+                    expression=f"{resource['resourceType']}.extension('{RESIDUE}')",
+                    args={"element": _readable(where), "resource": resource["resourceType"]},
+                )
+            )
+
+
+def _residue(
+    state: _Forward,
+    element: etree._Element,
+    where: str,
+    touched: set[etree._Element],
+    groups: set[etree._Element],
+    items: list[tuple[str, str]],
+) -> None:
+    used = state.used.get(element, set())
+    for name, value in element.attrib.items():
+        if str(name) not in used:
+            items.append((f"{where}@{name!s}", str(value)))
+    if element.text and element.text.strip() and TEXT not in used:
+        items.append((f"{where}{TEXT}", element.text))
+    counts: dict[str, int] = {}
+    for position, child in enumerate(element.iterchildren(etree.Element)):
+        counts[child.tag] = counts.get(child.tag, 0) + 1
+        step = f"{child.tag}[{counts[child.tag]}]#{position} "
+        if child in groups:
+            continue
+        if child not in touched:
+            items.append((where + step.rstrip(), str(etree.tostring(child, encoding="unicode", with_tail=False))))
+        else:
+            _residue(state, child, where + step, touched, groups, items)
+
+
+def _readable(where: str) -> str:
+    return "/".join(step.split("}")[-1].split("#")[0] for step in where.split(" "))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# FHIR -> KITH
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Reverse:
+    mappings_by_definition: dict[str, Mapping]
+    conceptmaps: ConceptMaps
+    bundle: dict[str, Any]
+    index: dict[str, dict[str, Any]]
+    aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: list[tuple[dict[str, Any], etree._Element]] = field(default_factory=list)
+    urls: dict[int, str] = field(default_factory=dict)
+
+
+def to_kith(
+    bundle: dict[str, Any], mapping: Mapping, mappings: dict[str, Mapping], conceptmaps: ConceptMaps
+) -> etree._Element:
+    """Build the KITH message for a FHIR message Bundle with the to-FHIR ``mapping`` read backwards."""
+    index = {
+        entry["fullUrl"]: entry["resource"]
+        for entry in bundle.get("entry", [])
+        if isinstance(entry, dict) and "fullUrl" in entry and isinstance(entry.get("resource"), dict)
+    }
+    by_definition = {m.definition: m for m in mappings.values() if m.definition}
+    state = _Reverse(by_definition, conceptmaps, bundle, index)
+    state.urls = {id(resource): url for url, resource in index.items()}
+    state.aliases["bundle"] = bundle
+    root = etree.Element(mapping.root, nsmap=_nsmap(mapping))
+    for node in mapping.nodes:
+        _reverse(state, mapping, node, root, bundle)
+    done: set[etree._Element] = set()
+    for resource, element in state.groups:
+        if element not in done:
+            done.add(element)
+            _restore_residue(resource, element)
+    return root
+
+
+def _reverse_target(state: _Reverse, to: str, item: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    head, _, rest = to.partition(":")
+    if rest and "." not in head and "(" not in head:
+        return state.aliases.get(head, {}), rest
+    return item, to
+
+
+def _make(parent: etree._Element, path: tuple[str, ...]) -> tuple[etree._Element, list[etree._Element]]:
+    """Create the elements of ``path`` under ``parent``; reuse the last existing intermediate, the leaf is new.
+    Returns the leaf and the elements created (to remove them again when they stay empty)."""
+    created = []
+    current = parent
+    for position, step in enumerate(path):
+        last = position == len(path) - 1
+        existing = None if last else next(iter(reversed(list(current.iterchildren(step)))), None)
+        if existing is None:
+            existing = etree.SubElement(current, step)
+            created.append(existing)
+        current = existing
+    return current, created
+
+
+def _empty(element: etree._Element) -> bool:
+    return not len(element) and not element.attrib and not (element.text or "").strip()
+
+
+def _prune(created: list[etree._Element]) -> None:
+    for element in reversed(created):
+        parent = element.getparent()
+        if parent is not None and _empty(element):
+            parent.remove(element)
+
+
+def _resolve(state: _Reverse, values: list[Any]) -> list[dict[str, Any]]:
+    found = []
+    for value in values:
+        if isinstance(value, dict) and isinstance(value.get("reference"), str) and value["reference"] in state.index:
+            found.append(state.index[value["reference"]])
+    return found
+
+
+def _reverse(state: _Reverse, mapping: Mapping, node: Node, parent: etree._Element, item: dict[str, Any]) -> None:
+    if not node.reverse or node.ref is not None:
+        return
+    if node.resource is not None:
+        for resource in _instances(state, node):
+            element, _ = _make(parent, node.path)
+            state.aliases[node.resource] = resource
+            state.groups.append((resource, element))
+            for rule in node.rules:
+                _reverse(state, mapping, rule, element, resource)
+        return
+    if node.payload:
+        header = state.aliases.get("header", {})
+        payload = state.mappings_by_definition.get(str(header.get("definition", "")))
+        if payload is None:
+            return
+        content, _ = _make(parent, node.path)
+        root = etree.SubElement(content, payload.root, nsmap=_nsmap(payload))
+        for rule in payload.nodes:
+            _reverse(state, payload, rule, root, item)
+        return
+    if node.fn is not None:
+        _reverse_value(state, node, parent, item)
+        return
+    if node.to is not None:
+        target, path = _reverse_target(state, node.to, item)
+        for child in paths.get(target, path):
+            if not isinstance(child, dict):
+                continue
+            element, created = _make(parent, node.path)
+            for rule in node.rules:
+                _reverse(state, mapping, rule, element, child)
+            _prune(created)
+        return
+    element, created = _make(parent, node.path)
+    for rule in node.rules:
+        _reverse(state, mapping, rule, element, item)
+    _prune(created)
+
+
+def _nsmap(mapping: Mapping) -> Any:  # lxml accepts None as the default-namespace key; its stubs do not
+    namespace = mapping.root[1:].partition("}")[0] if mapping.root.startswith("{") else ""
+    result: dict[str | None, str] = {None: namespace} if namespace else {}
+    for prefix, uri in mapping.namespaces.items():
+        if uri != namespace:
+            result[prefix] = uri
+    return result
+
+
+def _instances(state: _Reverse, node: Node) -> list[dict[str, Any]]:
+    if node.link:
+        alias, _, path = node.link[0].partition(":")
+        candidates = _resolve(state, paths.get(state.aliases.get(alias, {}), path))
+    elif node.backlink:
+        path, _, alias = node.backlink.partition("->")
+        url = state.urls.get(id(state.aliases.get(alias)))
+        candidates = [
+            entry.get("resource", {})
+            for entry in state.bundle.get("entry", [])
+            if any(v.get("reference") == url for v in paths.get(entry.get("resource", {}), path) if isinstance(v, dict))
+        ]
+    else:
+        candidates = [entry.get("resource", {}) for entry in state.bundle.get("entry", [])]
+    result = []
+    for resource in candidates:
+        if resource.get("resourceType") != node.type:
+            continue
+        if node.profile and node.profile not in resource.get("meta", {}).get("profile", []):
+            continue
+        result.append(resource)
+    return result
+
+
+def _reverse_value(state: _Reverse, node: Node, parent: etree._Element, item: dict[str, Any]) -> None:
+    if node.fn is None or node.to is None:
+        return
+    function = FUNCTIONS[node.fn]
+    ctx = Context(node.args, state.conceptmaps)
+    if node.fn == "fixed":
+        element, _ = _make(parent, node.path)
+        function.write(None, element, ctx)
+        return
+    target, path = _reverse_target(state, node.to, item)
+    values = paths.get(target, path)
+    originals = _originals(target, path, len(values))
+    if not values and node.fallback:
+        values = _fallback(state, node, target)
+        originals = [None] * len(values)
+    if not _list_step(node.to):
+        values, originals = values[:1], originals[:1]
+    for value, original in zip(values, originals, strict=True):
+        element, _ = _make(parent, node.path)
+        function.write(value, element, ctx)
+        if original is not None and function.source is not None:
+            source = function.source(ctx)
+            if source == TEXT:
+                element.text = original
+            else:
+                element.set(source, original)
+
+
+def _originals(target: dict[str, Any], path: str, count: int) -> list[str | None]:
+    slot = paths.primitive_slot(path)
+    if slot is None or count != 1:
+        return [None] * count
+    parent_path, name = slot
+    parents = paths.get(target, parent_path) if parent_path else [target]
+    for parent in parents[-1:]:
+        for extension in parent.get("_" + name, {}).get("extension", []) if isinstance(parent, dict) else []:
+            if extension.get("url") == ORIGINAL:
+                return [extension.get("valueString")]
+    return [None]
+
+
+def _fallback(state: _Reverse, node: Node, target: dict[str, Any]) -> list[Any]:
+    if node.fallback is None:
+        return []
+    values = paths.get(target, node.fallback["from"])
+    result = []
+    for value in values:
+        if "map" in node.fallback:
+            code = state.conceptmaps.translate_back(node.fallback["map"], str(value))
+            if code is not None:
+                result.append({"system": node.args.get("system"), "code": code})
+        elif "table" in node.fallback:
+            if str(value) in node.fallback["table"]:
+                result.append(node.fallback["table"][str(value)])
+        else:
+            result.append(value)
+    return result
+
+
+def _restore_residue(resource: dict[str, Any], element: etree._Element) -> None:
+    for extension in resource.get("extension", []):
+        if extension.get("url") != RESIDUE:
+            continue
+        parts = {e.get("url"): e.get("valueString") for e in extension.get("extension", [])}
+        where, value = parts.get("path") or "", parts.get("value") or ""
+        steps = where.split(" ")
+        current = element
+        for step in steps[:-1]:
+            current = _step(current, step)
+        last = steps[-1]
+        if last.startswith("@"):
+            current.set(last[1:], value)
+        elif last == TEXT:
+            current.text = value
+        else:
+            position = int(last.rpartition("#")[2])
+            current.insert(_child_index(current, position), parse_xml(value.encode("utf-8")).getroot())
+
+
+def _step(current: etree._Element, step: str) -> etree._Element:
+    tag_part, _, _position = step.rpartition("#")
+    tag, _, count = tag_part.rstrip("]").rpartition("[")
+    children = list(current.iterchildren(tag))
+    return children[int(count) - 1]
+
+
+def _child_index(parent: etree._Element, position: int) -> int:
+    """The index in ``parent`` (all nodes) before which the ``position``-th element child goes."""
+    elements = [i for i, child in enumerate(parent) if isinstance(child.tag, str)]
+    return elements[position] if position < len(elements) else len(parent)

@@ -1,0 +1,306 @@
+"""Mapping files (mappings/*.yaml) read into a tree of :class:`Node` s, checked when they are loaded.
+
+A to-FHIR mapping describes a KITH message (or payload) once, as a tree that follows the XML in schema order:
+
+```yaml
+url: http://samhandling.no/fhir/mapping/kith-dialogmelding-1.1.to-fhir     # header: what it maps
+name: KithDialogmelding11TilFhir
+version: 0.1.0
+source: {format: KITH XML, standard: Dialogmelding, version: "1.1", namespace: http://www.kith.no/...}
+target: {format: FHIR R4, resource: message Bundle}
+namespaces: {d: http://www.kith.no/xmlstds/dialog/2013-01-23}
+root: d:Dialogmelding
+definition: http://samhandling.no/fhir/MessageDefinition/kith-dialogmelding-1.1
+map:
+  - path: d:Notat                 # XML path relative to the parent node's element ("." = itself)
+    resource: notat               # a new resource per matched element; its alias for links and refs
+    type: Communication
+    profile: http://...           # claimed in meta.profile; narrows the reverse selection
+    link: [header:focus[+]]       # references to it written into earlier resources; the first one is how
+                                  # the reverse direction finds the resources again
+    set: {status: completed}      # constants written into the new resource or item (this direction only)
+    rules:
+      - {path: d:Tema, to: topic.text, fn: text}        # a value: fn reads the element, `to` is a FHIR path
+      - {to: subject, ref: patient}                     # a reference to another resource by alias
+      - path: d:RollerRelatertNotat                     # a structure: its own FHIR item when `to` is given
+        to: extension('http://...')[+]
+        rules: [...]
+```
+
+The to-KITH file of the same message names its to-FHIR file (``inverse``): the rules are written once and read
+in both directions, so the two directions cannot drift apart. Keys a node does not know, unknown functions,
+ConceptMaps or aliases, and bad FHIR paths are refused at load time (ADP-3003).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from lxml import etree
+
+from adapter.errors import AdapterError
+from adapter.mapping.functions import FUNCTIONS
+from adapter.mapping.paths import parse_path
+
+_NODE_KEYS = {
+    "path",
+    "where",
+    "resource",
+    "type",
+    "profile",
+    "link",
+    "set",
+    "to",
+    "fn",
+    "ref",
+    "rules",
+    "payload",
+    "reverse",
+    "fallback",
+    "note",
+    "id",
+    "backlink",
+    "use",
+    "ns",
+    # function arguments
+    "system",
+    "attr",
+    "map",
+    "table",
+    "value",
+    "prefix",
+}
+_FN_ARGS = ("system", "attr", "map", "table", "value", "prefix")
+_HEADER_KEYS = {
+    "url",
+    "name",
+    "title",
+    "version",
+    "description",
+    "source",
+    "target",
+    "direction",
+    "namespaces",
+    "root",
+    "seed",
+    "definition",
+    "event",
+    "map",
+    "inverse",
+}
+
+
+@dataclass
+class Node:
+    """One node of a mapping tree (see the module docstring for the keys)."""
+
+    path: tuple[str, ...]  # Clark names; empty for "." or a path-less rule
+    where: etree.XPath | None = None
+    resource: str | None = None
+    type: str | None = None
+    profile: str | None = None
+    link: list[str] = field(default_factory=list)
+    set: dict[str, Any] = field(default_factory=dict)
+    to: str | None = None
+    fn: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    ref: str | None = None
+    rules: list[Node] = field(default_factory=list)
+    payload: bool = False
+    reverse: bool = True
+    fallback: dict[str, Any] | None = None
+    id: etree.XPath | None = None  # the resource id comes from this (through fhir_id), else uuid5 of the path
+    backlink: str | None = None  # "path->alias": the new resource refers to an earlier one (reverse selection)
+
+
+@dataclass
+class Mapping:
+    """A to-FHIR mapping file: its header and its tree."""
+
+    file: str
+    url: str
+    name: str
+    version: str
+    source: dict[str, Any]
+    target: dict[str, Any]
+    namespaces: dict[str, str]
+    root: str  # Clark name of the root element
+    nodes: list[Node]
+    seed: list[etree.XPath] = field(default_factory=list)
+    definition: str | None = None
+    event: list[str] = field(default_factory=list)
+
+
+def load_mappings(folder: Path, tables: dict[str, dict[str, Any]], conceptmaps: set[str]) -> dict[str, Mapping]:
+    """Every to-FHIR mapping in ``folder``, by root element (Clark name); to-KITH files are checked to name one.
+
+    ``_fragments.yaml`` holds named rule lists shared by several files (``use: name`` with ``ns: prefix``; the
+    fragment writes its element names with the prefix ``x:``, replaced by ``ns``)."""
+    fragments_file = folder / "_fragments.yaml"
+    fragments = _read(fragments_file) if fragments_file.is_file() else {}
+    by_file: dict[str, Mapping] = {}
+    inverses: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name.startswith("_") or path.name == "unmapped.yaml":
+            continue
+        data = _read(path)
+        unknown = set(data) - _HEADER_KEYS
+        if unknown:
+            raise _invalid(path.name, f"unknown header keys {sorted(unknown)}")
+        for key in ("url", "name", "version", "source", "target", "direction"):
+            if key not in data:
+                raise _invalid(path.name, f"the header has no {key!r}")
+        if data["direction"] == "to-kith":
+            inverses[path.name] = str(data.get("inverse", ""))
+            continue
+        if data["direction"] != "to-fhir":
+            raise _invalid(path.name, "direction must be to-fhir or to-kith")
+        by_file[path.name] = _mapping(path.name, data, tables, conceptmaps, fragments)
+    for name, inverse in inverses.items():
+        if inverse not in by_file:
+            raise _invalid(name, f"inverse {inverse!r} is not a to-FHIR mapping in {folder}")
+    missing = sorted(set(by_file) - set(inverses.values()))
+    if missing:
+        raise _invalid(missing[0], "has no to-KITH file naming it as its inverse")
+    roots: dict[str, Mapping] = {}
+    for mapping in by_file.values():
+        if mapping.root in roots:
+            raise _invalid(mapping.file, f"root {mapping.root} is also mapped by {roots[mapping.root].file}")
+        roots[mapping.root] = mapping
+    return roots
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise _invalid(path.name, str(error)) from error
+    if not isinstance(data, dict):
+        raise _invalid(path.name, "not a YAML mapping")
+    return data
+
+
+def _invalid(file: str, detail: str) -> AdapterError:
+    return AdapterError.of("ADP-3003", file=file, detail=detail)
+
+
+def _mapping(
+    file: str, data: dict[str, Any], tables: dict[str, dict[str, Any]], maps: set[str], fragments: dict[str, Any]
+) -> Mapping:
+    namespaces = dict(data.get("namespaces") or {})
+    reader = _Reader(file, namespaces, tables, maps, fragments)
+    nodes = [reader.node(raw) for raw in data.get("map") or []]
+    return Mapping(
+        file=file,
+        url=str(data["url"]),
+        name=str(data["name"]),
+        version=str(data["version"]),
+        source=dict(data["source"]),
+        target=dict(data["target"]),
+        namespaces=namespaces,
+        root=reader.clark(str(data.get("root", ""))),
+        nodes=nodes,
+        seed=[reader.xpath(x) for x in data.get("seed") or []],
+        definition=data.get("definition"),
+        event=[str(e) for e in data.get("event") or []],
+    )
+
+
+class _Reader:
+    def __init__(
+        self,
+        file: str,
+        namespaces: dict[str, str],
+        tables: dict[str, dict[str, Any]],
+        maps: set[str],
+        fragments: dict[str, Any],
+    ) -> None:
+        self.file, self.namespaces, self.tables, self.maps = file, namespaces, tables, maps
+        self.fragments = fragments
+
+    def expand(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Replace ``use: name`` by the fragment's rules, with its ``x:`` prefix bound to ``ns``."""
+        name = raw["use"]
+        if name not in self.fragments:
+            raise _invalid(self.file, f"unknown fragment {name!r} (in mappings/_fragments.yaml)")
+        prefix = str(raw.get("ns", ""))
+        text = yaml.safe_dump(self.fragments[name]).replace("x:", f"{prefix}:" if prefix else "")
+        text = text.replace("ns: x\n", f"ns: {prefix}\n")
+        expanded = {k: v for k, v in raw.items() if k not in ("use", "ns")}
+        expanded["rules"] = list(yaml.safe_load(text)) + list(raw.get("rules") or [])
+        return expanded
+
+    def clark(self, name: str) -> str:
+        prefix, _, local = name.rpartition(":")
+        if not local:
+            raise _invalid(self.file, "empty element name")
+        if not prefix:
+            return local
+        if prefix not in self.namespaces:
+            raise _invalid(self.file, f"prefix {prefix!r} of {name!r} is not in namespaces")
+        return f"{{{self.namespaces[prefix]}}}{local}"
+
+    def xpath(self, expression: str) -> etree.XPath:
+        try:
+            return etree.XPath(expression, namespaces=self.namespaces)
+        except etree.XPathSyntaxError as error:
+            raise _invalid(self.file, f"bad XPath {expression!r}: {error}") from error
+
+    def node(self, raw: Any) -> Node:
+        if not isinstance(raw, dict):
+            raise _invalid(self.file, f"a rule must be a mapping, not {raw!r}")
+        unknown = set(raw) - _NODE_KEYS
+        if unknown:
+            raise _invalid(self.file, f"unknown keys {sorted(unknown)} in rule {raw}")
+        if "use" in raw:
+            raw = self.expand(raw)
+        path = str(raw.get("path", "."))
+        steps = () if path == "." else tuple(self.clark(step) for step in path.split("/"))
+        node = Node(
+            path=steps,
+            where=self.xpath(raw["where"]) if "where" in raw else None,
+            resource=raw.get("resource"),
+            type=raw.get("type"),
+            profile=raw.get("profile"),
+            link=[str(x) for x in raw.get("link") or []],
+            set=dict(raw.get("set") or {}),
+            to=raw.get("to"),
+            fn=raw.get("fn"),
+            args={k: raw[k] for k in _FN_ARGS if k in raw},
+            ref=raw.get("ref"),
+            rules=[self.node(child) for child in raw.get("rules") or []],
+            payload=bool(raw.get("payload", False)),
+            reverse=bool(raw.get("reverse", True)),
+            fallback=raw.get("fallback"),
+            id=self.xpath(raw["id"]) if "id" in raw else None,
+            backlink=raw.get("backlink"),
+        )
+        self.check(node, raw)
+        return node
+
+    def check(self, node: Node, raw: dict[str, Any]) -> None:
+        for fhir_path in [node.to, *node.set, *(link.partition(":")[2] for link in node.link)]:
+            if fhir_path:
+                try:
+                    parse_path(fhir_path.partition(":")[2] if ":" in fhir_path.split(".")[0] else fhir_path)
+                except ValueError as error:
+                    raise _invalid(self.file, str(error)) from error
+        if node.resource and not node.type:
+            raise _invalid(self.file, f"resource {node.resource!r} has no type")
+        if node.fn is not None:
+            if node.fn not in FUNCTIONS:
+                raise _invalid(self.file, f"unknown function {node.fn!r} (known: {sorted(FUNCTIONS)})")
+            if not node.to:
+                raise _invalid(self.file, f"rule {raw} has a function but no 'to'")
+        if node.fn in ("cs",) and "system" not in node.args:
+            raise _invalid(self.file, f"rule {raw}: fn cs needs a system")
+        for args in (node.args, node.fallback or {}):
+            if "map" in args and args["map"] not in self.maps:
+                raise _invalid(self.file, f"unknown ConceptMap {args['map']!r}")
+            if isinstance(args.get("table"), str):
+                if args["table"] not in self.tables:
+                    raise _invalid(self.file, f"unknown table {args['table']!r}")
+                args["table"] = self.tables[args["table"]]

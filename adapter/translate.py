@@ -1,0 +1,256 @@
+"""KITH <-> FHIR translation as one library call, used by the command line and the service.
+
+``Translator.kith_to_fhir(data)`` reads KITH XML through the hardened parser, checks it against the KITH XSDs,
+maps it with the mapping files and validates the Bundle against our profiles; ``fhir_to_kith(bundle)`` does the
+reverse and checks the XML it wrote against its XSD. Structured plans travel to KITH systems as a Dialogmelding 1.1
+whose attachments are the FHIR Bundle (application/fhir+xml) and a readable Norwegian text; a message with such an
+attachment gives the structured plan back. Every result carries all issues found; nothing raises for bad input
+except a message too broken to read at all, whose issues are in the result too.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle as BundleModel
+from lxml import etree
+
+from adapter.config import Settings
+from adapter.errors import AdapterError, Issue
+from adapter.mapping import MSGHEAD, Mappings
+from adapter.mapping.render import render_plan
+from adapter.parse.xml_safe import parse_xml
+from adapter.parse.xsd import SchemaRegistry
+from adapter.validate import Validator
+
+FHIR_XML = "application/fhir+xml"
+MELDINGSHENDELSE = "http://samhandling.no/fhir/CodeSystem/meldingshendelse"
+KITH_8279 = "urn:oid:2.16.578.1.12.4.1.1.8279"
+KITH_7322 = "urn:oid:2.16.578.1.12.4.1.1.7322"
+KITH_8114 = "urn:oid:2.16.578.1.12.4.1.1.8114"
+DIALOG_11 = "http://samhandling.no/fhir/MessageDefinition/kith-dialogmelding-1.1"
+_WRAP_NAMESPACE = uuid.UUID("3c8f5a52-9d6e-5b61-a0a4-8e1f2b7d4c90")
+_BLOCKING = ("fatal", "error")
+
+
+@dataclass
+class Translation:
+    """The outcome of one translation: the result (a Bundle or KITH XML bytes), the parsed inbound KITH root when
+    there was one (for the receipt), and every issue found on the way."""
+
+    bundle: dict[str, Any] | None = None
+    xml: bytes | None = None
+    kith_root: etree._Element | None = None
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No error or fatal issue."""
+        return not any(issue.severity in _BLOCKING for issue in self.issues)
+
+
+class Translator:
+    """Mapping files, XSDs and profiles, loaded once; translate in both directions."""
+
+    def __init__(self, settings: Settings, validator: Validator | None = None) -> None:
+        self.settings = settings
+        self.mappings = Mappings.load(settings)
+        self.schemas = SchemaRegistry.from_settings(settings)
+        self.validator = validator or Validator(settings)
+
+    # --- KITH -> FHIR ----------------------------------------------------------------------------------------
+
+    def kith_to_fhir(self, data: bytes) -> Translation:
+        """Read, schema-check, map and validate one KITH message."""
+        result = Translation()
+        try:
+            tree = parse_xml(data)
+        except AdapterError as error:
+            result.issues.extend(error.issues)
+            return result
+        result.kith_root = tree.getroot()
+        result.issues.extend(self.schemas.validate(tree))
+        try:
+            bundle, issues = self.mappings.to_fhir(tree.getroot())
+        except AdapterError as error:
+            result.issues.extend(error.issues)
+            return result
+        result.issues.extend(issues)
+        bundle, unwrap_issues = self._unwrap_plan(bundle)
+        result.issues.extend(unwrap_issues)
+        result.bundle = bundle
+        result.issues.extend(self.validator.validate(bundle))
+        return result
+
+    def _unwrap_plan(self, bundle: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
+        """The structured plan carried as an application/fhir+xml attachment, when there is one."""
+        for entry in bundle.get("entry", []):
+            resource = entry.get("resource", {})
+            if resource.get("resourceType") != "DocumentReference":
+                continue
+            for content in resource.get("content", []):
+                attachment = content.get("attachment", {})
+                if attachment.get("contentType") != FHIR_XML or "data" not in attachment:
+                    continue
+                # Imported here: adapter.parse.fhir_source and adapter.validate import each other at load time.
+                from adapter.parse.fhir_source import read_fhir
+
+                try:
+                    data = base64.b64decode(attachment["data"], validate=False)
+                    source = read_fhir(data, self.validator.definitions, "xml")
+                except (AdapterError, ValueError) as error:
+                    issues = error.issues if isinstance(error, AdapterError) else []
+                    return bundle, issues
+                if source.resource.get("resourceType") == "Bundle":
+                    return source.resource, source.issues
+        return bundle, []
+
+    # --- FHIR -> KITH ----------------------------------------------------------------------------------------
+
+    def fhir_to_kith(self, bundle: dict[str, Any]) -> Translation:
+        """Map a FHIR message Bundle to KITH XML (a plan goes as Dialogmelding 1.1 with attachments)."""
+        result = Translation(bundle=bundle)
+        header = _header(bundle)
+        if header is None:
+            result.issues.append(Issue("ADP-3004", "error", args={"detail": "its first entry is not a MessageHeader"}))
+            return result
+        event = header.get("eventCoding", {})
+        root = MSGHEAD
+        if event.get("system") == MELDINGSHENDELSE:
+            try:
+                bundle = self._wrap_plan(bundle, header)
+            except AdapterError as error:
+                result.issues.extend(error.issues)
+                return result
+        elif event.get("system") == KITH_8279 and event.get("code") == "APPREC":
+            root = next((r for r in self.mappings.by_root if r.endswith("}AppRec") and "2004-11-21" in r), MSGHEAD)
+        element = self.mappings.to_kith(bundle, root)
+        result.xml = etree.tostring(element, xml_declaration=True, encoding="UTF-8")
+        result.kith_root = element
+        result.issues.extend(self.schemas.validate(etree.ElementTree(element)))
+        return result
+
+    def _wrap_plan(self, bundle: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
+        """The KITH-shaped Bundle for a FHIR-native message: Dialogmelding 1.1 (helsefaglig dialog) with a note and
+        two attachments, the Bundle itself as FHIR XML and a readable rendering of its focus."""
+        event = str(header.get("eventCoding", {}).get("code", ""))
+        maps = self.mappings.conceptmaps
+        kith_type = maps.translate("meldingshendelse-til-kith-8279", event)
+        if kith_type is None or not kith_type.startswith("DIALOG"):
+            raise AdapterError.of("ADP-3004", detail=f"the event {event!r} has no KITH Dialogmelding counterpart")
+        resolve = _index(bundle)
+        focus = [resolve.get(ref.get("reference", "")) for ref in header.get("focus", [])]
+        plan = next((f for f in focus if f), None)
+        if plan is None:
+            raise AdapterError.of("ADP-3004", detail="the MessageHeader has no focus in the Bundle")
+        seed = str(bundle.get("id", "")) + "|" + str(bundle.get("identifier", {}).get("value", ""))
+
+        def new_id(role: str) -> str:
+            return str(uuid.uuid5(_WRAP_NAMESPACE, f"{seed}|{role}"))
+
+        entries: list[dict[str, Any]] = []
+        urls: dict[int, str] = {}
+
+        def copy(reference: Any) -> dict[str, str] | None:
+            resource = resolve.get(reference.get("reference", "")) if isinstance(reference, dict) else None
+            if resource is None:
+                return None
+            if id(resource) not in urls:
+                url = next(e["fullUrl"] for e in bundle["entry"] if e.get("resource") is resource)
+                urls[id(resource)] = url
+                entries.append({"fullUrl": url, "resource": resource})
+            return {"reference": urls[id(resource)]}
+
+        title = str(header.get("eventCoding", {}).get("display") or event)
+        text = render_plan(plan, resolve) if plan.get("resourceType") == "CarePlan" else title + "\n"
+        xml = BundleModel.model_validate(bundle).model_dump_xml()
+        xml_bytes = xml if isinstance(xml, bytes) else xml.encode("utf-8")
+        patient = copy(plan.get("subject") or plan.get("patient"))
+        notat_id, bundle_doc, text_doc = new_id("notat"), new_id("bundle"), new_id("tekst")
+        topic = maps.translate("meldingshendelse-til-kith-7322", event) or "6"
+        notat: dict[str, Any] = {
+            "resourceType": "Communication",
+            "id": notat_id,
+            "status": "completed",
+            "topic": {"coding": [{"system": KITH_7322, "code": topic}], "text": title},
+            "payload": [{"contentString": text.strip()}],
+        }
+        if patient:
+            notat["subject"] = patient
+        new_header: dict[str, Any] = {
+            "resourceType": "MessageHeader",
+            "id": new_id("header"),
+            "meta": {"profile": ["http://samhandling.no/fhir/StructureDefinition/samhandlingsmelding"]},
+            "eventCoding": {"system": KITH_8279, "code": kith_type},
+            "source": header.get("source", {"endpoint": "urn:oid:2.16.578.1.12.4.1.2"}),
+            "focus": [{"reference": "urn:uuid:" + i} for i in (notat_id, bundle_doc, text_doc)],
+            "definition": DIALOG_11,
+        }
+        sender = copy(header.get("sender"))
+        if sender:
+            new_header["sender"] = sender
+        destinations = []
+        for destination in header.get("destination", []):
+            receiver = copy(destination.get("receiver"))
+            destinations.append({**destination, **({"receiver": receiver} if receiver else {})})
+        new_header["destination"] = destinations
+        documents = [
+            _document(bundle_doc, FHIR_XML, f"{title} (FHIR)", xml_bytes, bundle.get("timestamp")),
+            _document(text_doc, "text/plain; charset=utf-8", title, text.encode("utf-8"), bundle.get("timestamp")),
+        ]
+        return {
+            "resourceType": "Bundle",
+            "id": new_id("bundle-kith"),
+            "meta": bundle.get("meta", {}),
+            "identifier": bundle.get("identifier", {}),
+            "type": "message",
+            "timestamp": bundle.get("timestamp"),
+            "entry": [
+                {"fullUrl": "urn:uuid:" + new_header["id"], "resource": new_header},
+                *entries,
+                {"fullUrl": "urn:uuid:" + notat_id, "resource": notat},
+                *({"fullUrl": "urn:uuid:" + d["id"], "resource": d} for d in documents),
+            ],
+        }
+
+
+def _header(bundle: dict[str, Any]) -> dict[str, Any] | None:
+    entries = bundle.get("entry") if isinstance(bundle, dict) else None
+    if not entries or not isinstance(entries[0], dict):
+        return None
+    resource = entries[0].get("resource")
+    return resource if isinstance(resource, dict) and resource.get("resourceType") == "MessageHeader" else None
+
+
+def _index(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """References -> resources: by fullUrl and by the relative Type/id form."""
+    found: dict[str, dict[str, Any]] = {}
+    for entry in bundle.get("entry", []):
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            continue
+        if entry.get("fullUrl"):
+            found[str(entry["fullUrl"])] = resource
+        if resource.get("id"):
+            found[f"{resource.get('resourceType')}/{resource['id']}"] = resource
+    return found
+
+
+def _document(doc_id: str, content_type: str, title: str, data: bytes, created: Any) -> dict[str, Any]:
+    attachment: dict[str, Any] = {
+        "contentType": content_type,
+        "data": base64.b64encode(data).decode("ascii"),
+        "title": title,
+    }
+    if created:
+        attachment["creation"] = created
+    return {
+        "resourceType": "DocumentReference",
+        "id": doc_id,
+        "status": "current",
+        "type": {"coding": [{"system": KITH_8114, "code": "A", "display": "Vedlegg"}]},
+        "content": [{"attachment": attachment}],
+    }
