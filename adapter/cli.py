@@ -14,7 +14,7 @@ import click
 
 from adapter import __version__
 from adapter.config import Settings
-from adapter.errors import AdapterError, SetupError
+from adapter.errors import AdapterError, Issue, SetupError
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -174,6 +174,82 @@ def validate_command(
             text = issue.text_en if lang == "en" else issue.text_nb
             click.echo(f"  {issue.severity:<11} {issue.code} {where}{issue.expression or ''}: {text}")
     sys.exit(1 if failed else 0)
+
+
+@main.command("convert")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["fhir", "kith", "apprec"]),
+    required=True,
+    help="fhir: KITH message -> FHIR message Bundle; kith: FHIR message Bundle -> KITH XML; "
+    "apprec: the AppRec receipt for processing the KITH message.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "xml"]),
+    default="json",
+    show_default=True,
+    help="Format of the FHIR output (--to fhir).",
+)
+@click.option("--apprec-version", type=click.Choice(["1.0", "1.1"]), default="1.0", show_default=True)
+@click.option("--gen-date", metavar="DATETIME", help="GenDate of the AppRec (default: now, Norwegian local time).")
+@click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True, help="Language of issues.")
+@click.pass_context
+def convert_command(
+    ctx: click.Context, path: Path, target: str, fmt: str, apprec_version: str, gen_date: str | None, lang: str
+) -> None:
+    """Translate between KITH XML and FHIR. The result goes to standard output, issues to standard error.
+
+    Exit status: 0 no errors, 1 an error or fatal issue (the output is still written when there is one),
+    2 a usage or I/O problem.
+    """
+    import json
+
+    from adapter.translate import Translator
+
+    settings = _settings(ctx)
+    try:
+        data = _read(path)
+        translator = Translator(settings)
+    except AdapterError as error:
+        _fail(error)
+    if target == "kith":
+        try:
+            bundle = json.loads(data)
+        except ValueError as exc:
+            bundle = None
+            issues = [Issue("ADP-1001", "fatal", args={"detail": str(exc)})]
+        if bundle is not None:
+            result = translator.fhir_to_kith(bundle)
+            issues = result.issues
+            if result.xml is not None:
+                click.echo(result.xml.decode("utf-8"))
+    else:
+        result = translator.kith_to_fhir(data)
+        issues = result.issues
+        if target == "fhir" and result.bundle is not None:
+            if fmt == "xml":
+                from fhir.resources.R4B.bundle import Bundle
+
+                xml = Bundle.model_validate(result.bundle).model_dump_xml()
+                click.echo(xml.decode("utf-8") if isinstance(xml, bytes) else xml)
+            else:
+                click.echo(json.dumps(result.bundle, indent=2, ensure_ascii=False))
+        elif target == "apprec":
+            from adapter.receipt import receipt_for
+
+            click.echo(receipt_for(result, version=apprec_version, gen_date=gen_date).decode("utf-8"))
+    for issue in issues:
+        if issue.severity != "information":
+            text = issue.text_en if lang == "en" else issue.text_nb
+            where = f" {issue.expression}" if issue.expression else ""
+            line = f" (line {issue.line})" if issue.line else ""
+            click.echo(f"{issue.severity} {issue.code}{where}{line}: {text}", err=True)
+    if target != "apprec":
+        sys.exit(1 if any(i.severity in ("error", "fatal") for i in issues) else 0)
 
 
 def _read(path: Path) -> bytes:

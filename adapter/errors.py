@@ -135,6 +135,11 @@ CODES: dict[str, CodeInfo] = {
         "The Bundle cannot be sent as KITH: {detail}",
         "Bundelen kan ikke sendes som KITH: {detail}",
     ),
+    "ADP-3006": CodeInfo(
+        "exception",
+        "The KITH message could not be mapped to FHIR: {detail}",
+        "KITH-meldingen kunne ikke mappes til FHIR: {detail}",
+    ),
     "ADP-3005": CodeInfo(
         "required",
         "The KITH message lacks {what}, so it cannot be read",
@@ -244,6 +249,21 @@ CODES: dict[str, CodeInfo] = {
         "structure",
         "The sub-extension url {url!r} is not defined by the extension {parent}",
         "Delutvidelsen {url!r} er ikke definert i utvidelsen {parent}",
+    ),
+    "ADP-4047": CodeInfo(
+        "invalid",
+        "Example URLs are not allowed in this context ({url})",
+        "Eksempel-URL-er er ikke tillatt i denne sammenhengen ({url})",
+    ),
+    "ADP-4048": CodeInfo(
+        "value",
+        "The stated attachment size {size} does not match the size of its data ({actual} bytes)",
+        "Oppgitt størrelse {size} på vedlegget stemmer ikke med størrelsen på dataene ({actual} byte)",
+    ),
+    "ADP-4060": CodeInfo(
+        "structure",
+        "The item with linkId {link_id!r} is not in the Questionnaire at this point",
+        "Spørsmålet med linkId {link_id!r} finnes ikke i spørreskjemaet (Questionnaire) på dette stedet",
     ),
     "ADP-4050": CodeInfo(
         "invalid",

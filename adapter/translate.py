@@ -78,6 +78,9 @@ class Translator:
         except AdapterError as error:
             result.issues.extend(error.issues)
             return result
+        except (ValueError, KeyError, IndexError, TypeError) as error:
+            result.issues.append(Issue("ADP-3006", "error", args={"detail": repr(error)}))
+            return result
         result.issues.extend(issues)
         bundle, unwrap_issues = self._unwrap_plan(bundle)
         result.issues.extend(unwrap_issues)
@@ -126,8 +129,19 @@ class Translator:
                 result.issues.extend(error.issues)
                 return result
         elif event.get("system") == KITH_8279 and event.get("code") == "APPREC":
-            root = next((r for r in self.mappings.by_root if r.endswith("}AppRec") and "2004-11-21" in r), MSGHEAD)
-        element = self.mappings.to_kith(bundle, root)
+            # The AppRec version is the mapping whose definition the header names (1.0 when it names none).
+            chosen = [m for m in self.mappings.by_root.values() if m.root.endswith("}AppRec")]
+            wanted = header.get("definition")
+            version = str(wanted or "").rpartition("-")[2]
+            match = [m for m in chosen if str(m.source.get("version")) == version]
+            match = match or [m for m in chosen if "2004-11-21" in m.root]
+            root = match[0].root if match else MSGHEAD
+        try:
+            element = self.mappings.to_kith(bundle, root)
+        except (AdapterError, ValueError, KeyError, IndexError, TypeError, etree.LxmlError) as error:
+            detail = "; ".join(str(i) for i in error.issues) if isinstance(error, AdapterError) else repr(error)
+            result.issues.append(Issue("ADP-3004", "error", args={"detail": detail}))
+            return result
         result.xml = etree.tostring(element, xml_declaration=True, encoding="UTF-8")
         result.kith_root = element
         result.issues.extend(self.schemas.validate(etree.ElementTree(element)))
@@ -174,6 +188,7 @@ class Translator:
         notat: dict[str, Any] = {
             "resourceType": "Communication",
             "id": notat_id,
+            "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/Communication"]},
             "status": "completed",
             "topic": {"coding": [{"system": KITH_7322, "code": topic}], "text": title},
             "payload": [{"contentString": text.strip()}],
@@ -250,6 +265,7 @@ def _document(doc_id: str, content_type: str, title: str, data: bytes, created: 
     return {
         "resourceType": "DocumentReference",
         "id": doc_id,
+        "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/DocumentReference"]},
         "status": "current",
         "type": {"coding": [{"system": KITH_8114, "code": "A", "display": "Vedlegg"}]},
         "content": [{"attachment": attachment}],

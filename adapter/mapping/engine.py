@@ -543,10 +543,16 @@ def _restore_residue(resource: dict[str, Any], element: etree._Element) -> None:
 
 
 def _step(current: etree._Element, step: str) -> etree._Element:
-    tag_part, _, _position = step.rpartition("#")
+    """The child a residue path step names (``{ns}tag[k]#position``); created at its recorded position when the
+    rules did not rebuild it (all its content travelled as residue)."""
+    tag_part, _, position = step.rpartition("#")
     tag, _, count = tag_part.rstrip("]").rpartition("[")
     children = list(current.iterchildren(tag))
-    return children[int(count) - 1]
+    if int(count) <= len(children):
+        return children[int(count) - 1]
+    created = current.makeelement(tag)
+    current.insert(_child_index(current, int(position)), created)
+    return created
 
 
 def _child_index(parent: etree._Element, position: int) -> int:

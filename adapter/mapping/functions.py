@@ -364,3 +364,42 @@ FUNCTIONS: dict[str, Function] = {
     "decimal": Function(_read_number(float), _write_source, _lexical_plain, _attr_source),
     "boolean": Function(_read_boolean, _write_source, _lexical_plain, _attr_source),
 }
+
+
+# --- appended: format version (AppRec mappings) ---------------------------------------------------------------
+
+
+def _read_version(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
+    """MIGversion: the element's text looked up in ``table`` (KITH text -> FHIR value, e.g. a MessageDefinition
+    canonical). The namespace already fixes the format, so a text the table does not hold (a misspelt or older
+    version string) still gives the table's first value; the engine then keeps that text in ``kith-original``."""
+    text = _text_of(element)
+    table: dict[str, Any] = ctx.args["table"]
+    if text is None or not table:
+        return None, frozenset()
+    return table.get(text, next(iter(table.values()))), frozenset({TEXT})
+
+
+def _lexical_version(value: Any, ctx: Context) -> str:
+    return next((text for text, target in ctx.args["table"].items() if target == value), "")
+
+
+def _write_version(value: Any, element: etree._Element, ctx: Context) -> None:
+    text = _lexical_version(value, ctx)
+    if text:
+        element.text = text
+
+
+FUNCTIONS["version"] = Function(_read_version, _write_version, _lexical_version, _text_source)
+
+
+# --- appended: a constant for a matched element (PLO mappings) ------------------------------------------------
+
+
+def _read_constant(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
+    """A derived value: the rule's ``value`` whenever the element is there (which of a choice of elements was
+    sent decides an Encounter status); uses nothing, so write it with ``reverse: false``."""
+    return ctx.args["value"], frozenset()
+
+
+FUNCTIONS["constant"] = Function(_read_constant, _write_nothing)

@@ -1,0 +1,50 @@
+"""Receipts a receiver sends back for a message it processed: the AppRec (:mod:`adapter.receipt.apprec`).
+
+:func:`receipt_for` answers a :class:`~adapter.translate.Translation` (the inbound MsgHead and the issues found
+reading it) with AppRec XML bytes; :func:`error_codes` gives the AppRec error codes (list 8221) its issues lead to.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from adapter.errors import Issue
+from adapter.receipt.apprec import MSGHEAD_NS, ReceiptImpossible, build_apprec, error_code
+
+if TYPE_CHECKING:
+    from adapter.translate import Translation
+
+__all__ = ["ReceiptImpossible", "build_apprec", "error_code", "error_codes", "receipt_for"]
+
+#: uuid5 namespace of AppRec ids made from the original message id (deterministic for a given GenDate).
+_APPREC_IDS = uuid.UUID("a1f3c2d4-6b7e-5f80-9a1b-2c3d4e5f6071")
+
+
+def error_codes(issues: list[Issue]) -> list[str]:
+    """The 8221 codes of the ``error``/``fatal`` issues, in order (what the AppRec's Error elements will say)."""
+    return [error_code(issue) for issue in issues if issue.severity in ("error", "fatal")]
+
+
+def receipt_for(result: Translation, *, version: str = "1.0", gen_date: str | None = None) -> bytes:
+    """The AppRec for a translated inbound message, as UTF-8 XML with a declaration.
+
+    ``gen_date`` defaults to now in Norwegian local time (the KITH convention: no offset). The AppRec Id is a
+    uuid5 of the original MsgId, the version and ``gen_date``, so a given input gives the same bytes. Raises
+    :class:`ReceiptImpossible` when there is no readable MsgHead to answer (see :mod:`adapter.receipt.apprec`).
+    """
+    if gen_date is None:
+        now = datetime.datetime.now(ZoneInfo("Europe/Oslo"))
+        gen_date = now.replace(tzinfo=None, microsecond=0).isoformat()
+    root = result.kith_root
+    message_id = ""
+    if root is not None:
+        found = root.find(f"{{{MSGHEAD_NS}}}MsgInfo/{{{MSGHEAD_NS}}}MsgId")
+        message_id = (found.text or "").strip() if found is not None else ""
+    apprec_id = str(uuid.uuid5(_APPREC_IDS, f"{message_id}|{version}|{gen_date}"))
+    apprec = build_apprec(root, result.issues, version=version, gen_date=gen_date, apprec_id=apprec_id)
+    return etree.tostring(apprec, encoding="utf-8", xml_declaration=True, pretty_print=True)

@@ -1,0 +1,274 @@
+"""The application receipt (AppRec 1.0 or 1.1) a receiver sends back for a KITH message it has processed.
+
+:func:`build_apprec` is a pure function of the inbound MsgHead, the issues found while reading it and two values
+the caller supplies (``gen_date``, ``apprec_id``): no clock and no random inside, so the same input gives the same
+bytes. The rules follow HIS 80415:2012 (AppRec 1.1) and HITS 1168:2016 (Veiledning i bruk av applikasjonskvittering):
+
+* Addressing is mirrored (HIS 80415 3.5, HITS 1168 6.1): the receiver of the original message becomes the AppRec
+  ``Sender`` and its sender the AppRec ``Receiver``. MsgHead ``Organisation`` -> ``HCP/Inst``, its sub-organisation
+  -> ``Inst/Dept``, a ``HealthcareProfessional`` -> ``Inst/HCPerson``. Of several ``Ident``, the HER-id becomes
+  ``Id``/``TypeId`` and the others ``AdditionalId`` (all identifiers are returned). In 1.1 the sender's role is
+  ``PRIM`` (we answer as the primary receiver) and the receiver's ``AVS``; 1.0 has no agreed role codes for this
+  (REQ or SPR depends on the message), so the optional ``Role`` is left out there.
+* ``OriginalMsgId``: ``MsgType`` from ``MsgInfo/Type``, ``IssueDate`` from ``MsgInfo/GenDate``, ``Id`` from
+  ``MsgInfo/MsgId``.
+* ``Status`` 1 (OK) when no issue is ``error`` or ``fatal``, else 2 (Avvist) with one ``Error`` (list 8221) per
+  such issue. The code comes from :data:`ERROR_CODES` (a small table here: a ConceptMap is for code systems, and
+  ADP codes are not one), refined for patient identifiers (E30, E31 ...); an issue may name its 8221 code itself
+  in ``args["apprec_code"]`` (a business rule that knows better, e.g. E21 "Mottaker finnes ikke"). ``DN`` is the
+  display of the code in CodeSystem-kith-8221.json; ``OT`` is the issue's Norwegian text followed by where it
+  was found (expression, line). AppRec has no other place for that: ``Error`` is a bare CV (V, S, DN, OT), and
+  HITS 1168 chapter 7 asks for the precise cause in ``OT``.
+
+Without a readable MsgHead (``header`` None, e.g. the message was not well-formed XML) no AppRec can be built: the
+schema requires ``OriginalMsgId/IssueDate`` (a dateTime only the original message can give) and HITS 1168 5.3
+says that a message too broken to tell where it came from is not answered with an AppRec. :func:`build_apprec`
+then raises :class:`ReceiptImpossible`; the transport layer (ebXML error signal) has to report it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from adapter.config import Settings
+from adapter.errors import CODES, Issue
+
+MSGHEAD_NS = "http://www.kith.no/xmlstds/msghead/2006-05-24"
+APPREC_NS = {
+    "1.0": "http://www.kith.no/xmlstds/apprec/2004-11-21",
+    "1.1": "http://www.kith.no/xmlstds/apprec/2012-02-15",
+}
+MIG_VERSION = {"1.0": "1.0 2004-11-21", "1.1": "v1.1 2012-02-15"}
+ERROR_SYSTEM = "2.16.578.1.12.4.1.1.8221"
+
+#: ADP issue code -> AppRec error code (list 8221), for issues without a more precise rule in :func:`error_code`.
+ERROR_CODES: Mapping[str, str] = {
+    "ADP-1004": "T01",  # not well-formed XML
+    "ADP-1005": "T01",  # a refused construct (DTD, entity): unreadable for us
+    "ADP-1006": "T01",  # too large to read
+    "ADP-2001": "T02",  # breaks its XML Schema
+    "ADP-2002": "T10",  # a namespace (message format) we have no schema for
+    "ADP-3002": "T10",  # a payload format we do not support
+}
+#: Fallback for every other error: "Annen feil" (the OT text says what it was).
+OTHER_ERROR = "X99"
+#: Missing patient data (ADP-4001 "minimum required" on these paths) -> the precise 8221 code.
+_MISSING_PATIENT = (
+    (re.compile(r"Patient(\.|/)(identifier|Ident)\b"), "E30"),
+    (re.compile(r"Patient(\.|/)name(\[\d+\])?\.family\b|Patient/FamilyName\b"), "E33"),
+    (re.compile(r"Patient(\.|/)name(\[\d+\])?\.given\b|Patient/GivenName\b"), "E34"),
+    (re.compile(r"Patient(\.|/)name\b"), "E32"),
+)
+_PATIENT = re.compile(r"\bPatient\b")
+_PERSON_NUMBER_KINDS = ("fødselsnummer", "D-nummer")
+_STATUS = {"1": "OK", "2": "Avvist"}
+#: AppRec party, the MsgHead party it mirrors, and its 1.1 role (HIS 80415 4.4.4, 4.4.5).
+_PARTIES = (("Sender", "Receiver", ("PRIM", "Primærmottaker")), ("Receiver", "Sender", ("AVS", "Avsender")))
+
+
+class ReceiptImpossible(ValueError):
+    """No AppRec can be built for this message (see the module docstring); the message says why."""
+
+
+def error_code(issue: Issue, patient_ids: frozenset[str] = frozenset()) -> str:
+    """The 8221 code for an error ``issue``: its own ``apprec_code``, a patient rule, :data:`ERROR_CODES`, X99.
+
+    A wrong fødselsnummer or D-nummer (ADP-4020) is the patient's (E31) when the expression names Patient or the
+    value is one of ``patient_ids`` (the Ident/Id of MsgHead's Patient: the FHIR validator's expressions of a
+    Bundle entry, ``Bundle.entry[6].resource...``, do not name the resource type)."""
+    own = issue.args.get("apprec_code")
+    if isinstance(own, str) and own:
+        return own
+    where = " ".join(str(x) for x in (issue.expression, issue.args.get("path")) if x)
+    person_number = str(issue.args.get("kind", "")).startswith(_PERSON_NUMBER_KINDS)
+    patient = bool(_PATIENT.search(where)) or issue.args.get("value") in patient_ids
+    if issue.code == "ADP-4020" and person_number and patient:
+        return "E31"
+    if issue.code == "ADP-4001" and _PATIENT.search(where):
+        for pattern, code in _MISSING_PATIENT:
+            if pattern.search(where):
+                return code
+    return ERROR_CODES.get(issue.code, OTHER_ERROR)
+
+
+def build_apprec(
+    header: etree._Element | None,
+    issues: list[Issue],
+    *,
+    version: str = "1.0",
+    gen_date: str,
+    apprec_id: str,
+    displays: Mapping[str, str] | None = None,
+) -> etree._Element:
+    """The AppRec root element answering the MsgHead ``header`` with the ``issues`` found in the message.
+
+    ``version`` is "1.0" (default) or "1.1"; ``gen_date`` (xs:dateTime) and ``apprec_id`` (a UUID) are the
+    AppRec's own GenDate and Id. ``displays`` (8221 code -> text) defaults to CodeSystem-kith-8221.json of the
+    project. Raises :class:`ReceiptImpossible` when ``header`` is None or not a MsgHead, or has no GenDate.
+    """
+    if version not in APPREC_NS:
+        raise ValueError(f"AppRec version {version!r} is not supported (1.0 or 1.1)")
+    if header is None:
+        raise ReceiptImpossible(
+            "the message could not be read, so there is no MsgHead to answer: AppRec requires OriginalMsgId/"
+            "IssueDate and the sender's address (HITS 1168 5.3: such a message is not answered with an AppRec)"
+        )
+    if header.tag != f"{{{MSGHEAD_NS}}}MsgHead":
+        raise ReceiptImpossible(f"the root element {header.tag} is not a MsgHead v1.2")
+    info = header.find(_mh("MsgInfo"))
+    issue_date = _text(info, "GenDate") if info is not None else ""
+    if info is None or not issue_date:
+        raise ReceiptImpossible("the MsgHead has no MsgInfo/GenDate, which AppRec requires as OriginalMsgId/IssueDate")
+    names = displays if displays is not None else _displays_8221(str(Settings.from_env().profiles_dir))
+    namespace = APPREC_NS[version]
+    sub = _Builder(namespace)
+    nsmap: Any = {None: namespace}  # lxml takes None as the default-namespace key; its stubs do not
+    root = etree.Element(f"{{{namespace}}}AppRec", nsmap=nsmap)
+    sub(root, "MsgType", V="APPREC", DN="Applikasjonskvittering")
+    sub(root, "MIGversion", MIG_VERSION[version])
+    sub(root, "GenDate", gen_date)
+    sub(root, "Id", apprec_id)
+    for name, source, (role, role_name) in _PARTIES:
+        party = sub(root, name)
+        if version == "1.1":
+            sub(party, "Role", V=role, DN=role_name)
+        _inst(sub(sub(party, "HCP"), "Inst"), info.find(f"{_mh(source)}/{_mh('Organisation')}"), sub)
+    errors = [issue for issue in issues if issue.severity in ("error", "fatal")]
+    status = "2" if errors else "1"
+    sub(root, "Status", V=status, DN=_STATUS[status])
+    patient_ids = frozenset(_text(ident, "Id") for ident in info.findall(f"{_mh('Patient')}/{_mh('Ident')}"))
+    for issue in errors:
+        code = error_code(issue, patient_ids)
+        attrs = {"V": code, "S": ERROR_SYSTEM}
+        if code in names:
+            attrs["DN"] = names[code]
+        attrs["OT"] = _error_text(issue)
+        sub(root, "Error", **attrs)
+    original = sub(root, "OriginalMsgId")
+    message_type = info.find(_mh("Type"))
+    type_attrs = {k: v for k in ("V", "DN") if (v := (message_type.get(k) if message_type is not None else None))}
+    sub(original, "MsgType", **type_attrs)
+    sub(original, "IssueDate", issue_date)
+    sub(original, "Id", _text(info, "MsgId"))
+    return root
+
+
+# --- parties --------------------------------------------------------------------------------------------------
+
+
+def _inst(inst: etree._Element, organisation: etree._Element | None, sub: _Builder) -> None:
+    """MsgHead Organisation -> AppRec Inst (Name, Id, TypeId, Dept*, AdditionalId*, HCPerson*), in schema order."""
+    if organisation is None:
+        return
+    _named(inst, _text(organisation, "OrganisationName"), organisation, sub)
+    professionals = organisation.findall(_mh("HealthcareProfessional"))
+    for unit in organisation.findall(_mh("Organisation")):
+        dept = sub(inst, "Dept")
+        _named(dept, _text(unit, "OrganisationName"), unit, sub)
+        _additional(dept, unit, sub)
+        professionals += unit.findall(_mh("HealthcareProfessional"))
+    _additional(inst, organisation, sub)
+    for professional in professionals:
+        person = sub(inst, "HCPerson")
+        name = " ".join(_text(professional, part) for part in ("GivenName", "MiddleName", "FamilyName"))
+        _named(person, " ".join(name.split()), professional, sub)
+        _additional(person, professional, sub)
+
+
+def _named(target: etree._Element, name: str, source: etree._Element, sub: _Builder) -> None:
+    """Name, then the main Ident (the HER-id, else the first) as Id and TypeId."""
+    if name:
+        sub(target, "Name", name)
+    main = _main_ident(source)
+    if main is not None:
+        identifier, type_id = _ident(main)
+        if identifier:
+            sub(target, "Id", identifier)
+        if type_id:
+            sub(target, "TypeId", **type_id)
+
+
+def _additional(target: etree._Element, source: etree._Element, sub: _Builder) -> None:
+    """Every Ident but the main one as AdditionalId (Id, Type): all identifiers go back (HIS 80415 3.5)."""
+    main = _main_ident(source)
+    for ident in source.findall(_mh("Ident")):
+        if ident is main:
+            continue
+        identifier, type_id = _ident(ident)
+        if identifier and type_id:
+            additional = sub(target, "AdditionalId")
+            sub(additional, "Id", identifier)
+            sub(additional, "Type", **type_id)
+
+
+def _main_ident(source: etree._Element) -> etree._Element | None:
+    idents = source.findall(_mh("Ident"))
+    for ident in idents:
+        type_id = ident.find(_mh("TypeId"))
+        if type_id is not None and (type_id.get("V") or "").strip() == "HER":
+            return ident
+    return idents[0] if idents else None
+
+
+def _ident(ident: etree._Element) -> tuple[str, dict[str, str]]:
+    """Id text and the TypeId as a CS (V, DN; the CV's S is dropped: AppRec's TypeId is a CS)."""
+    type_id = ident.find(_mh("TypeId"))
+    attrs = {k: v for k in ("V", "DN") if type_id is not None and (v := type_id.get(k))}
+    return _text(ident, "Id"), attrs
+
+
+# --- helpers --------------------------------------------------------------------------------------------------
+
+
+class _Builder:
+    """Makes AppRec elements in one namespace: ``sub(parent, name, text, **attributes)``."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+
+    def __call__(self, parent: etree._Element, name: str, text: str | None = None, **attrs: str) -> etree._Element:
+        element = etree.SubElement(parent, f"{{{self.namespace}}}{name}")
+        for key, value in attrs.items():
+            element.set(key, value)
+        if text is not None:
+            element.text = text
+        return element
+
+
+def _mh(name: str) -> str:
+    return f"{{{MSGHEAD_NS}}}{name}"
+
+
+def _text(parent: etree._Element, name: str) -> str:
+    found = parent.find(_mh(name))
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _error_text(issue: Issue) -> str:
+    """The issue's Norwegian text, then where: expression and line (AppRec has no field of its own for that)."""
+    try:
+        text = issue.text_nb
+    except (KeyError, IndexError, ValueError):  # arguments missing for the template: the code's own words
+        text = CODES[issue.code].nb if issue.code in CODES else issue.code
+    where = []
+    if issue.expression:
+        where.append(f"sted: {issue.expression}")
+    if issue.line:
+        where.append(f"linje {issue.line}")
+    suffix = f" ({', '.join(where)})" if where else ""
+    return f"{issue.code}: {text}{suffix}"
+
+
+@cache
+def _displays_8221(profiles_dir: str) -> dict[str, str]:
+    """Code -> display of KITH list 8221 from the project's CodeSystem resource."""
+    path = Path(profiles_dir) / "resources" / "CodeSystem-kith-8221.json"
+    resource = json.loads(path.read_text(encoding="utf-8"))
+    return {concept["code"]: concept["display"] for concept in resource.get("concept", [])}
