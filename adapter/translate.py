@@ -20,7 +20,7 @@ from lxml import etree
 
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
-from adapter.mapping import MSGHEAD, Mappings
+from adapter.mapping import Mappings
 from adapter.mapping.render import render_plan
 from adapter.parse.xml_safe import parse_xml
 from adapter.parse.xsd import SchemaRegistry
@@ -120,22 +120,14 @@ class Translator:
         if header is None:
             result.issues.append(Issue("ADP-3004", "error", args={"detail": "its first entry is not a MessageHeader"}))
             return result
-        event = header.get("eventCoding", {})
-        root = MSGHEAD
-        if event.get("system") == MELDINGSHENDELSE:
+        if header.get("eventCoding", {}).get("system") == MELDINGSHENDELSE:
             try:
                 bundle = self._wrap_plan(bundle, header)
             except AdapterError as error:
                 result.issues.extend(error.issues)
                 return result
-        elif event.get("system") == KITH_8279 and event.get("code") == "APPREC":
-            # The AppRec version is the mapping whose definition the header names (1.0 when it names none).
-            chosen = [m for m in self.mappings.by_root.values() if m.root.endswith("}AppRec")]
-            wanted = header.get("definition")
-            version = str(wanted or "").rpartition("-")[2]
-            match = [m for m in chosen if str(m.source.get("version")) == version]
-            match = match or [m for m in chosen if "2004-11-21" in m.root]
-            root = match[0].root if match else MSGHEAD
+            header = _header(bundle) or header
+        root = self.mappings.root_for(str(header.get("definition", "")))
         try:
             element = self.mappings.to_kith(bundle, root)
         except (AdapterError, ValueError, KeyError, IndexError, TypeError, etree.LxmlError) as error:

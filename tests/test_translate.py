@@ -22,10 +22,13 @@ from adapter.translate import Translator
 
 SETTINGS = Settings.from_env()
 SAMPLES = SETTINGS.standards / "kith" / "samples"
-#: The sample folders whose translation is in place so far (MsgHead 1.2 with Dialogmelding 1.0/1.1 and PLO 1.6;
-#: AppRec 1.0/1.1), acceptance test cases included. Still open (see the translation issue's note): Henvisning,
-#: the schema-invalid samples under */invalid, and the PLO test cases carried in Dialogmelding 1.0.
+#: The sample folders whose translation is in place (MsgHead 1.2 with Dialogmelding 1.0/1.1, Henvisning 1.0/1.1/2.0
+#: and PLO 1.6; AppRec 1.0/1.1), acceptance test cases included. Still open (see the translation issue's note): the
+#: schema-invalid samples under */invalid and the PLO test cases carried in Dialogmelding 1.0.
 COVERED = [
+    "henvisning",
+    "testcases/henvisning-v1.0-mottak",
+    "testcases/henvisning-v1.0-sending-fasit",
     "apprec/v1.0",
     "apprec/v1.1",
     "dialogmelding/v1.0/fiks-nhn-client",

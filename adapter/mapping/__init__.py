@@ -42,6 +42,14 @@ class Mappings:
         """The mapping whose root element is ``root``'s (MsgHead, AppRec...), or None."""
         return self.by_root.get(root.tag)
 
+    def root_for(self, definition: str) -> str:
+        """The KITH root element for a Bundle whose MessageHeader.definition is ``definition``: a standalone document
+        (AppRec, Henvisning 1.x) whose mapping has that definition, else MsgHead (payloads travel inside it)."""
+        for mapping in self.by_root.values():
+            if mapping.seed and mapping.definition == definition and mapping.root != MSGHEAD:
+                return mapping.root
+        return MSGHEAD
+
     def to_fhir(self, root: etree._Element) -> tuple[dict[str, Any], list[Issue]]:
         """Map a KITH message to a FHIR message Bundle (issues: what was carried verbatim, what is unsupported)."""
         mapping = self.for_root(root)

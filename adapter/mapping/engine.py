@@ -115,7 +115,8 @@ def _forward(
     matches = _select(context, node)
     if node.resource is not None:
         for element in matches:
-            _new_resource(state, mapping, node, element)
+            if not _empty(element):  # an empty element makes no resource; it travels as residue of its parent
+                _new_resource(state, mapping, node, element)
         return
     if node.payload:
         for element in matches:
@@ -372,7 +373,9 @@ def _make(parent: etree._Element, path: tuple[str, ...]) -> tuple[etree._Element
 
 
 def _empty(element: etree._Element) -> bool:
-    return not len(element) and not element.attrib and not (element.text or "").strip()
+    """No attributes, no text and no child elements (comments do not count)."""
+    has_children = any(isinstance(child.tag, str) for child in element)
+    return not has_children and not element.attrib and not (element.text or "").strip()
 
 
 def _prune(created: list[etree._Element]) -> None:
