@@ -18,6 +18,21 @@ LISTED = Path(__file__).parent / "reference" / "disagreements.yaml"
 #: Official R4 examples that break R4 itself, with the reason (they are listed, never silently skipped).
 INVALID_R4_EXAMPLES = {
     "Questionnaire-qs1.json": "32 display items have no linkId, which R4 requires (Questionnaire.item.linkId 1..1)",
+    # hla-genotyping-results-glstring defines the sub-extensions 'url' and 'text'; these examples use 'uri'
+    "Bundle-hla-1.json": "sub-extension 'uri' is not defined by extension hla-genotyping-results-glstring",
+    "diagnosticreport-hla-genetics-results-example.xml": "sub-extension 'uri' is not defined by extension "
+    "hla-genotyping-results-glstring",
+    # Bundle.entry.fullUrl: "if the fullUrl does look like a RESTful server URL ..., then the 'id' portion of the
+    # fullUrl SHALL end with the Resource.id"; these four give Patient pat2 the fullUrl .../Patient/pat12
+    **dict.fromkeys(
+        [
+            "Bundle-10bb101f-a121-4264-a920-67be9cb82c74.json",
+            "Bundle-3a0707d3-549e-4467-b8b8-5a2ab3800efe.json",
+            "message-request-link.xml",
+            "message-response-link.xml",
+        ],
+        "the fullUrl http://acme.com/ehr/fhir/Patient/pat12 does not end with the resource's id pat2",
+    ),
 }
 
 
@@ -46,7 +61,7 @@ def test_disagreements_are_exactly_the_listed_ones(results: list[suite.StepResul
 
 def test_agreement_is_at_least_what_we_reached(results: list[suite.StepResult]) -> None:
     base = [r for r in results if r.step == "base"]
-    assert sum(r.agrees for r in base) / len(base) >= 0.75
+    assert sum(r.agrees for r in base) / len(base) >= 0.85
 
 
 @pytest.fixture(scope="module")

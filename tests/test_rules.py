@@ -1,4 +1,5 @@
-"""Profile rules, one family per data file in tests/cases/rules/ (desc, resource, expected errors)."""
+"""Profile rules, one family per data file in tests/cases/rules/ (desc, resource, expected errors, and optional
+``definitions``: conformance resources to load first)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def _cases() -> list[Any]:
 
 @pytest.mark.parametrize("case", _cases())
 def test_rule_case(case: dict[str, Any], validator: Validator) -> None:
+    if case.get("definitions"):  # conformance resources the case needs (extension definitions, profiles...)
+        validator = validator.with_resources(case["definitions"])
     issues = validator.validate(case["resource"])
     errors = sorted((i.severity, i.code, i.expression) for i in issues if i.severity in ("error", "fatal"))
     assert errors == sorted(tuple(e) for e in case["expect"]), [str(i) for i in issues]

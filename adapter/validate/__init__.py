@@ -16,6 +16,7 @@ from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
 from adapter.validate.packages import Definitions, MemoryPackage, Resource
 from adapter.validate.registry import load_definitions
+from adapter.validate.state import DEFAULT_POLICY, Policy
 from adapter.validate.walker import Engine
 
 ISSUE_CODE_SYSTEM = "http://samhandling.no/fhir/CodeSystem/issue-code"
@@ -26,15 +27,22 @@ COLUMN_EXT = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col
 class Validator:
     """Validates resources against their core type and the profiles they claim. Build once, reuse."""
 
-    def __init__(self, settings: Settings, definitions: Definitions | None = None) -> None:
+    def __init__(
+        self, settings: Settings, definitions: Definitions | None = None, policy: Policy = DEFAULT_POLICY
+    ) -> None:
         self.settings = settings
         self.definitions = definitions or load_definitions(settings)
-        self.engine = Engine(self.definitions)
+        self.policy = policy
+        self.engine = Engine(self.definitions, policy=policy)
 
     def with_resources(self, resources: Iterable[Resource]) -> Validator:
         """A validator that also knows ``resources`` (profiles, ValueSets, CodeSystems...), which win on a clash."""
         package = MemoryPackage("loaded", list(resources))
-        return Validator(self.settings, self.definitions.with_packages([package]))
+        return Validator(self.settings, self.definitions.with_packages([package]), self.policy)
+
+    def with_policy(self, policy: Policy) -> Validator:
+        """The same validator with another :class:`Policy`."""
+        return self if policy == self.policy else Validator(self.settings, self.definitions, policy)
 
     def validate(self, resource: Any, profiles: tuple[str, ...] = ()) -> list[Issue]:
         """All issues for ``resource`` (plus ``profiles`` it must also conform to)."""

@@ -7,9 +7,12 @@
   are checked natively, with precise messages (see :mod:`adapter.validate.xhtml`).
 * Four core invariants that are evaluated on nearly every element are computed natively (same meaning, a
   hundred times faster): ``ele-1``, ``ext-1``, and ``dom-3`` in the corrected form (R4's expression misses
-  references from inside the contained resources), and ``ref-1``.
+  references from inside the contained resources, and from the narrative: ``<img src="#id">``, as the reference
+  validator counts them), and ``ref-1``.
 * Expressions of the common shape (member paths, ``empty()``, ``exists()``, ``where()``, ``=``, ``and``/``or``...)
   run as compiled closures (:mod:`adapter.validate.fastpath`); fhirpathpy evaluates the rest.
+* Expressions published wrongly in R4 are evaluated in their corrected form, as the reference validator does
+  (:data:`CORRECTED`: que-12 counts "more than one" enableWhen as ``> 2``).
 * An expression whose every path starts at a member the value does not have gives the same result on every
   such value, so that result is computed once and reused (the analysis is on the parse tree; any ``$this``,
   ``%variable`` or function called on the focus itself turns it off).
@@ -37,12 +40,17 @@ _SYSTEM_TYPE_TEST = re.compile(
     r"\b(is|as|ofType\()(\s*)(?:System\.)?(Boolean|String|Integer|Decimal|Date|DateTime|Time)\b"
 )
 Resolver = Callable[[Any], Any]
+CORRECTED = {
+    # que-12, "If there are more than one enableWhen, enableBehavior must be specified"
+    "enableWhen.count() > 2 implies enableBehavior.exists()": "enableWhen.count() >= 2 implies enableBehavior.exists()",
+}
+"""Expressions of R4 constraints that say something else than their text, with the expression that says it."""
 
 
 @dataclass
 class Env:
     """What an expression may refer to: the resource (``%resource``), the root (``%rootResource``) and how
-    references resolve."""
+    references resolve (``%context`` is the value the expression is evaluated on)."""
 
     resource: Any
     root: Any
@@ -79,11 +87,30 @@ class Invariants:
             return found
         return self._evaluate(compiled, value, fp_path, env)
 
+    def select(
+        self, expression: str, value: Any, fp_path: str, env: Env, extra: dict[str, Any] | None = None
+    ) -> list[Any] | str:
+        """The result of ``expression`` on ``value`` (typed as ``fp_path``; ``extra``: more %variables), or a text
+        when it cannot be evaluated. Results are copies: compare them with ``==``, not ``is``."""
+        compiled = self._compile(expression)
+        if isinstance(compiled, str):
+            return compiled
+        options = {"userInvocationTable": _functions(env), "traceFn": _quiet}
+        variables = {"resource": _typed(env.resource), "rootResource": _typed(env.root), **(extra or {})}
+        try:
+            # a resource goes in as it is, so that paths may start with its type name (``Patient.active``)
+            resource = isinstance(value, dict) and "resourceType" in value
+            node = value if resource else ResourceNode.create_node(value, fp_path)  # type: ignore[no-untyped-call]
+            return list(apply_parsed_path(node, compiled.parsed, variables, _MODEL, options))  # type: ignore[no-untyped-call]
+        except Exception as exc:  # noqa: BLE001 - an engine failure is reported, never raised
+            return f"{type(exc).__name__}: {exc}"
+
     def _compile(self, expression: str) -> _Compiled | str:
         found = self._compiled.get(expression)
         if found is None:
             try:
-                parsed = parse(_SYSTEM_TYPE_TEST.sub(_fhir_type, expression))  # type: ignore[no-untyped-call]
+                corrected = CORRECTED.get(expression, expression)
+                parsed = parse(_SYSTEM_TYPE_TEST.sub(_fhir_type, corrected))  # type: ignore[no-untyped-call]
             except Exception as exc:  # noqa: BLE001 - the parser raises bare Exceptions on syntax errors
                 found = f"the expression cannot be parsed: {exc}"
             else:
@@ -97,15 +124,22 @@ class Invariants:
             if quick is not None:
                 return quick
         options = {"userInvocationTable": _functions(env), "traceFn": _quiet}
-        variables = {"resource": env.resource, "rootResource": env.root}
         try:
             node = ResourceNode.create_node(value, fp_path)  # type: ignore[no-untyped-call]
+            variables = {"resource": _typed(env.resource), "rootResource": _typed(env.root), "context": node}
             result: Any = apply_parsed_path(node, compiled.parsed, variables, _MODEL, options)  # type: ignore[no-untyped-call]
         except Exception as exc:  # noqa: BLE001 - an engine failure is reported, never raised
             return f"{type(exc).__name__}: {exc}"
         # Only a false result fails: an empty one means the rule does not apply (fhirpathpy gives empty where the
         # reference engine's operators give false, e.g. ``{} is decimal``).
         return bool(result != [False])
+
+
+def _typed(resource: Any) -> Any:
+    """A resource as a typed node, so that ``%resource.type()`` names its type."""
+    if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
+        return ResourceNode.create_node(resource, resource["resourceType"])  # type: ignore[no-untyped-call]
+    return resource
 
 
 def _functions(env: Env) -> dict[str, Any]:
@@ -196,13 +230,19 @@ def _dom_3(value: Any, env: Env) -> bool:
     contained = value.get("contained") if isinstance(value, dict) else None
     if not isinstance(contained, list):
         return True
-    pointers = {s for s in _strings(value) if s.startswith("#")}
+    strings = _strings(value)
+    pointers = {s for s in strings if s.startswith("#")}
+    # the narrative may point at a contained resource too (<img src="#id">, <a href="#id">)
+    pointers.update(m for s in strings if "<" in s and "#" in s for m in _LOCAL_LINK.findall(s))
     for resource in contained:
         if not isinstance(resource, dict):
             continue
         if "#" + str(resource.get("id")) not in pointers and "#" not in set(_strings(resource)):
             return False
     return True
+
+
+_LOCAL_LINK = re.compile(r"""\b(?:href|src)\s*=\s*["'](#[^"']+)["']""")
 
 
 def _strings(value: Any) -> list[str]:

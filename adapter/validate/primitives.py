@@ -2,7 +2,7 @@
 
 The regexes are read from the core StructureDefinitions (the ``regex`` extension on ``<type>.value``), so the
 rules are R4's own. On top come what R4 states in prose: integer ranges, real calendar dates, base64 that decodes,
-no empty strings.
+no empty strings, no string longer than 1 MB.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from adapter.validate.packages import Definitions
 REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/regex"
 _INTEGERS = {"integer": -(2**31), "unsignedInt": 0, "positiveInt": 1}
 _DATE_PART = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_MAX_LENGTH = 1024 * 1024  # R4 (datatypes.html#string): strings SHALL NOT exceed 1 MB; base64Binary may
 
 
 class Primitives:
@@ -48,6 +49,8 @@ class Primitives:
             return "the value is empty (leave the element out instead)"
         if code == "xhtml":
             return None  # checked as XHTML by the narrative rules
+        if code != "base64Binary" and len(value) > _MAX_LENGTH // 4 and len(value.encode("utf-8")) > _MAX_LENGTH:
+            return f"the value is longer than the maximum of 1 MB ({_MAX_LENGTH} bytes)"
         regex = self.regex(code)
         if regex is not None and not regex.fullmatch(value):
             return f"{value!r} does not match the format of {code}"

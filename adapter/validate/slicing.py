@@ -74,7 +74,9 @@ class SliceMatcher:
                 if not self._value_matches(actual, target, path, slice_node, step):
                     return False
             elif kind == "type":
-                wanted = {t.code for t in (target or slice_node).types}
+                source = target or slice_node
+                # at a resource (a path ending in resolve()), the type is the resource type the element defines
+                wanted = {t.code for t in source.types} or ({source.path} if "." not in source.path else set())
                 if not any(_type_of(v, t) in wanted for v, t in actual):
                     return False
             elif kind == "exists":
@@ -103,6 +105,8 @@ class SliceMatcher:
         self, actual: list[tuple[Any, TypeRef | None]], target: Node | None, path: str, slice_node: Node, step: Pass
     ) -> bool:
         expectation: Any = _UNKNOWN
+        if target is not None and target.max == 0:
+            return not actual  # the slice forbids the element: only values without it belong
         if target is not None:
             if target.fixed is not None:
                 expectation = ("fixed", target.fixed[1])
@@ -116,8 +120,6 @@ class SliceMatcher:
             if profiles:
                 expectation = ("fixed", profiles[0])
         if expectation is _UNKNOWN:
-            if target is not None and target.max == 0:
-                return not actual  # the slice forbids the element: only values without it belong
             return True  # the slice does not constrain this discriminator
         kind, wanted = expectation
         values = [v for v, _ in actual]

@@ -10,6 +10,25 @@ from adapter.validate.compiled import Node, Profile
 from adapter.validate.invariants import Env
 
 
+@dataclass(frozen=True)
+class Policy:
+    """Choices where validators may differ, with our defaults (the HL7 reference validator's equivalents in
+    brackets).
+
+    * ``allow_examples``: an extension at an example URL (example.org, acme.com) may be unknown, a warning; when
+      False it is an error like any other unknown extension [``examples``, default true].
+    * ``trust_reference_types``: the type in a reference URL that does not resolve (``Group/1``) is checked against
+      the allowed targets; when False only resolved targets are checked [``assumeValidRestReferences``, default
+      false there].
+    """
+
+    allow_examples: bool = True
+    trust_reference_types: bool = True
+
+
+DEFAULT_POLICY = Policy()
+
+
 @dataclass
 class Walk:
     """The state of one ``validate`` call."""
@@ -27,11 +46,13 @@ class Walk:
 @dataclass(frozen=True)
 class Host:
     """Where a value sits, for extension contexts: its paths (from the resource, and within its type), whether it
-    is a resource, and the url of the extension it is part of."""
+    is a resource, the url of the extension it is part of, and the element itself (the JSON object that holds
+    the extension, for FHIRPath contexts and context invariants)."""
 
     paths: tuple[str, ...]  # path from the resource, path within the type, the element's path and type
     resource: bool = False
     extension_url: str | None = None
+    value: Any = None
 
 
 @dataclass(frozen=True)

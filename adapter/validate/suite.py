@@ -23,6 +23,7 @@ from adapter.errors import AdapterError
 from adapter.validate import Validator
 from adapter.validate.loading import read_resources
 from adapter.validate.packages import Resource
+from adapter.validate.state import Policy
 
 _COMMENT = re.compile(r"/\*.*?\*/")
 _ERRORS = ("error", "fatal")
@@ -102,6 +103,7 @@ def run_case(case: dict[str, Any], settings: Settings, validator: Validator) -> 
     """The base step and, when there is one, the profile step of ``case``."""
     folder = suite_folder(settings) / "cases"
     data = (folder / case["file"]).read_bytes()
+    validator = validator.with_policy(_policy(case))
     supporting = _load(folder, [*case.get("supporting", []), *case.get("profiles", [])], validator)
     yield _step(case, "base", case["java"], validator.with_resources(supporting), data, ())
     profile = case.get("profile")
@@ -110,7 +112,14 @@ def run_case(case: dict[str, Any], settings: Settings, validator: Validator) -> 
         extra = [*source, *_load(folder, profile.get("supporting", []), validator), *supporting]
         url = source[0].get("url") if source else None
         profiles = (url,) if isinstance(url, str) else ()
-        yield _step(case, "profile", profile["java"], validator.with_resources(extra), data, profiles)
+        step_validator = validator.with_resources(extra).with_policy(_policy(case, profile))
+        yield _step(case, "profile", profile["java"], step_validator, data, profiles)
+
+
+def _policy(case: dict[str, Any], step: dict[str, Any] | None = None) -> Policy:
+    """The reference harness's settings for a case (or its profile step) as our policy."""
+    trust = (step if step is not None else case).get("assumeValidRestReferences", False)
+    return Policy(allow_examples=bool(case.get("examples", True)), trust_reference_types=bool(trust))
 
 
 def _step(

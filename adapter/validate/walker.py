@@ -12,6 +12,8 @@ Expressions follow the FHIRPath conventions of the HL7 reference validator: ``Ca
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,26 +21,32 @@ from functools import partial
 from typing import Any
 
 from adapter.errors import AdapterError, Issue, Severity
+from adapter.validate.bundle import check_bundle
 from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, pattern_matches
 from adapter.validate.identifiers import check_identifier
 from adapter.validate.invariants import Env, Invariants
 from adapter.validate.packages import Definitions
 from adapter.validate.primitives import Primitives
+from adapter.validate.questionnaire import check_response
 from adapter.validate.slicing import SliceMatcher
-from adapter.validate.state import Host, Pass, Walk, count_issues
+from adapter.validate.state import DEFAULT_POLICY, Host, Pass, Policy, Walk, count_issues
 from adapter.validate.terminology import Terminology, codes_of
 from adapter.validate.xhtml import xhtml_problem
 
 Paths = tuple[str, str]  # an element's path from its resource, and from the datatype it is part of
 _CODED = frozenset({"code", "Coding", "CodeableConcept"})
 _ANY_RESOURCE = frozenset({"Resource", "DomainResource"})
+_URLS = frozenset({"uri", "url", "canonical"})
 
 
 class Engine:
     """Validates JSON resources against compiled profiles; build once, reuse (caches live here)."""
 
-    def __init__(self, defs: Definitions, terminology: Terminology | None = None) -> None:
+    def __init__(
+        self, defs: Definitions, terminology: Terminology | None = None, policy: Policy = DEFAULT_POLICY
+    ) -> None:
         self.defs = defs
+        self.policy = policy
         self.terminology = terminology or Terminology(defs)
         self.primitives = Primitives(defs)
         self.invariants = Invariants()
@@ -95,11 +103,19 @@ class Engine:
                 walk.add("ADP-4007", "error", expr, profile=url, type=profile.type, actual=rtype)
             elif profile is not None:
                 chosen.append(profile)
+        if rtype == "Bundle":
+            check_bundle(res, expr, walk, self._is_resource_type)
+        elif rtype == "QuestionnaireResponse":
+            check_response(res, expr, walk, self.defs.get)
         env = Env(res, root, partial(self._resolve, walk, root))
         for position, profile in enumerate(chosen or [core]):
             step = Pass(walk, profile, env, structural=position == 0)
             self._constraints(res, profile.root, expr, str(rtype), step)
             self.object(res, profile.root, expr, (str(rtype), str(rtype)), str(rtype), step, resource=True)
+
+    def _is_resource_type(self, name: str) -> bool:
+        profile = self.maybe_profile(CORE_PREFIX + name)
+        return profile is not None and profile.kind == "resource"
 
     def _claimed(self, url: str, strict: bool, expr: str, walk: Walk) -> Profile | None:
         """The profile for a claim. An unknown profile is an error when it was asked for or lies in a namespace
@@ -124,8 +140,10 @@ class Engine:
         fp_path: str,
         step: Pass,
         resource: bool = False,
+        owner: str | None = None,
     ) -> None:
-        """Check the properties of one JSON object against the children of ``parent``."""
+        """Check the properties of one JSON object against the children of ``parent`` (``owner``: the url of the
+        extension whose value this object is, for extension contexts)."""
         keys = parent.keys
         buckets: dict[int, dict[str, TypeRef]] = {}
         for key, value in obj.items():
@@ -139,9 +157,9 @@ class Engine:
                 step.walk.add("ADP-1002", "error", expr, path=f"{expr}.{key}", detail="null is not allowed")
                 continue
             buckets.setdefault(id(entry[0]), {})[base] = entry[1]
-        url = obj.get("url") if fp_path == "Extension" else None
+        url = obj.get("url") if fp_path == "Extension" else owner
         host_type = parent.types[0].code if parent.types else fp_path
-        host = Host((*paths, fp_path, parent.path, host_type), resource, url if isinstance(url, str) else None)
+        host = Host((*paths, fp_path, parent.path, host_type), resource, url if isinstance(url, str) else None, obj)
         for child in parent.children:
             found = buckets.get(id(child))
             items = list(self._items(obj, child, found, expr, step)) if found else []
@@ -220,7 +238,7 @@ class Engine:
                         walk.add("ADP-1002", "error", expr, path=expr, detail="the _ object must be a JSON object")
                 else:
                     element = self.profile(CORE_PREFIX + code).root
-                    self.object(ext, element, expr, paths, node.path, step)
+                    self.object(ext, element, expr, paths, node.path, step, owner=_owner(node, host))
             self._constraints(value if value is not None else (ext or {}), node, expr, code, step)
             return
         if not isinstance(value, dict):
@@ -232,6 +250,8 @@ class Engine:
             self._binding(value, node, code, expr, step)
         if code == "Identifier":
             self._identifier(value, expr, walk)
+        elif code == "Attachment" and step.structural:
+            _attachment(value, expr, walk)
         elif code == "Reference":
             self._reference(value, type_ref, expr, step)
         if "resourceType" in value or code in _ANY_RESOURCE:
@@ -264,8 +284,11 @@ class Engine:
         """Continue in the definition of the value's type, or the profile on the type, or the extension's own."""
         code = type_ref.code
         url = type_ref.profiles[0] if type_ref.profiles else CORE_PREFIX + code
-        if code == "Extension" and not type_ref.profiles and ":" in str(value.get("url", "")):
-            url = self._extension_definition(value["url"], node, expr, host, step) or url
+        if code == "Extension" and not type_ref.profiles and isinstance(value.get("url"), str):
+            if ":" in value["url"]:
+                url = self._extension_definition(value["url"], value, node, expr, host, step) or url
+            else:
+                self._relative_extension(value["url"], node, expr, host, step)
         try:
             profile = self.profile(url)
         except AdapterError:
@@ -274,7 +297,7 @@ class Engine:
         inner = replace(step, profile=profile)
         self._fixed_and_pattern(value, profile.root, expr, inner)
         self._constraints(value, profile.root, expr, code, inner)
-        self.object(value, profile.root, expr, paths, code, inner)
+        self.object(value, profile.root, expr, paths, code, inner, owner=_owner(node, host))
 
     def _primitive(self, value: Any, node: Node, code: str, expr: str, step: Pass) -> None:
         if value is None:
@@ -286,6 +309,8 @@ class Engine:
             if problem is not None:
                 step.walk.add("ADP-1002", "error", expr, path=expr, detail=problem)
                 return
+            if code in _URLS and not self.policy.allow_examples and _is_example(value):
+                step.walk.add("ADP-4047", "error", expr, url=value)
         self._fixed_and_pattern(value, node, expr, step)
         if node.binding and code == "code":
             self._binding(value, node, code, expr, step)
@@ -370,7 +395,10 @@ class Engine:
         if not isinstance(reference, str):
             return
         target = step.env.resolve(reference)
-        actual = target.get("resourceType") if isinstance(target, dict) else _type_in_reference(reference)
+        if isinstance(target, dict):
+            actual = target.get("resourceType")
+        else:
+            actual = _type_in_reference(reference) if self.policy.trust_reference_types else None
         allowed = self._target_types(type_ref)
         if actual and allowed and not allowed & _ANY_RESOURCE and actual not in allowed:
             step.walk.add(
@@ -390,20 +418,58 @@ class Engine:
                     types.add(profile.type)
         return frozenset(types)
 
-    def _extension_definition(self, url: str, node: Node, expr: str, host: Host, step: Pass) -> str | None:
+    def _extension_definition(
+        self, url: str, value: dict[str, Any], node: Node, expr: str, host: Host, step: Pass
+    ) -> str | None:
         """The URL to walk an extension against, after checking that it may be used where it is."""
         profile = self.maybe_profile(url)
         if profile is None or profile.type != "Extension":
-            step.walk.add("ADP-4040", "warning", expr, url=url)
+            if profile is None and not self._may_be_unknown(url):
+                step.walk.add("ADP-4044", "error", expr, url=url)
+            else:
+                step.walk.add("ADP-4040", "warning", expr, url=url)
             return None
         contexts = profile.sd.get("context", [])
-        if contexts and not any(_context_allows(c, host) for c in contexts):
+        if contexts and not any(self._context_allows(c, host, step) for c in contexts):
             shown = ", ".join(str(c.get("expression")) for c in contexts)
             step.walk.add("ADP-4041", "error", expr, url=url, allowed=shown)
+        for invariant in profile.sd.get("contextInvariant", []):  # evaluated on the element holding the extension
+            if isinstance(invariant, str) and host.value is not None:
+                found = self.invariants.select(invariant, host.value, host.paths[2], step.env, {"extension": value})
+                if found == [False]:
+                    step.walk.add("ADP-4043", "error", expr, url=url, expression=invariant)
         modifier = bool(profile.root.is_modifier)
         if modifier != (node.name == "modifierExtension"):
             step.walk.add("ADP-4042", "error", expr, url=url, modifier=str(modifier).lower())
         return profile.url
+
+    def _may_be_unknown(self, url: str) -> bool:
+        """May an extension we have no definition for be used (a warning: not checked), or is it an error as in the
+        reference validator? Allowed: example URLs (when examples are allowed) and the namespaces the reference
+        validator accepts unseen, plus the HL7 extension namespace, whose definitions beyond R4 core (the HL7
+        extensions package) we do not hold, so its absence here proves nothing."""
+        if self.policy.allow_examples and _is_example(url):
+            return True
+        return "nema.org" in url or url.startswith((CORE_PREFIX, "http://hl7.org/fhir/tools/StructureDefinition/"))
+
+    def _relative_extension(self, url: str, node: Node, expr: str, host: Host, step: Pass) -> None:
+        """An extension url that is not absolute: only a sub-extension of a complex extension may have one, and
+        then the extension's definition must define it (a slice of its ``extension`` with that url)."""
+        if host.extension_url is None:
+            step.walk.add("ADP-4045", "error", expr, url=url)
+        elif step.profile.url == host.extension_url and url not in _slice_urls(node):
+            step.walk.add("ADP-4046", "error", expr, url=url, parent=host.extension_url)
+
+    def _context_allows(self, context: dict[str, Any], host: Host, step: Pass) -> bool:
+        """May an extension with this context sit on ``host``? A FHIRPath context is evaluated on the resource:
+        the element that holds the extension must be among its results (as in the reference validator)."""
+        if context.get("type") != "fhirpath":
+            return _context_allows(context, host)
+        resource = step.env.resource
+        if host.value is None or not isinstance(resource, dict):
+            return True
+        found = self.invariants.select(str(context.get("expression", "")), resource, resource["resourceType"], step.env)
+        return isinstance(found, str) or any(item == host.value for item in found)
 
     def _resolve(self, walk: Walk, root: Any, reference: Any) -> Any:
         """The resource a reference (or reference string) points to, within the resource or its Bundle."""
@@ -444,6 +510,39 @@ def _bundle_entries(bundle: dict[str, Any]) -> dict[str, Any]:
     return entries
 
 
+def _is_example(url: str) -> bool:
+    """An example URL (example.org, acme.com), as the reference validator recognises them."""
+    return "example.org" in url or "acme.com" in url
+
+
+def _attachment(value: dict[str, Any], expr: str, walk: Walk) -> None:
+    """Attachment.size must be the size of the data, when both are given."""
+    data, size = value.get("data"), value.get("size")
+    if not isinstance(data, str) or isinstance(size, bool) or not isinstance(size, int):
+        return
+    try:
+        actual = len(base64.b64decode("".join(data.split()), validate=True))
+    except (binascii.Error, ValueError):
+        return  # reported as a base64 problem
+    if actual != size:
+        walk.add("ADP-4048", "error", expr, size=size, actual=actual)
+
+
+def _slice_urls(node: Node) -> set[str]:
+    """The urls the slices of an ``extension`` element fix."""
+    urls = set()
+    for slice_node in node.slices:
+        for child in slice_node.children:
+            if child.name == "url" and child.fixed is not None and isinstance(child.fixed[1], str):
+                urls.add(child.fixed[1])
+    return urls
+
+
+def _owner(node: Node, host: Host) -> str | None:
+    """The url of the extension whose value ``node`` is (None when it is not an extension's value)."""
+    return host.extension_url if node.name.startswith("value") and node.path.startswith("Extension.") else None
+
+
 def _type_in_reference(reference: str) -> str | None:
     parts = reference.split("/_history/", 1)[0].split("/")
     if len(parts) >= 2 and parts[-2][:1].isupper():
@@ -452,7 +551,7 @@ def _type_in_reference(reference: str) -> str | None:
 
 
 def _context_allows(context: dict[str, Any], host: Host) -> bool:
-    """May an extension with this context sit on ``host``?"""
+    """May an extension with this (element or extension) context sit on ``host``?"""
     kind, expression = context.get("type"), str(context.get("expression", ""))
     if kind == "element":
         if expression in ("Element", "Base") or expression in host.paths:
@@ -465,4 +564,4 @@ def _context_allows(context: dict[str, Any], host: Host) -> bool:
         return False
     if kind == "extension":
         return host.extension_url == expression
-    return True  # fhirpath contexts are not evaluated
+    return kind != "fhirpath"  # fhirpath contexts: see Engine._context_allows

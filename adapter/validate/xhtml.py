@@ -1,8 +1,11 @@
-"""Narrative XHTML rules (R4 Narrative.div, txt-1): well-formed XHTML in a ``div``, only the basic formatting
-elements and attributes, no scripts or event handlers. (txt-2, "some non-whitespace content", is not enforced:
-the reference validator accepts the official examples whose narrative is an empty ``<pre>``.)"""
+"""Narrative XHTML rules (R4 Narrative.div, txt-1 and txt-2): well-formed XHTML in a ``div``, only the basic
+formatting elements and attributes, no scripts or event handlers, and some content: text that is not only
+whitespace, or an image (as the reference validator checks txt-2). Whitespace inside ``<pre>`` counts as content,
+since it is displayed as written (one official R4 example has a narrative that is an empty ``<pre>``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from adapter.errors import AdapterError
 from adapter.parse.xml_safe import parse_xml
@@ -131,4 +134,19 @@ def xhtml_problem(div: str) -> str | None:
             local = str(attribute).rsplit("}", 1)[-1]
             if attribute not in XML_ATTRIBUTES and (local.lower().startswith("on") or local not in ALLOWED_ATTRIBUTES):
                 return f"the attribute {local!r} on <{name}> is not allowed in a narrative"
+    if not _has_content(root):
+        return "the narrative has no content: it must have some text that is not whitespace, or an image (txt-2)"
     return None
+
+
+def _has_content(element: Any) -> bool:
+    """Text that is not only whitespace (any text inside ``<pre>``), or an ``<img>``, in or below ``element``."""
+    name = element.tag.removeprefix(XHTML_NS)
+    if name == "img" or (element.text and (element.text.strip() or name == "pre")):
+        return True
+    for child in element:
+        if isinstance(child.tag, str) and _has_content(child):
+            return True
+        if child.tail and child.tail.strip():
+            return True
+    return False
