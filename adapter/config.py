@@ -1,15 +1,20 @@
 """Settings: one frozen object, built once from the environment and passed down explicitly.
 
 Every setting can be given as an environment variable prefixed ``SAMHANDLING_`` (for example
-``SAMHANDLING_STANDARDS``). Nothing else reads the environment.
+``SAMHANDLING_STANDARDS``, ``SAMHANDLING_DATABASE_URL``) or in a YAML file named by ``SAMHANDLING_CONFIG`` (keys
+in lower case without the prefix: ``database_url: postgresql://...``); the environment wins over the file.
+Nothing else reads the environment.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ENV_PREFIX = "SAMHANDLING_"
 
@@ -29,6 +34,25 @@ class Settings:
     home: Path = PROJECT_ROOT
     standards: Path = PROJECT_ROOT.parent / "shared" / "standards"
     cache: Path = PROJECT_ROOT / ".cache"
+    #: The service: where the embedded SQLite store and the demo issuer's key live.
+    data_dir: Path = PROJECT_ROOT / ".data"
+    #: ``postgresql://...`` for PostgreSQL; empty: SQLite in ``data_dir``.
+    database_url: str = ""
+    #: The routing table (YAML); empty: no routes (messages are stored, not forwarded).
+    routes_file: str = ""
+    #: Bearer tokens: issuer, audience and a JWKS or PEM file with the issuer's public keys.
+    token_issuer: str = "urn:samhandling:demo-issuer"
+    token_audience: str = "samhandling-adapter"
+    token_keys_file: str = ""
+    #: Run the local demo token issuer (``serve --demo``, ``samhandling token``).
+    demo_issuer: bool = False
+    #: Largest request body accepted, in bytes.
+    max_request_bytes: int = 10 * 1024 * 1024
+    #: Outbox delivery: attempts before the dead-letter state, claim lease in seconds, HTTP timeouts.
+    delivery_max_attempts: int = 8
+    delivery_lease: float = 60.0
+    delivery_connect_timeout: float = 3.05
+    delivery_read_timeout: float = 10.0
 
     @property
     def profiles_dir(self) -> Path:
@@ -40,11 +64,58 @@ class Settings:
         """Example instances, scenario bundles and negative examples."""
         return self.home / "examples"
 
+    @property
+    def store_url(self) -> str:
+        """The database URL: ``database_url``, or the SQLite file in ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'samhandling.sqlite'}"
+
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``SAMHANDLING_*`` variables; unset ones keep their defaults."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from the ``SAMHANDLING_CONFIG`` file and ``SAMHANDLING_*`` variables (which win), then
+        ``overrides``; unset ones keep their defaults. Paths are resolved; a bad value raises ValueError."""
         env = os.environ if environ is None else environ
-        home = Path(env.get(ENV_PREFIX + "HOME", str(PROJECT_ROOT))).resolve()
-        standards = Path(env.get(ENV_PREFIX + "STANDARDS", str(home.parent / "shared" / "standards")))
-        cache = Path(env.get(ENV_PREFIX + "CACHE", str(home / ".cache")))
-        return cls(home=home, standards=standards.resolve(), cache=cache.resolve())
+        values: dict[str, Any] = {}
+        config = env.get(ENV_PREFIX + "CONFIG")
+        if config:
+            loaded = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+            if not isinstance(loaded, dict):
+                raise ValueError(f"{config}: expected a mapping of settings")
+            values.update({str(k).lower(): v for k, v in loaded.items()})
+        for item in fields(cls):
+            if ENV_PREFIX + item.name.upper() in env:
+                values[item.name] = env[ENV_PREFIX + item.name.upper()]
+        values.update(overrides)
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+        home = Path(values.pop("home", PROJECT_ROOT)).resolve()
+        typed: dict[str, Any] = {"home": home}
+        defaults = {
+            "standards": home.parent / "shared" / "standards",
+            "cache": home / ".cache",
+            "data_dir": home / ".data",
+        }
+        for item in fields(cls):
+            if item.name == "home":
+                continue
+            if item.name in defaults:
+                typed[item.name] = Path(values.get(item.name, defaults[item.name])).resolve()
+            elif item.name in values:
+                typed[item.name] = _typed(item.name, values[item.name], item.default)
+        return cls(**typed)
+
+
+def _typed(name: str, value: Any, default: Any) -> Any:
+    """``value`` converted to the type of the setting's default (strings from the environment)."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(value).lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(f"setting {name}: {value!r} is not a yes/no value")
+    try:
+        return type(default)(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"setting {name}: {value!r} is not a {type(default).__name__}") from exc

@@ -56,6 +56,11 @@ CODES: dict[str, CodeInfo] = {
         "Cannot build the snapshot of {url}: {detail}",
         "Kan ikke lage snapshot for {url}: {detail}",
     ),
+    "ADP-0007": CodeInfo(
+        "exception",
+        "The database URL {url} is not supported: use sqlite:///path/to/file.sqlite or postgresql://...",
+        "Database-URL-en {url} støttes ikke: bruk sqlite:///sti/til/fil.sqlite eller postgresql://...",
+    ),
     "ADP-1001": CodeInfo(
         "structure",
         "The content is not valid JSON: {detail}",
@@ -300,6 +305,96 @@ CODES: dict[str, CodeInfo] = {
         "not-found",
         "The stylesheet link {url!r} is not found in this Bundle",
         "Stilarklenken {url!r} finnes ikke i denne bunten (Bundle)",
+    ),
+    "ADP-5010": CodeInfo(
+        "structure",
+        "$process-message takes a Bundle of type message whose first entry is a MessageHeader with an id",
+        "$process-message tar imot en Bundle av typen message der første oppføring er en MessageHeader med id",
+    ),
+    "ADP-5011": CodeInfo(
+        "not-found",
+        "No message with id {id} from your organisation is known",
+        "Ingen melding med id {id} fra virksomheten din er kjent",
+    ),
+    "ADP-5012": CodeInfo(
+        "informational",
+        "The message {id} is stored and will be processed; its receipt will be at /kith/receipts/{id}",
+        "Meldingen {id} er lagret og vil bli behandlet; kvitteringen kommer på /kith/receipts/{id}",
+    ),
+    "ADP-5013": CodeInfo(
+        "not-supported",
+        "The content type {content_type} is not accepted here (accepted: {accepted})",
+        "Innholdstypen {content_type} tas ikke imot her (tillatt: {accepted})",
+    ),
+    "ADP-5014": CodeInfo(
+        "not-found",
+        "There is no endpoint {method} {path}",
+        "Det finnes ikke noe endepunkt {method} {path}",
+    ),
+    "ADP-5015": CodeInfo(
+        "exception",
+        "Internal error while handling the request (reference {reference}); nothing was stored by it",
+        "Intern feil under behandling av forespørselen (referanse {reference}); ingenting ble lagret",
+    ),
+    "ADP-5016": CodeInfo(
+        "too-costly",
+        "The request is larger than the limit of {limit} bytes",
+        "Forespørselen er større enn grensen på {limit} byte",
+    ),
+    "ADP-5017": CodeInfo(
+        "invalid",
+        "The body is not valid base64: {detail}",
+        "Innholdet er ikke gyldig base64: {detail}",
+    ),
+    "ADP-5020": CodeInfo(
+        "not-found",
+        "{ref} is not known",
+        "{ref} er ikke kjent",
+    ),
+    "ADP-5021": CodeInfo(
+        "conflict",
+        "If-Match {etag} does not name the current version ({version}); read it again and retry",
+        "If-Match {etag} angir ikke gjeldende versjon ({version}); les ressursen på nytt og prøv igjen",
+    ),
+    "ADP-5022": CodeInfo(
+        "not-supported",
+        "The resource type {type} is not served here (served: {types})",
+        "Ressurstypen {type} tilbys ikke her (tilbys: {types})",
+    ),
+    "ADP-5023": CodeInfo(
+        "invalid",
+        "The search parameter {param} cannot be used: {detail}",
+        "Søkeparameteren {param} kan ikke brukes: {detail}",
+    ),
+    "ADP-5024": CodeInfo(
+        "deleted",
+        "{ref} has been deleted",
+        "{ref} er slettet",
+    ),
+    "ADP-5026": CodeInfo(
+        "invalid",
+        "The resource id {id!r} does not match the id in the URL ({url!r}) or is not a valid id",
+        "Ressursens id {id!r} stemmer ikke med id-en i URL-en ({url!r}) eller er ikke en gyldig id",
+    ),
+    "ADP-5027": CodeInfo(
+        "invalid",
+        "Expected a {expected} resource, found {found}",
+        "Forventet en {expected}-ressurs, fant {found}",
+    ),
+    "ADP-7011": CodeInfo(
+        "forbidden",
+        "The message is sent as organisation {sender}, but the caller is organisation {org}",
+        "Meldingen er sendt som virksomhet {sender}, men avsenderen er virksomhet {org}",
+    ),
+    "ADP-7008": CodeInfo(
+        "forbidden",
+        "Organisation {org} is not party to {ref} and has no consent to see it",
+        "Virksomhet {org} er ikke part i {ref} og har ikke samtykke til å se den",
+    ),
+    "ADP-7010": CodeInfo(
+        "forbidden",
+        "The plan may not be shared with organisation {org}: no active consent of the patient names it",
+        "Planen kan ikke deles med virksomhet {org}: ingen aktivt samtykke fra pasienten nevner den",
     ),
     "ADP-4042": CodeInfo(
         "structure",

@@ -13,7 +13,7 @@ from typing import Any
 
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
-from adapter.parse.fhir_source import read_fhir
+from adapter.parse.fhir_source import Source, read_fhir
 from adapter.validate.packages import Definitions, MemoryPackage, Resource
 from adapter.validate.registry import load_definitions
 from adapter.validate.state import DEFAULT_POLICY, Policy
@@ -58,6 +58,10 @@ class Validator:
             source = read_fhir(data, self.definitions, fmt)
         except AdapterError as error:
             return error.issues
+        return self.validate_source(source, profiles)
+
+    def validate_source(self, source: Source, profiles: tuple[str, ...] = ()) -> list[Issue]:
+        """Validate a resource read by :func:`read_fhir`: its reading issues and its own, with line and column."""
         issues = [*source.issues, *self.validate(source.resource, profiles)]
         located = []
         for issue in issues:

@@ -1,0 +1,169 @@
+"""Who may see what: the parties to a message and to a resource, consent to share a plan, and search terms.
+
+Pure functions over FHIR resources as dicts (no store, no Flask). The rules:
+
+* An organisation is identified by its HER-id (``urn:oid:2.16.578.1.12.4.1.2``), the same id KITH addresses by.
+* The parties to a resource are the organisations it came from or went to (message sender and receivers, the
+  caller who wrote it over REST) and the organisations it names (author, performer, managing organisation ...).
+  A party may read and update it.
+* A plan (CarePlan) is shared with an organisation that is not yet party to it only under an *active* Consent of
+  the same patient whose ``provision`` is a ``permit`` that names that organisation as actor, within its period.
+  Without one, the disclosure is refused and the refusal says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+HER_SYSTEM = "urn:oid:2.16.578.1.12.4.1.2"
+FNR_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.1"
+DNR_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.2"
+#: Resource types whose sharing with a new organisation needs the patient's consent.
+CONSENTED_TYPES = frozenset({"CarePlan"})
+#: Elements that tie a resource to its patient, in order of preference.
+_PATIENT_ELEMENTS = ("subject", "patient", "beneficiary", "for")
+#: Elements whose Organization references make that organisation a party.
+_PARTY_ELEMENTS = (
+    "author",
+    "performer",
+    "requester",
+    "managingOrganization",
+    "organization",
+    "custodian",
+    "sender",
+    "recipient",
+    "owner",
+    "managingEntity",
+)
+
+Resolver = Callable[[str], dict[str, Any] | None]
+
+
+def her_id(organization: dict[str, Any] | None) -> str | None:
+    """The HER-id of an Organization resource (or a Reference carrying an identifier), if it has one."""
+    if not organization:
+        return None
+    identifiers = organization.get("identifier", [])
+    if isinstance(identifiers, dict):  # a Reference.identifier
+        identifiers = [identifiers]
+    for identifier in identifiers:
+        if isinstance(identifier, dict) and identifier.get("system") == HER_SYSTEM and identifier.get("value"):
+            return str(identifier["value"])
+    return None
+
+
+def bundle_resolver(bundle: dict[str, Any]) -> Resolver:
+    """Resolve a reference inside a Bundle: by fullUrl, by ``Type/id`` and by the fullUrl's ``Type/id`` tail."""
+    found: dict[str, dict[str, Any]] = {}
+    for entry in bundle.get("entry", []):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict):
+            continue
+        if entry.get("fullUrl"):
+            found[str(entry["fullUrl"])] = resource
+        if resource.get("id"):
+            found[f"{resource.get('resourceType')}/{resource['id']}"] = resource
+    return found.get
+
+
+def reference_her(reference: Any, resolve: Resolver) -> str | None:
+    """The HER-id of the Organization a Reference points at (through ``resolve`` or its own identifier)."""
+    if not isinstance(reference, dict):
+        return None
+    target = resolve(str(reference.get("reference", ""))) if reference.get("reference") else None
+    if target is not None and target.get("resourceType") == "Organization":
+        return her_id(target)
+    return her_id(reference) if "identifier" in reference else None
+
+
+def message_parties(header: dict[str, Any], resolve: Resolver) -> tuple[str | None, list[str]]:
+    """The sender's HER-id and the receivers' HER-ids of a MessageHeader."""
+    sender = reference_her(header.get("sender"), resolve)
+    receivers = []
+    for destination in header.get("destination", []):
+        found = reference_her(destination.get("receiver"), resolve)
+        if found:
+            receivers.append(found)
+    return sender, receivers
+
+
+def patient_reference(resource: dict[str, Any]) -> str | None:
+    """The reference from a resource to its patient (itself for a Patient), as written."""
+    if resource.get("resourceType") == "Patient":
+        return f"Patient/{resource.get('id')}"
+    for name in _PATIENT_ELEMENTS:
+        value = resource.get(name)
+        if isinstance(value, dict) and str(value.get("reference", "")).startswith(("Patient/", "urn:uuid:")):
+            return str(value["reference"])
+        if isinstance(value, dict) and "Patient/" in str(value.get("reference", "")):
+            return str(value["reference"])
+    return None
+
+
+def named_organisations(resource: dict[str, Any], resolve: Resolver) -> set[str]:
+    """HER-ids of the organisations a resource names in its party elements (one level deep, and in
+    CareTeam.participant / Consent.provision.actor)."""
+    found: set[str] = set()
+    for name in _PARTY_ELEMENTS:
+        for reference in _listed(resource.get(name)):
+            her = reference_her(reference, resolve)
+            if her:
+                found.add(her)
+    for participant in resource.get("participant", []):
+        for key in ("member", "onBehalfOf"):
+            her = reference_her(participant.get(key), resolve)
+            if her:
+                found.add(her)
+    return found
+
+
+def consent_permits(consent: dict[str, Any], her: str, resolve: Resolver, today: str) -> bool:
+    """Whether an active permit Consent names the organisation ``her`` as an actor on ``today`` (YYYY-MM-DD)."""
+    if consent.get("status") != "active":
+        return False
+    provision = consent.get("provision") or {}
+    if provision.get("type", "permit") != "permit":
+        return False
+    period = provision.get("period") or {}
+    if str(period.get("start", ""))[:10] > today or (period.get("end") and str(period["end"])[:10] < today):
+        return False
+    return any(reference_her(actor.get("reference"), resolve) == her for actor in provision.get("actor", []))
+
+
+def index_terms(
+    resource: dict[str, Any], patient: str | None, patient_identifiers: Iterable[tuple[str, str]]
+) -> Iterator[tuple[str, str]]:
+    """The (search parameter, value) pairs a resource is found by. Token values are indexed both as
+    ``system|code`` and as ``code``; the patient by reference (``patient``, ``subject``) and by identifier
+    (``patient:identifier``, ``subject:identifier``), so ``?patient:identifier=<FNR>`` finds a plan."""
+    for identifier in _listed(resource.get("identifier")):
+        yield from _token("identifier", identifier.get("system"), identifier.get("value"))
+    for name in ("status", "intent", "gender"):
+        if isinstance(resource.get(name), str):
+            yield name, resource[name]
+    for concept in _listed(resource.get("category")) + _listed(resource.get("type")):
+        for coding in concept.get("coding", []):
+            yield from _token("category", coding.get("system"), coding.get("code"))
+    for coding in (resource.get("code") or {}).get("coding", []) if isinstance(resource.get("code"), dict) else []:
+        yield from _token("code", coding.get("system"), coding.get("code"))
+    if patient:
+        for name in ("patient", "subject"):
+            yield name, patient
+            for system, value in patient_identifiers:
+                yield from _token(f"{name}:identifier", system, value)
+
+
+def _token(param: str, system: Any, code: Any) -> Iterator[tuple[str, str]]:
+    if code:
+        yield param, str(code)
+        if system:
+            yield param, f"{system}|{code}"
+
+
+def _listed(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return []

@@ -1,0 +1,84 @@
+"""The Flask app: FHIR REST and messaging, and the KITH endpoints. The only module family that imports Flask.
+
+:func:`create_app` builds the app from Settings (or a ready :class:`~adapter.service.Service`): blueprints, the
+bearer-token check before every request but ``/metadata`` (and the demo JWKS), the request size cap, and error
+handlers that answer every error, ours or Flask's, with an OperationOutcome and the right status (never an HTML
+page or a stack trace). ``gunicorn 'adapter.api:create_app()'`` runs it in production.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from adapter.api.negotiation import respond
+from adapter.config import Settings
+from adapter.errors import AdapterError, AuthError, Issue
+from adapter.pipeline import Reply, operation_outcome
+from adapter.service import Service
+
+log = logging.getLogger(__name__)
+#: Paths that need no token.
+OPEN_PATHS = ("/metadata", "/.well-known/jwks.json")
+
+
+def create_app(settings: Settings | None = None, *, service: Service | None = None) -> Flask:
+    """The WSGI app. ``settings`` default to :meth:`Settings.from_env`; ``service`` to one built from them."""
+    from adapter.api import fhir, kith
+
+    service = service or Service(settings or Settings.from_env())
+    app = Flask("samhandling-adapter")
+    app.config["MAX_CONTENT_LENGTH"] = service.settings.max_request_bytes
+    app.extensions["samhandling"] = service
+    app.register_blueprint(fhir.blueprint)
+    app.register_blueprint(kith.blueprint)
+
+    @app.before_request
+    def authenticate() -> Any:
+        if request.path in OPEN_PATHS:
+            return None
+        length = request.content_length
+        if length is not None and length > service.settings.max_request_bytes:
+            return _too_large(service.settings.max_request_bytes)
+        g.caller = service.verifier.verify(request.headers.get("Authorization"))
+        return None
+
+    @app.errorhandler(AuthError)
+    def auth_error(error: AuthError) -> Any:
+        response = respond(Reply(error.status, operation_outcome(error.issues)))
+        if error.www_authenticate:
+            response.headers["WWW-Authenticate"] = error.www_authenticate
+        return response
+
+    @app.errorhandler(AdapterError)
+    def adapter_error(error: AdapterError) -> Any:
+        return respond(Reply(400, operation_outcome(error.issues)))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> Any:
+        return _too_large(service.settings.max_request_bytes)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        if status in (404, 405):
+            issue = Issue("ADP-5014", "error", args={"method": request.method, "path": request.path})
+        else:
+            issue = Issue("ADP-5015", "error", args={"reference": error.name})
+        return respond(Reply(status, operation_outcome([issue])))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Any:
+        reference = str(uuid.uuid4())
+        log.exception("unexpected error %s handling %s %s", reference, request.method, request.path)
+        return respond(Reply(500, operation_outcome([Issue("ADP-5015", "fatal", args={"reference": reference})])))
+
+    return app
+
+
+def _too_large(limit: int) -> Any:
+    return respond(Reply(413, operation_outcome([Issue("ADP-5016", "error", args={"limit": limit})])))

@@ -1,0 +1,107 @@
+"""The CapabilityStatement: built from what the service really serves (types, interactions, search parameters,
+operations, the messages of our MessageDefinitions and the profiles in profiles/resources)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from adapter import __version__
+from adapter.records import SEARCH_PARAMS, TYPES
+from adapter.service import Service
+
+_INTERACTIONS = ("read", "vread", "search-type", "create", "update", "history-instance")
+_OPERATIONS = (
+    ("validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate"),
+    ("process-message", "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"),
+)
+
+
+def capability_statement(service: Service, base: str) -> dict[str, Any]:
+    """The CapabilityStatement of this server at ``base``."""
+    resources_dir = service.settings.profiles_dir / "resources"
+    profiles: dict[str, list[str]] = {}
+    messages = []
+    for path in sorted(resources_dir.glob("*.json")):
+        resource = json.loads(path.read_text(encoding="utf-8"))
+        if resource.get("resourceType") == "StructureDefinition" and resource.get("kind") == "resource":
+            if resource.get("derivation") == "constraint":
+                profiles.setdefault(str(resource.get("type")), []).append(str(resource["url"]))
+        elif resource.get("resourceType") == "MessageDefinition":
+            messages.append({"mode": "receiver", "definition": resource["url"]})
+            messages.append({"mode": "sender", "definition": resource["url"]})
+    rest_resources = [
+        {
+            "type": rtype,
+            **({"supportedProfile": profiles[rtype]} if rtype in profiles else {}),
+            "interaction": [{"code": code} for code in _INTERACTIONS],
+            "versioning": "versioned-update",
+            "readHistory": True,
+            "updateCreate": True,
+            "conditionalUpdate": False,
+            "searchParam": [
+                {"name": name, "type": "reference" if name in ("patient", "subject") else "token"}
+                for name in SEARCH_PARAMS
+                if ":" not in name
+            ]
+            + [{"name": "_lastUpdated", "type": "date"}],
+        }
+        for rtype in TYPES
+    ]
+    rest_resources.append(
+        {
+            "type": "AuditEvent",
+            "interaction": [{"code": "search-type"}],
+            "searchParam": [{"name": "patient", "type": "reference"}, {"name": "date", "type": "date"}],
+        }
+    )
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-12-01",
+        "publisher": "samhandling-adapter",
+        "kind": "instance",
+        "software": {"name": "samhandling-adapter", "version": __version__},
+        "implementation": {"description": "samhandling-adapter: FHIR R4 and KITH messaging", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "application/fhir+xml"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "cors": False,
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "OAuth",
+                                }
+                            ]
+                        }
+                    ],
+                    "description": "OAuth2 bearer JWT (issuer "
+                    f"{service.settings.token_issuer}, audience {service.settings.token_audience}); scopes "
+                    "samhandling/messages, plans.read, plans.write, validate, audit, admin. Plans are shared "
+                    "with another organisation only under the patient's active Consent naming it.",
+                },
+                "resource": rest_resources,
+                "operation": [{"name": name, "definition": url} for name, url in _OPERATIONS],
+            }
+        ],
+        "messaging": [
+            {
+                "endpoint": [
+                    {
+                        "protocol": {"system": "http://terminology.hl7.org/CodeSystem/message-transport",
+                                     "code": "http"},
+                        "address": f"{base}/$process-message",
+                    }
+                ],
+                "reliableCache": 0,
+                "documentation": "Duplicates (same sender and MessageHeader.id) get the original acknowledgement. "
+                "KITH messages (MsgHead 1.2) are taken at /kith/messages and answered with an AppRec.",
+                "supportedMessage": messages,
+            }
+        ],
+    }

@@ -1,0 +1,153 @@
+"""FHIR endpoints: ``/metadata``, ``$validate``, ``$process-message``, ``$convert`` and REST over the records."""
+
+from __future__ import annotations
+
+import json
+from flask import Blueprint, Response, current_app, g, request
+
+from adapter.api.negotiation import body_format, respond
+from adapter.api.capability import capability_statement
+from adapter.errors import AdapterError, Issue
+from adapter.parse.fhir_source import read_fhir
+from adapter.pipeline import Reply, operation_outcome
+from adapter.security import Caller
+from adapter.service import Service
+
+blueprint = Blueprint("fhir", __name__)
+MESSAGES_SCOPE = "samhandling/messages"
+VALIDATE_SCOPE = "samhandling/validate"
+
+
+def _service() -> Service:
+    service: Service = current_app.extensions["samhandling"]
+    return service
+
+
+def _caller() -> Caller:
+    caller: Caller = g.caller
+    return caller
+
+
+def _base() -> str:
+    return request.url_root.rstrip("/")
+
+
+def _need(scope: str) -> Response | None:
+    if scope in _caller().scopes:
+        return None
+    return respond(Reply(403, operation_outcome([Issue("ADP-7006", "error", args={"scope": scope})])))
+
+
+@blueprint.get("/metadata")
+def metadata() -> Response:
+    """The CapabilityStatement: what this server really does."""
+    return respond(Reply(200, capability_statement(_service(), _base())))
+
+
+@blueprint.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    """The demo issuer's public keys (only when the demo issuer runs)."""
+    issuer = _service().issuer
+    if issuer is None:
+        issue = Issue("ADP-5014", "error", args={"method": "GET", "path": request.path})
+        return respond(Reply(404, operation_outcome([issue])))
+    return Response(json.dumps(issuer.jwks()), content_type="application/json")
+
+
+@blueprint.post("/$validate")
+@blueprint.post("/<rtype>/$validate")
+def validate(rtype: str | None = None) -> Response:
+    """Validate a resource (or a Parameters with ``resource`` and ``profile``) against our profiles."""
+    refused = _need(VALIDATE_SCOPE)
+    if refused:
+        return refused
+    profiles = tuple(request.args.getlist("profile"))
+    return respond(_service().records.validate(rtype, request.get_data(), body_format(), profiles))
+
+
+@blueprint.post("/$process-message")
+def process_message() -> Response:
+    """FHIR messaging: the acknowledgement message in synchronous mode, 202 in asynchronous mode
+    (``?async=true`` or ``Prefer: respond-async``)."""
+    refused = _need(MESSAGES_SCOPE)
+    if refused:
+        return refused
+    asynchronous = request.args.get("async") == "true" or "respond-async" in request.headers.get("Prefer", "")
+    reply = _service().pipeline.process_message(
+        request.get_data(), body_format(), _caller(), asynchronous=asynchronous
+    )
+    return respond(reply)
+
+
+@blueprint.post("/$convert")
+def convert() -> Response:
+    """KITH XML -> FHIR message Bundle, or FHIR message Bundle -> KITH XML (by what the body is). Nothing is
+    stored. Issues go in an OperationOutcome (400) when there is no result, else in the ``X-Issues`` count."""
+    refused = _need(VALIDATE_SCOPE)
+    if refused:
+        return refused
+    service = _service()
+    data = request.get_data()
+    head = data.lstrip()[:400]
+    if head.startswith(b"<") and b"kith.no/xmlstds" in head:
+        result = service.translator.kith_to_fhir(data)
+        if result.bundle is None:
+            return respond(Reply(400, operation_outcome(result.issues)))
+        return respond(Reply(200, result.bundle, headers=_issue_header(result.issues)))
+    try:
+        source = read_fhir(data, service.validator.definitions, body_format())
+    except AdapterError as error:
+        return respond(Reply(400, operation_outcome(error.issues)))
+    result = service.translator.fhir_to_kith(source.resource)
+    if result.xml is None:
+        return respond(Reply(400, operation_outcome(result.issues)))
+    return respond(Reply(200, body=result.xml, content_type="application/xml", headers=_issue_header(result.issues)))
+
+
+def _issue_header(issues: list[Issue]) -> dict[str, str]:
+    errors = sum(1 for i in issues if i.severity in ("error", "fatal"))
+    return {"X-Issues": f"{errors} error(s), {len(issues) - errors} other"}
+
+
+@blueprint.get("/<rtype>")
+def search(rtype: str) -> Response:
+    """Search the current resources the caller may see."""
+    query = [(k, v) for k, values in request.args.lists() for v in values]
+    return respond(_service().records.search(rtype, query, _caller(), _base()))
+
+
+@blueprint.post("/<rtype>")
+def create(rtype: str) -> Response:
+    """Create a resource (validated against its profiles first)."""
+    return respond(_service().records.create(rtype, request.get_data(), body_format(), _caller()))
+
+
+@blueprint.get("/<rtype>/<rid>")
+def read(rtype: str, rid: str) -> Response:
+    """Read the current version."""
+    return respond(_service().records.read(rtype, rid, _caller()))
+
+
+@blueprint.put("/<rtype>/<rid>")
+def update(rtype: str, rid: str) -> Response:
+    """Update (``If-Match`` checked when given)."""
+    records = _service().records
+    return respond(
+        records.update(rtype, rid, request.get_data(), body_format(), _caller(), request.headers.get("If-Match"))
+    )
+
+
+@blueprint.get("/<rtype>/<rid>/_history")
+def history(rtype: str, rid: str) -> Response:
+    """Every version of a resource."""
+    return respond(_service().records.history(rtype, rid, _caller(), _base()))
+
+
+@blueprint.get("/<rtype>/<rid>/_history/<vid>")
+def vread(rtype: str, rid: str, vid: str) -> Response:
+    """One version of a resource."""
+    if not vid.isdigit():
+        issue = Issue("ADP-5020", "error", args={"ref": f"{rtype}/{rid}/_history/{vid}"})
+        return respond(Reply(404, operation_outcome([issue])))
+    return respond(_service().records.read(rtype, rid, _caller(), int(vid)))
+

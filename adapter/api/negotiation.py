@@ -1,0 +1,59 @@
+"""FHIR content negotiation: JSON or XML by ``_format`` and ``Accept`` (answers) and ``Content-Type`` (requests)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, request
+
+from adapter.pipeline import Reply
+
+FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
+_XML_NAMES = ("xml", "text/xml", "application/xml", FHIR_XML)
+_JSON_NAMES = ("json", "application/json", FHIR_JSON)
+
+
+def wants_xml() -> bool:
+    """Whether the answer should be FHIR XML: ``_format`` decides, then ``Accept`` (JSON by default)."""
+    requested = request.args.get("_format", "").split(";")[0].strip().lower()
+    if requested:
+        return requested in _XML_NAMES
+    accept = request.accept_mimetypes
+    best = accept.best_match([FHIR_JSON, "application/json", FHIR_XML, "application/xml", "text/xml"])
+    return best in (FHIR_XML, "application/xml", "text/xml")
+
+
+def body_format() -> str | None:
+    """The format of the request body by its Content-Type: ``json``, ``xml``, or None (sniffed from the bytes)."""
+    content_type = (request.mimetype or "").lower()
+    if content_type in _XML_NAMES:
+        return "xml"
+    if content_type in _JSON_NAMES:
+        return "json"
+    return None
+
+
+def respond(reply: Reply) -> Response:
+    """A Flask response for a :class:`Reply`: the resource in the negotiated format, or the raw bytes."""
+    if reply.resource is None:
+        response = Response(reply.body, status=reply.status, content_type=reply.content_type or "application/xml")
+    elif wants_xml():
+        response = Response(to_xml(reply.resource), status=reply.status, content_type=FHIR_XML + "; charset=utf-8")
+    else:
+        pretty = request.args.get("_pretty") == "true"
+        text = json.dumps(reply.resource, ensure_ascii=False, indent=2 if pretty else None)
+        response = Response(text, status=reply.status, content_type=FHIR_JSON + "; charset=utf-8")
+    for name, value in reply.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def to_xml(resource: dict[str, Any]) -> bytes:
+    """FHIR XML of a resource (through the fhir.resources R4B models, which write the official XML form)."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    model = get_fhir_model_class(str(resource["resourceType"])).model_validate(resource)
+    xml = model.model_dump_xml()
+    return xml if isinstance(xml, bytes) else xml.encode("utf-8")

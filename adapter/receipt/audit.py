@@ -1,0 +1,90 @@
+"""AuditEvents (FHIR R4) for every read, write and disclosure of patient data.
+
+One event says who (the calling organisation's HER-id and the token's subject), what (the resource and the
+patient), when (``recorded``), what was done (``action``: C create, R read, U update, E execute: a search or a
+message) and how it ended (``outcome``: 0 success, 4 refused, 8 failed). A disclosure, a plan sent to another
+organisation, is recorded with type DICOM 110106 (Export) and that organisation as a second agent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapter.access import HER_SYSTEM
+
+_REST = {
+    "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
+    "code": "rest",
+    "display": "RESTful Operation",
+}
+_TRANSMIT = {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110106", "display": "Export"}
+_RECEIVE = {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110107", "display": "Import"}
+_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
+#: event kind -> AuditEvent.type
+TYPES = {"rest": _REST, "disclosure": _TRANSMIT, "message": _RECEIVE}
+#: outcome word -> AuditEvent.outcome code
+OUTCOMES = {"success": "0", "refused": "4", "failed": "8"}
+
+
+def audit_event(
+    *,
+    kind: str,
+    action: str,
+    outcome: str,
+    recorded: str,
+    org: str | None,
+    subject: str | None,
+    what: list[str],
+    patient: str | None,
+    recipient: str | None = None,
+    detail: str | None = None,
+    query: str | None = None,
+) -> dict[str, Any]:
+    """One AuditEvent as a dict. ``what`` are references (``CarePlan/x``, ``Bundle/msg``) to the data concerned,
+    ``recipient`` the HER-id of the organisation a disclosure went to."""
+    agents: list[dict[str, Any]] = [
+        {
+            "who": {"identifier": {"system": HER_SYSTEM, "value": org or "unknown"}},
+            **({"altId": subject} if subject else {}),
+            "requestor": True,
+        }
+    ]
+    if recipient:
+        agents.append(
+            {
+                "type": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                            "code": "IRCP",
+                            "display": "information recipient",
+                        }
+                    ]
+                },
+                "who": {"identifier": {"system": HER_SYSTEM, "value": recipient}},
+                "requestor": False,
+            }
+        )
+    entities: list[dict[str, Any]] = [{"what": {"reference": ref}} for ref in what]
+    if patient:
+        entities.append({"what": {"reference": patient}, "role": {"system": _ROLE, "code": "1", "display": "Patient"}})
+    if query:
+        entities.append(
+            {
+                "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2"},
+                "description": query,
+            }
+        )
+    event: dict[str, Any] = {
+        "resourceType": "AuditEvent",
+        "type": TYPES[kind],
+        "action": action,
+        "recorded": recorded,
+        "outcome": OUTCOMES[outcome],
+        "agent": agents,
+        "source": {"observer": {"display": "samhandling-adapter"}},
+        "entity": entities,
+    }
+    if detail:
+        event["outcomeDesc"] = detail
+    return event

@@ -1,0 +1,97 @@
+"""The FHIR acknowledgement message that answers a FHIR message (``MessageHeader.response``).
+
+The answer mirrors the request (HL7 FHIR R4 messaging, 2.4): its MessageHeader has the same event, the request's
+sender as receiver and its receiver as sender, ``response.identifier`` = the request's MessageHeader.id, and
+``response.code`` ``ok``, ``transient-error`` or ``fatal-error``, with ``response.details`` an OperationOutcome
+holding every issue found. Organizations the two headers name are carried along so the references resolve. Ids
+are uuid5 of the request's id, so the same request gets the same answer (a duplicate is answered from the store).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from adapter.access import Resolver
+from adapter.errors import Issue
+from adapter.validate import operation_outcome
+
+_ACK_IDS = uuid.UUID("6f1d2c3b-4a59-5e8f-9b0a-1c2d3e4f5a6b")
+PROFILE_HEADER = "http://samhandling.no/fhir/StructureDefinition/samhandlingsmelding"
+PROFILE_BUNDLE = "http://samhandling.no/fhir/StructureDefinition/samhandlingsmelding-bundle"
+ADAPTER_ENDPOINT = "urn:samhandling-adapter"
+
+
+def response_code(issues: list[Issue]) -> str:
+    """``fatal-error`` when any issue is an error, else ``ok`` (transient errors are the caller's to say)."""
+    return "fatal-error" if any(i.severity in ("error", "fatal") for i in issues) else "ok"
+
+
+def acknowledgement(
+    request_header: dict[str, Any] | None,
+    resolve: Resolver,
+    issues: list[Issue],
+    *,
+    timestamp: str,
+    code: str | None = None,
+    request_id: str = "",
+) -> dict[str, Any]:
+    """The acknowledgement Bundle for a request whose first entry was ``request_header`` (None when the request
+    had none: the answer then carries the issues with a generic event)."""
+    header = request_header or {}
+    original = str(header.get("id") or request_id)
+
+    def new_id(role: str) -> str:
+        return str(uuid.uuid5(_ACK_IDS, f"{original}|{role}"))
+
+    outcome = {**operation_outcome(issues), "id": new_id("outcome")}
+    carried: list[dict[str, Any]] = []
+    seen: set[int] = set()
+
+    def carry(reference: Any) -> dict[str, Any] | None:
+        if not isinstance(reference, dict):
+            return None
+        target = resolve(str(reference.get("reference", ""))) if reference.get("reference") else None
+        if target is None:
+            return {k: v for k, v in reference.items() if k != "reference"} or None
+        if id(target) not in seen and target.get("id"):
+            seen.add(id(target))
+            carried.append(target)
+        return {"reference": f"{target.get('resourceType')}/{target.get('id')}"}
+
+    source = header.get("source") or {}
+    answer: dict[str, Any] = {
+        "resourceType": "MessageHeader",
+        "id": new_id("header"),
+        "meta": {"profile": [PROFILE_HEADER]},
+        "eventCoding": header.get("eventCoding")
+        or {"system": "http://samhandling.no/fhir/CodeSystem/meldingshendelse", "code": "acknowledgement"},
+        "destination": [{"endpoint": str(source.get("endpoint") or "urn:unknown-sender")}],
+        "source": {"name": "samhandling-adapter", "software": "samhandling-adapter", "endpoint": ADAPTER_ENDPOINT},
+        "response": {
+            "identifier": original or "unknown",
+            "code": code or response_code(issues),
+            "details": {"reference": f"OperationOutcome/{outcome['id']}"},
+        },
+    }
+    receiver = carry(header.get("sender"))
+    if receiver:
+        answer["destination"][0]["receiver"] = receiver
+    destinations = header.get("destination") or []
+    sender = carry(destinations[0].get("receiver")) if destinations and isinstance(destinations[0], dict) else None
+    if sender:
+        answer["sender"] = sender
+    if header.get("definition"):
+        answer["definition"] = header["definition"]
+    entries = [answer, outcome, *carried]
+    return {
+        "resourceType": "Bundle",
+        "id": new_id("bundle"),
+        "meta": {"profile": [PROFILE_BUNDLE]},
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:" + new_id("identifier")},
+        "type": "message",
+        "timestamp": timestamp,
+        "entry": [
+            {"fullUrl": f"http://samhandling.no/fhir/{r['resourceType']}/{r['id']}", "resource": r} for r in entries
+        ],
+    }

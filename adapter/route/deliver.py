@@ -1,0 +1,108 @@
+"""The outbox worker: deliver stored messages to their receivers until each one has taken its message.
+
+A worker claims due deliveries (a lease, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers in several
+processes share one outbox), posts each through :class:`~adapter.transport.outbound.Outbound` with the message id in
+``X-Message-Id`` (the receiver's key for recognising a repeat), and records the outcome: ``delivered`` on 2xx; on a
+transient failure (timeout, refused connection, 5xx, 429) the next attempt after an exponential backoff; after
+``max_attempts`` attempts, or at once on a permanent refusal (other 4xx), the ``dead`` state, which an operator
+sees with ``samhandling outbox list --state dead`` and puts back with ``samhandling outbox retry ID``.
+
+A worker that dies holding a claim loses it when the lease runs out, and another worker delivers the message again:
+delivery is at least once, and exactly once in effect because every receiver is given the same message id.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from adapter.store import Delivery, Store
+from adapter.transport.outbound import Outbound, backoff_seconds
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How a worker delivers: attempts before the dead-letter state, claim lease and batch size (seconds)."""
+
+    max_attempts: int = 8
+    lease: float = 60.0
+    batch: int = 20
+    idle: float = 0.2
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+
+
+class Worker:
+    """Delivers the outbox of ``store``; ``before_each`` (tests, the pipeline) runs at the start of each round."""
+
+    def __init__(
+        self,
+        store: Store,
+        outbound: Outbound,
+        settings: WorkerSettings = WorkerSettings(),  # noqa: B008 - frozen, shared default is fine
+        *,
+        name: str | None = None,
+        before_each: Callable[[], object] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.outbound = outbound
+        self.settings = settings
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.before_each = before_each
+        self.clock = clock
+
+    def run_once(self) -> int:
+        """One round: claim what is due and try each once; returns how many were attempted."""
+        if self.before_each is not None:
+            self.before_each()
+        claimed = self.store.run(
+            lambda tx: tx.claim(self.name, self.settings.batch, self.settings.lease, self.clock())
+        )
+        for delivery in claimed:
+            self._deliver(delivery)
+        return len(claimed)
+
+    def _deliver(self, delivery: Delivery) -> None:
+        result = self.outbound.post(
+            delivery.destination,
+            delivery.body,
+            delivery.content_type,
+            headers={"X-Message-Id": delivery.msg_id},
+        )
+        if result.ok:
+            self.store.run(lambda tx: tx.delivered(delivery.id, self.name))
+            log.info("delivered %s to %s", delivery.msg_id, delivery.destination)
+            return
+        dead = not result.transient or delivery.attempts >= self.settings.max_attempts
+        wait = backoff_seconds(delivery.attempts, self.settings.backoff_base, self.settings.backoff_cap)
+        error = f"attempt {delivery.attempts}: {result.detail}"
+        self.store.run(lambda tx: tx.failed(delivery.id, self.name, error, self.clock() + wait, dead))
+        log.warning("delivery of %s to %s failed (%s)%s", delivery.msg_id, delivery.destination, error,
+                    ", dead-lettered" if dead else f", next attempt in {wait:.1f} s")
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Rounds until ``stop`` is set; sleeps ``idle`` seconds when there was nothing to do. A failing round
+        (e.g. the database is restarting) is logged and tried again: the worker never dies of it."""
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:
+                log.exception("outbox round failed; trying again")
+                busy = 0
+            if not busy:
+                stop.wait(self.settings.idle)
+
+    def start(self) -> tuple[threading.Thread, threading.Event]:
+        """Run in a daemon thread; set the returned event to stop it."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self.run_forever, args=(stop,), name="outbox-worker", daemon=True)
+        thread.start()
+        return thread, stop

@@ -1,0 +1,447 @@
+"""The SQL store (SQLite and PostgreSQL); see :mod:`adapter.store` for what it keeps and why."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+from adapter.errors import AdapterError
+from adapter.store.schema import DDL
+
+T = TypeVar("T")
+#: How often a transaction is tried again after the connection was lost, and the pause before each try.
+RECONNECT_TRIES = 30
+RECONNECT_PAUSE = 0.5
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message the service accepted, and the receipt that answered it (None while being processed)."""
+
+    sender: str
+    msg_id: str
+    format: str
+    state: str
+    body: bytes
+    content_type: str
+    receipt: bytes | None
+    receipt_type: str | None
+    http_status: int | None
+
+
+@dataclass(frozen=True)
+class StoredResource:
+    """One version of a stored FHIR resource."""
+
+    type: str
+    id: str
+    version: int
+    last_updated: str
+    deleted: bool
+    patient: str | None
+    parties: frozenset[str]
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message to deliver to one destination."""
+
+    id: int
+    msg_id: str
+    destination: str
+    format: str
+    content_type: str
+    body: bytes
+    state: str
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+
+
+def utc_now() -> str:
+    """Now in UTC as an FHIR instant with milliseconds (sorts as text)."""
+    now = datetime.datetime.now(datetime.UTC)
+    return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Tx:
+    """The store's operations inside one transaction (made by :meth:`Store.run`)."""
+
+    def __init__(self, cursor: Any, dialect: str) -> None:
+        self._cursor = cursor
+        self.dialect = dialect
+
+    def _sql(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        self._cursor.execute(sql, tuple(params))
+        return self._cursor
+
+    # --- messages ---------------------------------------------------------------------------------------------
+
+    def insert_message(self, sender: str, msg_id: str, fmt: str, content_type: str, body: bytes) -> bool:
+        """Record an accepted message; False when (sender, msg_id) is already there (a duplicate)."""
+        cursor = self._sql(
+            "INSERT INTO messages (sender, msg_id, format, received_at, content_type, body, state) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'accepted') ON CONFLICT (sender, msg_id) DO NOTHING",
+            (sender, msg_id, fmt, utc_now(), content_type, body),
+        )
+        return bool(cursor.rowcount == 1)
+
+    def message(self, sender: str, msg_id: str) -> StoredMessage | None:
+        """The stored message, or None."""
+        row = self._sql(
+            "SELECT sender, msg_id, format, state, body, content_type, receipt, receipt_type, http_status "
+            "FROM messages WHERE sender = ? AND msg_id = ?",
+            (sender, msg_id),
+        ).fetchone()
+        return _message(row) if row else None
+
+    def message_by_id(self, msg_id: str) -> StoredMessage | None:
+        """The first stored message with this id, whoever sent it (receipts are looked up by MsgId)."""
+        row = self._sql(
+            "SELECT sender, msg_id, format, state, body, content_type, receipt, receipt_type, http_status "
+            "FROM messages WHERE msg_id = ? ORDER BY received_at LIMIT 1",
+            (msg_id,),
+        ).fetchone()
+        return _message(row) if row else None
+
+    def messages_in_state(self, state: str, limit: int = 100) -> list[StoredMessage]:
+        """Messages waiting in ``state`` (e.g. ``accepted``: stored, not processed yet), oldest first."""
+        rows = self._sql(
+            "SELECT sender, msg_id, format, state, body, content_type, receipt, receipt_type, http_status "
+            "FROM messages WHERE state = ? ORDER BY received_at LIMIT ?",
+            (state, limit),
+        ).fetchall()
+        return [_message(row) for row in rows]
+
+    def finish_message(
+        self, sender: str, msg_id: str, state: str, receipt: bytes, receipt_type: str, http_status: int
+    ) -> None:
+        """Store the receipt that answers the message and its final state (``processed`` or ``rejected``)."""
+        self._sql(
+            "UPDATE messages SET state = ?, receipt = ?, receipt_type = ?, http_status = ? "
+            "WHERE sender = ? AND msg_id = ?",
+            (state, receipt, receipt_type, http_status, sender, msg_id),
+        )
+
+    # --- resources --------------------------------------------------------------------------------------------
+
+    def read(self, rtype: str, rid: str, version: int | None = None) -> StoredResource | None:
+        """The current version (or ``version``) of a resource, deleted ones included; None when unknown."""
+        if version is None:
+            row = self._sql(_RESOURCE + "WHERE type = ? AND id = ? AND current = 1", (rtype, rid)).fetchone()
+        else:
+            row = self._sql(_RESOURCE + "WHERE type = ? AND id = ? AND version = ?", (rtype, rid, version)).fetchone()
+        return _resource(row) if row else None
+
+    def history(self, rtype: str, rid: str) -> list[StoredResource]:
+        """Every version of a resource, newest first."""
+        rows = self._sql(_RESOURCE + "WHERE type = ? AND id = ? ORDER BY version DESC", (rtype, rid)).fetchall()
+        return [_resource(row) for row in rows]
+
+    def write(
+        self,
+        body: dict[str, Any],
+        *,
+        patient: str | None,
+        parties: Iterable[str],
+        index: Iterable[tuple[str, str]],
+        deleted: bool = False,
+    ) -> StoredResource:
+        """Store a new version of ``body`` (its resourceType and id say which); returns it with meta filled in.
+
+        ``index`` gives the (search parameter, value) pairs of this version; ``parties`` adds to the parties of
+        earlier versions (an organisation that was party to a resource stays so)."""
+        rtype, rid = str(body["resourceType"]), str(body["id"])
+        previous = self.read(rtype, rid)
+        version = previous.version + 1 if previous else 1
+        stamp = utc_now()
+        all_parties = sorted({*(previous.parties if previous else ()), *parties})
+        body = {**body, "meta": {**body.get("meta", {}), "versionId": str(version), "lastUpdated": stamp}}
+        if previous:
+            self._sql("UPDATE resources SET current = 0 WHERE type = ? AND id = ?", (rtype, rid))
+        self._sql(
+            "INSERT INTO resources (type, id, version, last_updated, current, deleted, patient, parties, body) "
+            "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            (rtype, rid, version, stamp, int(deleted), patient, _parties(all_parties), json.dumps(body)),
+        )
+        self._sql("DELETE FROM search WHERE type = ? AND id = ?", (rtype, rid))
+        if not deleted:
+            for param, value in set(index):
+                self._sql("INSERT INTO search (type, id, param, value) VALUES (?, ?, ?, ?)", (rtype, rid, param, value))
+        return StoredResource(rtype, rid, version, stamp, deleted, patient, frozenset(all_parties), body)
+
+    def search(
+        self,
+        rtype: str,
+        params: list[tuple[str, list[str]]],
+        *,
+        updated: list[tuple[str, str]] = (),  # type: ignore[assignment]
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[StoredResource]:
+        """Current, not deleted resources of ``rtype`` matching every (param, any of values) and every
+        (operator, instant) on lastUpdated (``>=``, ``<`` ...), most recently updated first."""
+        where, args = ["type = ?", "current = 1", "deleted = 0"], [rtype]
+        for param, values in params:
+            marks = ", ".join("?" for _ in values)
+            where.append(f"id IN (SELECT id FROM search WHERE type = ? AND param = ? AND value IN ({marks}))")  # noqa: S608
+            args.extend([rtype, param, *values])
+        for operator, stamp in updated:
+            if operator not in _OPERATORS:
+                raise ValueError(f"unknown comparison {operator!r}")
+            where.append(f"last_updated {operator} ?")
+            args.append(stamp)
+        # only fixed fragments and "?" placeholders are joined here; values are always parameters
+        sql = _RESOURCE + "WHERE " + " AND ".join(where) + " ORDER BY last_updated DESC, id LIMIT ? OFFSET ?"  # noqa: S608
+        return [_resource(row) for row in self._sql(sql, [*args, limit, offset]).fetchall()]
+
+    def find(self, rtype: str, param: str, value: str) -> list[StoredResource]:
+        """Current resources of ``rtype`` with this search value (e.g. a Patient by ``identifier``)."""
+        return self.search(rtype, [(param, [value])])
+
+    def patient_resources(self, rtype: str, patient: str) -> list[StoredResource]:
+        """Current, not deleted resources of ``rtype`` that belong to ``patient`` (``Patient/<id>``)."""
+        sql = _RESOURCE + "WHERE type = ? AND patient = ? AND current = 1 AND deleted = 0"
+        return [_resource(row) for row in self._sql(sql, (rtype, patient)).fetchall()]
+
+    # --- outbox -----------------------------------------------------------------------------------------------
+
+    def enqueue(self, msg_id: str, destination: str, fmt: str, content_type: str, body: bytes) -> bool:
+        """Put a message in the outbox for ``destination``; False when it is there already (idempotent)."""
+        cursor = self._sql(
+            "INSERT INTO outbox (msg_id, destination, format, content_type, body, state, attempts, "
+            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
+            "ON CONFLICT (msg_id, destination) DO NOTHING",
+            (msg_id, destination, fmt, content_type, body, 0.0, utc_now()),
+        )
+        return bool(cursor.rowcount == 1)
+
+    def claim(self, worker: str, limit: int, lease: float, now: float) -> list[Delivery]:
+        """Claim up to ``limit`` due deliveries for ``lease`` seconds; a claim whose worker died runs out and the
+        delivery is due again. PostgreSQL skips rows other workers hold (``FOR UPDATE SKIP LOCKED``)."""
+        lock = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+        rows = self._sql(
+            "SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "  # noqa: S608 - fixed text
+            "AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?" + lock,
+            (now, now, limit),
+        ).fetchall()
+        claimed = []
+        for (row_id,) in rows:
+            self._sql(
+                "UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 WHERE id = ?",
+                (worker, now + lease, row_id),
+            )
+            found = self.delivery(int(row_id))
+            if found:
+                claimed.append(found)
+        return claimed
+
+    def delivery(self, delivery_id: int) -> Delivery | None:
+        """One outbox row."""
+        row = self._sql(_DELIVERY + "WHERE id = ?", (delivery_id,)).fetchone()
+        return _delivery(row) if row else None
+
+    def deliveries(self, state: str | None = None, limit: int = 1000) -> list[Delivery]:
+        """Outbox rows (in ``state`` when given), oldest first."""
+        if state is None:
+            return [_delivery(r) for r in self._sql(_DELIVERY + "ORDER BY id LIMIT ?", (limit,)).fetchall()]
+        rows = self._sql(_DELIVERY + "WHERE state = ? ORDER BY id LIMIT ?", (state, limit)).fetchall()
+        return [_delivery(r) for r in rows]
+
+    def delivered(self, delivery_id: int, worker: str) -> None:
+        """The receiver took it (only the worker holding the claim may say so)."""
+        self._sql(
+            "UPDATE outbox SET state = 'delivered', delivered_at = ?, claimed_by = NULL, claimed_until = NULL, "
+            "last_error = NULL WHERE id = ? AND claimed_by = ?",
+            (utc_now(), delivery_id, worker),
+        )
+
+    def failed(self, delivery_id: int, worker: str, error: str, next_attempt_at: float, dead: bool) -> None:
+        """An attempt failed: try again at ``next_attempt_at``, or give up (``dead``: the dead-letter state)."""
+        self._sql(
+            "UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ?, claimed_by = NULL, "
+            "claimed_until = NULL WHERE id = ? AND claimed_by = ?",
+            ("dead" if dead else "pending", error[:2000], next_attempt_at, delivery_id, worker),
+        )
+
+    def retry(self, delivery_id: int) -> bool:
+        """Put a dead delivery back in the queue with fresh attempts (an operator's decision)."""
+        cursor = self._sql(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0, claimed_by = NULL, "
+            "claimed_until = NULL WHERE id = ? AND state = 'dead'",
+            (delivery_id,),
+        )
+        return bool(cursor.rowcount == 1)
+
+    # --- audit ------------------------------------------------------------------------------------------------
+
+    def audit(self, event: dict[str, Any], *, org: str | None, patient: str | None, action: str, outcome: str) -> int:
+        """Append an AuditEvent; returns its number (the AuditEvent id is ``audit-<number>``)."""
+        recorded = str(event.get("recorded") or utc_now())
+        cursor = self._sql(
+            "INSERT INTO audit (recorded, org, patient, action, outcome, body) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (recorded, org, patient, action, outcome, json.dumps(event)),
+        )
+        return int(cursor.fetchone()[0])
+
+    def audits(
+        self, *, patient: str | None = None, org: str | None = None, since: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """AuditEvents, newest first, filtered by patient, organisation and recorded >= ``since``."""
+        where, args = ["1 = 1"], []
+        for column, value in (("patient", patient), ("org", org)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if since is not None:
+            where.append("recorded >= ?")
+            args.append(since)
+        sql = "SELECT id, body FROM audit WHERE " + " AND ".join(where) + " ORDER BY id DESC LIMIT ?"  # noqa: S608
+        rows = self._sql(sql, [*args, limit]).fetchall()
+        return [{**json.loads(body), "id": f"audit-{row_id}"} for row_id, body in rows]
+
+
+_OPERATORS = frozenset({"=", "<", "<=", ">", ">="})
+_RESOURCE = "SELECT type, id, version, last_updated, deleted, patient, parties, body FROM resources "
+_DELIVERY = (
+    "SELECT id, msg_id, destination, format, content_type, body, state, attempts, next_attempt_at, last_error "
+    "FROM outbox "
+)
+
+
+def _parties(parties: Iterable[str]) -> str:
+    return " " + " ".join(parties) + " "
+
+
+def _message(row: Any) -> StoredMessage:
+    return StoredMessage(
+        row[0], row[1], row[2], row[3], bytes(row[4]), row[5], bytes(row[6]) if row[6] is not None else None, *row[7:]
+    )
+
+
+def _resource(row: Any) -> StoredResource:
+    return StoredResource(
+        row[0], row[1], int(row[2]), row[3], bool(row[4]), row[5], frozenset(row[6].split()), json.loads(row[7])
+    )
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(int(row[0]), row[1], row[2], row[3], row[4], bytes(row[5]), row[6], int(row[7]), *row[8:])
+
+
+class Store:
+    """A connection per thread to the database at ``url``; :meth:`run` is the only way in."""
+
+    def __init__(self, url: str) -> None:
+        scheme = urlparse(url).scheme
+        if scheme == "sqlite" and url.startswith("sqlite:///"):
+            self.dialect = "sqlite"
+            self.path = Path(url.removeprefix("sqlite:///"))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif scheme in ("postgresql", "postgres"):
+            self.dialect = "postgresql"
+        else:
+            raise AdapterError.of("ADP-0007", url=_redact(url))
+        self.url = url
+        self._local = threading.local()
+        if self.dialect == "sqlite":
+            self._connection().executescript(DDL["sqlite"])
+        else:
+            self.run(lambda tx: None, schema=True)
+
+    def _connect(self) -> Any:
+        if self.dialect == "sqlite":
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA busy_timeout=30000")
+            return connection
+        import psycopg
+
+        return psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+
+    def _connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._connect()
+            self._local.connection = connection
+        return connection
+
+    def _drop_connection(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # a broken connection may fail to close; it is dropped either way
+                connection.close()
+
+    @contextmanager
+    def _transaction(self, schema: bool) -> Iterator[Tx]:
+        connection = self._connection()
+        cursor = connection.cursor()
+        if self.dialect == "sqlite":
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(cursor, self.dialect)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+        else:
+            with connection.transaction():
+                if schema:
+                    cursor.execute("SELECT pg_advisory_xact_lock(7224)")  # one process creates the tables
+                    cursor.execute(DDL["postgresql"])
+                yield Tx(cursor, self.dialect)
+
+    def run(self, work: Callable[[Tx], T], *, schema: bool = False) -> T:
+        """Run ``work`` in one transaction and return its result; committed when it returns, rolled back when it
+        raises. When the database connection is lost (a restart), the whole transaction is tried again on a new
+        connection, for up to RECONNECT_TRIES x RECONNECT_PAUSE seconds."""
+        lost = _connection_errors(self.dialect)
+        for attempt in range(RECONNECT_TRIES):
+            try:
+                with self._transaction(schema) as tx:
+                    return work(tx)
+            except lost:
+                self._drop_connection()
+                if attempt == RECONNECT_TRIES - 1:
+                    raise
+                time.sleep(RECONNECT_PAUSE)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        self._drop_connection()
+
+
+def _connection_errors(dialect: str) -> tuple[type[BaseException], ...]:
+    if dialect == "sqlite":
+        return ()  # an embedded file does not go away; its busy timeout covers other writers
+    import psycopg
+
+    return (psycopg.OperationalError, psycopg.errors.AdminShutdown)
+
+
+def _redact(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(parsed.password, "***")
+    return url
+
+
+def open_store(url: str) -> Store:
+    """The store at ``url`` (``sqlite:///path/to/file.sqlite`` or ``postgresql://user@host/db``), tables created."""
+    return Store(url)
