@@ -1,7 +1,8 @@
 """The one error family of the adapter, and the table of stable issue codes.
 
 Every problem the adapter reports is an :class:`Issue` with a stable code (``ADP-xyyy``; ``x`` is the stage:
-0 setup, 1 parse, 2 schema, 3 mapping, 4 profile, 5 route, 6 delivery). Texts may change; codes never do.
+0 setup, 1 parse, 2 schema, 3 mapping, 4 profile, 5 route, 6 delivery,
+7 security). Texts may change; codes never do.
 Codes are listed in :data:`CODES` with their FHIR issue type and an English and Norwegian (bokmål) text, which
 may carry ``{placeholders}`` filled from the issue's arguments.
 """
@@ -401,6 +402,53 @@ CODES: dict[str, CodeInfo] = {
         "The extension {url} is used in the wrong element: its isModifier is {modifier}",
         "Utvidelsen {url} er brukt i feil element: isModifier er {modifier}",
     ),
+    # 50xx: the routing table (adapter/route).
+    "ADP-5001": CodeInfo(
+        "invalid",
+        "The routing table {source} is invalid: {detail}",
+        "Rutetabellen {source} er ugyldig: {detail}",
+    ),
+    "ADP-5002": CodeInfo(
+        "not-found",
+        "No route for receiver {receiver} (endpoint {endpoint}), and the routing table has no fallback",
+        "Ingen rute for mottaker {receiver} (endepunkt {endpoint}), og rutetabellen har ingen reserverute",
+    ),
+    # 70xx: the caller's bearer token (adapter/security); AuthError gives the HTTP status.
+    "ADP-7001": CodeInfo(
+        "login",
+        "The request needs an OAuth2 bearer token (Authorization: Bearer <JWT>): {detail}",
+        "Forespørselen trenger et OAuth2-bærertoken (Authorization: Bearer <JWT>): {detail}",
+    ),
+    "ADP-7002": CodeInfo(
+        "security",
+        "The token's signature cannot be verified with a trusted key: {detail}",
+        "Tokenets signatur kan ikke verifiseres med en betrodd nøkkel: {detail}",
+    ),
+    "ADP-7003": CodeInfo(
+        "expired",
+        "The token is expired or not yet valid: {detail}",
+        "Tokenet er utløpt eller ennå ikke gyldig: {detail}",
+    ),
+    "ADP-7004": CodeInfo(
+        "security",
+        "The token was issued by another issuer or for another audience: {detail}",
+        "Tokenet er utstedt av en annen utsteder eller for en annen mottaker (audience): {detail}",
+    ),
+    "ADP-7005": CodeInfo(
+        "security",
+        "The token does not name the caller's organisation in the claim {claim}",
+        "Tokenet oppgir ikke den kallende virksomheten i claimet {claim}",
+    ),
+    "ADP-7006": CodeInfo(
+        "forbidden",
+        "The token lacks the scope {scope} that this action needs",
+        "Tokenet mangler tilgangen (scope) {scope} som denne handlingen krever",
+    ),
+    "ADP-7007": CodeInfo(
+        "exception",
+        "Key number {index} configured for verifying tokens cannot be used: {detail}",
+        "Nøkkel nummer {index} som er satt opp for å verifisere tokener, kan ikke brukes: {detail}",
+    ),
 }
 
 
@@ -451,3 +499,39 @@ class AdapterError(Exception):
 
 class SetupError(AdapterError):
     """The installation or the standards directory is incomplete; nothing can be processed."""
+
+
+class RouteError(AdapterError):
+    """The routing table is invalid (ADP-5001) or has no route for a message (ADP-5002)."""
+
+
+class AuthError(AdapterError):
+    """The caller is not authenticated (ADP-7001..7005, HTTP 401) or not allowed (ADP-7006, HTTP 403).
+
+    :attr:`status` and :attr:`www_authenticate` give the HTTP status and the RFC 6750 ``WWW-Authenticate`` header
+    that the API sends with the OperationOutcome.
+    """
+
+    def __init__(self, code: str, **args: Any) -> None:
+        super().__init__([Issue(code, "error", args=args)])
+
+    @property
+    def code(self) -> str:
+        """The stable code of the (single) issue."""
+        return self.issues[0].code
+
+    @property
+    def status(self) -> int:
+        """401 when the token is missing or unacceptable, 403 when it is valid but lacks a scope."""
+        return 403 if self.code == "ADP-7006" else 401
+
+    @property
+    def www_authenticate(self) -> str:
+        """The ``WWW-Authenticate`` header value (RFC 6750 section 3) for this error."""
+        issue = self.issues[0]
+        if issue.code == "ADP-7006":
+            return f'Bearer realm="samhandling", error="insufficient_scope", scope="{issue.args.get("scope", "")}"'
+        if issue.code == "ADP-7001" and issue.args.get("missing"):
+            return 'Bearer realm="samhandling"'  # no credentials at all: RFC 6750 says give no error code
+        error = "invalid_request" if issue.code == "ADP-7001" else "invalid_token"
+        return f'Bearer realm="samhandling", error="{error}"'

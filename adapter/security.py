@@ -1,0 +1,299 @@
+"""Who is calling: OAuth2 bearer JWTs in the HelseID style, checked with PyJWT against configured public keys.
+
+:meth:`TokenVerifier.verify` takes the ``Authorization`` header and returns the :class:`Caller` (organisation,
+scopes, subject, client) or raises :class:`~adapter.errors.AuthError` with a stable code:
+
+ADP-7001 no bearer token, not a JWT, or a malformed claim; ADP-7002 bad signature, unknown key id (``kid``) or
+refused algorithm; ADP-7003 expired, not yet valid, or no ``exp``; ADP-7004 wrong issuer or audience; ADP-7005 no
+organisation claim (all HTTP 401); ADP-7006 a valid token without the scope an action needs (:meth:`Caller.require`,
+HTTP 403). ``AuthError.status`` and ``AuthError.www_authenticate`` give the HTTP status and header.
+
+The caller's organisation is its HER-id, read from the claim ``org_claim`` (default ``org_her``). HelseID itself puts
+organisation *numbers* in ``helseid://claims/client/claims/orgnr_parent``; a deployment behind HelseID either has
+the HER-id added as a claim of its own or names another claim here. ``scope`` may be a space-separated string
+(RFC 9068) or a list (as HelseID sends it). The subject is ``sub``, or the client id for client-credential tokens
+without one; the client id is ``client_id`` or ``azp``. ``leeway`` seconds of clock skew are allowed.
+
+Scopes:
+
+* ``samhandling/messages``: send messages (``$process-message``, ``/kith/messages``) and read their receipts
+* ``samhandling/plans.read``: read and search the shared plans and related resources
+* ``samhandling/plans.write``: create and update them
+* ``samhandling/validate``: ``$validate`` and ``$convert`` (no patient data is stored)
+* ``samhandling/audit``: search AuditEvents (auditors)
+* ``samhandling/admin``: operate the service (outbox, dead letters, retries)
+
+:class:`DemoIssuer` is the local token issuer for ``samhandling serve --demo`` and for tests: an RSA key kept in the
+data folder (file mode 0600), its JWKS, and :meth:`DemoIssuer.issue` to mint tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from adapter.errors import AuthError, SetupError
+
+__all__ = ["SCOPES", "AuthError", "Caller", "DemoIssuer", "TokenVerifier"]
+
+#: The scopes this service knows (see the list above).
+SCOPES = frozenset(f"samhandling/{s}" for s in ("messages", "plans.read", "plans.write", "validate", "audit", "admin"))
+DEFAULT_ORG_CLAIM = "org_her"
+MAX_TOKEN_BYTES = 16384  # a longer Authorization header is refused before any parsing
+
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+KeySource = str | bytes | Mapping[str, Any] | PublicKey
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The verified caller: organisation HER-id, granted scopes, subject and OAuth2 client id."""
+
+    org: str
+    scopes: frozenset[str]
+    subject: str
+    client_id: str | None
+
+    def has(self, scope: str) -> bool:
+        """True when the token grants ``scope``."""
+        return scope in self.scopes
+
+    def require(self, scope: str) -> None:
+        """Raise AuthError ADP-7006 (HTTP 403) unless the token grants ``scope``."""
+        if scope not in self.scopes:
+            raise AuthError("ADP-7006", scope=scope)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def public_jwk(key: PublicKey, kid: str | None = None) -> dict[str, Any]:
+    """The public JWK of ``key`` with ``kid`` (default: its RFC 7638 thumbprint), ``use`` and ``alg``."""
+    members: tuple[str, ...]
+    if isinstance(key, rsa.RSAPublicKey):
+        jwk = dict(jwt.algorithms.RSAAlgorithm.to_jwk(key, as_dict=True))
+        members, alg = ("e", "kty", "n"), "RS256"
+    else:
+        jwk = dict(jwt.algorithms.ECAlgorithm.to_jwk(key, as_dict=True))
+        members, alg = ("crv", "kty", "x", "y"), "ES256"
+    required = json.dumps({m: jwk[m] for m in members}, sort_keys=True, separators=(",", ":"))
+    thumbprint = _b64(hashlib.sha256(required.encode("ascii")).digest())
+    return {**{m: jwk[m] for m in members}, "kid": kid or thumbprint, "use": "sig", "alg": alg}
+
+
+def _load_key(source: KeySource, index: int) -> tuple[str, PublicKey]:
+    """One configured key as (kid, public key); a bad key is a setup error, found at startup."""
+    try:
+        if isinstance(source, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+            key: Any = source
+        elif isinstance(source, Mapping):
+            if "d" in source:
+                raise ValueError("it is a private key; configure the public key only")
+            key = jwt.PyJWK(dict(source)).key
+        else:
+            pem = source.encode("ascii") if isinstance(source, str) else source
+            if b"-----BEGIN CERTIFICATE-----" in pem:
+                key = x509.load_pem_x509_certificate(pem).public_key()
+            else:
+                key = serialization.load_pem_public_key(pem)
+        if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+            raise ValueError(f"{type(key).__name__} is neither an RSA nor an EC public key")
+    except (ValueError, TypeError, jwt.PyJWTError) as error:
+        raise SetupError.of("ADP-7007", index=index, detail=str(error)) from error
+    kid = source.get("kid") if isinstance(source, Mapping) else None
+    return str(kid) if kid else public_jwk(key)["kid"], key
+
+
+class TokenVerifier:
+    """Checks bearer JWTs: signature against the configured keys, issuer, audience, time, organisation claim."""
+
+    def __init__(
+        self,
+        keys: Iterable[KeySource],
+        issuer: str,
+        audience: str,
+        algorithms: Sequence[str] = ("RS256", "ES256"),
+        leeway: int = 30,
+        org_claim: str = DEFAULT_ORG_CLAIM,
+    ) -> None:
+        self.keys = dict(_load_key(source, i) for i, source in enumerate(keys))
+        self.issuer = issuer
+        self.audience = audience
+        self.algorithms = tuple(algorithms)
+        self.leeway = leeway
+        self.org_claim = org_claim
+
+    def verify(self, authorization_header: str | None) -> Caller:
+        """The caller named by a valid ``Authorization: Bearer <JWT>`` header; raises AuthError otherwise."""
+        if not authorization_header or not authorization_header.strip():
+            raise AuthError("ADP-7001", detail="there is no Authorization header", missing=True)
+        if len(authorization_header) > MAX_TOKEN_BYTES:
+            raise AuthError("ADP-7001", detail=f"the header is longer than {MAX_TOKEN_BYTES} bytes")
+        scheme, _, token = authorization_header.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or " " in token:
+            raise AuthError("ADP-7001", detail="the header is not of the form 'Bearer <token>'")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise AuthError("ADP-7001", detail=f"the token is not a JWT ({error})") from error
+        alg, kid = header.get("alg"), header.get("kid")
+        if alg not in self.algorithms:
+            raise AuthError("ADP-7002", detail=f"the algorithm {alg!r} is not accepted ({', '.join(self.algorithms)})")
+        family = rsa.RSAPublicKey if str(alg).startswith(("RS", "PS")) else ec.EllipticCurvePublicKey
+        if kid is not None:
+            if kid not in self.keys:
+                raise AuthError("ADP-7002", detail=f"the key id (kid) {kid!r} is not a trusted key")
+            candidates = [self.keys[kid]]
+        else:
+            candidates = list(self.keys.values())
+        candidates = [key for key in candidates if isinstance(key, family)]
+        for key in candidates:
+            try:
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[alg],
+                    audience=self.audience,
+                    issuer=self.issuer,
+                    leeway=self.leeway,
+                    options={"require": ["exp", "iss", "aud"]},
+                )
+            except (jwt.InvalidSignatureError, jwt.InvalidKeyError):
+                continue  # without a kid, try the next key of the right kind
+            except jwt.PyJWTError as error:
+                raise _claim_error(error) from error
+            return self._caller(claims)
+        what = f"the key {kid!r}" if kid is not None else "any trusted key"
+        raise AuthError("ADP-7002", detail=f"the {alg} signature does not match {what}")
+
+    def _caller(self, claims: dict[str, Any]) -> Caller:
+        org = claims.get(self.org_claim)
+        if isinstance(org, int) and not isinstance(org, bool):
+            org = str(org)
+        if not isinstance(org, str) or not org.strip():
+            raise AuthError("ADP-7005", claim=self.org_claim)
+        raw = claims.get("scope", claims.get("scp", ""))
+        if isinstance(raw, str):
+            scopes = frozenset(raw.split())
+        elif isinstance(raw, list) and all(isinstance(s, str) for s in raw):
+            scopes = frozenset(raw)
+        else:
+            raise AuthError("ADP-7001", detail="the scope claim is neither a string nor a list of strings")
+        client_id = claims.get("client_id", claims.get("azp"))
+        client = str(client_id) if isinstance(client_id, str) and client_id else None
+        subject = claims.get("sub") or client
+        if not isinstance(subject, str):
+            raise AuthError("ADP-7001", detail="the token has neither a subject (sub) nor a client id")
+        return Caller(org.strip(), scopes, subject, client)
+
+
+def _claim_error(error: jwt.PyJWTError) -> AuthError:
+    """The AuthError for a PyJWT error raised after the signature was found good (or the token was unreadable)."""
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return AuthError("ADP-7003", detail="it has expired")
+    if isinstance(error, jwt.ImmatureSignatureError):
+        return AuthError("ADP-7003", detail=f"it is not valid yet ({error})")
+    if isinstance(error, jwt.InvalidIssuerError | jwt.InvalidAudienceError):
+        return AuthError("ADP-7004", detail=str(error))
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        if error.claim == "exp":
+            return AuthError("ADP-7003", detail="it has no expiry time (exp)")
+        return AuthError("ADP-7004", detail=f"it has no {error.claim} claim")
+    if isinstance(error, jwt.InvalidAlgorithmError):
+        return AuthError("ADP-7002", detail=str(error))
+    return AuthError("ADP-7001", detail=f"the token is malformed ({error})")
+
+
+class DemoIssuer:
+    """A local token issuer for the demo and tests; its RSA key is created once and kept in ``data_dir``."""
+
+    KEY_FILE = "demo-issuer-key.pem"
+
+    def __init__(self, data_dir: Path, issuer: str, audience: str) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.key_path = data_dir / self.KEY_FILE
+        self._private = _load_or_create_key(data_dir, self.key_path)
+        self._jwk = public_jwk(self._private.public_key())
+        self.kid: str = self._jwk["kid"]
+
+    def public_keys(self) -> list[dict[str, Any]]:
+        """The public keys as JWK dicts, ready for :class:`TokenVerifier`."""
+        return [dict(self._jwk)]
+
+    def jwks(self) -> dict[str, Any]:
+        """The JSON Web Key Set (``{"keys": [...]}``) that a JWKS endpoint would publish."""
+        return {"keys": self.public_keys()}
+
+    def verifier(self, **options: Any) -> TokenVerifier:
+        """A TokenVerifier that trusts this issuer (``options`` go to TokenVerifier)."""
+        return TokenVerifier(self.public_keys(), self.issuer, self.audience, **options)
+
+    def issue(
+        self,
+        org: str,
+        scopes: Iterable[str],
+        ttl_seconds: int = 3600,
+        subject: str | None = None,
+        now: float | None = None,
+    ) -> str:
+        """A signed access token for organisation ``org`` (HER-id) with ``scopes``; ValueError for unknown scopes."""
+        granted = sorted(set(scopes))
+        unknown = [s for s in granted if s not in SCOPES]
+        if unknown:
+            raise ValueError(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(sorted(SCOPES))}")
+        if not org.strip():
+            raise ValueError("org must be the organisation's HER-id")
+        issued = int(time.time() if now is None else now)
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject or f"demo-user@{org}",
+            "client_id": "samhandling-demo",
+            DEFAULT_ORG_CLAIM: org,
+            "scope": " ".join(granted),
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + ttl_seconds,
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid, "typ": "at+jwt"})
+
+
+def _load_or_create_key(data_dir: Path, path: Path) -> rsa.RSAPrivateKey:
+    """Read the issuer key, or create it (temp file linked into place: racing processes share one whole key)."""
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        temp = data_dir / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(pem)
+            with contextlib.suppress(FileExistsError):  # another process won the race: use its key
+                os.link(temp, path)
+        finally:
+            temp.unlink()
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, rsa.RSAPrivateKey):
+        raise SetupError.of("ADP-7007", index=0, detail=f"{path} does not hold an RSA private key")
+    return loaded
