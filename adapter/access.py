@@ -53,6 +53,12 @@ def her_id(organization: dict[str, Any] | None) -> str | None:
     return None
 
 
+def split_reference(reference: str) -> tuple[str, str]:
+    """``Type/id`` -> (Type, id)."""
+    rtype, _, rid = reference.partition("/")
+    return rtype, rid
+
+
 def bundle_resolver(bundle: dict[str, Any]) -> Resolver:
     """Resolve a reference inside a Bundle: by fullUrl, by ``Type/id`` and by the fullUrl's ``Type/id`` tail."""
     found: dict[str, dict[str, Any]] = {}

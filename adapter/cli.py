@@ -6,6 +6,7 @@ profiles, failing examples), 2 on usage errors or a broken setup (missing standa
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -39,9 +40,13 @@ def _fail(error: AdapterError) -> NoReturn:
 @click.pass_context
 def main(ctx: click.Context, standards: Path | None) -> None:
     """Samhandling adapter: FHIR profiles, validation and KITH translation for shared care plans."""
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except (OSError, ValueError) as exc:
+        click.echo(f"ADP-0003: the settings cannot be read: {exc}", err=True)
+        sys.exit(2)
     if standards is not None:
-        settings = Settings(home=settings.home, standards=standards.resolve(), cache=settings.cache)
+        settings = dataclasses.replace(settings, standards=standards.resolve())
     ctx.ensure_object(dict)["settings"] = settings
 
 
@@ -297,6 +302,14 @@ def examples_check(ctx: click.Context, verbose: bool) -> None:
     )
     sys.exit(1 if failed or not outcomes else 0)
 
+
+from adapter.cli_service import examples_run, outbox, serve, token, worker  # noqa: E402 - after the groups
+
+main.add_command(serve)
+main.add_command(worker)
+main.add_command(token)
+main.add_command(outbox)
+examples.add_command(examples_run)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -41,8 +41,8 @@ class Settings:
     #: The routing table (YAML); empty: no routes (messages are stored, not forwarded).
     routes_file: str = ""
     #: Bearer tokens: issuer, audience and a JWKS or PEM file with the issuer's public keys.
-    token_issuer: str = "urn:samhandling:demo-issuer"
-    token_audience: str = "samhandling-adapter"
+    token_issuer: str = "urn:samhandling:demo-issuer"  # noqa: S105 - an issuer name, not a secret
+    token_audience: str = "samhandling-adapter"  # noqa: S105 - an audience name, not a secret
     token_keys_file: str = ""
     #: Run the local demo token issuer (``serve --demo``, ``samhandling token``).
     demo_issuer: bool = False

@@ -45,6 +45,7 @@ from adapter.security import Caller
 from adapter.store import Store, StoredMessage, Tx
 from adapter.store.sql import utc_now
 from adapter.translate import Translation, Translator
+from adapter.validate import operation_outcome
 
 FHIR_JSON = "application/fhir+json"
 KITH_XML = "application/xml"
@@ -147,9 +148,8 @@ class Pipeline:
 
     def receipt(self, msg_id: str, caller: Caller) -> Reply:
         """The stored acknowledgement or AppRec of a message the caller sent (202 while it is being processed)."""
-        found = self.store.run(lambda tx: tx.message(caller.org, msg_id))
-        if found is None and ADMIN_SCOPE in caller.scopes:
-            found = self.store.run(lambda tx: tx.message_by_id(msg_id))
+        sender = None if ADMIN_SCOPE in caller.scopes else caller.org
+        found = self.store.run(lambda tx: tx.message_by_id(msg_id, sender))
         if found is None:
             return Reply(404, operation_outcome([Issue("ADP-5011", "error", args={"id": msg_id})]))
         if found.receipt is None:
@@ -186,7 +186,7 @@ class Pipeline:
         def work(tx: Tx) -> StoredMessage | None:
             if tx.insert_message(message.sender, message.msg_id, message.fmt, message.content_type, message.original):
                 return None
-            return tx.message(message.sender, message.msg_id)
+            return tx.message(message.sender, message.fmt, message.msg_id)
 
         existing = self.store.run(work)
         if existing is not None and existing.receipt is not None:
@@ -208,11 +208,13 @@ class Pipeline:
                 if not tx.insert_message(
                     message.sender, message.msg_id, message.fmt, message.content_type, message.original
                 ):
-                    existing = tx.message(message.sender, message.msg_id)
+                    existing = tx.message(message.sender, message.fmt, message.msg_id)
                     if existing is not None and existing.receipt is not None:
                         return replace(_stored_reply(existing), duplicate=True)
                     # stored, not yet answered (asynchronous, or a crash): processed now, once, in this transaction
-            elif (current := tx.message(message.sender, message.msg_id)) is None or current.receipt is not None:
+            elif (
+                current := tx.message(message.sender, message.fmt, message.msg_id)
+            ) is None or current.receipt is not None:
                 return _stored_reply(current) if current else Reply(404)
             issues = list(message.issues)
             if message.bundle is not None and not _blocking(issues):
@@ -221,6 +223,7 @@ class Pipeline:
             reply = self._answer(message, issues, now)
             tx.finish_message(
                 message.sender,
+                message.fmt,
                 message.msg_id,
                 "processed" if ok else "rejected",
                 reply.body if reply.resource is None else json.dumps(reply.resource).encode(),
@@ -373,7 +376,7 @@ class Pipeline:
                 continue
             patient = _rewrite(access.patient_reference(plan), ids)
             target = ids.get(_key(plan), _key(plan))
-            stored = tx.read(*target.split("/", 1)) if "/" in target else None
+            stored = tx.read(*access.split_reference(target)) if "/" in target else None
             parties = {*(stored.parties if stored else ()), *([sender] if sender else [])}
             consents = in_message + ([r.body for r in tx.patient_resources("Consent", patient)] if patient else [])
             stored_resolve = _store_resolver(tx, resolve)
@@ -429,13 +432,6 @@ class Pipeline:
             _first_header(bundle), access.bundle_resolver(bundle), issues, timestamp=stamp, request_id=message.msg_id
         )
         return Reply(200, ack)
-
-
-def operation_outcome(issues: list[Issue]) -> dict[str, Any]:
-    """The OperationOutcome of the validator (one rendering of issues for the whole service)."""
-    from adapter.validate import operation_outcome as render
-
-    return render(issues)
 
 
 def _blocking(issues: list[Issue]) -> bool:
@@ -514,7 +510,7 @@ def _store_resolver(tx: Tx, resolve: access.Resolver) -> access.Resolver:
     def find(reference: str) -> dict[str, Any] | None:
         found = resolve(reference)
         if found is None and reference.count("/") == 1:
-            stored = tx.read(*reference.split("/", 1))
+            stored = tx.read(*access.split_reference(reference))
             found = stored.body if stored and not stored.deleted else None
         return found
 

@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 from adapter import access
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
-from adapter.pipeline import Reply, operation_outcome
+from adapter.pipeline import Reply
 from adapter.receipt.audit import audit_event
 from adapter.security import Caller
 from adapter.store import Store, StoredResource, Tx
 from adapter.store.sql import utc_now
-from adapter.validate import Validator
+from adapter.validate import Validator, operation_outcome
 
 #: The resource types the REST API serves (the CapabilityStatement says the same).
 TYPES = (
@@ -159,7 +159,7 @@ class Records:
 
     def _search_audit(self, params: list[tuple[str, list[str]]], updated: list[tuple[str, str]], count: int) -> Reply:
         wanted = dict(params)
-        patient = (wanted.get("patient") or [None])[0]
+        patient = wanted["patient"][0] if wanted.get("patient") else None
         since = next((stamp for op, stamp in updated if op in (">=", ">")), None)
         events = self.store.run(lambda tx: tx.audits(patient=patient, since=since, limit=count))
         entries = [{"fullUrl": f"AuditEvent/{e['id']}", "resource": e, "search": {"mode": "match"}} for e in events]
@@ -337,7 +337,7 @@ def _http_date(instant: str) -> str:
 def _stored(tx: Tx, reference: str) -> dict[str, Any] | None:
     if reference.count("/") != 1:
         return None
-    found = tx.read(*reference.split("/", 1))
+    found = tx.read(*access.split_reference(reference))
     return found.body if found and not found.deleted else None
 
 

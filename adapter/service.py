@@ -14,6 +14,7 @@ from typing import Any
 
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue, SetupError
+from adapter.examples import scenario_order
 from adapter.pipeline import Pipeline, Reply
 from adapter.records import Records
 from adapter.route.deliver import Worker, WorkerSettings
@@ -73,15 +74,13 @@ class Service:
         worker_settings = WorkerSettings(
             max_attempts=self.settings.delivery_max_attempts, lease=self.settings.delivery_lease
         )
-        return Worker(
-            self.store, self.outbound, worker_settings, before_each=self.pipeline.process_pending, **options
-        )
+        return Worker(self.store, self.outbound, worker_settings, before_each=self.pipeline.process_pending, **options)
 
     def load_examples(self) -> list[tuple[str, Reply]]:
         """Send every example message Bundle through the pipeline (consents first), as its sender would; the
         demo's shared records. Returns each file with its answer."""
         folder = self.settings.examples_dir / "fhir"
-        files = sorted(folder.glob("Bundle-melding-*.json"), key=lambda p: ("samtykke" not in p.name, p.name))
+        files = sorted(folder.glob("Bundle-melding-*.json"), key=scenario_order)
         answers = []
         for path in files:
             data = path.read_bytes()

@@ -18,8 +18,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from adapter.api.negotiation import respond
 from adapter.config import Settings
 from adapter.errors import AdapterError, AuthError, Issue
-from adapter.pipeline import Reply, operation_outcome
+from adapter.pipeline import Reply
 from adapter.service import Service
+from adapter.validate import operation_outcome
 
 log = logging.getLogger(__name__)
 #: Paths that need no token.

@@ -93,8 +93,10 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
             {
                 "endpoint": [
                     {
-                        "protocol": {"system": "http://terminology.hl7.org/CodeSystem/message-transport",
-                                     "code": "http"},
+                        "protocol": {
+                            "system": "http://terminology.hl7.org/CodeSystem/message-transport",
+                            "code": "http",
+                        },
                         "address": f"{base}/$process-message",
                     }
                 ],

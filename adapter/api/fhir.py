@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+
 from flask import Blueprint, Response, current_app, g, request
 
-from adapter.api.negotiation import body_format, respond
 from adapter.api.capability import capability_statement
+from adapter.api.negotiation import body_format, respond
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
-from adapter.pipeline import Reply, operation_outcome
+from adapter.pipeline import Reply
 from adapter.security import Caller
 from adapter.service import Service
+from adapter.validate import operation_outcome
 
 blueprint = Blueprint("fhir", __name__)
 MESSAGES_SCOPE = "samhandling/messages"
@@ -73,9 +75,7 @@ def process_message() -> Response:
     if refused:
         return refused
     asynchronous = request.args.get("async") == "true" or "respond-async" in request.headers.get("Prefer", "")
-    reply = _service().pipeline.process_message(
-        request.get_data(), body_format(), _caller(), asynchronous=asynchronous
-    )
+    reply = _service().pipeline.process_message(request.get_data(), body_format(), _caller(), asynchronous=asynchronous)
     return respond(reply)
 
 
@@ -150,4 +150,3 @@ def vread(rtype: str, rid: str, vid: str) -> Response:
         issue = Issue("ADP-5020", "error", args={"ref": f"{rtype}/{rid}/_history/{vid}"})
         return respond(Reply(404, operation_outcome([issue])))
     return respond(_service().records.read(rtype, rid, _caller(), int(vid)))
-

@@ -13,9 +13,10 @@ from flask import Blueprint, Response, current_app, g, request
 
 from adapter.api.negotiation import respond
 from adapter.errors import Issue
-from adapter.pipeline import Reply, operation_outcome
+from adapter.pipeline import Reply
 from adapter.security import Caller
 from adapter.service import Service
+from adapter.validate import operation_outcome
 
 blueprint = Blueprint("kith", __name__, url_prefix="/kith")
 MESSAGES_SCOPE = "samhandling/messages"

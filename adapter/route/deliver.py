@@ -63,9 +63,7 @@ class Worker:
         """One round: claim what is due and try each once; returns how many were attempted."""
         if self.before_each is not None:
             self.before_each()
-        claimed = self.store.run(
-            lambda tx: tx.claim(self.name, self.settings.batch, self.settings.lease, self.clock())
-        )
+        claimed = self.store.run(lambda tx: tx.claim(self.name, self.settings.batch, self.settings.lease, self.clock()))
         for delivery in claimed:
             self._deliver(delivery)
         return len(claimed)
@@ -85,8 +83,13 @@ class Worker:
         wait = backoff_seconds(delivery.attempts, self.settings.backoff_base, self.settings.backoff_cap)
         error = f"attempt {delivery.attempts}: {result.detail}"
         self.store.run(lambda tx: tx.failed(delivery.id, self.name, error, self.clock() + wait, dead))
-        log.warning("delivery of %s to %s failed (%s)%s", delivery.msg_id, delivery.destination, error,
-                    ", dead-lettered" if dead else f", next attempt in {wait:.1f} s")
+        log.warning(
+            "delivery of %s to %s failed (%s)%s",
+            delivery.msg_id,
+            delivery.destination,
+            error,
+            ", dead-lettered" if dead else f", next attempt in {wait:.1f} s",
+        )
 
     def run_forever(self, stop: threading.Event) -> None:
         """Rounds until ``stop`` is set; sleeps ``idle`` seconds when there was nothing to do. A failing round

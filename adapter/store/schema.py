@@ -1,7 +1,7 @@
 """The store's tables, written once for SQLite and PostgreSQL (the few differences are in :data:`DDL`).
 
-* ``messages``: every message the service accepted (inbound, either format) or produced, keyed by the sending
-  organisation and the message id (MsgId / MessageHeader.id), with the receipt that answered it. A duplicate is
+* ``messages``: every message the service accepted (inbound, either format), keyed by the sending organisation,
+  the format and the message id (MsgId / MessageHeader.id), with the receipt that answered it. A duplicate is
   answered from here and never processed twice.
 * ``resources``: every version of every stored FHIR resource (``_history``); ``current`` marks the latest.
   ``patient`` is the ``Patient/<id>`` the resource belongs to, ``parties`` the HER-ids of the organisations that
@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS messages (
     receipt {blob},
     receipt_type TEXT,
     http_status INTEGER,
-    PRIMARY KEY (sender, msg_id)
+    PRIMARY KEY (sender, format, msg_id)
 );
 CREATE TABLE IF NOT EXISTS resources (
     type TEXT NOT NULL,

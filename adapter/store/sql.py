@@ -91,30 +91,35 @@ class Tx:
     # --- messages ---------------------------------------------------------------------------------------------
 
     def insert_message(self, sender: str, msg_id: str, fmt: str, content_type: str, body: bytes) -> bool:
-        """Record an accepted message; False when (sender, msg_id) is already there (a duplicate)."""
+        """Record an accepted message; False when (sender, format, msg_id) is already there (a duplicate)."""
         cursor = self._sql(
             "INSERT INTO messages (sender, msg_id, format, received_at, content_type, body, state) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'accepted') ON CONFLICT (sender, msg_id) DO NOTHING",
+            "VALUES (?, ?, ?, ?, ?, ?, 'accepted') ON CONFLICT (sender, format, msg_id) DO NOTHING",
             (sender, msg_id, fmt, utc_now(), content_type, body),
         )
         return bool(cursor.rowcount == 1)
 
-    def message(self, sender: str, msg_id: str) -> StoredMessage | None:
+    def message(self, sender: str, fmt: str, msg_id: str) -> StoredMessage | None:
         """The stored message, or None."""
         row = self._sql(
             "SELECT sender, msg_id, format, state, body, content_type, receipt, receipt_type, http_status "
-            "FROM messages WHERE sender = ? AND msg_id = ?",
-            (sender, msg_id),
+            "FROM messages WHERE sender = ? AND format = ? AND msg_id = ?",
+            (sender, fmt, msg_id),
         ).fetchone()
         return _message(row) if row else None
 
-    def message_by_id(self, msg_id: str) -> StoredMessage | None:
-        """The first stored message with this id, whoever sent it (receipts are looked up by MsgId)."""
-        row = self._sql(
+    def message_by_id(self, msg_id: str, sender: str | None = None) -> StoredMessage | None:
+        """The first stored message with this id (from ``sender`` when given), KITH before FHIR."""
+        query = (
             "SELECT sender, msg_id, format, state, body, content_type, receipt, receipt_type, http_status "
-            "FROM messages WHERE msg_id = ? ORDER BY received_at LIMIT 1",
-            (msg_id,),
-        ).fetchone()
+            "FROM messages WHERE msg_id = ? "
+        )
+        if sender is None:
+            row = self._sql(query + "ORDER BY format DESC, received_at LIMIT 1", (msg_id,)).fetchone()
+        else:
+            row = self._sql(
+                query + "AND sender = ? ORDER BY format DESC, received_at LIMIT 1", (msg_id, sender)
+            ).fetchone()
         return _message(row) if row else None
 
     def messages_in_state(self, state: str, limit: int = 100) -> list[StoredMessage]:
@@ -127,13 +132,13 @@ class Tx:
         return [_message(row) for row in rows]
 
     def finish_message(
-        self, sender: str, msg_id: str, state: str, receipt: bytes, receipt_type: str, http_status: int
+        self, sender: str, fmt: str, msg_id: str, state: str, receipt: bytes, receipt_type: str, http_status: int
     ) -> None:
         """Store the receipt that answers the message and its final state (``processed`` or ``rejected``)."""
         self._sql(
             "UPDATE messages SET state = ?, receipt = ?, receipt_type = ?, http_status = ? "
-            "WHERE sender = ? AND msg_id = ?",
-            (state, receipt, receipt_type, http_status, sender, msg_id),
+            "WHERE sender = ? AND format = ? AND msg_id = ?",
+            (state, receipt, receipt_type, http_status, sender, fmt, msg_id),
         )
 
     # --- resources --------------------------------------------------------------------------------------------

@@ -1,0 +1,214 @@
+"""The service's commands: ``serve``, ``worker``, ``token``, ``outbox`` and ``examples run``."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from adapter.config import Settings
+from adapter.errors import AdapterError
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.find_root().obj["settings"]
+    return settings
+
+
+def _service(settings: Settings) -> Any:
+    from adapter.service import Service
+
+    try:
+        return Service(settings)
+    except AdapterError as error:
+        for issue in error.issues:
+            click.echo(f"{issue.code}: {issue.text_en}", err=True)
+        sys.exit(2)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker process.")
+@click.option("--demo", is_flag=True, help="Run the demo token issuer and load the examples into the store.")
+@click.option("--no-delivery", is_flag=True, help="Do not run the outbox worker here (run `samhandling worker`).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, demo: bool, no_delivery: bool) -> None:
+    """Run the FHIR and KITH service (gunicorn; SQLite in SAMHANDLING_DATA_DIR unless SAMHANDLING_DATABASE_URL
+    names a PostgreSQL database). Each worker process also delivers the outbox unless --no-delivery."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = _settings(ctx)
+    if demo:
+        settings = dataclasses.replace(settings, demo_issuer=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    service = _service(settings)
+    if demo:
+        answers = service.load_examples()
+        loaded = sum(1 for _, reply in answers if reply.status == 200)
+        click.echo(f"demo: {loaded} of {len(answers)} example messages in the store", err=True)
+        click.echo(
+            f"demo: a token: samhandling token --org 8100001 --scope samhandling/plans.read   "
+            f"(then: curl -H 'Authorization: Bearer <token>' http://{host}:{port}/CarePlan)",
+            err=True,
+        )
+    service.store.close()
+
+    class Server(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints: its base is Any
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "accesslog": "-",
+                "graceful_timeout": 10,
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from adapter.api import create_app
+            from adapter.service import Service
+
+            process_service = Service(settings)
+            if not no_delivery:
+                process_service.worker().start()
+            return create_app(service=process_service)
+
+    Server().run()
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="One round, then exit (scripts and tests).")
+@click.pass_context
+def worker(ctx: click.Context, once: bool) -> None:
+    """Deliver the outbox (and process messages accepted asynchronously) until stopped with SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    service = _service(_settings(ctx))
+    runner = service.worker()
+    if once:
+        click.echo(f"{runner.run_once()} deliveries attempted")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        runner.run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@click.command("token")
+@click.option("--org", required=True, metavar="HERID", help="The caller's organisation (HER-id).")
+@click.option("--scope", "scopes", multiple=True, required=True, help="A scope (repeat, or space-separated).")
+@click.option("--ttl", default=3600, show_default=True, type=int, help="Lifetime in seconds.")
+@click.pass_context
+def token(ctx: click.Context, org: str, scopes: tuple[str, ...], ttl: int) -> None:
+    """Print a bearer token from the demo issuer. Refused (exit 2) unless the demo issuer is configured:
+    SAMHANDLING_DEMO_ISSUER=true, or `serve --demo` has created its key in the data folder."""
+    from adapter.security import DemoIssuer
+
+    settings = _settings(ctx)
+    if not settings.demo_issuer and not (settings.data_dir / DemoIssuer.KEY_FILE).exists():
+        click.echo(
+            "no demo issuer is configured here: run `samhandling serve --demo` first, or set "
+            "SAMHANDLING_DEMO_ISSUER=true; production tokens come from your identity provider",
+            err=True,
+        )
+        sys.exit(2)
+    issuer = DemoIssuer(settings.data_dir, settings.token_issuer, settings.token_audience)
+    try:
+        click.echo(issuer.issue(org, [s for group in scopes for s in group.split()], ttl_seconds=ttl))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@click.group("outbox")
+def outbox() -> None:
+    """See and retry the outbox (deliveries to receivers), dead letters included."""
+
+
+@outbox.command("list")
+@click.option("--state", type=click.Choice(["pending", "delivered", "dead"]), help="Only this state.")
+@click.pass_context
+def outbox_list(ctx: click.Context, state: str | None) -> None:
+    """One line per delivery: id, state, attempts, message id, destination, last error."""
+    from adapter.store import open_store
+
+    store = open_store(_settings(ctx).store_url)
+    rows = store.run(lambda tx: tx.deliveries(state))
+    for row in rows:
+        error = f"  {row.last_error}" if row.last_error else ""
+        click.echo(f"{row.id:>6}  {row.state:<9} {row.attempts:>3}  {row.msg_id}  {row.destination}{error}")
+    click.echo(f"{len(rows)} deliveries", err=True)
+
+
+@outbox.command("retry")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.pass_context
+def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
+    """Put dead deliveries back in the queue; exit 1 when one of IDS is not a dead delivery."""
+    from adapter.store import open_store
+
+    store = open_store(_settings(ctx).store_url)
+    failed = [i for i in ids if not store.run(lambda tx, i=i: tx.retry(i))]  # type: ignore[misc]
+    for delivery_id in failed:
+        click.echo(f"{delivery_id}: not a dead delivery", err=True)
+    click.echo(f"{len(ids) - len(failed)} of {len(ids)} put back in the queue")
+    sys.exit(1 if failed else 0)
+
+
+@click.command("run")
+@click.option("--target", metavar="URL", help="Base URL of a running service (default: one in this process).")
+@click.option(
+    "--token",
+    "bearer",
+    envvar="SAMHANDLING_TOKEN",
+    help="Bearer token for --target (env SAMHANDLING_TOKEN); "
+    "it needs the scopes messages and validate, and admin to send as each example's organisation.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show the detail of passed examples too.")
+@click.pass_context
+def examples_run(ctx: click.Context, target: str | None, bearer: str | None, verbose: bool) -> None:
+    """Send every example (FHIR and KITH) to a service and check each answer against its stated outcome; a table
+    of passed and failed at the end; exit 1 on any failure."""
+    from adapter import examples as catalogue
+
+    settings = _settings(ctx)
+    trials = catalogue.trials(settings.examples_dir)
+    client: Any
+    if target:
+        from adapter.transport.client import HttpTarget
+
+        client = HttpTarget(target, lambda org: bearer or "")
+    else:
+        from adapter.api.local import InProcessTarget
+
+        folder = Path(tempfile.mkdtemp(prefix="samhandling-examples-"))
+        local = dataclasses.replace(settings, data_dir=folder, database_url="", demo_issuer=True, routes_file="")
+        client = InProcessTarget(_service(local))
+    results = []
+    with click.progressbar(
+        trials, label="Running examples", file=sys.stderr, show_pos=True, item_show_func=lambda t: t.name if t else ""
+    ) as bar:
+        for trial in bar:
+            answer = client.send(trial.method, trial.path, trial.body, trial.content_type, trial.org)
+            passed, detail = trial.check(answer)
+            results.append((trial, passed, detail))
+    width = max((len(t.name) for t, _, _ in results), default=10)
+    click.echo(f"{'result':<6}  {'example':<{width}}  {'expected':<28}  detail")
+    for trial, passed, detail in results:
+        if passed and not verbose:
+            detail = ""
+        mark = click.style("PASS", fg="green") if passed else click.style("FAIL", fg="red")
+        click.echo(f"{mark:<6}  {trial.name:<{width}}  {trial.expect:<28}  {detail}")
+    failed = sum(not passed for _, passed, _ in results)
+    click.echo(f"{len(results) - failed} passed, {failed} failed, against {target or 'an in-process service'}")
+    sys.exit(1 if failed or not results else 0)
