@@ -1,0 +1,179 @@
+"""$process-message and /kith/messages: stored before acknowledged, duplicates answered from the store, consent,
+the shared plan, routing in the receiver's format, asynchronous mode. Run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from lxml import etree
+from pytest_httpserver import HTTPServer
+from service_helpers import DPS, KOMMUNE, ack_code, ack_issue_codes, example, example_json, issue_codes
+
+from adapter.api import create_app
+from adapter.config import Settings
+from adapter.parse.xml_safe import parse_xml
+from adapter.parse.xsd import SchemaRegistry
+from adapter.service import Service
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+CONSENT = "fhir/Bundle-melding-samtykke-ola.json"
+CRISIS_PLAN = "fhir/Bundle-melding-kriseplan-ola.json"
+APPREC = "{http://www.kith.no/xmlstds/apprec/2004-11-21}"
+
+
+def post_message(client: FlaskClient, headers: dict[str, str], name: str, **query: str) -> tuple[int, dict]:
+    response = client.post(
+        "/$process-message",
+        data=example(name),
+        headers={**headers, "Content-Type": "application/fhir+json"},
+        query_string=query,
+    )
+    return response.status_code, response.get_json()
+
+
+def test_a_plan_is_shared_under_consent_and_both_parties_read_it(
+    client: FlaskClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    assert post_message(client, auth(DPS), CONSENT)[0] == 200
+    status, ack = post_message(client, auth(DPS), CRISIS_PLAN)
+    assert status == 200 and ack_code(ack) == "ok"
+    assert ack["entry"][0]["resource"]["response"]["identifier"] == "samhandlingsmelding-kriseplan-ola"
+    for org in (DPS, KOMMUNE):  # the sender and the receiver are party to the plan
+        read = client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(org))
+        assert read.status_code == 200, read.get_json()
+        assert read.headers["ETag"] == 'W/"1"'
+    found = client.get(
+        "/CarePlan?patient:identifier=15838510075&category=krise-og-mestringsplan", headers=auth(KOMMUNE)
+    )
+    assert [e["resource"]["id"] for e in found.get_json()["entry"]] == ["krise-og-mestringsplan-ola"]
+
+
+def test_a_plan_without_consent_is_refused_and_nothing_is_stored(
+    client: FlaskClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    status, ack = post_message(client, auth(DPS), CRISIS_PLAN)
+    assert status == 200 and ack_code(ack) == "fatal-error"
+    assert ack_issue_codes(ack) == ["ADP-7010"]
+    assert "8100001" in json.dumps(ack)  # the refusal names the organisation
+    assert client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(DPS)).status_code == 404
+    audits = client.get("/AuditEvent", headers=auth(DPS, "samhandling/audit")).get_json()
+    assert any(e["resource"]["outcome"] == "4" for e in audits["entry"])  # the refused disclosure is audited
+
+
+def test_a_duplicate_gets_the_original_acknowledgement_and_is_not_processed_twice(
+    client: FlaskClient, auth: Callable[..., dict[str, str]], service: Service
+) -> None:
+    post_message(client, auth(DPS), CONSENT)
+    first = post_message(client, auth(DPS), CRISIS_PLAN)
+    second = post_message(client, auth(DPS), CRISIS_PLAN)
+    assert first == second
+    versions = client.get("/CarePlan/krise-og-mestringsplan-ola/_history", headers=auth(DPS)).get_json()
+    assert versions["total"] == 1
+
+
+def test_a_sender_cannot_send_as_another_organisation(client: FlaskClient, auth: Callable[..., dict[str, str]]) -> None:
+    scopes = ("samhandling/messages",)
+    status, outcome = post_message(client, auth(KOMMUNE, *scopes), CONSENT)  # the consent message is sent by the DPS
+    assert status == 403 and issue_codes(outcome) == ["ADP-7011"]
+
+
+def test_an_invalid_message_gets_a_fatal_error_acknowledgement(
+    client: FlaskClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    bundle = example_json(CRISIS_PLAN)
+    plan = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan")
+    plan["status"] = "bogus"
+    response = client.post("/$process-message", json=bundle, headers=auth(DPS))
+    ack = response.get_json()
+    assert response.status_code == 200 and ack_code(ack) == "fatal-error"
+    assert "ADP-4004" in ack_issue_codes(ack)
+    outcome = next(e["resource"] for e in ack["entry"] if e["resource"]["resourceType"] == "OperationOutcome")
+    located = [i for i in outcome["issue"] if i["severity"] == "error"]
+    assert located[0]["expression"][0].endswith(".status")
+    assert {x["url"].rsplit("-", 1)[1] for x in located[0]["extension"]} == {"line", "col"}
+
+
+def test_not_a_message_is_a_400_operation_outcome(client: FlaskClient, auth: Callable[..., dict[str, str]]) -> None:
+    for body in (b"{not json", json.dumps(example_json("fhir/Patient-pasient-ola.json")).encode()):
+        response = client.post("/$process-message", data=body, headers=auth(DPS))
+        assert response.status_code == 400
+        assert response.get_json()["resourceType"] == "OperationOutcome"
+
+
+def test_asynchronous_mode_stores_first_and_the_worker_processes(
+    client: FlaskClient, auth: Callable[..., dict[str, str]], service: Service
+) -> None:
+    status, outcome = post_message(client, auth(DPS), CONSENT, **{"async": "true"})
+    assert status == 202 and issue_codes(outcome, ("information",)) == ["ADP-5012"]
+    pending = client.get("/kith/receipts/samhandlingsmelding-samtykke-ola", headers=auth(DPS))
+    assert pending.status_code == 202
+    assert service.pipeline.process_pending() == 1
+    done = client.get("/kith/receipts/samhandlingsmelding-samtykke-ola", headers=auth(DPS))
+    assert done.status_code == 200 and ack_code(done.get_json()) == "ok"
+
+
+def test_kith_message_raw_and_base64_get_the_same_apprec(
+    client: FlaskClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    client.post("/kith/messages", data=example("kith/dialogmelding-samtykke-ola.xml"), headers=auth(DPS))
+    raw = example("kith/dialogmelding-kriseplan-ola.xml")
+    first = client.post("/kith/messages", data=raw, headers={**auth(DPS), "Content-Type": "application/xml"})
+    assert first.status_code == 200
+    root = parse_xml(first.data).getroot()
+    assert root.find(f"{APPREC}Status").get("V") == "1"
+    again = client.post("/kith/messages", data=base64.b64encode(raw), headers=auth(DPS))
+    assert again.data == first.data  # a duplicate: the stored AppRec, byte for byte
+    msg_id = "urn:uuid:6f1c2a4e-8b3d-4c1a-9e57-2d0b7a93c1f4"
+    stored = client.get(f"/kith/receipts/{msg_id}", headers=auth(DPS))
+    assert stored.status_code == 200 and stored.data == first.data
+    plan = client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(KOMMUNE))
+    assert plan.status_code == 200  # the plan carried as an attachment updated the shared record
+
+
+def test_a_kith_message_that_breaks_its_schema_gets_a_rejecting_apprec(
+    client: FlaskClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    response = client.post(
+        "/kith/messages", data=example("kith/dialogmelding-kriseplan-feil-skjema.xml"), headers=auth(DPS)
+    )
+    root = parse_xml(response.data).getroot()
+    assert root.find(f"{APPREC}Status").get("V") == "2"
+    assert [e.get("V") for e in root.findall(f"{APPREC}Error")] == ["T02"]
+
+
+def test_messages_reach_receivers_in_their_own_format(
+    service_settings: Settings,
+    make_service: Callable[..., Service],
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    settings: Settings,
+) -> None:
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(
+        f"routes:\n  - receiver: '{KOMMUNE}'\n    destination: {httpserver.url_for('/kith')}\n"
+        "    format: kith\n    transport: http\n"
+        f"  - receiver: '{DPS}'\n    destination: {httpserver.url_for('/fhir')}\n    format: fhir\n    transport: http\n"
+    )
+    service = make_service(service_settings, routes_file=str(routes))
+    client = create_app(service=service).test_client()
+    assert service.issuer is not None
+    headers = {"Authorization": "Bearer " + service.issuer.issue(DPS, ["samhandling/messages"])}
+    httpserver.expect_oneshot_request("/fhir", method="POST").respond_with_data("ok")
+    httpserver.expect_oneshot_request("/kith", method="POST").respond_with_data("ok")
+    client.post("/$process-message", data=example(CONSENT), headers=headers)  # consent: DPS -> kommune
+    client.post("/$process-message", data=example(CRISIS_PLAN), headers=headers)  # plan: DPS -> kommune
+    worker = service.worker()
+    while worker.run_once():
+        pass
+    kith = [r for r, _ in httpserver.log if r.path == "/kith"]
+    assert len(kith) == 2 and not [r for r, _ in httpserver.log if r.path == "/fhir"]
+    delivered = parse_xml(kith[1].get_data())
+    assert etree.QName(delivered.getroot()).localname == "MsgHead"
+    assert SchemaRegistry.from_settings(settings).validate(delivered) == []
+    assert kith[1].headers["X-Message-Id"] == "samhandlingsmelding-kriseplan-ola"
+    assert {d.state for d in service.store.run(lambda tx: tx.deliveries())} == {"delivered"}
