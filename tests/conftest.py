@@ -7,16 +7,23 @@ standards directory) must be there, so a skip would only hide a missing install 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from adapter.config import Settings
 from adapter.validate import Validator
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+#: Starts (installing if need be) the throwaway PostgreSQL server; prints its URL.
+PG_SCRIPT = Path(__file__).resolve().parent.parent / ".ci" / "postgres"
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +44,50 @@ def node_tools() -> None:
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"needs {' and '.join(missing)} to run SUSHI")
+
+
+def postgres_problem(url: str) -> str | None:
+    """None when ``SELECT 1`` works on ``url``, else why not (one line)."""
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as error:
+        return " ".join(str(error).split()) or type(error).__name__
+    return None
+
+
+def _redacted(url: str) -> str:
+    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """Scope: session. Type: str, the ``postgresql://`` URL of a live server whose database the tests may use.
+
+    Default: ``SAMHANDLING_TEST_DATABASE_URL`` when it is set and answers ``SELECT 1`` (``.ci/run`` sets it).
+    When it is not set (or is the script's own URL and the server is down), ``.ci/postgres start`` starts the
+    throwaway server (postgresql://postgres@127.0.0.1:54329/samhandling_test), so a plain ``python -m pytest``
+    works. Skips (a failure in CI) when there is still no server.
+    """
+    url = os.environ.get("SAMHANDLING_TEST_DATABASE_URL")
+    if url:
+        problem = postgres_problem(url)
+        if problem is None:
+            return url
+        script_url = subprocess.run([PG_SCRIPT, "url"], capture_output=True, text=True, check=False).stdout.strip()
+        if url != script_url:
+            pytest.skip(f"SAMHANDLING_TEST_DATABASE_URL={_redacted(url)} does not answer: {problem}")
+    try:
+        done = subprocess.run([PG_SCRIPT, "start"], capture_output=True, text=True, timeout=900, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        pytest.skip(f"cannot run {PG_SCRIPT.name} to start PostgreSQL: {error}")
+    started = done.stdout.strip().splitlines()[-1:] if done.returncode == 0 else []
+    if not started:
+        pytest.skip(f"no PostgreSQL server: .ci/postgres start failed: {done.stderr.strip()[-800:]}")
+    problem = postgres_problem(started[0])
+    if problem is not None:
+        pytest.skip(f"the PostgreSQL server that .ci/postgres started does not answer: {problem}")
+    return started[0]
 
 
 @pytest.hookimpl(hookwrapper=True)
