@@ -39,7 +39,7 @@ def post_message(client: FlaskClient, headers: dict[str, str], name: str, **quer
 def test_a_plan_is_shared_under_consent_and_both_parties_read_it(
     client: FlaskClient, auth: Callable[..., dict[str, str]]
 ) -> None:
-    assert post_message(client, auth(DPS), CONSENT)[0] == 200
+    assert post_message(client, auth(KOMMUNE), CONSENT)[0] == 200
     status, ack = post_message(client, auth(DPS), CRISIS_PLAN)
     assert status == 200 and ack_code(ack) == "ok"
     assert ack["entry"][0]["resource"]["response"]["identifier"] == "samhandlingsmelding-kriseplan-ola"
@@ -68,7 +68,7 @@ def test_a_plan_without_consent_is_refused_and_nothing_is_stored(
 def test_a_duplicate_gets_the_original_acknowledgement_and_is_not_processed_twice(
     client: FlaskClient, auth: Callable[..., dict[str, str]], service: Service
 ) -> None:
-    post_message(client, auth(DPS), CONSENT)
+    post_message(client, auth(KOMMUNE), CONSENT)
     first = post_message(client, auth(DPS), CRISIS_PLAN)
     second = post_message(client, auth(DPS), CRISIS_PLAN)
     assert first == second
@@ -78,7 +78,7 @@ def test_a_duplicate_gets_the_original_acknowledgement_and_is_not_processed_twic
 
 def test_a_sender_cannot_send_as_another_organisation(client: FlaskClient, auth: Callable[..., dict[str, str]]) -> None:
     scopes = ("samhandling/messages",)
-    status, outcome = post_message(client, auth(KOMMUNE, *scopes), CONSENT)  # the consent message is sent by the DPS
+    status, outcome = post_message(client, auth(DPS, *scopes), CONSENT)  # the consent message is the kommune's
     assert status == 403 and issue_codes(outcome) == ["ADP-7011"]
 
 
@@ -108,19 +108,19 @@ def test_not_a_message_is_a_400_operation_outcome(client: FlaskClient, auth: Cal
 def test_asynchronous_mode_stores_first_and_the_worker_processes(
     client: FlaskClient, auth: Callable[..., dict[str, str]], service: Service
 ) -> None:
-    status, outcome = post_message(client, auth(DPS), CONSENT, **{"async": "true"})
+    status, outcome = post_message(client, auth(KOMMUNE), CONSENT, **{"async": "true"})
     assert status == 202 and issue_codes(outcome, ("information",)) == ["ADP-5012"]
-    pending = client.get("/kith/receipts/samhandlingsmelding-samtykke-ola", headers=auth(DPS))
+    pending = client.get("/kith/receipts/samhandlingsmelding-samtykke-ola", headers=auth(KOMMUNE))
     assert pending.status_code == 202
     assert service.pipeline.process_pending() == 1
-    done = client.get("/kith/receipts/samhandlingsmelding-samtykke-ola", headers=auth(DPS))
+    done = client.get("/kith/receipts/samhandlingsmelding-samtykke-ola", headers=auth(KOMMUNE))
     assert done.status_code == 200 and ack_code(done.get_json()) == "ok"
 
 
 def test_kith_message_raw_and_base64_get_the_same_apprec(
     client: FlaskClient, auth: Callable[..., dict[str, str]]
 ) -> None:
-    client.post("/kith/messages", data=example("kith/dialogmelding-samtykke-ola.xml"), headers=auth(DPS))
+    client.post("/kith/messages", data=example("kith/dialogmelding-samtykke-ola.xml"), headers=auth(KOMMUNE))
     raw = example("kith/dialogmelding-kriseplan-ola.xml")
     first = client.post("/kith/messages", data=raw, headers={**auth(DPS), "Content-Type": "application/xml"})
     assert first.status_code == 200
@@ -157,23 +157,30 @@ def test_messages_reach_receivers_in_their_own_format(
     routes.write_text(
         f"routes:\n  - receiver: '{KOMMUNE}'\n    destination: {httpserver.url_for('/kith')}\n"
         "    format: kith\n    transport: http\n"
-        f"  - receiver: '{DPS}'\n    destination: {httpserver.url_for('/fhir')}\n    format: fhir\n    transport: http\n"
+        f"  - receiver: '{DPS}'\n    destination: {httpserver.url_for('/fhir')}\n"
+        "    format: fhir\n    transport: http\n"
     )
     service = make_service(service_settings, routes_file=str(routes))
     client = create_app(service=service).test_client()
     assert service.issuer is not None
-    headers = {"Authorization": "Bearer " + service.issuer.issue(DPS, ["samhandling/messages"])}
+
+    def headers(org: str) -> dict[str, str]:
+        assert service.issuer is not None
+        return {"Authorization": "Bearer " + service.issuer.issue(org, ["samhandling/messages"])}
+
     httpserver.expect_oneshot_request("/fhir", method="POST").respond_with_data("ok")
     httpserver.expect_oneshot_request("/kith", method="POST").respond_with_data("ok")
-    client.post("/$process-message", data=example(CONSENT), headers=headers)  # consent: DPS -> kommune
-    client.post("/$process-message", data=example(CRISIS_PLAN), headers=headers)  # plan: DPS -> kommune
+    client.post("/$process-message", data=example(CONSENT), headers=headers(KOMMUNE))  # kommune -> DPS (FHIR)
+    client.post("/$process-message", data=example(CRISIS_PLAN), headers=headers(DPS))  # DPS -> kommune (KITH)
     worker = service.worker()
     while worker.run_once():
         pass
     kith = [r for r, _ in httpserver.log if r.path == "/kith"]
-    assert len(kith) == 2 and not [r for r, _ in httpserver.log if r.path == "/fhir"]
-    delivered = parse_xml(kith[1].get_data())
+    fhir = [r for r, _ in httpserver.log if r.path == "/fhir"]
+    assert len(kith) == 1 and len(fhir) == 1
+    assert json.loads(fhir[0].get_data())["entry"][0]["resource"]["id"] == "samhandlingsmelding-samtykke-ola"
+    delivered = parse_xml(kith[0].get_data())
     assert etree.QName(delivered.getroot()).localname == "MsgHead"
     assert SchemaRegistry.from_settings(settings).validate(delivered) == []
-    assert kith[1].headers["X-Message-Id"] == "samhandlingsmelding-kriseplan-ola"
+    assert kith[0].headers["X-Message-Id"] == "samhandlingsmelding-kriseplan-ola"
     assert {d.state for d in service.store.run(lambda tx: tx.deliveries())} == {"delivered"}
