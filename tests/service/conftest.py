@@ -4,6 +4,7 @@ ask for ``backend``), its Flask app and client, and tokens from its demo issuer.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from adapter.translate import Translator
 from adapter.validate import Validator
 
 TABLES = ("messages", "resources", "search", "outbox", "audit")
+#: The services' clock: inside the period of the example consent (2026-01-05 to 2031-01-05), whatever the date.
+TODAY = datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC).timestamp()
 
 
 @pytest.fixture(scope="session")
@@ -54,11 +57,11 @@ def service_settings(settings: Settings, tmp_path: Path, backend: str, request: 
 @pytest.fixture
 def make_service(translator: Translator) -> Generator[Callable[..., Service], None, None]:
     """Scope: function. Type: a factory ``make_service(settings, **changes)`` of Services sharing the session
-    translator; each one's store is closed at the end. Default: none made."""
+    translator, with the clock at TODAY; each one's store is closed at the end. Default: none made."""
     made: list[Service] = []
 
     def make(settings: Settings, **changes: Any) -> Service:
-        service = Service(dataclasses.replace(settings, **changes), translator=translator)
+        service = Service(dataclasses.replace(settings, **changes), translator=translator, clock=lambda: TODAY)
         made.append(service)
         return service
 

@@ -17,7 +17,7 @@ Usage: #example
 * policy.uri = "https://lovdata.no/lov/1999-07-02-64/§22"
 * provision.type = #permit
 * provision.period.start = "2026-01-05"
-* provision.period.end = "2027-01-05"
+* provision.period.end = "2031-01-05"
 * provision.actor[virksomhet][+].role = http://terminology.hl7.org/CodeSystem/v3-ParticipationType#IRCP "information recipient"
 * provision.actor[virksomhet][=].reference = Reference(org-kommune)
 * provision.actor[virksomhet][+].role = http://terminology.hl7.org/CodeSystem/v3-ParticipationType#IRCP "information recipient"

@@ -1,0 +1,223 @@
+"""FHIR REST and the HTTP surface: CapabilityStatement, tokens and scopes, $validate, $convert, read / vread /
+search / create / update with ETag and If-Match, _history, access and consent, AuditEvents, content negotiation,
+and errors that are always OperationOutcomes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from service_helpers import DPS, KOMMUNE, LEGEKONTOR, STRANGER, example, example_json, issue_codes
+
+from adapter.parse.xml_safe import parse_xml
+from adapter.service import Service
+
+Auth = Callable[..., dict[str, str]]
+READ, WRITE = "samhandling/plans.read", "samhandling/plans.write"
+
+
+@pytest.fixture
+def shared(client: FlaskClient, auth: Auth) -> FlaskClient:
+    """Scope: function. Type: the client, after the consent and the crisis plan were exchanged (DPS <-> kommune).
+    Default: the two example messages."""
+    for org, name in ((KOMMUNE, "samtykke"), (DPS, "kriseplan")):
+        response = client.post(
+            "/$process-message", data=example(f"fhir/Bundle-melding-{name}-ola.json"), headers=auth(org)
+        )
+        assert response.status_code == 200
+    return client
+
+
+def test_metadata_needs_no_token_and_tells_the_truth(client: FlaskClient) -> None:
+    statement = client.get("/metadata").get_json()
+    assert statement["fhirVersion"] == "4.0.1"
+    types = {r["type"] for r in statement["rest"][0]["resource"]}
+    assert {
+        "CarePlan",
+        "EpisodeOfCare",
+        "CareTeam",
+        "ServiceRequest",
+        "Task",
+        "RiskAssessment",
+        "Consent",
+        "QuestionnaireResponse",
+        "Patient",
+        "AuditEvent",
+    } == types
+    careplan = next(r for r in statement["rest"][0]["resource"] if r["type"] == "CarePlan")
+    assert "http://samhandling.no/fhir/StructureDefinition/krise-og-mestringsplan" in careplan["supportedProfile"]
+    assert statement["messaging"][0]["supportedMessage"]
+    xml = client.get("/metadata?_format=xml")
+    assert xml.content_type.startswith("application/fhir+xml")
+    assert parse_xml(xml.data).getroot().tag == "{http://hl7.org/fhir}CapabilityStatement"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/CarePlan"),
+        ("POST", "/$process-message"),
+        ("POST", "/$validate"),
+        ("POST", "/kith/messages"),
+        ("GET", "/Patient/pasient-ola"),
+        ("GET", "/kith/receipts/x"),
+        ("POST", "/$convert"),
+    ],
+)
+def test_every_endpoint_but_metadata_needs_a_bearer_token(client: FlaskClient, method: str, path: str) -> None:
+    response = client.open(path, method=method, data=b"{}")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert issue_codes(response.get_json()) == ["ADP-7001"]
+    forged = client.open(path, method=method, headers={"Authorization": "Bearer abc.def.ghi"})
+    assert forged.status_code == 401
+
+
+def test_a_missing_scope_is_a_403(client: FlaskClient, auth: Auth) -> None:
+    response = client.get("/CarePlan", headers=auth(DPS, WRITE))
+    assert response.status_code == 403 and issue_codes(response.get_json()) == ["ADP-7006"]
+    assert client.get("/AuditEvent", headers=auth(DPS, READ)).status_code == 403
+
+
+def test_validate_reports_every_problem_with_location(client: FlaskClient, auth: Auth) -> None:
+    good = client.post(
+        "/CarePlan/$validate",
+        data=example("fhir/CarePlan-krise-og-mestringsplan-ola.json"),
+        headers=auth(DPS, "samhandling/validate"),
+    )
+    assert good.status_code == 200 and issue_codes(good.get_json()) == []
+    bad = client.post(
+        "/$validate",
+        data=example("negative/kriseplan-feil-intent/input.json"),
+        headers=auth(DPS, "samhandling/validate"),
+    )
+    issues = [i for i in bad.get_json()["issue"] if i["severity"] == "error"]
+    assert issues and all(i.get("expression") and i.get("extension") for i in issues)
+    assert all(i["details"]["text"] != i["diagnostics"] for i in issues)  # Norwegian and English
+    xml_body = client.post(
+        "/Patient/$validate",
+        data=b"<Patient xmlns='http://hl7.org/fhir'><active value='x'/></Patient>",
+        headers={**auth(DPS), "Content-Type": "application/fhir+xml"},
+    )
+    assert "ADP-1002" in issue_codes(xml_body.get_json())
+
+
+def test_convert_both_ways(client: FlaskClient, auth: Auth) -> None:
+    kith = example("kith/dialogmelding-kriseplan-ola.xml")
+    to_fhir = client.post("/$convert", data=kith, headers={**auth(DPS), "Content-Type": "application/xml"})
+    assert to_fhir.status_code == 200 and to_fhir.get_json()["type"] == "message"
+    back = client.post("/$convert", data=example("fhir/Bundle-melding-kriseplan-ola.json"), headers=auth(DPS))
+    assert back.status_code == 200 and back.content_type.startswith("application/xml")
+    assert parse_xml(back.data).getroot().tag.endswith("MsgHead")
+
+
+def test_create_read_update_history_with_etags(client: FlaskClient, auth: Auth) -> None:
+    plan = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
+    plan.pop("id")
+    created = client.post("/CarePlan", json=plan, headers=auth(DPS))
+    assert created.status_code == 201, created.get_json()
+    rid = created.get_json()["id"]
+    assert created.headers["Location"] == f"CarePlan/{rid}/_history/1"
+    assert created.headers["ETag"] == 'W/"1"'
+    read = client.get(f"/CarePlan/{rid}", headers=auth(DPS))
+    body = read.get_json()
+    body["description"] = "Oppdatert etter samtale"
+    updated = client.put(f"/CarePlan/{rid}", json=body, headers={**auth(DPS), "If-Match": 'W/"1"'})
+    assert updated.status_code == 200 and updated.headers["ETag"] == 'W/"2"'
+    stale = client.put(f"/CarePlan/{rid}", json=body, headers={**auth(DPS), "If-Match": 'W/"1"'})
+    assert stale.status_code == 412 and issue_codes(stale.get_json()) == ["ADP-5021"]
+    history = client.get(f"/CarePlan/{rid}/_history", headers=auth(DPS)).get_json()
+    assert [e["response"]["etag"] for e in history["entry"]] == ['W/"2"', 'W/"1"']
+    first = client.get(f"/CarePlan/{rid}/_history/1", headers=auth(DPS)).get_json()
+    assert "description" not in first or first["description"] != "Oppdatert etter samtale"
+
+
+def test_writes_are_validated_against_the_profile(client: FlaskClient, auth: Auth) -> None:
+    broken = example_json("negative/kriseplan-feil-intent/input.json")
+    response = client.put(f"/CarePlan/{broken['id']}", json=broken, headers=auth(DPS))
+    assert response.status_code == 422 and issue_codes(response.get_json())
+    mismatch = client.put(
+        "/CarePlan/other-id", json=example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json"), headers=auth(DPS)
+    )
+    assert mismatch.status_code == 400 and issue_codes(mismatch.get_json()) == ["ADP-5026"]
+    wrong_type = client.post("/Task", json=example_json("fhir/Patient-pasient-ola.json"), headers=auth(DPS))
+    assert wrong_type.status_code == 400 and issue_codes(wrong_type.get_json()) == ["ADP-5027"]
+
+
+def test_search_by_identifier_category_status_and_last_updated(shared: FlaskClient, auth: Auth) -> None:
+    def ids(query: str, org: str = DPS) -> list[str]:
+        response = shared.get(f"/CarePlan?{query}", headers=auth(org))
+        assert response.status_code == 200, response.get_json()
+        return [e["resource"]["id"] for e in response.get_json()["entry"]]
+
+    plan = ["krise-og-mestringsplan-ola"]
+    assert ids("patient:identifier=urn:oid:2.16.578.1.12.4.1.4.1|15838510075") == plan
+    assert ids("subject=Patient/pasient-ola&status=active") == plan
+    assert ids("category=http://samhandling.no/fhir/CodeSystem/plantype|krise-og-mestringsplan") == plan
+    assert ids("_lastUpdated=ge2020-01-01") == plan
+    assert ids("_lastUpdated=lt2020-01-01") == []
+    assert ids("status=revoked") == []
+    assert ids("patient:identifier=15838510075", org=STRANGER) == []  # not party, no consent: not found
+    patients = shared.get("/Patient?identifier=15838510075", headers=auth(DPS)).get_json()
+    assert [e["resource"]["id"] for e in patients["entry"]] == ["pasient-ola"]
+    bad = shared.get("/CarePlan?colour=blue", headers=auth(DPS))
+    assert bad.status_code == 400 and issue_codes(bad.get_json()) == ["ADP-5023"]
+
+
+def test_an_organisation_sees_only_what_it_is_party_to_or_has_consent_for(
+    shared: FlaskClient, auth: Auth, service: Service
+) -> None:
+    refused = shared.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(STRANGER))
+    assert refused.status_code == 403 and issue_codes(refused.get_json()) == ["ADP-7008"]
+    # the legekontor is not party to the plan, but the patient's consent names it: the read is a disclosure
+    assert "Organization/org-legekontor" in json.dumps(example_json("fhir/Consent-samtykke-ola-deling.json"))
+    allowed = shared.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(LEGEKONTOR))
+    assert allowed.status_code == 200
+    events = shared.get("/AuditEvent?patient=Patient/pasient-ola", headers=auth(DPS, "samhandling/audit")).get_json()
+    outcomes = {(e["resource"]["action"], e["resource"]["outcome"]) for e in events["entry"]}
+    assert ("R", "4") in outcomes  # the refused read is audited
+    disclosures = [e["resource"] for e in events["entry"] if e["resource"]["type"]["code"] == "110106"]
+    assert any(a["who"]["identifier"]["value"] == LEGEKONTOR for d in disclosures for a in d["agent"])
+
+
+def test_every_read_and_write_is_audited(shared: FlaskClient, auth: Auth) -> None:
+    before = shared.get("/AuditEvent", headers=auth(DPS, "samhandling/audit")).get_json()["total"]
+    shared.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(DPS))
+    shared.get("/CarePlan?status=active", headers=auth(DPS))
+    events = shared.get("/AuditEvent", headers=auth(DPS, "samhandling/audit")).get_json()
+    assert events["total"] == before + 2
+    newest: dict[str, Any] = events["entry"][0]["resource"]
+    assert newest["agent"][0]["who"]["identifier"]["value"] == DPS
+    assert any(e.get("what", {}).get("reference") == "Patient/pasient-ola" for e in newest["entity"])
+
+
+def test_xml_in_and_out(client: FlaskClient, auth: Auth) -> None:
+    client.post("/$process-message", data=example("fhir/Bundle-melding-samtykke-ola.json"), headers=auth(KOMMUNE))
+    read = client.get("/Consent/samtykke-ola-deling", headers={**auth(KOMMUNE), "Accept": "application/fhir+xml"})
+    assert read.status_code == 200 and read.content_type.startswith("application/fhir+xml")
+    assert parse_xml(read.data).getroot().tag == "{http://hl7.org/fhir}Consent"
+
+
+def test_errors_are_operation_outcomes_never_html(
+    client: FlaskClient, auth: Auth, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unknown = client.get("/no/such/path/here", headers=auth(DPS))
+    assert unknown.status_code == 404 and issue_codes(unknown.get_json()) == ["ADP-5014"]
+    not_allowed = client.delete("/metadata")
+    assert not_allowed.status_code == 405 and not_allowed.get_json()["resourceType"] == "OperationOutcome"
+    unserved = client.get("/Observation", headers=auth(DPS))
+    assert unserved.status_code == 404 and issue_codes(unserved.get_json()) == ["ADP-5022"]
+    big = b"{" + b" " * (service.settings.max_request_bytes + 10) + b"}"
+    too_large = client.post("/$validate", data=big, headers=auth(DPS))
+    assert too_large.status_code == 413 and issue_codes(too_large.get_json()) == ["ADP-5016"]
+
+    def explode(*_: Any, **__: Any) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(service.pipeline, "process_message", explode)
+    crashed = client.post("/$process-message", data=b"{}", headers=auth(DPS))
+    assert crashed.status_code == 500 and issue_codes(crashed.get_json()) == ["ADP-5015"]
+    assert b"secret internal detail" not in crashed.data and b"Traceback" not in crashed.data
