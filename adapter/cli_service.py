@@ -183,25 +183,27 @@ def examples_run(ctx: click.Context, target: str | None, bearer: str | None, ver
 
     settings = _settings(ctx)
     trials = catalogue.trials(settings.examples_dir)
-    client: Any
-    if target:
-        from adapter.transport.client import HttpTarget
+    with tempfile.TemporaryDirectory(prefix="samhandling-examples-") as folder:
+        client: Any
+        if target:
+            from adapter.transport.client import HttpTarget
 
-        client = HttpTarget(target, lambda org: bearer or "")
-    else:
-        from adapter.api.local import InProcessTarget
+            client = HttpTarget(target, lambda org: bearer or "")
+        else:
+            from adapter.api.local import InProcessTarget
 
-        folder = Path(tempfile.mkdtemp(prefix="samhandling-examples-"))
-        local = dataclasses.replace(settings, data_dir=folder, database_url="", demo_issuer=True, routes_file="")
-        client = InProcessTarget(_service(local))
-    results = []
-    with click.progressbar(
-        trials, label="Running examples", file=sys.stderr, show_pos=True, item_show_func=lambda t: t.name if t else ""
-    ) as bar:
-        for trial in bar:
-            answer = client.send(trial.method, trial.path, trial.body, trial.content_type, trial.org)
-            passed, detail = trial.check(answer)
-            results.append((trial, passed, detail))
+            local = dataclasses.replace(
+                settings, data_dir=Path(folder), database_url="", demo_issuer=True, routes_file=""
+            )
+            client = InProcessTarget(_service(local))
+        results = []
+        with click.progressbar(
+            trials, label="Running examples", file=sys.stderr, show_pos=True, item_show_func=_trial_name
+        ) as bar:
+            for trial in bar:
+                answer = client.send(trial.method, trial.path, trial.body, trial.content_type, trial.org)
+                passed, detail = trial.check(answer)
+                results.append((trial, passed, detail))
     width = max((len(t.name) for t, _, _ in results), default=10)
     click.echo(f"{'result':<6}  {'example':<{width}}  {'expected':<28}  detail")
     for trial, passed, detail in results:
@@ -212,3 +214,7 @@ def examples_run(ctx: click.Context, target: str | None, bearer: str | None, ver
     failed = sum(not passed for _, passed, _ in results)
     click.echo(f"{len(results) - failed} passed, {failed} failed, against {target or 'an in-process service'}")
     sys.exit(1 if failed or not results else 0)
+
+
+def _trial_name(trial: Any) -> str:
+    return str(trial.name) if trial else ""

@@ -16,6 +16,7 @@ from adapter.parse.xml_safe import parse_xml
 from adapter.service import Service
 
 Auth = Callable[..., dict[str, str]]
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 READ, WRITE = "samhandling/plans.read", "samhandling/plans.write"
 
 

@@ -1,0 +1,71 @@
+"""The service's commands: token (refused without the demo issuer), outbox list and retry of dead letters,
+examples run against an in-process service and against a running one (a fake one here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jwt
+from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
+
+from adapter.cli import main
+from adapter.store import open_store
+
+
+def run(tmp_path: Path, *words: str, **env: str) -> tuple[int, str]:
+    environment = {"SAMHANDLING_DATA_DIR": str(tmp_path / "data"), **env}
+    result = CliRunner().invoke(main, list(words), env=environment)
+    return result.exit_code, result.output
+
+
+def test_token_is_refused_without_a_demo_issuer(tmp_path: Path) -> None:
+    code, output = run(tmp_path, "token", "--org", "8100001", "--scope", "samhandling/plans.read")
+    assert code == 2 and "no demo issuer" in output
+
+
+def test_token_from_the_demo_issuer(tmp_path: Path) -> None:
+    code, output = run(
+        tmp_path,
+        "token",
+        "--org",
+        "8100001",
+        "--scope",
+        "samhandling/plans.read samhandling/audit",
+        SAMHANDLING_DEMO_ISSUER="true",
+    )
+    assert code == 0
+    claims = jwt.decode(output.strip(), options={"verify_signature": False})
+    assert claims["org_her"] == "8100001" and claims["scope"] == "samhandling/audit samhandling/plans.read"
+    code, output = run(tmp_path, "token", "--org", "8100001", "--scope", "nonsense", SAMHANDLING_DEMO_ISSUER="true")
+    assert code == 2
+
+
+def test_outbox_list_and_retry_of_a_dead_letter(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'data' / 'samhandling.sqlite'}")
+    store.run(lambda tx: tx.enqueue("m-1", "http://127.0.0.1:9/x", "fhir", "application/fhir+json", b"{}"))
+    [claimed] = store.run(lambda tx: tx.claim("w", 1, 30.0, 1.0))
+    store.run(lambda tx: tx.failed(claimed.id, "w", "HTTP 400", 0.0, True))
+    code, output = run(tmp_path, "outbox", "list", "--state", "dead")
+    assert code == 0 and "m-1" in output and "HTTP 400" in output
+    assert run(tmp_path, "outbox", "retry", str(claimed.id))[0] == 0
+    assert [d.state for d in store.run(lambda tx: tx.deliveries())] == ["pending"]
+    code, output = run(tmp_path, "outbox", "retry", str(claimed.id))
+    assert code == 1 and "not a dead delivery" in output
+
+
+def test_examples_run_in_process_passes_every_example(tmp_path: Path) -> None:
+    code, output = run(tmp_path, "examples", "run")
+    assert code == 0, output
+    assert " 0 failed" in output and "kith/dialogmelding-kriseplan-feil-skjema.xml" in output
+
+
+def test_examples_run_against_a_target_reports_failures(tmp_path: Path, httpserver: HTTPServer) -> None:
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational"}]}
+    httpserver.expect_request("/$validate", method="POST").respond_with_json(outcome)
+    httpserver.expect_request("/$process-message", method="POST").respond_with_data("no", status=503)
+    code, output = run(tmp_path, "examples", "run", "--target", httpserver.url_for("/").rstrip("/"), "--token", "t")
+    assert code == 1
+    assert "HTTP 503" in output and "passed" in output
+    sent = [request for request, _ in httpserver.log]
+    assert sent and all(r.headers["Authorization"] == "Bearer t" for r in sent)
