@@ -1,16 +1,24 @@
-# samhandling-adapter. Until the service lands, the image runs the main job: every example validated and summarised.
-# The standards directory (FHIR core, no-basis, KITH) is mounted, never copied: docker run -v /path/to/standards:/standards
+# samhandling-adapter: the FHIR and KITH service under gunicorn, as a non-root user.
+# The standards directory (FHIR core, no-basis, KITH XSDs) is mounted, never copied, and the store lives in /data:
+#   docker run -p 8080:8080 -v /path/to/standards:/standards -v samhandling-data:/data \
+#     -e SAMHANDLING_DATABASE_URL=postgresql://... -e SAMHANDLING_TOKEN_KEYS_FILE=/config/jwks.json samhandling-adapter
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    SAMHANDLING_HOME=/app SAMHANDLING_STANDARDS=/standards SAMHANDLING_CACHE=/tmp/samhandling-cache
+    SAMHANDLING_HOME=/app SAMHANDLING_STANDARDS=/standards SAMHANDLING_CACHE=/tmp/samhandling-cache \
+    SAMHANDLING_DATA_DIR=/data
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY adapter ./adapter
-RUN pip install --no-cache-dir -e . && useradd --system --uid 10001 samhandling
+RUN pip install --no-cache-dir -e . && useradd --system --uid 10001 samhandling \
+    && mkdir -p /data && chown samhandling /data
 COPY profiles/sushi-config.yaml ./profiles/sushi-config.yaml
 COPY profiles/resources ./profiles/resources
 COPY mappings ./mappings
 COPY examples ./examples
 USER samhandling
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/metadata', timeout=5)"
+# `samhandling serve` is gunicorn (gthread workers), each worker process also delivering the outbox
 ENTRYPOINT ["samhandling"]
-CMD ["examples", "check"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8080", "--workers", "2"]
