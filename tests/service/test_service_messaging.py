@@ -36,6 +36,19 @@ def post_message(client: FlaskClient, headers: dict[str, str], name: str, **quer
     return response.status_code, response.get_json()
 
 
+def test_acknowledgements_and_audit_events_conform_to_their_profiles(
+    client: FlaskClient, auth: Callable[..., dict[str, str]], service: Service
+) -> None:
+    acks = [post_message(client, auth(KOMMUNE), CONSENT)[1], post_message(client, auth(DPS), CRISIS_PLAN)[1]]
+    acks.append(post_message(client, auth(DPS), "fhir/Bundle-melding-voldsrisikoplan-ola.json")[1])
+    assert [ack_code(a) for a in acks] == ["ok", "ok", "ok"]
+    events = service.store.run(lambda tx: tx.audits(limit=50))
+    assert events
+    for resource in [*acks, *events]:
+        errors = [str(i) for i in service.validator.validate(resource) if i.severity in ("error", "fatal")]
+        assert errors == [], resource["resourceType"]
+
+
 def test_a_plan_is_shared_under_consent_and_both_parties_read_it(
     client: FlaskClient, auth: Callable[..., dict[str, str]]
 ) -> None:
