@@ -220,6 +220,12 @@ CODES: dict[str, CodeInfo] = {
         "The reference {reference} is not found in the Bundle",
         "Referansen {reference} finnes ikke i bunten (Bundle)",
     ),
+    "ADP-4032": CodeInfo(
+        "structure",
+        "The reference {reference} points to a resource that meets none of the profiles allowed here: {profiles}",
+        "Referansen {reference} peker på en ressurs som ikke oppfyller noen av profilene som er tillatt her: "
+        "{profiles}",
+    ),
     "ADP-4040": CodeInfo(
         "structure",
         "The extension {url} is unknown, so it was not checked",
@@ -259,6 +265,11 @@ CODES: dict[str, CodeInfo] = {
         "value",
         "The stated attachment size {size} does not match the size of its data ({actual} bytes)",
         "Oppgitt størrelse {size} på vedlegget stemmer ikke med størrelsen på dataene ({actual} byte)",
+    ),
+    "ADP-4049": CodeInfo(
+        "structure",
+        "A resource of type {type} is not allowed here (allowed: {allowed})",
+        "En ressurs av typen {type} er ikke tillatt her (tillatt: {allowed})",
     ),
     "ADP-4060": CodeInfo(
         "structure",

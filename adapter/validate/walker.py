@@ -96,12 +96,13 @@ class Engine:
         expr = expr or str(rtype)
         chosen: list[Profile] = []
         claimed = res.get("meta", {}).get("profile", []) if isinstance(res.get("meta"), dict) else []
-        for url in [*(u for u in claimed if isinstance(u, str)), *extra]:
+        extra = (*extra, *self.defs.global_profiles(str(rtype)))
+        for url in dict.fromkeys([*(u for u in claimed if isinstance(u, str)), *extra]):
             strict = url in extra or url.startswith(self.defs.held_canonicals)
             profile = self._claimed(url, strict, f"{expr}.meta.profile", walk)
             if profile is not None and profile.type != rtype:
                 walk.add("ADP-4007", "error", expr, profile=url, type=profile.type, actual=rtype)
-            elif profile is not None:
+            elif profile is not None and profile not in chosen:
                 chosen.append(profile)
         if rtype == "Bundle":
             check_bundle(res, expr, walk, self._is_resource_type)
@@ -165,6 +166,9 @@ class Engine:
             items = list(self._items(obj, child, found, expr, step)) if found else []
             count_issues(len(items), child, expr, step.walk)
             if not items:
+                for required in child.slices:  # a required slice of an absent element is missing too
+                    if required.min:
+                        count_issues(0, required, expr, step.walk)
                 continue
             child_paths = (f"{paths[0]}.{child.name}", f"{paths[1]}.{child.name}")
             # a value that belongs to a slice is checked against the slice alone: a slice refines its element
@@ -256,7 +260,8 @@ class Engine:
             self._reference(value, type_ref, expr, step)
         if "resourceType" in value or code in _ANY_RESOURCE:
             is_contained = node.name == "contained"
-            self.resource(value, expr, walk, step.env.root if is_contained else value)
+            profiles = self._inline_profiles(value, node, expr, step)
+            self.resource(value, expr, walk, step.env.root if is_contained else value, profiles)
             return
         self._constraints(value, node, expr, node.path if node.children else code, step)
         if code not in ("BackboneElement", "Element"):
@@ -270,6 +275,25 @@ class Engine:
                 self.object(value, target, expr, paths, target.path, step)
             return
         self._typed(value, node, type_ref, expr, paths, host, step)
+
+    def _inline_profiles(self, value: dict[str, Any], node: Node, expr: str, step: Pass) -> tuple[str, ...]:
+        """The profile a resource inside a resource must meet (``Bundle.entry.resource``, a parameter's resource):
+        its type must be one the element allows, and when the element names several profiles for it, meeting one
+        of them is enough (the first it meets is used; when it meets none, the first is used for the report)."""
+        rtype = value.get("resourceType")
+        allowed = [t for t in node.types if t.code == rtype or t.code in _ANY_RESOURCE]
+        if not allowed:
+            if node.types and isinstance(rtype, str):
+                shown = ", ".join(t.code for t in node.types)
+                step.walk.add("ADP-4049", "error", expr, type=rtype, allowed=shown)
+            return ()
+        profiles = [p for t in allowed for p in t.profiles]
+        if len(profiles) <= 1:
+            return tuple(profiles)
+        fitting = [p for p in profiles if (found := self.maybe_profile(p)) is not None and found.type == rtype]
+        if not fitting:
+            return (profiles[0],)
+        return (next((p for p in fitting if self.slices.meets(value, p, step)), fitting[0]),)
 
     def _typed(
         self,
@@ -406,6 +430,33 @@ class Engine:
             )
         if target is None and step.walk.entries and reference.startswith(("urn:uuid:", "urn:oid:")):
             step.walk.add("ADP-4031", "error", expr, reference=reference)
+        if isinstance(target, dict) and actual:
+            self._target_profiles(target, str(actual), reference, type_ref, expr, step)
+
+    def _target_profiles(
+        self, target: dict[str, Any], actual: str, reference: str, type_ref: TypeRef, expr: str, step: Pass
+    ) -> None:
+        """A resolved target must meet one of the target profiles for its type, when they are more than the core
+        type. A profile the target claims is taken as met: the target is validated against it where it is."""
+        wanted = [
+            url
+            for url in type_ref.targets
+            if (profile := self.maybe_profile(url)) is not None and profile.type == actual
+        ]
+        if not wanted or any(url.split("|", 1)[0] == CORE_PREFIX + actual for url in wanted):
+            return
+        claimed = target.get("meta", {}).get("profile", []) if isinstance(target.get("meta"), dict) else []
+        if any(url in claimed for url in wanted):
+            return
+        meets = step.walk.meets
+        for url in wanted:
+            key = (id(target), url)
+            if key not in meets:
+                meets[key] = True  # while checking: a circle of references meets the profile
+                meets[key] = self.slices.meets(target, url, step)
+            if meets[key]:
+                return
+        step.walk.add("ADP-4032", "error", expr, reference=reference, profiles=", ".join(wanted))
 
     def _target_types(self, type_ref: TypeRef) -> frozenset[str]:
         types = set()
