@@ -195,6 +195,36 @@ CODES: dict[str, CodeInfo] = {
         "{path}: the code {code} is not in the extensible value set {valueset}; use a code from it when one fits",
         "{path}: koden {code} er ikke i det utvidbare verdisettet {valueset}; bruk en kode derfra når en passer",
     ),
+    "ADP-4013": CodeInfo(
+        "value",
+        "The value {value} is below the minimum {limit} allowed here (in {profile})",
+        "Verdien {value} er under minsteverdien {limit} som er tillatt her (i {profile})",
+    ),
+    "ADP-4014": CodeInfo(
+        "value",
+        "The value {value} is above the maximum {limit} allowed here (in {profile})",
+        "Verdien {value} er over høyeste verdi {limit} som er tillatt her (i {profile})",
+    ),
+    "ADP-4015": CodeInfo(
+        "value",
+        "The value '{value}' is {length} characters long, shorter than the minimum length {limit} (in {profile})",
+        "Verdien '{value}' er {length} tegn lang, kortere enn minstelengden {limit} (i {profile})",
+    ),
+    "ADP-4016": CodeInfo(
+        "value",
+        "The value '{value}' is {length} characters long, longer than the maximum length {limit} (in {profile})",
+        "Verdien '{value}' er {length} tegn lang, lengre enn makslengden {limit} (i {profile})",
+    ),
+    "ADP-4017": CodeInfo(
+        "required",
+        "{path}: the profile {profile} requires a value here; extensions alone are not enough",
+        "{path}: profilen {profile} krever en verdi her; utvidelser alene er ikke nok",
+    ),
+    "ADP-4018": CodeInfo(
+        "required",
+        "{path}: without a value, one of these extensions must stand in its place: {allowed} (in {profile})",
+        "{path}: uten verdi må en av disse utvidelsene stå i stedet: {allowed} (i {profile})",
+    ),
     "ADP-4020": CodeInfo(
         "value",
         "{path}: {value!r} is not a valid {kind}: {detail}",

@@ -25,6 +25,7 @@ from adapter.validate.bundle import check_bundle
 from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, pattern_matches
 from adapter.validate.identifiers import check_identifier
 from adapter.validate.invariants import Env, Invariants
+from adapter.validate.limits import Limits, limit_problems
 from adapter.validate.packages import Definitions
 from adapter.validate.primitives import Primitives
 from adapter.validate.questionnaire import check_response
@@ -236,6 +237,8 @@ class Engine:
         walk = step.walk
         if type_ref.primitive:
             self._primitive(value, node, code, expr, step)
+            if value is None and (node.must_have_value or node.value_alternatives):
+                self._missing_value(ext, node, expr, step)
             if ext is not None:
                 if not isinstance(ext, dict):
                     if step.structural:
@@ -250,6 +253,8 @@ class Engine:
                 walk.add("ADP-1002", "error", expr, path=expr, detail=f"a {code} must be a JSON object")
             return
         self._fixed_and_pattern(value, node, expr, step)
+        if node.limits is not None:
+            self._limits(value, node.limits, code, expr, step)
         if node.binding and code in _CODED:
             self._binding(value, node, code, expr, step)
         if code == "Identifier":
@@ -336,6 +341,8 @@ class Engine:
             if code in _URLS and not self.policy.allow_examples and _is_example(value):
                 step.walk.add("ADP-4047", "error", expr, url=value)
         self._fixed_and_pattern(value, node, expr, step)
+        if node.limits is not None:
+            self._limits(value, node.limits, code, expr, step)
         if node.binding and code == "code":
             self._binding(value, node, code, expr, step)
 
@@ -346,6 +353,23 @@ class Engine:
             self._value_issue(node, node.fixed[1], expr, step)
         if node.pattern is not None and not pattern_matches(node.pattern[1], value):
             self._value_issue(node, node.pattern[1], expr, step)
+
+    def _missing_value(self, ext: Any, node: Node, expr: str, step: Pass) -> None:
+        """A primitive without a value (only an id or extensions) where the profile needs the value, or allows
+        only some extensions in its place."""
+        if node.must_have_value:
+            step.walk.add("ADP-4017", "error", expr, path=node.id, profile=step.profile.url)
+            return
+        urls = (
+            {e.get("url") for e in ext.get("extension", []) if isinstance(e, dict)} if isinstance(ext, dict) else set()
+        )
+        if not urls & set(node.value_alternatives):
+            shown = ", ".join(node.value_alternatives)
+            step.walk.add("ADP-4018", "error", expr, path=node.id, allowed=shown, profile=step.profile.url)
+
+    def _limits(self, value: Any, limits: Limits, code: str, expr: str, step: Pass) -> None:
+        for issue, args in limit_problems(limits, code, value):
+            step.walk.add(issue, "error", expr, **args, profile=step.profile.url)
 
     def _value_issue(self, node: Node, wanted: Any, expr: str, step: Pass) -> None:
         shown = json.dumps(wanted, ensure_ascii=False)
