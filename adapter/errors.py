@@ -306,6 +306,21 @@ CODES: dict[str, CodeInfo] = {
         "The item with linkId {link_id!r} is not in the Questionnaire at this point",
         "Spørsmålet med linkId {link_id!r} finnes ikke i spørreskjemaet (Questionnaire) på dette stedet",
     ),
+    "ADP-4061": CodeInfo(
+        "structure",
+        "The item with linkId {link_id!r} has an answer, although its enableWhen conditions do not enable it",
+        "Spørsmålet med linkId {link_id!r} har svar, selv om betingelsene i enableWhen ikke aktiverer det",
+    ),
+    "ADP-4062": CodeInfo(
+        "business-rule",
+        "The enableWhen of item {link_id!r} depends on question {question!r}, which is inside the item itself",
+        "enableWhen for spørsmålet {link_id!r} avhenger av spørsmålet {question!r}, som ligger inne i spørsmålet selv",
+    ),
+    "ADP-4063": CodeInfo(
+        "required",
+        "The required item with linkId {link_id!r} has no answer in this completed response",
+        "Det obligatoriske spørsmålet med linkId {link_id!r} mangler svar i dette fullførte svaret",
+    ),
     "ADP-4050": CodeInfo(
         "invalid",
         "Except in transactions and batches, every Bundle entry must have a fullUrl (the identity of its resource)",

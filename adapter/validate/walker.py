@@ -28,7 +28,7 @@ from adapter.validate.invariants import Env, Invariants
 from adapter.validate.limits import Limits, limit_problems
 from adapter.validate.packages import Definitions
 from adapter.validate.primitives import Primitives
-from adapter.validate.questionnaire import check_response
+from adapter.validate.questionnaire import check_questionnaire, check_response
 from adapter.validate.slicing import SliceMatcher
 from adapter.validate.state import DEFAULT_POLICY, Host, Pass, Policy, Walk, count_issues
 from adapter.validate.terminology import Terminology, codes_of
@@ -105,11 +105,14 @@ class Engine:
                 walk.add("ADP-4007", "error", expr, profile=url, type=profile.type, actual=rtype)
             elif profile is not None and profile not in chosen:
                 chosen.append(profile)
+        env = Env(res, root, partial(self._resolve, walk, root))
         if rtype == "Bundle":
             check_bundle(res, expr, walk, self._is_resource_type)
         elif rtype == "QuestionnaireResponse":
-            check_response(res, expr, walk, self.defs.get)
-        env = Env(res, root, partial(self._resolve, walk, root))
+            evaluate = partial(self.invariants.select, value=res, fp_path="QuestionnaireResponse", env=env)
+            check_response(res, expr, walk, self.defs.get, lambda expression: evaluate(expression))
+        elif rtype == "Questionnaire":
+            check_questionnaire(res, expr, walk)
         for position, profile in enumerate(chosen or [core]):
             step = Pass(walk, profile, env, structural=position == 0)
             self._constraints(res, profile.root, expr, str(rtype), step)
