@@ -96,6 +96,11 @@ CODES: dict[str, CodeInfo] = {
         "{path}: this type is not allowed here (allowed: {allowed})",
         "{path}: denne typen er ikke tillatt her (tillatt: {allowed})",
     ),
+    "ADP-1009": CodeInfo(
+        "structure",
+        "The element id {id!r} occurs more than once in this resource; element ids must be unique within it",
+        "Element-id-en {id!r} forekommer mer enn én gang i ressursen; element-id-er må være unike i ressursen",
+    ),
     "ADP-2001": CodeInfo(
         "structure",
         "The message breaks its XML Schema: {detail}",
@@ -320,6 +325,31 @@ CODES: dict[str, CodeInfo] = {
         "required",
         "The required item with linkId {link_id!r} has no answer in this completed response",
         "Det obligatoriske spørsmålet med linkId {link_id!r} mangler svar i dette fullførte svaret",
+    ),
+    "ADP-4070": CodeInfo(
+        "business-rule",
+        "The MeasureReport has no {part} for the Measure's {part} with code '{code}' (id {id})",
+        "MeasureReport mangler {part} for målets (Measure) {part} med kode '{code}' (id {id})",
+    ),
+    "ADP-4071": CodeInfo(
+        "business-rule",
+        "The population code '{code}' is not among the populations the Measure defines for this group",
+        "Populasjonskoden '{code}' er ikke blant populasjonene målet (Measure) definerer for denne gruppen",
+    ),
+    "ADP-4072": CodeInfo(
+        "business-rule",
+        "Only a MeasureReport of type subject-list lists its subjects; this one is of type {type}",
+        "Bare en MeasureReport av typen subject-list lister opp subjektene; denne er av typen {type}",
+    ),
+    "ADP-4073": CodeInfo(
+        "business-rule",
+        "The Measure is scored as a cohort, which has no score: leave measureScore out",
+        "Målet (Measure) skåres som en kohort, som ikke har skår: utelat measureScore",
+    ),
+    "ADP-4074": CodeInfo(
+        "business-rule",
+        "This {part} has no code that matches a {part} of the Measure",
+        "Denne {part} har ingen kode som svarer til en {part} i målet (Measure)",
     ),
     "ADP-4050": CodeInfo(
         "invalid",

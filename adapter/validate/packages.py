@@ -35,6 +35,8 @@ CONFORMANCE_TYPES = frozenset(
         "OperationDefinition",
         "CapabilityStatement",
         "ImplementationGuide",
+        "Measure",
+        "Library",
     }
 )
 

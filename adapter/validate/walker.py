@@ -26,6 +26,7 @@ from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, patte
 from adapter.validate.identifiers import check_identifier
 from adapter.validate.invariants import Env, Invariants
 from adapter.validate.limits import Limits, limit_problems
+from adapter.validate.measure import check_report
 from adapter.validate.packages import Definitions
 from adapter.validate.primitives import Primitives
 from adapter.validate.questionnaire import check_questionnaire, check_response
@@ -106,6 +107,7 @@ class Engine:
             elif profile is not None and profile not in chosen:
                 chosen.append(profile)
         env = Env(res, root, partial(self._resolve, walk, root))
+        walk.element_ids[id(res)] = (expr, set())
         if rtype == "Bundle":
             check_bundle(res, expr, walk, self._is_resource_type)
         elif rtype == "QuestionnaireResponse":
@@ -113,6 +115,8 @@ class Engine:
             check_response(res, expr, walk, self.defs.get, lambda expression: evaluate(expression))
         elif rtype == "Questionnaire":
             check_questionnaire(res, expr, walk)
+        elif rtype == "MeasureReport":
+            check_report(res, expr, walk, self.defs.get)
         for position, profile in enumerate(chosen or [core]):
             step = Pass(walk, profile, env, structural=position == 0)
             self._constraints(res, profile.root, expr, str(rtype), step)
@@ -162,6 +166,8 @@ class Engine:
                 step.walk.add("ADP-1002", "error", expr, path=f"{expr}.{key}", detail="null is not allowed")
                 continue
             buckets.setdefault(id(entry[0]), {})[base] = entry[1]
+        if step.structural and not resource and isinstance(obj.get("id"), str):
+            self._element_id(obj["id"], step)
         url = obj.get("url") if fp_path == "Extension" else owner
         host_type = parent.types[0].code if parent.types else fp_path
         host = Host((*paths, fp_path, parent.path, host_type), resource, url if isinstance(url, str) else None, obj)
@@ -183,6 +189,16 @@ class Engine:
                     self.value(value, ext, child, type_ref, item_expr, child_paths, host, step)
                 else:
                     self.value(value, ext, slice_node, slice_node.refine(type_ref), item_expr, child_paths, host, step)
+
+    def _element_id(self, element_id: str, step: Pass) -> None:
+        """Element ids are unique within their resource (R4 Element.id); a repeat is reported at the resource."""
+        found = step.walk.element_ids.get(id(step.env.resource))
+        if found is None:
+            return
+        where, seen = found
+        if element_id in seen:
+            step.walk.add("ADP-1009", "error", where, id=element_id)
+        seen.add(element_id)
 
     def _unknown(self, obj: dict[str, Any], key: str, parent: Node, expr: str, step: Pass) -> None:
         base = key[1:] if key.startswith("_") else key
