@@ -102,6 +102,11 @@ CODES: dict[str, CodeInfo] = {
         "{path}: this type is not allowed here (allowed: {allowed})",
         "{path}: denne typen er ikke tillatt her (tillatt: {allowed})",
     ),
+    "ADP-1009": CodeInfo(
+        "structure",
+        "The element id {id!r} occurs more than once in this resource; element ids must be unique within it",
+        "Element-id-en {id!r} forekommer mer enn én gang i ressursen; element-id-er må være unike i ressursen",
+    ),
     "ADP-2001": CodeInfo(
         "structure",
         "The message breaks its XML Schema: {detail}",
@@ -201,6 +206,36 @@ CODES: dict[str, CodeInfo] = {
         "{path}: the code {code} is not in the extensible value set {valueset}; use a code from it when one fits",
         "{path}: koden {code} er ikke i det utvidbare verdisettet {valueset}; bruk en kode derfra når en passer",
     ),
+    "ADP-4013": CodeInfo(
+        "value",
+        "The value {value} is below the minimum {limit} allowed here (in {profile})",
+        "Verdien {value} er under minsteverdien {limit} som er tillatt her (i {profile})",
+    ),
+    "ADP-4014": CodeInfo(
+        "value",
+        "The value {value} is above the maximum {limit} allowed here (in {profile})",
+        "Verdien {value} er over høyeste verdi {limit} som er tillatt her (i {profile})",
+    ),
+    "ADP-4015": CodeInfo(
+        "value",
+        "The value '{value}' is {length} characters long, shorter than the minimum length {limit} (in {profile})",
+        "Verdien '{value}' er {length} tegn lang, kortere enn minstelengden {limit} (i {profile})",
+    ),
+    "ADP-4016": CodeInfo(
+        "value",
+        "The value '{value}' is {length} characters long, longer than the maximum length {limit} (in {profile})",
+        "Verdien '{value}' er {length} tegn lang, lengre enn makslengden {limit} (i {profile})",
+    ),
+    "ADP-4017": CodeInfo(
+        "required",
+        "{path}: the profile {profile} requires a value here; extensions alone are not enough",
+        "{path}: profilen {profile} krever en verdi her; utvidelser alene er ikke nok",
+    ),
+    "ADP-4018": CodeInfo(
+        "required",
+        "{path}: without a value, one of these extensions must stand in its place: {allowed} (in {profile})",
+        "{path}: uten verdi må en av disse utvidelsene stå i stedet: {allowed} (i {profile})",
+    ),
     "ADP-4020": CodeInfo(
         "value",
         "{path}: {value!r} is not a valid {kind}: {detail}",
@@ -225,6 +260,12 @@ CODES: dict[str, CodeInfo] = {
         "not-found",
         "The reference {reference} is not found in the Bundle",
         "Referansen {reference} finnes ikke i bunten (Bundle)",
+    ),
+    "ADP-4032": CodeInfo(
+        "structure",
+        "The reference {reference} points to a resource that meets none of the profiles allowed here: {profiles}",
+        "Referansen {reference} peker på en ressurs som ikke oppfyller noen av profilene som er tillatt her: "
+        "{profiles}",
     ),
     "ADP-4040": CodeInfo(
         "structure",
@@ -266,10 +307,55 @@ CODES: dict[str, CodeInfo] = {
         "The stated attachment size {size} does not match the size of its data ({actual} bytes)",
         "Oppgitt størrelse {size} på vedlegget stemmer ikke med størrelsen på dataene ({actual} byte)",
     ),
+    "ADP-4049": CodeInfo(
+        "structure",
+        "A resource of type {type} is not allowed here (allowed: {allowed})",
+        "En ressurs av typen {type} er ikke tillatt her (tillatt: {allowed})",
+    ),
     "ADP-4060": CodeInfo(
         "structure",
         "The item with linkId {link_id!r} is not in the Questionnaire at this point",
         "Spørsmålet med linkId {link_id!r} finnes ikke i spørreskjemaet (Questionnaire) på dette stedet",
+    ),
+    "ADP-4061": CodeInfo(
+        "structure",
+        "The item with linkId {link_id!r} has an answer, although its enableWhen conditions do not enable it",
+        "Spørsmålet med linkId {link_id!r} har svar, selv om betingelsene i enableWhen ikke aktiverer det",
+    ),
+    "ADP-4062": CodeInfo(
+        "business-rule",
+        "The enableWhen of item {link_id!r} depends on question {question!r}, which is inside the item itself",
+        "enableWhen for spørsmålet {link_id!r} avhenger av spørsmålet {question!r}, som ligger inne i spørsmålet selv",
+    ),
+    "ADP-4063": CodeInfo(
+        "required",
+        "The required item with linkId {link_id!r} has no answer in this completed response",
+        "Det obligatoriske spørsmålet med linkId {link_id!r} mangler svar i dette fullførte svaret",
+    ),
+    "ADP-4070": CodeInfo(
+        "business-rule",
+        "The MeasureReport has no {part} for the Measure's {part} with code '{code}' (id {id})",
+        "MeasureReport mangler {part} for målets (Measure) {part} med kode '{code}' (id {id})",
+    ),
+    "ADP-4071": CodeInfo(
+        "business-rule",
+        "The population code '{code}' is not among the populations the Measure defines for this group",
+        "Populasjonskoden '{code}' er ikke blant populasjonene målet (Measure) definerer for denne gruppen",
+    ),
+    "ADP-4072": CodeInfo(
+        "business-rule",
+        "Only a MeasureReport of type subject-list lists its subjects; this one is of type {type}",
+        "Bare en MeasureReport av typen subject-list lister opp subjektene; denne er av typen {type}",
+    ),
+    "ADP-4073": CodeInfo(
+        "business-rule",
+        "The Measure is scored as a cohort, which has no score: leave measureScore out",
+        "Målet (Measure) skåres som en kohort, som ikke har skår: utelat measureScore",
+    ),
+    "ADP-4074": CodeInfo(
+        "business-rule",
+        "This {part} has no code that matches a {part} of the Measure",
+        "Denne {part} har ingen kode som svarer til en {part} i målet (Measure)",
     ),
     "ADP-4050": CodeInfo(
         "invalid",

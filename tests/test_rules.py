@@ -1,5 +1,6 @@
 """Profile rules, one family per data file in tests/cases/rules/ (desc, resource, expected errors, and optional
-``definitions``: conformance resources to load first)."""
+``definitions``: conformance resources to load first). A case may give ``xml`` (the resource as FHIR XML text)
+instead of ``resource``, for rules that only XML can break."""
 
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ def _cases() -> list[Any]:
 def test_rule_case(case: dict[str, Any], validator: Validator) -> None:
     if case.get("definitions"):  # conformance resources the case needs (extension definitions, profiles...)
         validator = validator.with_resources(case["definitions"])
-    issues = validator.validate(case["resource"])
+    if "xml" in case:
+        issues = validator.validate_bytes(case["xml"].encode("utf-8"), "xml")
+    else:
+        issues = validator.validate(case["resource"])
     errors = sorted((i.severity, i.code, i.expression) for i in issues if i.severity in ("error", "fatal"))
     assert errors == sorted(tuple(e) for e in case["expect"]), [str(i) for i in issues]
     for warning in case.get("warnings", []):

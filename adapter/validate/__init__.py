@@ -66,7 +66,7 @@ class Validator:
 
     def validate_source(self, source: Source, profiles: tuple[str, ...] = ()) -> list[Issue]:
         """Validate a resource read by :func:`read_fhir`: its reading issues and its own, with line and column."""
-        issues = [*source.issues, *self.validate(source.resource, profiles)]
+        issues = [*source.issues, *_repeated(source.duplicates), *self.validate(source.resource, profiles)]
         located = []
         for issue in issues:
             if issue.line is None and issue.expression:
@@ -75,6 +75,19 @@ class Validator:
                     issue = replace(issue, line=position[0], column=position[1])
             located.append(issue)
         return located
+
+
+def _repeated(duplicates: list[tuple[str, int, int]]) -> list[Issue]:
+    """An element that may occur once but is repeated in XML (JSON keeps the last one, so only XML has them):
+    too many values, reported at the parent as the cardinality of any element is."""
+    counts: dict[str, tuple[int, int, int]] = {}
+    for path, line, column in duplicates:
+        seen = counts.get(path)
+        counts[path] = (seen[0] + 1, seen[1], seen[2]) if seen else (2, line, column)
+    return [
+        Issue("ADP-4002", "error", path.rpartition(".")[0], line, column, {"path": path, "max": 1, "count": count})
+        for path, (count, line, column) in counts.items()
+    ]
 
 
 def operation_outcome(issues: list[Issue]) -> dict[str, Any]:

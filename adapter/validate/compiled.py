@@ -10,9 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapter.validate.limits import Limits, limits_of
+
 Element = dict[str, Any]
 CORE_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
 FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
+#: R5 ElementDefinition.mustHaveValue and .valueAlternatives, as R4 profiles carry them (cross-version extensions)
+MUST_HAVE_VALUE_EXT = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue"
+VALUE_ALTERNATIVES_EXT = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.valueAlternatives"
 _SYSTEM_TYPES = {
     "String": "string",
     "Boolean": "boolean",
@@ -101,6 +106,9 @@ class Node:
     slicing: Element | None = None
     slice_name: str | None = None
     content_reference: str | None = None
+    limits: Limits | None = None  # minValue / maxValue / maxLength / minLength, rarely set
+    must_have_value: bool = False  # a primitive here needs its value; extensions alone do not do
+    value_alternatives: tuple[str, ...] = ()  # the extensions that may stand in for a missing primitive value
     children: list[Node] = field(default_factory=list)
     slices: list[Node] = field(default_factory=list)
     keys: dict[str, tuple[Node, TypeRef]] = field(default_factory=dict)  # JSON key -> (child, type)
@@ -193,6 +201,15 @@ def _node(element: Element, in_resource: bool) -> Node:
         slicing=element.get("slicing"),
         slice_name=element.get("sliceName"),
         content_reference=reference.split("#", 1)[1] if reference else None,
+        limits=limits_of(element),
+        must_have_value=any(
+            e.get("url") == MUST_HAVE_VALUE_EXT and e.get("valueBoolean") is True for e in element.get("extension", [])
+        ),
+        value_alternatives=tuple(
+            e["valueCanonical"]
+            for e in element.get("extension", [])
+            if e.get("url") == VALUE_ALTERNATIVES_EXT and isinstance(e.get("valueCanonical"), str)
+        ),
     )
 
 

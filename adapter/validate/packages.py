@@ -35,6 +35,8 @@ CONFORMANCE_TYPES = frozenset(
         "OperationDefinition",
         "CapabilityStatement",
         "ImplementationGuide",
+        "Measure",
+        "Library",
     }
 )
 
@@ -106,6 +108,14 @@ class MemoryPackage(Package):
             if isinstance(url, str) and resource.get("resourceType") in CONFORMANCE_TYPES:
                 self._loaded.setdefault(url, resource)
 
+    def guides(self) -> list[Resource]:
+        """The ImplementationGuides held."""
+        return [r for r in self._loaded.values() if r.get("resourceType") == "ImplementationGuide"]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
 
 class Definitions:
     """Canonical-URL lookup over packages, searched in order, with snapshots generated on demand."""
@@ -116,6 +126,7 @@ class Definitions:
         self.held_canonicals = held_canonicals
         self._snapshots: dict[str, Resource] = {}
         self._compiled: dict[str, Profile | AdapterError] = {}
+        self._globals: dict[str, tuple[str, ...]] | None = None
 
     def with_packages(self, packages: Iterable[Package]) -> Definitions:
         """A lookup that searches ``packages`` first, then these (fresh caches, same canonical bases)."""
@@ -129,6 +140,23 @@ class Definitions:
             if res is not None:
                 return res
         return None
+
+    def global_profiles(self, resource_type: str) -> tuple[str, ...]:
+        """The profiles every resource of ``resource_type`` must meet: ``ImplementationGuide.global`` of the guides
+        loaded in memory (the packages we ship declare none)."""
+        if self._globals is None:
+            found: dict[str, list[str]] = {}
+            for pkg in self.packages:
+                guides = pkg.guides() if isinstance(pkg, MemoryPackage) else []
+                for rule in (r for guide in guides for r in _listed(guide.get("global"))):
+                    if (
+                        isinstance(rule, dict)
+                        and isinstance(rule.get("type"), str)
+                        and isinstance(rule.get("profile"), str)
+                    ):
+                        found.setdefault(rule["type"], []).append(rule["profile"])
+            self._globals = {k: tuple(dict.fromkeys(v)) for k, v in found.items()}
+        return self._globals.get(resource_type, ())
 
     def require(self, url: str) -> Resource:
         """Like :meth:`get` but a missing definition is an error that names the URL."""

@@ -87,7 +87,7 @@ class SliceMatcher:
             elif kind == "profile":
                 source = target or slice_node
                 profiles = [p for t in source.types for p in (t.profiles or t.targets)]
-                if not profiles or not any(self._meets(v, p, step) for v, _ in actual for p in profiles):
+                if not profiles or not any(self.meets(v, p, step) for v, _ in actual for p in profiles):
                     return False
             else:
                 return False
@@ -96,7 +96,7 @@ class SliceMatcher:
     def _conforms(self, value: Any, type_ref: TypeRef, slice_node: Node, step: Pass) -> bool:
         """Slicing without discriminators: the value belongs to the first slice it conforms to (a quiet check of
         the value against the slice's definition)."""
-        quiet = Walk(entries=step.walk.entries, local=step.walk.local)
+        quiet = Walk(entries=step.walk.entries, local=step.walk.local, meets=step.walk.meets)
         inner = replace(step, walk=quiet, structural=False)
         self.engine.value(value, None, slice_node, slice_node.refine(type_ref), "x", ("x", "x"), Host(("x",)), inner)
         return not any(i.severity in ("error", "fatal") for i in quiet.issues)
@@ -205,12 +205,12 @@ class SliceMatcher:
             current = following
         return current
 
-    def _meets(self, value: Any, url: str, step: Pass) -> bool:
+    def meets(self, value: Any, url: str, step: Pass) -> bool:
         """Does ``value`` meet the profile at ``url``? (A quiet sub-validation.)"""
         profile = self.engine.maybe_profile(url)
         if profile is None or not isinstance(value, dict):
             return False
-        quiet = Walk(entries=step.walk.entries, local=step.walk.local)
+        quiet = Walk(entries=step.walk.entries, local=step.walk.local, meets=step.walk.meets)
         inner = replace(step, walk=quiet, profile=profile, structural=False)
         if "resourceType" in value:
             if value.get("resourceType") != profile.type:

@@ -37,6 +37,11 @@ class Walk:
     evaluated: set[tuple[str, str]] = field(default_factory=set)  # (expression, constraint key)
     entries: dict[str, Any] = field(default_factory=dict)  # Bundle fullUrl -> resource
     local: dict[str, Any] = field(default_factory=dict)  # "Type/id" -> resource of the Bundle
+    #: (id of a resource, profile url) -> does it meet the profile; shared with the quiet walks of one validation,
+    #: set to True while the check runs, so that resources that point at each other end the recursion
+    meets: dict[tuple[int, str], bool] = field(default_factory=dict)
+    #: id of a resource -> (its expression, the element ids seen in it)
+    element_ids: dict[int, tuple[str, set[str]]] = field(default_factory=dict)
 
     def add(self, code: str, severity: Severity, expr: str | None, /, **args: Any) -> None:
         """Record one issue."""

@@ -25,9 +25,11 @@ from adapter.validate.bundle import check_bundle
 from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, pattern_matches
 from adapter.validate.identifiers import check_identifier
 from adapter.validate.invariants import Env, Invariants
+from adapter.validate.limits import Limits, limit_problems
+from adapter.validate.measure import check_report
 from adapter.validate.packages import Definitions
 from adapter.validate.primitives import Primitives
-from adapter.validate.questionnaire import check_response
+from adapter.validate.questionnaire import check_questionnaire, check_response
 from adapter.validate.slicing import SliceMatcher
 from adapter.validate.state import DEFAULT_POLICY, Host, Pass, Policy, Walk, count_issues
 from adapter.validate.terminology import Terminology, codes_of
@@ -96,18 +98,25 @@ class Engine:
         expr = expr or str(rtype)
         chosen: list[Profile] = []
         claimed = res.get("meta", {}).get("profile", []) if isinstance(res.get("meta"), dict) else []
-        for url in [*(u for u in claimed if isinstance(u, str)), *extra]:
+        extra = (*extra, *self.defs.global_profiles(str(rtype)))
+        for url in dict.fromkeys([*(u for u in claimed if isinstance(u, str)), *extra]):
             strict = url in extra or url.startswith(self.defs.held_canonicals)
             profile = self._claimed(url, strict, f"{expr}.meta.profile", walk)
             if profile is not None and profile.type != rtype:
                 walk.add("ADP-4007", "error", expr, profile=url, type=profile.type, actual=rtype)
-            elif profile is not None:
+            elif profile is not None and profile not in chosen:
                 chosen.append(profile)
+        env = Env(res, root, partial(self._resolve, walk, root))
+        walk.element_ids[id(res)] = (expr, set())
         if rtype == "Bundle":
             check_bundle(res, expr, walk, self._is_resource_type)
         elif rtype == "QuestionnaireResponse":
-            check_response(res, expr, walk, self.defs.get)
-        env = Env(res, root, partial(self._resolve, walk, root))
+            evaluate = partial(self.invariants.select, value=res, fp_path="QuestionnaireResponse", env=env)
+            check_response(res, expr, walk, self.defs.get, lambda expression: evaluate(expression))
+        elif rtype == "Questionnaire":
+            check_questionnaire(res, expr, walk)
+        elif rtype == "MeasureReport":
+            check_report(res, expr, walk, self.defs.get)
         for position, profile in enumerate(chosen or [core]):
             step = Pass(walk, profile, env, structural=position == 0)
             self._constraints(res, profile.root, expr, str(rtype), step)
@@ -157,6 +166,8 @@ class Engine:
                 step.walk.add("ADP-1002", "error", expr, path=f"{expr}.{key}", detail="null is not allowed")
                 continue
             buckets.setdefault(id(entry[0]), {})[base] = entry[1]
+        if step.structural and not resource and isinstance(obj.get("id"), str):
+            self._element_id(obj["id"], step)
         url = obj.get("url") if fp_path == "Extension" else owner
         host_type = parent.types[0].code if parent.types else fp_path
         host = Host((*paths, fp_path, parent.path, host_type), resource, url if isinstance(url, str) else None, obj)
@@ -165,6 +176,9 @@ class Engine:
             items = list(self._items(obj, child, found, expr, step)) if found else []
             count_issues(len(items), child, expr, step.walk)
             if not items:
+                for required in child.slices:  # a required slice of an absent element is missing too
+                    if required.min:
+                        count_issues(0, required, expr, step.walk)
                 continue
             child_paths = (f"{paths[0]}.{child.name}", f"{paths[1]}.{child.name}")
             # a value that belongs to a slice is checked against the slice alone: a slice refines its element
@@ -175,6 +189,16 @@ class Engine:
                     self.value(value, ext, child, type_ref, item_expr, child_paths, host, step)
                 else:
                     self.value(value, ext, slice_node, slice_node.refine(type_ref), item_expr, child_paths, host, step)
+
+    def _element_id(self, element_id: str, step: Pass) -> None:
+        """Element ids are unique within their resource (R4 Element.id); a repeat is reported at the resource."""
+        found = step.walk.element_ids.get(id(step.env.resource))
+        if found is None:
+            return
+        where, seen = found
+        if element_id in seen:
+            step.walk.add("ADP-1009", "error", where, id=element_id)
+        seen.add(element_id)
 
     def _unknown(self, obj: dict[str, Any], key: str, parent: Node, expr: str, step: Pass) -> None:
         base = key[1:] if key.startswith("_") else key
@@ -232,6 +256,8 @@ class Engine:
         walk = step.walk
         if type_ref.primitive:
             self._primitive(value, node, code, expr, step)
+            if value is None and (node.must_have_value or node.value_alternatives):
+                self._missing_value(ext, node, expr, step)
             if ext is not None:
                 if not isinstance(ext, dict):
                     if step.structural:
@@ -246,6 +272,8 @@ class Engine:
                 walk.add("ADP-1002", "error", expr, path=expr, detail=f"a {code} must be a JSON object")
             return
         self._fixed_and_pattern(value, node, expr, step)
+        if node.limits is not None:
+            self._limits(value, node.limits, code, expr, step)
         if node.binding and code in _CODED:
             self._binding(value, node, code, expr, step)
         if code == "Identifier":
@@ -256,7 +284,8 @@ class Engine:
             self._reference(value, type_ref, expr, step)
         if "resourceType" in value or code in _ANY_RESOURCE:
             is_contained = node.name == "contained"
-            self.resource(value, expr, walk, step.env.root if is_contained else value)
+            profiles = self._inline_profiles(value, node, expr, step)
+            self.resource(value, expr, walk, step.env.root if is_contained else value, profiles)
             return
         self._constraints(value, node, expr, node.path if node.children else code, step)
         if code not in ("BackboneElement", "Element"):
@@ -270,6 +299,25 @@ class Engine:
                 self.object(value, target, expr, paths, target.path, step)
             return
         self._typed(value, node, type_ref, expr, paths, host, step)
+
+    def _inline_profiles(self, value: dict[str, Any], node: Node, expr: str, step: Pass) -> tuple[str, ...]:
+        """The profile a resource inside a resource must meet (``Bundle.entry.resource``, a parameter's resource):
+        its type must be one the element allows, and when the element names several profiles for it, meeting one
+        of them is enough (the first it meets is used; when it meets none, the first is used for the report)."""
+        rtype = value.get("resourceType")
+        allowed = [t for t in node.types if t.code == rtype or t.code in _ANY_RESOURCE]
+        if not allowed:
+            if node.types and isinstance(rtype, str):
+                shown = ", ".join(t.code for t in node.types)
+                step.walk.add("ADP-4049", "error", expr, type=rtype, allowed=shown)
+            return ()
+        profiles = [p for t in allowed for p in t.profiles]
+        if len(profiles) <= 1:
+            return tuple(profiles)
+        fitting = [p for p in profiles if (found := self.maybe_profile(p)) is not None and found.type == rtype]
+        if not fitting:
+            return (profiles[0],)
+        return (next((p for p in fitting if self.slices.meets(value, p, step)), fitting[0]),)
 
     def _typed(
         self,
@@ -312,6 +360,8 @@ class Engine:
             if code in _URLS and not self.policy.allow_examples and _is_example(value):
                 step.walk.add("ADP-4047", "error", expr, url=value)
         self._fixed_and_pattern(value, node, expr, step)
+        if node.limits is not None:
+            self._limits(value, node.limits, code, expr, step)
         if node.binding and code == "code":
             self._binding(value, node, code, expr, step)
 
@@ -322,6 +372,23 @@ class Engine:
             self._value_issue(node, node.fixed[1], expr, step)
         if node.pattern is not None and not pattern_matches(node.pattern[1], value):
             self._value_issue(node, node.pattern[1], expr, step)
+
+    def _missing_value(self, ext: Any, node: Node, expr: str, step: Pass) -> None:
+        """A primitive without a value (only an id or extensions) where the profile needs the value, or allows
+        only some extensions in its place."""
+        if node.must_have_value:
+            step.walk.add("ADP-4017", "error", expr, path=node.id, profile=step.profile.url)
+            return
+        urls = (
+            {e.get("url") for e in ext.get("extension", []) if isinstance(e, dict)} if isinstance(ext, dict) else set()
+        )
+        if not urls & set(node.value_alternatives):
+            shown = ", ".join(node.value_alternatives)
+            step.walk.add("ADP-4018", "error", expr, path=node.id, allowed=shown, profile=step.profile.url)
+
+    def _limits(self, value: Any, limits: Limits, code: str, expr: str, step: Pass) -> None:
+        for issue, args in limit_problems(limits, code, value):
+            step.walk.add(issue, "error", expr, **args, profile=step.profile.url)
 
     def _value_issue(self, node: Node, wanted: Any, expr: str, step: Pass) -> None:
         shown = json.dumps(wanted, ensure_ascii=False)
@@ -406,6 +473,33 @@ class Engine:
             )
         if target is None and step.walk.entries and reference.startswith(("urn:uuid:", "urn:oid:")):
             step.walk.add("ADP-4031", "error", expr, reference=reference)
+        if isinstance(target, dict) and actual:
+            self._target_profiles(target, str(actual), reference, type_ref, expr, step)
+
+    def _target_profiles(
+        self, target: dict[str, Any], actual: str, reference: str, type_ref: TypeRef, expr: str, step: Pass
+    ) -> None:
+        """A resolved target must meet one of the target profiles for its type, when they are more than the core
+        type. A profile the target claims is taken as met: the target is validated against it where it is."""
+        wanted = [
+            url
+            for url in type_ref.targets
+            if (profile := self.maybe_profile(url)) is not None and profile.type == actual
+        ]
+        if not wanted or any(url.split("|", 1)[0] == CORE_PREFIX + actual for url in wanted):
+            return
+        claimed = target.get("meta", {}).get("profile", []) if isinstance(target.get("meta"), dict) else []
+        if any(url in claimed for url in wanted):
+            return
+        meets = step.walk.meets
+        for url in wanted:
+            key = (id(target), url)
+            if key not in meets:
+                meets[key] = True  # while checking: a circle of references meets the profile
+                meets[key] = self.slices.meets(target, url, step)
+            if meets[key]:
+                return
+        step.walk.add("ADP-4032", "error", expr, reference=reference, profiles=", ".join(wanted))
 
     def _target_types(self, type_ref: TypeRef) -> frozenset[str]:
         types = set()
