@@ -26,11 +26,14 @@ from adapter.mapping.conceptmaps import ConceptMaps
 from adapter.mapping.functions import FUNCTIONS, IMPLIED, TEXT, Context, fhir_id
 from adapter.mapping.spec import Mapping, Node
 from adapter.parse.xml_safe import parse_xml
+from adapter.validate.identifiers import IDENTIFIER_KINDS, check_identifier
 
 BASE = "http://samhandling.no/fhir/StructureDefinition/"
 RESIDUE = BASE + "kith-residue"
 ORIGINAL = BASE + "kith-original"
 ID_NAMESPACE = uuid.UUID("0b4bd9f3-5a0f-5d0e-8f43-6c2f0d7a1c55")
+#: The residue path of a whole message carried verbatim (a message that breaks its schema).
+WHOLE = "/"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -50,18 +53,47 @@ class _Forward:
     groups: list[tuple[dict[str, Any], etree._Element]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     tree: etree._ElementTree | None = None
+    #: Identifier systems written from a KITH id type: (the Identifier, the element it came from, the resource).
+    systems: list[tuple[dict[str, Any], etree._Element, dict[str, Any]]] = field(default_factory=list)
 
 
 def to_fhir(
-    root: etree._Element, mapping: Mapping, mappings: dict[str, Mapping], conceptmaps: ConceptMaps
+    root: etree._Element,
+    mapping: Mapping,
+    mappings: dict[str, Mapping],
+    conceptmaps: ConceptMaps,
+    *,
+    keep_whole: bool = False,
 ) -> tuple[dict[str, Any], list[Issue]]:
-    """Map a KITH message (its root element) to a FHIR message Bundle; returns the Bundle and the issues."""
+    """Map a KITH message (its root element) to a FHIR message Bundle; returns the Bundle and the issues.
+
+    ``keep_whole`` (for a message that breaks its schema): the rules rebuild elements in schema order, which such
+    a message does not follow, so the whole message also travels verbatim (:data:`WHOLE`) and comes back as it
+    was."""
     seed = "|".join(_first_text(xpath(root)) for xpath in mapping.seed)
     bundle: dict[str, Any] = {"resourceType": "Bundle", "id": _id(seed, "Bundle"), "type": "message", "entry": []}
     state = _Forward(mappings, conceptmaps, seed, bundle, tree=root.getroottree())
     state.aliases["bundle"] = bundle
     _apply_root(state, mapping, root)
+    _check_identifiers(state)
     _collect_residue(state)
+    if keep_whole and bundle["entry"]:
+        header = bundle["entry"][0]["resource"]
+        text = etree.tostring(root, encoding="unicode", with_tail=False)
+        header.setdefault("extension", []).append(
+            {
+                "url": RESIDUE,
+                "extension": [{"url": "path", "valueString": WHOLE}, {"url": "value", "valueString": text}],
+            }
+        )
+        state.issues.append(
+            Issue(
+                "ADP-3001",
+                "information",
+                expression=f"{header['resourceType']}.extension('{RESIDUE}')",
+                args={"element": "the whole message (it breaks its schema)", "resource": header["resourceType"]},
+            )
+        )
     return bundle, state.issues
 
 
@@ -113,6 +145,8 @@ def _forward(
             paths.put(target, path, {"reference": state.urls[id(referenced)]})
         return
     matches = _select(context, node)
+    if node.require is not None:
+        _require(state, node.require, matches)
     if node.resource is not None:
         for element in matches:
             if not _empty(element):  # an empty element makes no resource; it travels as residue of its parent
@@ -123,7 +157,7 @@ def _forward(
             _dispatch_payload(state, element, item, resource)
         return
     if node.fn is not None:
-        _forward_value(state, mapping, node, matches, item)
+        _forward_value(state, mapping, node, matches, item, resource)
         return
     for element in matches:
         if node.to is not None:
@@ -141,6 +175,20 @@ def _forward(
                 _forward(state, mapping, rule, [element], item, resource)
         if node.to is not None and not _list_step(node.to):
             break
+
+
+def _require(state: _Forward, rule: tuple[etree.XPath, str, str], matches: list[etree._Element]) -> None:
+    test, code, what = rule
+    for element in matches:
+        if not test(element):
+            state.issues.append(
+                Issue(
+                    "ADP-3011",
+                    "error",
+                    line=element.sourceline if isinstance(element.sourceline, int) else None,
+                    args={"element": element_path(element), "what": what, "apprec_code": code},
+                )
+            )
 
 
 def _list_step(path: str) -> bool:
@@ -212,7 +260,12 @@ def _dispatch_payload(state: _Forward, content: etree._Element, item: dict[str, 
 
 
 def _forward_value(
-    state: _Forward, mapping: Mapping, node: Node, matches: list[etree._Element], item: dict[str, Any]
+    state: _Forward,
+    mapping: Mapping,
+    node: Node,
+    matches: list[etree._Element],
+    item: dict[str, Any],
+    resource: dict[str, Any],
 ) -> None:
     if node.fn is None or node.to is None:
         return
@@ -229,6 +282,11 @@ def _forward_value(
         if value is IMPLIED:
             continue
         paths.put(target, path, value)
+        if path.rpartition(".")[2] == "system":
+            parent_path = path.rpartition(".")[0]
+            parents = paths.get(target, parent_path) if parent_path else [target]
+            if parents and isinstance(parents[-1], dict):
+                state.systems.append((parents[-1], element, resource))
         if node.reverse and function.lexical is not None and function.source is not None:
             source = function.source(ctx)
             original = (element.text or "") if source == TEXT else (element.get(source) or "")
@@ -243,6 +301,61 @@ def _keep_original(target: dict[str, Any], path: str, original: str) -> None:
     parent_path, name = slot
     parent = paths.get(target, parent_path)[-1] if parent_path else target
     parent.setdefault("_" + name, {}).setdefault("extension", []).append({"url": ORIGINAL, "valueString": original})
+
+
+# --- identifiers whose value fails the check of the national system they claim --------------------------------
+
+
+def _check_identifiers(state: _Forward) -> None:
+    """An identifier whose value fails the check for its KITH id type keeps its value and its KITH type
+    (``type.coding``, written back as TypeId) but not the national system it fails, so the Bundle stays valid and
+    nothing is altered; reported as warning ADP-3010 pointing at the KITH element (the AppRec then says status 3,
+    "OK, feil i delmelding", with the matching list 8221 code)."""
+    for identifier, element, resource in state.systems:
+        system, value = identifier.get("system"), identifier.get("value")
+        if not isinstance(system, str) or not isinstance(value, str):
+            continue
+        problem = check_identifier(system, value)
+        if problem is None:
+            continue
+        del identifier["system"]
+        parent = element.getparent()
+        where = element_path(parent if parent is not None else element)
+        listed = resource.get("identifier", [])
+        index = next((i for i, x in enumerate(listed) if x is identifier), None)
+        expression = f"{resource['resourceType']}.identifier" + (f"[{index}]" if index is not None else "")
+        state.issues.append(
+            Issue(
+                "ADP-3010",
+                "warning",
+                expression=expression,
+                line=element.sourceline if isinstance(element.sourceline, int) else None,
+                args={
+                    "value": value,
+                    "kind": IDENTIFIER_KINDS.get(system, ""),
+                    "kind_en": problem.kind_en,
+                    "kind_nb": problem.kind_nb,
+                    "detail_en": problem.detail_en,
+                    "detail_nb": problem.detail_nb,
+                    "element": where,
+                    "resource": resource["resourceType"],
+                },
+            )
+        )
+
+
+def element_path(element: etree._Element) -> str:
+    """The element's place as local names with positions among same-named siblings (``/MsgHead/MsgInfo/
+    Patient/Ident[2]``), the form the AppRec's OT text and the schema issues use."""
+    steps = []
+    current: etree._Element | None = element
+    while current is not None:
+        local = etree.QName(current).localname
+        parent = current.getparent()
+        same = list(parent.iterchildren(current.tag)) if parent is not None else [current]
+        steps.append(f"{local}[{same.index(current) + 1}]" if len(same) > 1 else local)
+        current = parent
+    return "/" + "/".join(reversed(steps))
 
 
 # --- residue --------------------------------------------------------------------------------------------------
@@ -264,12 +377,11 @@ def _collect_residue(state: _Forward) -> None:
         items: list[tuple[str, str]] = []
         _residue(state, element, "", touched, group_elements, items)
         for where, value in items:
-            resource.setdefault("extension", []).append(
-                {
-                    "url": RESIDUE,
-                    "extension": [{"url": "path", "valueString": where}, {"url": "value", "valueString": value}],
-                }
-            )
+            # An empty attribute or text has no FHIR string (FHIR strings are never empty): no value part.
+            parts = [{"url": "path", "valueString": where}]
+            if value:
+                parts.append({"url": "value", "valueString": value})
+            resource.setdefault("extension", []).append({"url": RESIDUE, "extension": parts})
             state.issues.append(
                 Issue(
                     "ADP-3001",
@@ -335,6 +447,9 @@ def to_kith(
         for entry in bundle.get("entry", [])
         if isinstance(entry, dict) and "fullUrl" in entry and isinstance(entry.get("resource"), dict)
     }
+    whole = _whole_message(bundle)
+    if whole is not None:
+        return whole
     by_definition = {m.definition: m for m in mappings.values() if m.definition}
     state = _Reverse(by_definition, conceptmaps, bundle, index)
     state.urls = {id(resource): url for url, resource in index.items()}
@@ -348,6 +463,18 @@ def to_kith(
             done.add(element)
             _restore_residue(resource, element)
     return root
+
+
+def _whole_message(bundle: dict[str, Any]) -> etree._Element | None:
+    entries = bundle.get("entry") or []
+    header = entries[0].get("resource", {}) if entries and isinstance(entries[0], dict) else {}
+    for extension in header.get("extension", []) if isinstance(header, dict) else []:
+        if extension.get("url") != RESIDUE:
+            continue
+        parts = {e.get("url"): e.get("valueString") for e in extension.get("extension", [])}
+        if parts.get("path") == WHOLE and parts.get("value"):
+            return parse_xml(str(parts["value"]).encode("utf-8")).getroot()
+    return None
 
 
 def _reverse_target(state: _Reverse, to: str, item: dict[str, Any]) -> tuple[dict[str, Any], str]:

@@ -23,6 +23,7 @@ map:
       - {path: d:Tema, to: topic.text, fn: text}        # a value: fn reads the element, `to` is a FHIR path
       - {to: subject, ref: patient}                     # a reference to another resource by alias
       - path: d:RollerRelatertNotat                     # a structure: its own FHIR item when `to` is given
+      # require: {test: XPath, code: E36, what: ...}    # a content rule: when false, ADP-3011 with that AppRec code
         to: extension('http://...')[+]
         rules: [...]
 ```
@@ -65,6 +66,7 @@ _NODE_KEYS = {
     "backlink",
     "use",
     "ns",
+    "require",
     # function arguments
     "system",
     "attr",
@@ -114,6 +116,9 @@ class Node:
     fallback: dict[str, Any] | None = None
     id: etree.XPath | None = None  # the resource id comes from this (through fhir_id), else uuid5 of the path
     backlink: str | None = None  # "path->alias": the new resource refers to an earlier one (reverse selection)
+    #: A content rule on each matched element: {test: XPath, code: list 8221 code, what: what is missing}. When
+    #: the test is false the message is rejected with ADP-3011 (the AppRec error ``code``, pointing at the element).
+    require: tuple[etree.XPath, str, str] | None = None
 
 
 @dataclass
@@ -277,9 +282,15 @@ class _Reader:
             fallback=raw.get("fallback"),
             id=self.xpath(raw["id"]) if "id" in raw else None,
             backlink=raw.get("backlink"),
+            require=self.requirement(raw["require"]) if "require" in raw else None,
         )
         self.check(node, raw)
         return node
+
+    def requirement(self, raw: Any) -> tuple[etree.XPath, str, str]:
+        if not isinstance(raw, dict) or set(raw) != {"test", "code", "what"}:
+            raise _invalid(self.file, f"require needs exactly test, code and what, not {raw!r}")
+        return self.xpath(str(raw["test"])), str(raw["code"]), str(raw["what"])
 
     def check(self, node: Node, raw: dict[str, Any]) -> None:
         for fhir_path in [node.to, *node.set, *(link.partition(":")[2] for link in node.link)]:
