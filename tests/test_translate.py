@@ -200,3 +200,83 @@ def test_hostile_input_gives_issues_not_exceptions(translator: Translator, case:
 def test_oversized_input_is_refused_before_parsing(translator: Translator) -> None:
     result = translator.kith_to_fhir(b"<a>" + b" " * (21 * 1024 * 1024) + b"</a>")
     assert [i.code for i in result.issues] == ["ADP-1006"]
+
+
+# --- engine: Henvisning 1.x inside a MsgHead; PLO logistics written in FHIR -----------------------------------
+
+HENVISNING_1X = ["testcases/henvisning-v1.0-mottak/Case1.xml", "henvisning/v1.1/sarepta/henvisning_v1.1_n.xml"]
+
+
+def _in_msghead(referral: str) -> bytes:
+    """A Henvisning 1.x carried as the payload of a MsgHead (the MsgHead of a Henvisning 2.0 sample), built here
+    from two samples of the standards directory."""
+    head = etree.parse(str(SAMPLES / "henvisning/v2.0/sarepta/Henvisning_ny_tilstand_v2-0_Ny.xml")).getroot()
+    content = head.find(".//{*}RefDoc/{*}Content")
+    assert content is not None
+    for child in list(content):
+        content.remove(child)
+    content.append(etree.parse(str(SAMPLES / referral)).getroot())
+    return etree.tostring(head, xml_declaration=True, encoding="UTF-8")
+
+
+@pytest.mark.parametrize("referral", HENVISNING_1X)
+def test_henvisning_1x_inside_a_msghead(translator: Translator, referral: str) -> None:
+    """The MsgHead's header and parties are the message's; the referral's own header nodes are skipped both ways
+    (``standalone``), its definition says it travelled enveloped, and the message comes back unchanged."""
+    data = _in_msghead(referral)
+    result = translator.kith_to_fhir(data)
+    assert result.ok, [str(i) for i in result.issues if i.severity in _BLOCKING]
+    assert result.bundle is not None
+    check_rules(result.bundle)
+    header = result.bundle["entry"][0]["resource"]
+    assert header["definition"].endswith("-msghead")
+    assert sum(e["resource"]["resourceType"] == "MessageHeader" for e in result.bundle["entry"]) == 1
+    back = translator.fhir_to_kith(result.bundle)
+    assert back.ok and back.xml is not None, [str(i) for i in back.issues]
+    assert canonical(back.xml) == canonical(data)
+
+
+LOGISTICS = sorted((SAMPLES / "plo/v1.6/sarepta/pasientlogistikk_1_6_mottak").glob("*_Ny.xml"))
+_MESSAGE_ELEMENT = {
+    "LOG_INNLAGT": "MeldingInnlagtPasient",
+    "LOG_UTSKRIVNINGSKLAR": "MeldingUtskrivningsklarPasient",
+    "LOG_AVMELDING": "AvmeldingUtskrivningsklarPasient",
+    "LOG_UTSKREVET": "MeldingOmUtskrevetPasient",
+    "LOG_DOD": "OrienteringOmDod",
+}
+
+
+def _as_if_written_in_fhir(node: Any) -> Any:
+    """The Bundle without what only a KITH original gives (kith-residue, kith-original, primitive extensions)."""
+    if isinstance(node, dict):
+        result = {}
+        for key, value in node.items():
+            if key.startswith("_"):
+                continue
+            if key == "extension":
+                value = [e for e in value if not str(e.get("url", "")).endswith(("/kith-residue", "/kith-original"))]
+                if not value:
+                    continue
+            result[key] = _as_if_written_in_fhir(value)
+        return result
+    if isinstance(node, list):
+        return [_as_if_written_in_fhir(item) for item in node]
+    return node
+
+
+@pytest.mark.parametrize("sample", LOGISTICS, ids=lambda p: p.name)
+def test_plo_logistics_written_in_fhir_gives_the_message_body(translator: Translator, sample: Path) -> None:
+    """A logistics message written in FHIR (Encounter, Communication; no KITH text kept) goes to KITH with its
+    message element, chosen by the event (``reverse: only`` with ``when``), and passes the XSD."""
+    result = translator.kith_to_fhir(sample.read_bytes())
+    assert result.bundle is not None
+    bundle = _as_if_written_in_fhir(result.bundle)
+    event = bundle["entry"][0]["resource"]["eventCoding"]["code"]
+    back = translator.fhir_to_kith(bundle)
+    assert back.ok and back.xml is not None, [str(i) for i in back.issues]
+    body = etree.fromstring(back.xml).find(".//{*}Pasientlogistikk")  # our own output, schema-checked
+    assert body is not None
+    names = [etree.QName(child).localname for child in body]
+    assert names[-1] == _MESSAGE_ELEMENT[event], names
+    moments = body.findall(".//{*}TidsfestetHendelse/{*}TidspunktForHendelse")
+    assert moments and all(m.get("V") for m in moments)

@@ -53,6 +53,7 @@ class _Forward:
     groups: list[tuple[dict[str, Any], etree._Element]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     tree: etree._ElementTree | None = None
+    enveloped: bool = False  # mapping a payload inside a MsgHead
     #: Identifier systems written from a KITH id type: (the Identifier, the element it came from, the resource).
     systems: list[tuple[dict[str, Any], etree._Element, dict[str, Any]]] = field(default_factory=list)
 
@@ -138,6 +139,8 @@ def _forward(
     item: dict[str, Any],
     resource: dict[str, Any],
 ) -> None:
+    if not node.forward or node.standalone is not None and node.standalone == state.enveloped:
+        return
     if node.ref is not None:
         target, path = _target(state, node.to or "", item)
         referenced = state.aliases.get(node.ref)
@@ -252,11 +255,14 @@ def _dispatch_payload(state: _Forward, content: etree._Element, item: dict[str, 
                 )
             )
             continue
-        if mapping.definition:
-            paths.put(state.aliases["header"], "definition", mapping.definition)
+        definition = mapping.enveloped or mapping.definition
+        if definition:
+            paths.put(state.aliases["header"], "definition", definition)
         state.used.setdefault(child, set())
+        was_enveloped, state.enveloped = state.enveloped, True
         for node in mapping.nodes:
             _forward(state, mapping, node, [child], item, resource)
+        state.enveloped = was_enveloped
 
 
 def _forward_value(
@@ -436,6 +442,8 @@ class _Reverse:
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: list[tuple[dict[str, Any], etree._Element]] = field(default_factory=list)
     urls: dict[int, str] = field(default_factory=dict)
+    group: dict[str, Any] | None = None  # the resource whose element is being built
+    enveloped: bool = False  # building a payload inside a MsgHead
 
 
 def to_kith(
@@ -451,6 +459,7 @@ def to_kith(
     if whole is not None:
         return whole
     by_definition = {m.definition: m for m in mappings.values() if m.definition}
+    by_definition.update({m.enveloped: m for m in mappings.values() if m.enveloped})
     state = _Reverse(by_definition, conceptmaps, bundle, index)
     state.urls = {id(resource): url for url, resource in index.items()}
     state.aliases["bundle"] = bundle
@@ -463,6 +472,17 @@ def to_kith(
             done.add(element)
             _restore_residue(resource, element)
     return root
+
+
+def _carried(resource: dict[str, Any] | None, tag: str) -> bool:
+    """Whether ``resource`` carries a child element ``tag`` of its element verbatim (kith-residue)."""
+    for extension in (resource or {}).get("extension", []):
+        if extension.get("url") != RESIDUE:
+            continue
+        for part in extension.get("extension", []):
+            if part.get("url") == "path" and str(part.get("valueString", "")).split("[", 1)[0] == tag:
+                return True
+    return False
 
 
 def _whole_message(bundle: dict[str, Any]) -> etree._Element | None:
@@ -523,13 +543,23 @@ def _resolve(state: _Reverse, values: list[Any]) -> list[dict[str, Any]]:
 def _reverse(state: _Reverse, mapping: Mapping, node: Node, parent: etree._Element, item: dict[str, Any]) -> None:
     if not node.reverse or node.ref is not None:
         return
+    if node.standalone is not None and node.standalone == state.enveloped:
+        return
+    if node.when is not None:
+        target, path = _reverse_target(state, node.when[0], item)
+        if node.when[1] not in [str(v) for v in paths.get(target, path)]:
+            return
+    if not node.forward and node.path and _carried(state.group, node.path[0]):
+        return
     if node.resource is not None:
         for resource in _instances(state, node):
             element, _ = _make(parent, node.path)
             state.aliases[node.resource] = resource
             state.groups.append((resource, element))
+            outer, state.group = state.group, resource
             for rule in node.rules:
                 _reverse(state, mapping, rule, element, resource)
+            state.group = outer
         return
     if node.payload:
         header = state.aliases.get("header", {})
@@ -538,8 +568,10 @@ def _reverse(state: _Reverse, mapping: Mapping, node: Node, parent: etree._Eleme
             return
         content, _ = _make(parent, node.path)
         root = etree.SubElement(content, payload.root, nsmap=_nsmap(payload))
+        was_enveloped, state.enveloped = state.enveloped, True
         for rule in payload.nodes:
             _reverse(state, payload, rule, root, item)
+        state.enveloped = was_enveloped
         return
     if node.fn is not None:
         _reverse_value(state, node, parent, item)
