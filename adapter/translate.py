@@ -87,6 +87,8 @@ class Translator:
             result.issues.append(Issue("ADP-3006", "error", args={"detail": repr(error)}))
             return result
         result.issues.extend(issues)
+        if any(issue.code == "ADP-3002" for issue in issues):
+            return result  # content we cannot map: refused (T10), no half a Bundle
         bundle, unwrap_issues = self._unwrap_plan(bundle)
         result.issues.extend(unwrap_issues)
         result.bundle = bundle

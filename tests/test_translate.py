@@ -15,6 +15,7 @@ from xml.etree.ElementTree import canonicalize
 
 import pytest
 import yaml
+from conftest import LocalHttp
 from lxml import etree
 
 from adapter.config import Settings
@@ -178,23 +179,77 @@ def test_plan_travels_over_dialogmelding_and_comes_back(translator: Translator, 
     assert back.bundle == bundle
 
 
+#: A KITH message the hostile inputs are made from (its MsgHead is what the receipt answers).
+_BASE = SAMPLES / "testcases/dialogmelding-v1.0-mottak/Case3.xml"
+
+
+def _hostile(case: str, base_url: str) -> bytes:
+    data = _BASE.read_bytes()
+    prolog_end = data.index(b"?>") + 2
+    head, body = data[:prolog_end], data[prolog_end:]
+    if case == "xxe":
+        entity = f'<!DOCTYPE MsgHead [<!ENTITY x SYSTEM "{base_url}/secret">]>'.encode()
+        return head + entity + body.replace(b"<MsgId>", b"<MsgId>&x;", 1)
+    if case == "billion-laughs":
+        entities = b"".join(b'<!ENTITY l%d "%s">' % (n, b"&l%d;" % (n - 1) * 10 if n else b"lol") for n in range(10))
+        return head + b"<!DOCTYPE MsgHead [" + entities + b"]>" + body.replace(b"</MsgHead>", b"<x>&l9;</x></MsgHead>")
+    if case == "external-dtd":
+        return head + f'<!DOCTYPE MsgHead SYSTEM "{base_url}/msghead.dtd">'.encode() + body
+    if case == "oversized":  # over the 20 MiB cap, refused before parsing
+        return data.replace(b"</MsgHead>", b"<!--" + b"x" * (21 * 1024 * 1024) + b"--></MsgHead>")
+    if case == "truncated":
+        return data[: data.index(b"<Document>") + 40]
+    if case == "wrong-namespace":  # a payload format we have neither schema nor mapping for
+        return data.replace(b"http://www.kith.no/xmlstds/dialog/2006-10-11", b"urn:example:not-kith")
+    if case == "schema":
+        return data.replace(b"<MsgId>", b"<Unexpected/><MsgId>", 1)
+    raise AssertionError(case)
+
+
+#: Hostile input -> (the blocking issue codes, the AppRec's error codes): the MsgHead before the damage is
+#: readable, so each gets a rejecting receipt (status 2) through the receipt builder.
 HOSTILE = {
+    "xxe": (["ADP-1005"], ["T01"]),
+    "billion-laughs": (["ADP-1005"], ["T01"]),
+    "external-dtd": (["ADP-1005"], ["T01"]),
+    "oversized": (["ADP-1006"], ["T01"]),
+    "truncated": (["ADP-1004"], ["T01"]),
+    "wrong-namespace": (["ADP-2001", "ADP-2002", "ADP-3002"], ["T10"]),
+    "schema": (["ADP-2001"], ["T02"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_input_gets_its_receipt(translator: Translator, case: str, local_http: LocalHttp) -> None:
+    """No exception, no Bundle, no network request; the AppRec names the cause (T01 unreadable, T02 schema, T10
+    unsupported format), and it passes its XSD."""
+    result = translator.kith_to_fhir(_hostile(case, local_http.url))
+    codes, receipt_errors = HOSTILE[case]
+    assert [i.code for i in result.issues if i.severity in _BLOCKING] == codes
+    assert result.bundle is None or case == "schema"
+    assert receipt(result) == ("2", receipt_errors)
+    apprec = etree.fromstring(receipt_for(result, gen_date=RECEIPT_DATE))  # our own output
+    assert translator.schemas.validate(etree.ElementTree(apprec)) == []
+    assert local_http.hits == []
+
+
+#: Inputs with no MsgHead to answer: issues, never an exception, and no receipt (HITS 1168 5.3).
+HEADLESS = {
     "xxe": b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]><MsgHead>&x;</MsgHead>',
     "billion-laughs": b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>',
-    "external-dtd": b'<?xml version="1.0"?><!DOCTYPE MsgHead SYSTEM "http://example.invalid/x.dtd"><MsgHead/>',
     "truncated": b'<?xml version="1.0"?><MsgHead xmlns="http://www.kith.no/xmlstds/msghead/2006-05-24"><MsgInfo>',
     "wrong-namespace": b'<MsgHead xmlns="urn:not-kith"><MsgInfo/></MsgHead>',
     "not-xml": b"\x00\x01binary",
 }
 
 
-@pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_hostile_input_gives_issues_not_exceptions(translator: Translator, case: str) -> None:
-    result = translator.kith_to_fhir(HOSTILE[case])
+@pytest.mark.parametrize("case", sorted(HEADLESS))
+def test_headless_hostile_input_gives_issues_and_no_receipt(translator: Translator, case: str) -> None:
+    result = translator.kith_to_fhir(HEADLESS[case])
     assert not result.ok
     assert result.bundle is None
-    codes = {i.code for i in result.issues}
-    assert codes & {"ADP-1004", "ADP-1005", "ADP-2002", "ADP-3002"}, codes
+    assert {i.code for i in result.issues} & {"ADP-1004", "ADP-1005", "ADP-2002", "ADP-3002"}
+    assert receipt(result) is None
 
 
 def test_oversized_input_is_refused_before_parsing(translator: Translator) -> None:
