@@ -156,6 +156,18 @@ CODES: dict[str, CodeInfo] = {
         "The KITH message lacks {what}, so it cannot be read",
         "KITH-meldingen mangler {what}, og kan derfor ikke leses",
     ),
+    "ADP-3010": CodeInfo(
+        "value",
+        "{element}: '{value}' is not a valid {kind_en}: {detail_en}. The identifier is carried in full with its KITH "
+        "id type, but without the national identifier system",
+        "{element}: '{value}' er ikke et gyldig {kind_nb}: {detail_nb}. Identifikatoren er overført uendret med sin "
+        "KITH-identifikatortype, men uten det nasjonale identifikatorsystemet",
+    ),
+    "ADP-3011": CodeInfo(
+        "required",
+        "{element}: the message lacks {what}, so it cannot be processed",
+        "{element}: meldingen mangler {what}, og kan derfor ikke behandles",
+    ),
     "ADP-4001": CodeInfo(
         "required",
         "{path}: minimum required = {min}, but only found {count}",

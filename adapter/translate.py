@@ -22,7 +22,7 @@ from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
 from adapter.mapping import Mappings
 from adapter.mapping.render import render_plan
-from adapter.parse.xml_safe import parse_xml
+from adapter.parse.xml_safe import parse_xml, salvage_root
 from adapter.parse.xsd import SchemaRegistry
 from adapter.validate import Validator
 
@@ -39,7 +39,8 @@ _BLOCKING = ("fatal", "error")
 @dataclass
 class Translation:
     """The outcome of one translation: the result (a Bundle or KITH XML bytes), the parsed inbound KITH root when
-    there was one (for the receipt), and every issue found on the way."""
+    there was one (for the receipt; for a message that could not be parsed, what a recovering read of its start
+    gives, so that a readable MsgHead still gets its T01 receipt), and every issue found on the way."""
 
     bundle: dict[str, Any] | None = None
     xml: bytes | None = None
@@ -70,11 +71,15 @@ class Translator:
             tree = parse_xml(data)
         except AdapterError as error:
             result.issues.extend(error.issues)
+            # The receipt (T01) still goes to the sender when the MsgHead can be read (HITS 1168 5.3).
+            result.kith_root = salvage_root(data)
             return result
         result.kith_root = tree.getroot()
-        result.issues.extend(self.schemas.validate(tree))
+        schema_issues = self.schemas.validate(tree)
+        result.issues.extend(schema_issues)
+        broken = any(issue.code == "ADP-2001" for issue in schema_issues)
         try:
-            bundle, issues = self.mappings.to_fhir(tree.getroot())
+            bundle, issues = self.mappings.to_fhir(tree.getroot(), keep_whole=broken)
         except AdapterError as error:
             result.issues.extend(error.issues)
             return result
@@ -82,6 +87,8 @@ class Translator:
             result.issues.append(Issue("ADP-3006", "error", args={"detail": repr(error)}))
             return result
         result.issues.extend(issues)
+        if any(issue.code == "ADP-3002" for issue in issues):
+            return result  # content we cannot map: refused (T10), no half a Bundle
         bundle, unwrap_issues = self._unwrap_plan(bundle)
         result.issues.extend(unwrap_issues)
         result.bundle = bundle

@@ -10,12 +10,15 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Generator
+import threading
+from collections.abc import Generator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from local_http import LocalHttp
 
 from adapter.config import Settings
 from adapter.validate import Validator
@@ -88,6 +91,55 @@ def postgres_url() -> str:
     if problem is not None:
         pytest.skip(f"the PostgreSQL server that .ci/postgres started does not answer: {problem}")
     return started[0]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--regen-golden``: rewrite the golden files of tests/test_golden.py from the current outputs and print what
+    changed (a unified diff per file) at the end of the run."""
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/translate/golden from the current translation outputs and show the diff",
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """After a ``--regen-golden`` run: the diff of every golden file that changed."""
+    diffs: list[str] = getattr(config, "golden_diffs", [])
+    if config.getoption("--regen-golden"):
+        terminalreporter.section("golden files")
+        terminalreporter.write_line(f"{len(diffs)} golden file(s) written or changed")
+        for diff in diffs:
+            terminalreporter.write(diff)
+
+
+@pytest.fixture
+def local_http() -> Iterator[LocalHttp]:
+    """Scope: function. Type: LocalHttp. Default: a server on 127.0.0.1 and a free port answering an empty body
+    (a test sets ``body``). Tests never use the network; this server is how they prove that no request is made
+    (or which one would be)."""
+    state = LocalHttp(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(state.body)
+
+        def log_message(self, *args: object) -> None:
+            """Keep the test output quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.hookimpl(hookwrapper=True)

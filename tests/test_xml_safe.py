@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from local_http import LocalHttp
 from lxml import etree
 
 from adapter.errors import AdapterError, Issue
@@ -26,28 +24,11 @@ def _refusal(data: bytes, **kwargs: int) -> Issue:
 
 
 @pytest.fixture
-def http_hits() -> Iterator[tuple[str, list[str]]]:
-    """Scope: function. Type: (base URL, list of requested paths). Default: a local HTTP server on a free port."""
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b'<!ENTITY x "fetched">')
-
-        def log_message(self, *args: object) -> None:
-            """Keep the test output quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    finally:
-        server.shutdown()
-        server.server_close()
+def http_hits(local_http: LocalHttp) -> tuple[str, list[str]]:
+    """Scope: function. Type: (base URL, list of requested paths). Default: conftest's local server, answering
+    an entity declaration (what an external DTD or entity would fetch)."""
+    local_http.body = b'<!ENTITY x "fetched">'
+    return local_http.url, local_http.hits
 
 
 def test_plain_document_parses() -> None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from local_http import LocalHttp
 from lxml import etree
 
 from adapter.config import Settings
@@ -294,28 +293,11 @@ def test_validation_from_many_threads_gives_each_its_own_findings(registry: Sche
 
 
 @pytest.fixture
-def http_hits() -> Iterator[tuple[str, list[str]]]:
-    """Scope: function. Type: (base URL, list of requested paths). Default: a local HTTP server on a free port."""
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b'<schema xmlns="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:far"/>')
-
-        def log_message(self, *args: object) -> None:
-            """Keep the test output quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    finally:
-        server.shutdown()
-        server.server_close()
+def http_hits(local_http: LocalHttp) -> tuple[str, list[str]]:
+    """Scope: function. Type: (base URL, list of requested paths). Default: conftest's local server, answering
+    a small schema (what a schema import would fetch)."""
+    local_http.body = b'<schema xmlns="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:far"/>'
+    return local_http.url, local_http.hits
 
 
 def _schema(folder: Path, name: str, namespace: str, imports: dict[str, str]) -> Path:

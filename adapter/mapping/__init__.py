@@ -50,15 +50,16 @@ class Mappings:
                 return mapping.root
         return MSGHEAD
 
-    def to_fhir(self, root: etree._Element) -> tuple[dict[str, Any], list[Issue]]:
-        """Map a KITH message to a FHIR message Bundle (issues: what was carried verbatim, what is unsupported)."""
+    def to_fhir(self, root: etree._Element, *, keep_whole: bool = False) -> tuple[dict[str, Any], list[Issue]]:
+        """Map a KITH message to a FHIR message Bundle (issues: what was carried verbatim, what is unsupported);
+        ``keep_whole``: the message breaks its schema, so it also travels whole (see :func:`engine.to_fhir`)."""
         mapping = self.for_root(root)
         if mapping is None or not mapping.seed:
             namespace, _, local = root.tag[1:].partition("}")
             raise AdapterError.of(
                 "ADP-3002", element=local, namespace=namespace, supported="MsgHead (v1.2), AppRec (1.0, 1.1)"
             )
-        return engine.to_fhir(root, mapping, self.by_root, self.conceptmaps)
+        return engine.to_fhir(root, mapping, self.by_root, self.conceptmaps, keep_whole=keep_whole)
 
     def to_kith(self, bundle: dict[str, Any], root: str = MSGHEAD) -> etree._Element:
         """Map a FHIR message Bundle back to the KITH message whose root element is ``root`` (Clark name)."""

@@ -26,11 +26,14 @@ from adapter.mapping.conceptmaps import ConceptMaps
 from adapter.mapping.functions import FUNCTIONS, IMPLIED, TEXT, Context, fhir_id
 from adapter.mapping.spec import Mapping, Node
 from adapter.parse.xml_safe import parse_xml
+from adapter.validate.identifiers import IDENTIFIER_KINDS, check_identifier
 
 BASE = "http://samhandling.no/fhir/StructureDefinition/"
 RESIDUE = BASE + "kith-residue"
 ORIGINAL = BASE + "kith-original"
 ID_NAMESPACE = uuid.UUID("0b4bd9f3-5a0f-5d0e-8f43-6c2f0d7a1c55")
+#: The residue path of a whole message carried verbatim (a message that breaks its schema).
+WHOLE = "/"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -50,18 +53,48 @@ class _Forward:
     groups: list[tuple[dict[str, Any], etree._Element]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     tree: etree._ElementTree | None = None
+    enveloped: bool = False  # mapping a payload inside a MsgHead
+    #: Identifier systems written from a KITH id type: (the Identifier, the element it came from, the resource).
+    systems: list[tuple[dict[str, Any], etree._Element, dict[str, Any]]] = field(default_factory=list)
 
 
 def to_fhir(
-    root: etree._Element, mapping: Mapping, mappings: dict[str, Mapping], conceptmaps: ConceptMaps
+    root: etree._Element,
+    mapping: Mapping,
+    mappings: dict[str, Mapping],
+    conceptmaps: ConceptMaps,
+    *,
+    keep_whole: bool = False,
 ) -> tuple[dict[str, Any], list[Issue]]:
-    """Map a KITH message (its root element) to a FHIR message Bundle; returns the Bundle and the issues."""
+    """Map a KITH message (its root element) to a FHIR message Bundle; returns the Bundle and the issues.
+
+    ``keep_whole`` (for a message that breaks its schema): the rules rebuild elements in schema order, which such
+    a message does not follow, so the whole message also travels verbatim (:data:`WHOLE`) and comes back as it
+    was."""
     seed = "|".join(_first_text(xpath(root)) for xpath in mapping.seed)
     bundle: dict[str, Any] = {"resourceType": "Bundle", "id": _id(seed, "Bundle"), "type": "message", "entry": []}
     state = _Forward(mappings, conceptmaps, seed, bundle, tree=root.getroottree())
     state.aliases["bundle"] = bundle
     _apply_root(state, mapping, root)
+    _check_identifiers(state)
     _collect_residue(state)
+    if keep_whole and bundle["entry"]:
+        header = bundle["entry"][0]["resource"]
+        text = etree.tostring(root, encoding="unicode", with_tail=False)
+        header.setdefault("extension", []).append(
+            {
+                "url": RESIDUE,
+                "extension": [{"url": "path", "valueString": WHOLE}, {"url": "value", "valueString": text}],
+            }
+        )
+        state.issues.append(
+            Issue(
+                "ADP-3001",
+                "information",
+                expression=f"{header['resourceType']}.extension('{RESIDUE}')",
+                args={"element": "the whole message (it breaks its schema)", "resource": header["resourceType"]},
+            )
+        )
     return bundle, state.issues
 
 
@@ -106,6 +139,8 @@ def _forward(
     item: dict[str, Any],
     resource: dict[str, Any],
 ) -> None:
+    if not node.forward or node.standalone is not None and node.standalone == state.enveloped:
+        return
     if node.ref is not None:
         target, path = _target(state, node.to or "", item)
         referenced = state.aliases.get(node.ref)
@@ -113,6 +148,8 @@ def _forward(
             paths.put(target, path, {"reference": state.urls[id(referenced)]})
         return
     matches = _select(context, node)
+    if node.require is not None:
+        _require(state, node.require, matches)
     if node.resource is not None:
         for element in matches:
             if not _empty(element):  # an empty element makes no resource; it travels as residue of its parent
@@ -123,7 +160,7 @@ def _forward(
             _dispatch_payload(state, element, item, resource)
         return
     if node.fn is not None:
-        _forward_value(state, mapping, node, matches, item)
+        _forward_value(state, mapping, node, matches, item, resource)
         return
     for element in matches:
         if node.to is not None:
@@ -141,6 +178,20 @@ def _forward(
                 _forward(state, mapping, rule, [element], item, resource)
         if node.to is not None and not _list_step(node.to):
             break
+
+
+def _require(state: _Forward, rule: tuple[etree.XPath, str, str], matches: list[etree._Element]) -> None:
+    test, code, what = rule
+    for element in matches:
+        if not test(element):
+            state.issues.append(
+                Issue(
+                    "ADP-3011",
+                    "error",
+                    line=element.sourceline if isinstance(element.sourceline, int) else None,
+                    args={"element": element_path(element), "what": what, "apprec_code": code},
+                )
+            )
 
 
 def _list_step(path: str) -> bool:
@@ -204,15 +255,23 @@ def _dispatch_payload(state: _Forward, content: etree._Element, item: dict[str, 
                 )
             )
             continue
-        if mapping.definition:
-            paths.put(state.aliases["header"], "definition", mapping.definition)
+        definition = mapping.enveloped or mapping.definition
+        if definition:
+            paths.put(state.aliases["header"], "definition", definition)
         state.used.setdefault(child, set())
+        was_enveloped, state.enveloped = state.enveloped, True
         for node in mapping.nodes:
             _forward(state, mapping, node, [child], item, resource)
+        state.enveloped = was_enveloped
 
 
 def _forward_value(
-    state: _Forward, mapping: Mapping, node: Node, matches: list[etree._Element], item: dict[str, Any]
+    state: _Forward,
+    mapping: Mapping,
+    node: Node,
+    matches: list[etree._Element],
+    item: dict[str, Any],
+    resource: dict[str, Any],
 ) -> None:
     if node.fn is None or node.to is None:
         return
@@ -229,6 +288,11 @@ def _forward_value(
         if value is IMPLIED:
             continue
         paths.put(target, path, value)
+        if path.rpartition(".")[2] == "system":
+            parent_path = path.rpartition(".")[0]
+            parents = paths.get(target, parent_path) if parent_path else [target]
+            if parents and isinstance(parents[-1], dict):
+                state.systems.append((parents[-1], element, resource))
         if node.reverse and function.lexical is not None and function.source is not None:
             source = function.source(ctx)
             original = (element.text or "") if source == TEXT else (element.get(source) or "")
@@ -243,6 +307,61 @@ def _keep_original(target: dict[str, Any], path: str, original: str) -> None:
     parent_path, name = slot
     parent = paths.get(target, parent_path)[-1] if parent_path else target
     parent.setdefault("_" + name, {}).setdefault("extension", []).append({"url": ORIGINAL, "valueString": original})
+
+
+# --- identifiers whose value fails the check of the national system they claim --------------------------------
+
+
+def _check_identifiers(state: _Forward) -> None:
+    """An identifier whose value fails the check for its KITH id type keeps its value and its KITH type
+    (``type.coding``, written back as TypeId) but not the national system it fails, so the Bundle stays valid and
+    nothing is altered; reported as warning ADP-3010 pointing at the KITH element (the AppRec then says status 3,
+    "OK, feil i delmelding", with the matching list 8221 code)."""
+    for identifier, element, resource in state.systems:
+        system, value = identifier.get("system"), identifier.get("value")
+        if not isinstance(system, str) or not isinstance(value, str):
+            continue
+        problem = check_identifier(system, value)
+        if problem is None:
+            continue
+        del identifier["system"]
+        parent = element.getparent()
+        where = element_path(parent if parent is not None else element)
+        listed = resource.get("identifier", [])
+        index = next((i for i, x in enumerate(listed) if x is identifier), None)
+        expression = f"{resource['resourceType']}.identifier" + (f"[{index}]" if index is not None else "")
+        state.issues.append(
+            Issue(
+                "ADP-3010",
+                "warning",
+                expression=expression,
+                line=element.sourceline if isinstance(element.sourceline, int) else None,
+                args={
+                    "value": value,
+                    "kind": IDENTIFIER_KINDS.get(system, ""),
+                    "kind_en": problem.kind_en,
+                    "kind_nb": problem.kind_nb,
+                    "detail_en": problem.detail_en,
+                    "detail_nb": problem.detail_nb,
+                    "element": where,
+                    "resource": resource["resourceType"],
+                },
+            )
+        )
+
+
+def element_path(element: etree._Element) -> str:
+    """The element's place as local names with positions among same-named siblings (``/MsgHead/MsgInfo/
+    Patient/Ident[2]``), the form the AppRec's OT text and the schema issues use."""
+    steps = []
+    current: etree._Element | None = element
+    while current is not None:
+        local = etree.QName(current).localname
+        parent = current.getparent()
+        same = list(parent.iterchildren(current.tag)) if parent is not None else [current]
+        steps.append(f"{local}[{same.index(current) + 1}]" if len(same) > 1 else local)
+        current = parent
+    return "/" + "/".join(reversed(steps))
 
 
 # --- residue --------------------------------------------------------------------------------------------------
@@ -264,12 +383,11 @@ def _collect_residue(state: _Forward) -> None:
         items: list[tuple[str, str]] = []
         _residue(state, element, "", touched, group_elements, items)
         for where, value in items:
-            resource.setdefault("extension", []).append(
-                {
-                    "url": RESIDUE,
-                    "extension": [{"url": "path", "valueString": where}, {"url": "value", "valueString": value}],
-                }
-            )
+            # An empty attribute or text has no FHIR string (FHIR strings are never empty): no value part.
+            parts = [{"url": "path", "valueString": where}]
+            if value:
+                parts.append({"url": "value", "valueString": value})
+            resource.setdefault("extension", []).append({"url": RESIDUE, "extension": parts})
             state.issues.append(
                 Issue(
                     "ADP-3001",
@@ -324,6 +442,8 @@ class _Reverse:
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: list[tuple[dict[str, Any], etree._Element]] = field(default_factory=list)
     urls: dict[int, str] = field(default_factory=dict)
+    group: dict[str, Any] | None = None  # the resource whose element is being built
+    enveloped: bool = False  # building a payload inside a MsgHead
 
 
 def to_kith(
@@ -335,7 +455,11 @@ def to_kith(
         for entry in bundle.get("entry", [])
         if isinstance(entry, dict) and "fullUrl" in entry and isinstance(entry.get("resource"), dict)
     }
+    whole = _whole_message(bundle)
+    if whole is not None:
+        return whole
     by_definition = {m.definition: m for m in mappings.values() if m.definition}
+    by_definition.update({m.enveloped: m for m in mappings.values() if m.enveloped})
     state = _Reverse(by_definition, conceptmaps, bundle, index)
     state.urls = {id(resource): url for url, resource in index.items()}
     state.aliases["bundle"] = bundle
@@ -348,6 +472,29 @@ def to_kith(
             done.add(element)
             _restore_residue(resource, element)
     return root
+
+
+def _carried(resource: dict[str, Any] | None, tag: str) -> bool:
+    """Whether ``resource`` carries a child element ``tag`` of its element verbatim (kith-residue)."""
+    for extension in (resource or {}).get("extension", []):
+        if extension.get("url") != RESIDUE:
+            continue
+        for part in extension.get("extension", []):
+            if part.get("url") == "path" and str(part.get("valueString", "")).split("[", 1)[0] == tag:
+                return True
+    return False
+
+
+def _whole_message(bundle: dict[str, Any]) -> etree._Element | None:
+    entries = bundle.get("entry") or []
+    header = entries[0].get("resource", {}) if entries and isinstance(entries[0], dict) else {}
+    for extension in header.get("extension", []) if isinstance(header, dict) else []:
+        if extension.get("url") != RESIDUE:
+            continue
+        parts = {e.get("url"): e.get("valueString") for e in extension.get("extension", [])}
+        if parts.get("path") == WHOLE and parts.get("value"):
+            return parse_xml(str(parts["value"]).encode("utf-8")).getroot()
+    return None
 
 
 def _reverse_target(state: _Reverse, to: str, item: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -396,13 +543,23 @@ def _resolve(state: _Reverse, values: list[Any]) -> list[dict[str, Any]]:
 def _reverse(state: _Reverse, mapping: Mapping, node: Node, parent: etree._Element, item: dict[str, Any]) -> None:
     if not node.reverse or node.ref is not None:
         return
+    if node.standalone is not None and node.standalone == state.enveloped:
+        return
+    if node.when is not None:
+        target, path = _reverse_target(state, node.when[0], item)
+        if node.when[1] not in [str(v) for v in paths.get(target, path)]:
+            return
+    if not node.forward and node.path and _carried(state.group, node.path[0]):
+        return
     if node.resource is not None:
         for resource in _instances(state, node):
             element, _ = _make(parent, node.path)
             state.aliases[node.resource] = resource
             state.groups.append((resource, element))
+            outer, state.group = state.group, resource
             for rule in node.rules:
                 _reverse(state, mapping, rule, element, resource)
+            state.group = outer
         return
     if node.payload:
         header = state.aliases.get("header", {})
@@ -411,8 +568,10 @@ def _reverse(state: _Reverse, mapping: Mapping, node: Node, parent: etree._Eleme
             return
         content, _ = _make(parent, node.path)
         root = etree.SubElement(content, payload.root, nsmap=_nsmap(payload))
+        was_enveloped, state.enveloped = state.enveloped, True
         for rule in payload.nodes:
             _reverse(state, payload, rule, root, item)
+        state.enveloped = was_enveloped
         return
     if node.fn is not None:
         _reverse_value(state, node, parent, item)

@@ -28,6 +28,7 @@ OSLO = ZoneInfo("Europe/Oslo")
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 _ZONED_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_OID_ARC = re.compile(r"^(0|[1-9][0-9]*)$")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 #: uuid5 namespace for FHIR ids made from identifiers that are not valid ids.
 ID_NAMESPACE = uuid.UUID("6f1d7c0e-3a52-5b8e-9c1a-2f6a4d0b9e11")
@@ -93,7 +94,7 @@ def _write_attr(value: Any, element: etree._Element, ctx: Context) -> None:
 def _read_cs(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
     """KITH CS (V, DN; the code list is fixed by the element): a Coding with the rule's system."""
     code, display = element.get("V"), element.get("DN")
-    if code is None:
+    if code is None or not code.strip():  # an empty code is no Coding; the element travels as residue
         return None, frozenset()
     coding: dict[str, Any] = {"system": ctx.args["system"], "code": code}
     used = {"V"}
@@ -112,7 +113,7 @@ def _write_cs(value: Any, element: etree._Element, ctx: Context) -> None:
 def _read_cv(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
     """KITH CV (V, S, DN; OT is left to ``concept``): a Coding whose system is ``urn:oid:`` + S when S is given."""
     code = element.get("V")
-    if code is None:
+    if code is None or not code.strip():
         return None, frozenset()
     coding: dict[str, Any] = {}
     used = {"V"}
@@ -327,7 +328,9 @@ def _write_fixed(value: Any, element: etree._Element, ctx: Context) -> None:
 def _read_prefixed(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
     """A derived value: the text with ``prefix`` in front (a HER-id as an endpoint URN); one way only."""
     text = _text_of(element)
-    return (ctx.args["prefix"] + text, frozenset()) if text is not None else (None, frozenset())
+    if text is None or not _OID_ARC.match(text):  # only a number can extend an OID ("369.767" cannot)
+        return None, frozenset()
+    return ctx.args["prefix"] + text, frozenset()
 
 
 def _write_nothing(value: Any, element: etree._Element, ctx: Context) -> None:

@@ -23,6 +23,8 @@ map:
       - {path: d:Tema, to: topic.text, fn: text}        # a value: fn reads the element, `to` is a FHIR path
       - {to: subject, ref: patient}                     # a reference to another resource by alias
       - path: d:RollerRelatertNotat                     # a structure: its own FHIR item when `to` is given
+      # require: {test: XPath, code: E36, what: ...}    # a content rule: when false, ADP-3011 with that AppRec code
+      # reverse: only, when: "header:eventCoding.code=X" # built from FHIR written as FHIR (see Node.forward)
         to: extension('http://...')[+]
         rules: [...]
 ```
@@ -65,6 +67,9 @@ _NODE_KEYS = {
     "backlink",
     "use",
     "ns",
+    "require",
+    "when",
+    "standalone",
     # function arguments
     "system",
     "attr",
@@ -90,6 +95,7 @@ _HEADER_KEYS = {
     "event",
     "map",
     "inverse",
+    "enveloped",
 }
 
 
@@ -114,6 +120,17 @@ class Node:
     fallback: dict[str, Any] | None = None
     id: etree.XPath | None = None  # the resource id comes from this (through fhir_id), else uuid5 of the path
     backlink: str | None = None  # "path->alias": the new resource refers to an earlier one (reverse selection)
+    #: A content rule on each matched element: {test: XPath, code: list 8221 code, what: what is missing}. When
+    #: the test is false the message is rejected with ADP-3011 (the AppRec error ``code``, pointing at the element).
+    require: tuple[etree.XPath, str, str] | None = None
+    #: ``reverse: only``: the node builds KITH from FHIR written as FHIR (no KITH text kept for the element); a
+    #: message made from KITH brings that element back from its residue instead. Never applied forward.
+    forward: bool = True
+    #: Reverse only: the node applies when the FHIR value at ``path`` (alias-qualified) equals ``value``.
+    when: tuple[str, str] | None = None
+    #: For a document that may stand alone or travel in a MsgHead (Henvisning 1.x): True, the node applies only
+    #: when it stands alone (its own header, its own parties); False, only inside a MsgHead; None, always.
+    standalone: bool | None = None
 
 
 @dataclass
@@ -132,6 +149,8 @@ class Mapping:
     seed: list[etree.XPath] = field(default_factory=list)
     definition: str | None = None
     event: list[str] = field(default_factory=list)
+    #: The MessageHeader.definition when a standalone document travels inside a MsgHead instead (Henvisning 1.x).
+    enveloped: str | None = None
 
 
 def load_mappings(folder: Path, tables: dict[str, dict[str, Any]], conceptmaps: set[str]) -> dict[str, Mapping]:
@@ -206,6 +225,7 @@ def _mapping(
         seed=[reader.xpath(x) for x in data.get("seed") or []],
         definition=data.get("definition"),
         event=[str(e) for e in data.get("event") or []],
+        enveloped=data.get("enveloped"),
     )
 
 
@@ -277,9 +297,24 @@ class _Reader:
             fallback=raw.get("fallback"),
             id=self.xpath(raw["id"]) if "id" in raw else None,
             backlink=raw.get("backlink"),
+            require=self.requirement(raw["require"]) if "require" in raw else None,
+            forward=raw.get("reverse") != "only",
+            when=self.condition(raw["when"]) if "when" in raw else None,
+            standalone=bool(raw["standalone"]) if "standalone" in raw else None,
         )
         self.check(node, raw)
         return node
+
+    def condition(self, raw: Any) -> tuple[str, str]:
+        path, equals, value = str(raw).partition("=")
+        if not equals or not path.strip():
+            raise _invalid(self.file, f"when must be 'alias:path=value', not {raw!r}")
+        return path.strip(), value.strip()
+
+    def requirement(self, raw: Any) -> tuple[etree.XPath, str, str]:
+        if not isinstance(raw, dict) or set(raw) != {"test", "code", "what"}:
+            raise _invalid(self.file, f"require needs exactly test, code and what, not {raw!r}")
+        return self.xpath(str(raw["test"])), str(raw["code"]), str(raw["what"])
 
     def check(self, node: Node, raw: dict[str, Any]) -> None:
         for fhir_path in [node.to, *node.set, *(link.partition(":")[2] for link in node.link)]:

@@ -103,6 +103,33 @@ def parse_xml(data: bytes, *, max_bytes: int = MAX_BYTES) -> etree._ElementTree:
     return tree
 
 
+#: How much of a refused or broken document :func:`salvage_root` reads.
+SALVAGE_BYTES = 1024 * 1024
+
+
+def salvage_root(data: bytes) -> etree._Element | None:
+    """What a recovering read of the start of a document that :func:`parse_xml` refused still gives: its root with
+    the elements that could be read, or None. Used only to address the receipt (AppRec T01) for a message whose
+    header is readable although the message is not; never mapped. The same hardening applies (no DTD is loaded, no
+    entity is expanded, no network), and only the first :data:`SALVAGE_BYTES` are read."""
+    parser = etree.XMLParser(
+        recover=True,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+    try:
+        root = etree.fromstring(data[:SALVAGE_BYTES], parser)
+    except etree.XMLSyntaxError:
+        return None
+    return root
+
+
 def _refused(detail: str, line: int | None, column: int | None) -> AdapterError:
     return AdapterError([Issue("ADP-1005", "fatal", None, line, column, {"detail": detail})])
 

@@ -14,20 +14,21 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from adapter.errors import Issue
-from adapter.receipt.apprec import MSGHEAD_NS, ReceiptImpossible, build_apprec, error_code
+from adapter.receipt.apprec import MSGHEAD_NS, ReceiptImpossible, build_apprec, error_code, receipt_issues
 
 if TYPE_CHECKING:
     from adapter.translate import Translation
 
-__all__ = ["ReceiptImpossible", "build_apprec", "error_code", "error_codes", "receipt_for"]
+__all__ = ["ReceiptImpossible", "build_apprec", "error_code", "error_codes", "receipt_for", "receipt_issues"]
 
 #: uuid5 namespace of AppRec ids made from the original message id (deterministic for a given GenDate).
 _APPREC_IDS = uuid.UUID("a1f3c2d4-6b7e-5f80-9a1b-2c3d4e5f6071")
 
 
 def error_codes(issues: list[Issue]) -> list[str]:
-    """The 8221 codes of the ``error``/``fatal`` issues, in order (what the AppRec's Error elements will say)."""
-    return [error_code(issue) for issue in issues if issue.severity in ("error", "fatal")]
+    """The 8221 codes of the issues the AppRec reports, in order (what its Error elements will say): the errors
+    (one per cause) when it rejects the message, else the warnings that make it status 3."""
+    return [error_code(issue) for issue in receipt_issues(issues)]
 
 
 def receipt_for(result: Translation, *, version: str = "1.0", gen_date: str | None = None) -> bytes:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,16 @@ APPREC_NS = {
 }
 MIG_VERSION = {"1.0": "1.0 2004-11-21", "1.1": "v1.1 2012-02-15"}
 ERROR_SYSTEM = "2.16.578.1.12.4.1.1.8221"
+#: Root elements of the standalone Henvisning 1.0 and 1.1 (their own envelope, no MsgHead).
+HENVISNING_1X = frozenset(
+    {
+        "{http://www.kith.no/xmlstds/henvisning/2005-07-08}Message",
+        "{http://www.kith.no/xmlstds/henvisning/2012-02-15}Message",
+    }
+)
+#: Warnings that make the receipt "OK, feil i delmelding" (status 3) with one Error each: an identifier carried
+#: without the national system whose check it fails (ADP-3010).
+PARTIAL = frozenset({"ADP-3010"})
 
 #: ADP issue code -> AppRec error code (list 8221), for issues without a more precise rule in :func:`error_code`.
 ERROR_CODES: Mapping[str, str] = {
@@ -68,7 +78,7 @@ _MISSING_PATIENT = (
 )
 _PATIENT = re.compile(r"\bPatient\b")
 _PERSON_NUMBER_KINDS = ("fødselsnummer", "D-nummer")
-_STATUS = {"1": "OK", "2": "Avvist"}
+_STATUS = {"1": "OK", "2": "Avvist", "3": "OK, feil i delmelding"}
 #: AppRec party, the MsgHead party it mirrors, and its 1.1 role (HIS 80415 4.4.4, 4.4.5).
 _PARTIES = (("Sender", "Receiver", ("PRIM", "Primærmottaker")), ("Receiver", "Sender", ("AVS", "Avsender")))
 
@@ -86,6 +96,9 @@ def error_code(issue: Issue, patient_ids: frozenset[str] = frozenset()) -> str:
     own = issue.args.get("apprec_code")
     if isinstance(own, str) and own:
         return own
+    if issue.code == "ADP-3010":  # an identifier carried without the national system it fails
+        person = issue.args.get("kind") in ("fnr", "dnr")
+        return "E31" if person and issue.args.get("resource") == "Patient" else OTHER_ERROR
     where = " ".join(str(x) for x in (issue.expression, issue.args.get("path")) if x)
     person_number = str(issue.args.get("kind", "")).startswith(_PERSON_NUMBER_KINDS)
     patient = bool(_PATIENT.search(where)) or issue.args.get("value") in patient_ids
@@ -120,12 +133,46 @@ def build_apprec(
             "the message could not be read, so there is no MsgHead to answer: AppRec requires OriginalMsgId/"
             "IssueDate and the sender's address (HITS 1168 5.3: such a message is not answered with an AppRec)"
         )
+    if header.tag in HENVISNING_1X:
+        return _build_for_standalone(header, issues, version, gen_date, apprec_id, displays)
     if header.tag != f"{{{MSGHEAD_NS}}}MsgHead":
         raise ReceiptImpossible(f"the root element {header.tag} is not a MsgHead v1.2")
     info = header.find(_mh("MsgInfo"))
     issue_date = _text(info, "GenDate") if info is not None else ""
     if info is None or not issue_date:
         raise ReceiptImpossible("the MsgHead has no MsgInfo/GenDate, which AppRec requires as OriginalMsgId/IssueDate")
+    parties = {
+        source: _organisation_party(info.find(f"{_mh(source)}/{_mh('Organisation')}"))
+        for source in ("Sender", "Receiver")
+    }
+    patient_ids = frozenset(_text(ident, "Id") for ident in info.findall(f"{_mh('Patient')}/{_mh('Ident')}"))
+    message_type = info.find(_mh("Type"))
+    original = (message_type, issue_date, _text(info, "MsgId"))
+    return _assemble(version, gen_date, apprec_id, displays, parties, issues, patient_ids, original)
+
+
+_Party = Callable[[etree._Element, "_Builder"], None]
+
+
+def _organisation_party(organisation: etree._Element | None) -> _Party:
+    def fill(inst: etree._Element, sub: _Builder) -> None:
+        _inst(inst, organisation, sub)
+
+    return fill
+
+
+def _assemble(
+    version: str,
+    gen_date: str,
+    apprec_id: str,
+    displays: Mapping[str, str] | None,
+    parties: dict[str, _Party],
+    issues: list[Issue],
+    patient_ids: frozenset[str],
+    original_msg: tuple[etree._Element | None, str, str],
+) -> etree._Element:
+    """The AppRec from the parts every answered message gives: its two parties (by their role in the original
+    message), the issues, the patient's identifiers and (type element, issue date, id) of the original."""
     names = displays if displays is not None else _displays_8221(str(Settings.from_env().profiles_dir))
     namespace = APPREC_NS[version]
     sub = _Builder(namespace)
@@ -139,12 +186,11 @@ def build_apprec(
         party = sub(root, name)
         if version == "1.1":
             sub(party, "Role", V=role, DN=role_name)
-        _inst(sub(sub(party, "HCP"), "Inst"), info.find(f"{_mh(source)}/{_mh('Organisation')}"), sub)
-    errors = [issue for issue in issues if issue.severity in ("error", "fatal")]
-    status = "2" if errors else "1"
+        parties[source](sub(sub(party, "HCP"), "Inst"), sub)
+    reported = receipt_issues(issues)
+    status = receipt_status(issues)
     sub(root, "Status", V=status, DN=_STATUS[status])
-    patient_ids = frozenset(_text(ident, "Id") for ident in info.findall(f"{_mh('Patient')}/{_mh('Ident')}"))
-    for issue in errors:
+    for issue in reported:
         code = error_code(issue, patient_ids)
         attrs = {"V": code, "S": ERROR_SYSTEM}
         if code in names:
@@ -152,12 +198,114 @@ def build_apprec(
         attrs["OT"] = _error_text(issue)
         sub(root, "Error", **attrs)
     original = sub(root, "OriginalMsgId")
-    message_type = info.find(_mh("Type"))
+    message_type, issue_date, message_id = original_msg
     type_attrs = {k: v for k in ("V", "DN") if (v := (message_type.get(k) if message_type is not None else None))}
     sub(original, "MsgType", **type_attrs)
     sub(original, "IssueDate", issue_date)
-    sub(original, "Id", _text(info, "MsgId"))
+    sub(original, "Id", message_id)
     return root
+
+
+def receipt_status(issues: list[Issue]) -> str:
+    """List 8258: 2 (Avvist) with any error or fatal issue; 3 (OK, feil i delmelding) with a warning that names a
+    part of the message the receiver could not take as sent (:data:`PARTIAL`); else 1 (OK)."""
+    if any(issue.severity in ("error", "fatal") for issue in issues):
+        return "2"
+    if any(issue.code in PARTIAL for issue in issues):
+        return "3"
+    return "1"
+
+
+def receipt_issues(issues: list[Issue]) -> list[Issue]:
+    """The issues the AppRec reports as Error elements: the errors when it rejects the message, else the
+    warnings of :data:`PARTIAL` (status 3)."""
+    errors = [issue for issue in issues if issue.severity in ("error", "fatal")]
+    # An element in a namespace we have no schema for (ADP-2002, T10) also breaks MsgHead's strict wildcard
+    # (ADP-2001) and has no mapping (ADP-3002): one cause, reported once, as T10.
+    unknown = {(i.expression, i.line) for i in errors if i.code == "ADP-2002"}
+    lines = {line for _, line in unknown}
+    errors = [
+        i
+        for i in errors
+        if not (i.code == "ADP-2001" and (i.expression, i.line) in unknown or i.code == "ADP-3002" and i.line in lines)
+    ]
+    return errors or [issue for issue in issues if issue.code in PARTIAL]
+
+
+# --- standalone documents with their own header (Henvisning 1.0 / 1.1: root Message) ---------------------------
+
+
+def _build_for_standalone(
+    header: etree._Element,
+    issues: list[Issue],
+    version: str,
+    gen_date: str,
+    apprec_id: str,
+    displays: Mapping[str, str] | None,
+) -> etree._Element:
+    """A Henvisning 1.x is its own envelope: Type, GenDate/@V and MsgId at the root; the referrer is
+    ServReq/Requester/HCP/Inst and the service provider ServReq/ServProvider/HCP/Inst, both already in the KITH
+    Inst form AppRec uses (copied in AppRec's element order)."""
+    ns = etree.QName(header).namespace or ""
+
+    def q(name: str) -> str:
+        return f"{{{ns}}}{name}"
+
+    gen = header.find(q("GenDate"))
+    issue_date = (gen.get("V") or "").strip() if gen is not None else ""
+    if not issue_date:
+        raise ReceiptImpossible("the referral has no GenDate, which AppRec requires as OriginalMsgId/IssueDate")
+    request = header.find(q("ServReq"))
+
+    def party(role: str) -> _Party:
+        found = request.find(f"{q(role)}/{q('HCP')}/{q('Inst')}") if request is not None else None
+
+        def fill(inst: etree._Element, sub: _Builder) -> None:
+            _copy_inst(inst, found, sub)
+
+        return fill
+
+    parties = {"Sender": party("Requester"), "Receiver": party("ServProvider")}
+    patient_ids = frozenset(
+        (e.text or "").strip() for e in (request.findall(f"{q('Patient')}/{q('OffId')}") if request is not None else [])
+    )
+    message_id = (header.findtext(q("MsgId")) or "").strip()
+    return _assemble(
+        version,
+        gen_date,
+        apprec_id,
+        displays,
+        parties,
+        issues,
+        patient_ids,
+        (header.find(q("Type")), issue_date, message_id),
+    )
+
+
+#: AppRec's order of the children of Inst, Dept and HCPerson (HIS 80415); the other KITH 2004 messages use the same
+#: elements in another order.
+_INST_ORDER = {
+    "Inst": ("Name", "Id", "TypeId", "Dept", "AdditionalId", "HCPerson"),
+    "Dept": ("Type", "Name", "Id", "TypeId", "AdditionalId"),
+    "HCPerson": ("Name", "Id", "TypeId", "AdditionalId"),
+    "AdditionalId": ("Id", "Type"),
+}
+_CODED = ("TypeId", "Type")
+
+
+def _copy_inst(target: etree._Element, source: etree._Element | None, sub: _Builder) -> None:
+    """Copy a KITH Inst (and its Dept, HCPerson, AdditionalId) into AppRec's namespace and element order."""
+    if source is None:
+        return
+    order = _INST_ORDER[etree.QName(target).localname]
+    for name in order:
+        for child in source.iterchildren(f"{{{etree.QName(source).namespace}}}{name}"):
+            if name in _INST_ORDER:
+                _copy_inst(sub(target, name), child, sub)
+            elif name in _CODED:
+                sub(target, name, **{k: v for k in ("V", "DN") if (v := child.get(k))})
+            else:
+                sub(target, name, (child.text or "").strip())
 
 
 # --- parties --------------------------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ Title: "Samhandlingsmelding (meldingshode)"
 Description: "Meldingshodet i en samhandlingsmelding: hendelse, avsender og mottaker (adressert med HER-id), fokus, og for kvitteringer svaret på en tidligere melding. Tilsvarer MsgHead, og for kvitteringer AppRec. / The header of a cooperation message: event, sender and receiver (addressed by HER-id), focus, and for acknowledgements the response to an earlier message. Corresponds to MsgHead, and for acknowledgements to AppRec."
 * ^status = #draft
 * ^experimental = false
-* obeys smh-1 and smh-2
+* obeys smh-1 and smh-2 and smh-3
 * event[x] MS
 * event[x] only Coding
 * event[x] from MeldingshendelseEllerKithVS (required)
@@ -86,7 +86,7 @@ Description: "Meldingshodet i en samhandlingsmelding: hendelse, avsender og mott
 * destination.name MS
 * destination.endpoint MS
 * destination.endpoint ^short = "Mottakers adresse / Receiver's address"
-* destination.receiver 1..1 MS
+* destination.receiver MS
 * destination.receiver only Reference($NoOrganization or $NoPractitionerRole)
 * destination.receiver ^comment = "Virksomheten (med HER-id) eller tjenesten/helsepersonellet i virksomheten som meldingen adresseres til. / The organisation (with HER-id) or the service/professional in it that the message is addressed to."
 * sender 1..1 MS
@@ -117,6 +117,11 @@ Description: "Meldingshodet i en samhandlingsmelding: hendelse, avsender og mott
 Invariant: smh-1
 Description: "En melding som ikke er en kvittering, har minst ett fokus. / A message that is not an acknowledgement has at least one focus."
 Expression: "response.exists() or focus.exists()"
+Severity: #error
+
+Invariant: smh-3
+Description: "En melding som ikke er en kvittering, navngir mottakeren (en kvittering kan svare på en melding med tom mottaker, som i AppRec-eksemplet fra NPR). / A message that is not an acknowledgement names its receiver (an acknowledgement may answer a message with an empty receiver, as in NPR's AppRec example)."
+Expression: "response.exists() or destination.all(receiver.exists())"
 Severity: #error
 
 Invariant: smh-2

@@ -9,10 +9,10 @@ Title: "KITH-innhold uten FHIR-element"
 Description: "Et element, en attributt eller en tekst fra KITH-meldingen som ikke har noe FHIR-element, overført uendret med sin plass, slik at meldingen kan gjenskapes uten tap. / An element, attribute or text of the KITH message that has no FHIR element, carried verbatim with its place, so that the message can be rebuilt without loss."
 Context: DomainResource
 * ^status = #draft
-* extension contains path 1..1 and value 1..1
+* extension contains path 1..1 and value 0..1
 * extension[path] ^short = "Plassen i KITH-meldingen, relativt til elementet ressursen er laget av / The place in the KITH message, relative to the element the resource was made from"
 * extension[path].value[x] only string
-* extension[value] ^short = "Attributtverdien, teksten eller XML-elementet / The attribute value, the text or the XML element"
+* extension[value] ^short = "Attributtverdien, teksten eller XML-elementet; mangler for en tom verdi / The attribute value, the text or the XML element; absent for an empty value"
 * extension[value].value[x] only string
 
 Extension: KithOriginal

@@ -68,9 +68,9 @@ Description: "Alle resultater av rettighetsvurdering. / All results of a rights 
 // ---------------------------------------------------------------------------------------------------------------
 
 Invariant: henv-1
-Description: "Henvisningen skal ha en årsak, som kode eller som referanse. / The referral has a reason, as a code or as a reference."
+Description: "Henvisningen skal ha en årsak, som kode eller som referanse; en kansellert henvisning (status revoked, KITH 7309 C) trenger ingen. / The referral has a reason, as a code or as a reference; a cancelled referral (status revoked, KITH 7309 C) needs none."
 Severity: #error
-Expression: "reasonCode.exists() or reasonReference.exists()"
+Expression: "status = 'revoked' or reasonCode.exists() or reasonReference.exists()"
 
 Profile: Henvisning
 Parent: ServiceRequest
@@ -93,7 +93,8 @@ Description: "Henvisning til helsehjelp, for eksempel fra fastlege til psykisk h
 * category[hovedforlop] from HovedforlopVS (required)
 * category[hovedforlop] ^patternCodeableConcept.coding[0].system = "http://samhandling.no/fhir/CodeSystem/hovedforlop"
 * category[hovedforlop] ^short = "Hovedforløp henviser vurderer / Main pathway as judged by the referrer"
-* priority 1..1 MS
+* priority MS
+* priority ^comment = "Valgfri som i KITH Henvisning 1.x (ReqServ/Priority 0..1); mangler den, gjelder normal prioritet (R4 meaningWhenMissing). / Optional as in KITH Henvisning 1.x (ReqServ/Priority 0..1); when missing, normal priority applies (R4 meaningWhenMissing)."
 * code MS
 * code ^short = "Hva det henvises til / What is requested"
 * subject MS
