@@ -115,3 +115,25 @@ def _references(node: Any) -> list[str]:
         for value in node:
             found.extend(_references(value))
     return found
+
+
+KITH_EXAMPLES = sorted(p for p in (Path(__file__).parent.parent / "examples" / "kith").glob("*-ola.xml"))
+
+
+@pytest.mark.parametrize("path", KITH_EXAMPLES, ids=lambda p: p.name)
+def test_kith_examples_are_what_the_translator_writes(path: Path, settings: Settings, validator: Validator) -> None:
+    """examples/kith/dialogmelding-<name>-ola.xml is `samhandling convert` of the FHIR example
+    Bundle-melding-<name>-ola.json: regenerate it when the translation changes."""
+    from adapter.translate import Translator
+
+    name = path.name.removeprefix("dialogmelding-")
+    bundle = json.loads((settings.examples_dir / "fhir" / f"Bundle-melding-{name}").with_suffix(".json").read_bytes())
+    result = Translator(settings, validator).fhir_to_kith(bundle)
+    assert result.ok and result.xml is not None
+    assert result.xml.decode().strip() == path.read_text(encoding="utf-8").strip()
+
+
+def test_every_kith_example_has_a_stated_outcome(settings: Settings) -> None:
+    stated = catalogue.trials(settings.examples_dir)
+    kith = [t for t in stated if t.name.startswith("kith/")]
+    assert len(kith) == len(list((settings.examples_dir / "kith").glob("*.xml"))) >= 4
