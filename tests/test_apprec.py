@@ -220,3 +220,52 @@ def test_status_3_keeps_its_code(mappings: Mappings) -> None:
     assert response["code"] == "ok"
     assert response["_code"]["extension"][0]["valueString"] == "3"
     assert "details" in response  # smh-2 holds: the errors of the part messages are in the OperationOutcome
+
+
+# --- status 3 and standalone referrals -------------------------------------------------------------------------
+
+
+def _partial(kind: str, resource: str) -> Issue:
+    return Issue(
+        "ADP-3010",
+        "warning",
+        expression=f"{resource}.identifier[0]",
+        args={
+            "value": "15720255178",
+            "kind": kind,
+            "kind_en": kind,
+            "kind_nb": kind,
+            "detail_en": "bad",
+            "detail_nb": "feil",
+            "element": f"/MsgHead/MsgInfo/{resource}/Ident",
+            "resource": resource,
+        },
+    )
+
+
+@pytest.mark.parametrize(("kind", "resource", "code"), [("fnr", "Patient", "E31"), ("her", "Organization", "X99")])
+def test_identifier_without_its_system_gives_status_3(
+    registry: SchemaRegistry, kind: str, resource: str, code: str
+) -> None:
+    root = _build(_header(), [_partial(kind, resource)])
+    _valid(registry, root)
+    assert [(e.get("V"), e.get("DN")) for e in _find(root, "ar:Status")] == [("3", "OK, feil i delmelding")]
+    assert [e.get("V") for e in _find(root, "ar:Error")] == [code]
+    assert "/MsgHead/MsgInfo/" in (_find(root, "ar:Error")[0].get("OT") or "")
+
+
+def test_an_error_outranks_status_3(registry: SchemaRegistry) -> None:
+    root = _build(_header(), [_partial("fnr", "Patient"), Issue("ADP-2001", "error", args={"detail": "x"})])
+    assert [e.get("V") for e in _find(root, "ar:Status")] == ["2"]
+    assert [e.get("V") for e in _find(root, "ar:Error")] == ["T02"]
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+def test_standalone_henvisning_is_answered_from_its_own_header(registry: SchemaRegistry, version: str) -> None:
+    referral = parse_xml((KITH / "samples/testcases/henvisning-v1.0-mottak/Case1.xml").read_bytes()).getroot()
+    root = _build(referral, [], version)
+    _valid(registry, root)
+    # The service provider answers the referrer (mirrored), with the referral's MsgId and GenDate.
+    assert [e.text for e in _find(root, "ar:OriginalMsgId/ar:Id")] == ["cef6ac80-5f27-11df-a08a-0800200c9a66"]
+    assert [e.text for e in _find(root, "ar:OriginalMsgId/ar:IssueDate")] == ["2002-11-07T09:30:47"]
+    assert _find(root, "ar:Sender/ar:HCP/ar:Inst/ar:Name") and _find(root, "ar:Receiver/ar:HCP/ar:Inst/ar:Name")

@@ -1,4 +1,5 @@
-"""bench/validate runs and prints its tables (no absolute times are asserted: the machine decides those)."""
+"""bench/validate and bench/translate run and print their figures (no absolute times are asserted: the machine
+decides those; bench/translate's coverage must be complete)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,20 @@ def test_full_run_without_the_peer_exits_2_with_the_install_command() -> None:
     assert done.returncode == 2
     assert "pip install -r bench/requirements.txt" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_translate_quick_run_reports_full_coverage_and_the_ratios() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "translate"), "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    coverage = done.stdout.splitlines()[0]
+    assert "valid: " in coverage and "lossless: " in coverage
+    assert coverage.count("= 100.0%") == 2, coverage
+    assert "Henvisning 2.0: ours" in done.stdout and "crisis plan: ours" in done.stdout
+    assert done.stdout.count("ours/floor") == 2

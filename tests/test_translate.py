@@ -1,9 +1,11 @@
 """KITH <-> FHIR translation over the real KITH samples of the standards directory (never copied into the repo).
 
-For every sample of a covered standard: the FHIR Bundle has no error (or the sample is listed in
-tests/translate/expectations.yaml with the receipt error it must give and why), and KITH -> FHIR -> KITH gives the
-original back after canonicalisation (C14N 2.0, prefixes rewritten, insignificant whitespace and comments ignored).
-Rule-based checks run over every output Bundle; hostile inputs give issues, never exceptions.
+For every sample of a covered standard: the FHIR Bundle has no validator error and passes the rule checks, with an
+AppRec of status 1 or 3 (or the sample is deliberately faulty and listed in tests/translate/expectations.yaml with
+the receipt it must get and why), and KITH -> FHIR -> KITH gives the original back after canonicalisation (C14N
+2.0, prefixes rewritten, insignificant whitespace and comments ignored). Hostile inputs get their AppRec (T01, T02,
+T10) through the receipt builder, never an exception. The engine's enveloped Henvisning 1.x and its FHIR-written
+PLO logistics are tested at the end; tests/test_golden.py compares every output with its golden file.
 """
 
 from __future__ import annotations

@@ -10,6 +10,13 @@ residue back at its recorded position, so a KITH message survives KITH -> FHIR -
 
 Ids are deterministic: uuid5 of the message's seed (sender HER-id and MsgId) and the element's path. Timestamps
 come from the message.
+
+Never invalid FHIR either: an identifier whose value fails the check of the national system its KITH type gives
+keeps value and type but not that system (warning ADP-3010 at the element; the AppRec says status 3). A mapping's
+``require`` rules refuse content the receiver cannot use (ADP-3011 with its AppRec code). A message that breaks its
+schema also travels whole (residue path ``/``), since the rules rebuild elements in schema order only. Nodes marked
+``standalone`` apply only to a document that is its own envelope (or only inside a MsgHead), and ``reverse: only``
+nodes build KITH from FHIR written as FHIR, when no residue carries the element.
 """
 
 from __future__ import annotations

@@ -12,13 +12,19 @@ bytes. The rules follow HIS 80415:2012 (AppRec 1.1) and HITS 1168:2016 (Veiledni
   (REQ or SPR depends on the message), so the optional ``Role`` is left out there.
 * ``OriginalMsgId``: ``MsgType`` from ``MsgInfo/Type``, ``IssueDate`` from ``MsgInfo/GenDate``, ``Id`` from
   ``MsgInfo/MsgId``.
-* ``Status`` 1 (OK) when no issue is ``error`` or ``fatal``, else 2 (Avvist) with one ``Error`` (list 8221) per
-  such issue. The code comes from :data:`ERROR_CODES` (a small table here: a ConceptMap is for code systems, and
-  ADP codes are not one), refined for patient identifiers (E30, E31 ...); an issue may name its 8221 code itself
-  in ``args["apprec_code"]`` (a business rule that knows better, e.g. E21 "Mottaker finnes ikke"). ``DN`` is the
-  display of the code in CodeSystem-kith-8221.json; ``OT`` is the issue's Norwegian text followed by where it
+* ``Status`` 2 (Avvist) with one ``Error`` (list 8221) per ``error``/``fatal`` issue (one per cause: an element
+  in a namespace without schema is T10 only); else 3 (OK, feil i delmelding) with one ``Error`` per warning of
+  :data:`PARTIAL` (an identifier carried without the national system whose check it fails: E31 for the patient's
+  fødselsnummer or D-nummer, X99 otherwise); else 1 (OK). The code comes from :data:`ERROR_CODES` (a small
+  table here: a ConceptMap is for code systems, and ADP codes are not one), refined for patient identifiers (E30,
+  E31 ...); an issue may name its 8221 code itself in ``args["apprec_code"]`` (a business rule that knows better:
+  the mapping files' ``require`` rules, e.g. E36 "Pasientopplysninger er utilstrekkelige"). ``DN`` is the display
+  of the code in CodeSystem-kith-8221.json; ``OT`` is the issue's Norwegian text followed by where it
   was found (expression, line). AppRec has no other place for that: ``Error`` is a bare CV (V, S, DN, OT), and
   HITS 1168 chapter 7 asks for the precise cause in ``OT``.
+
+A standalone Henvisning 1.0/1.1 (root ``Message``, its own envelope) is answered the same way: its Requester and
+ServProvider ``Inst`` are already in AppRec's form and are copied in AppRec's element order.
 
 Without a readable MsgHead (``header`` None, e.g. the message was not well-formed XML) no AppRec can be built: the
 schema requires ``OriginalMsgId/IssueDate`` (a dateTime only the original message can give) and HITS 1168 5.3
