@@ -53,6 +53,9 @@ class Settings:
     delivery_lease: float = 60.0
     delivery_connect_timeout: float = 3.05
     delivery_read_timeout: float = 10.0
+    #: Outbox delivery: the wait before the first retry (doubled for each later one, at most the cap), seconds.
+    delivery_backoff_base: float = 1.0
+    delivery_backoff_cap: float = 300.0
 
     @property
     def profiles_dir(self) -> Path:

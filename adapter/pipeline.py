@@ -208,12 +208,12 @@ class Pipeline:
                 if not tx.insert_message(
                     message.sender, message.msg_id, message.fmt, message.content_type, message.original
                 ):
-                    existing = tx.message(message.sender, message.fmt, message.msg_id)
+                    existing = tx.message(message.sender, message.fmt, message.msg_id, lock=True)
                     if existing is not None and existing.receipt is not None:
                         return replace(_stored_reply(existing), duplicate=True)
                     # stored, not yet answered (asynchronous, or a crash): processed now, once, in this transaction
             elif (
-                current := tx.message(message.sender, message.fmt, message.msg_id)
+                current := tx.message(message.sender, message.fmt, message.msg_id, lock=True)
             ) is None or current.receipt is not None:
                 return _stored_reply(current) if current else Reply(404)
             issues = list(message.issues)

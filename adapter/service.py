@@ -72,7 +72,10 @@ class Service:
     def worker(self, **options: Any) -> Worker:
         """An outbox worker that also processes messages accepted asynchronously."""
         worker_settings = WorkerSettings(
-            max_attempts=self.settings.delivery_max_attempts, lease=self.settings.delivery_lease
+            max_attempts=self.settings.delivery_max_attempts,
+            lease=self.settings.delivery_lease,
+            backoff_base=self.settings.delivery_backoff_base,
+            backoff_cap=self.settings.delivery_backoff_cap,
         )
         return Worker(self.store, self.outbound, worker_settings, before_each=self.pipeline.process_pending, **options)
 

@@ -8,7 +8,9 @@ transient failure (timeout, refused connection, 5xx, 429) the next attempt after
 sees with ``samhandling outbox list --state dead`` and puts back with ``samhandling outbox retry ID``.
 
 A worker that dies holding a claim loses it when the lease runs out, and another worker delivers the message again:
-delivery is at least once, and exactly once in effect because every receiver is given the same message id.
+delivery is at least once, and exactly once in effect because every receiver is given the same message id. A
+worker renews its claim on each delivery right before posting it and skips one it no longer holds, so a batch that
+outlasts its lease is not delivered twice by two live workers.
 """
 
 from __future__ import annotations
@@ -69,6 +71,13 @@ class Worker:
         return len(claimed)
 
     def _deliver(self, delivery: Delivery) -> None:
+        # A batch can take longer than the lease (a slow receiver, a busy process); by then another worker may have
+        # claimed what is left of it. Renewing the claim of each delivery just before posting it makes sure that
+        # only the worker holding a live claim posts (the lease must outlast one post: connect + 2 x read timeout).
+        until = self.clock() + self.settings.lease
+        if not self.store.run(lambda tx: tx.renew(delivery.id, self.name, until)):
+            log.info("delivery of %s to %s was taken over by another worker", delivery.msg_id, delivery.destination)
+            return
         result = self.outbound.post(
             delivery.destination,
             delivery.body,

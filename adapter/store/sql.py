@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import logging
+import random
 import sqlite3
 import threading
 import time
@@ -19,6 +21,7 @@ from adapter.errors import AdapterError
 from adapter.store.schema import DDL
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 #: How often a transaction is tried again after the connection was lost, and the pause before each try.
 RECONNECT_TRIES = 30
 RECONNECT_PAUSE = 0.5
@@ -99,11 +102,14 @@ class Tx:
         )
         return bool(cursor.rowcount == 1)
 
-    def message(self, sender: str, fmt: str, msg_id: str) -> StoredMessage | None:
-        """The stored message, or None."""
+    def message(self, sender: str, fmt: str, msg_id: str, *, lock: bool = False) -> StoredMessage | None:
+        """The stored message, or None. ``lock``: hold it until this transaction ends (PostgreSQL ``FOR UPDATE``;
+        SQLite transactions take turns anyway), so that of two processes that both found it unanswered, the
+        second waits and then sees the first one's receipt instead of processing it again."""
         row = self._sql(
             "SELECT sender, msg_id, format, state, body, content_type, receipt, receipt_type, http_status "
-            "FROM messages WHERE sender = ? AND format = ? AND msg_id = ?",
+            "FROM messages WHERE sender = ? AND format = ? AND msg_id = ?"
+            + (" FOR UPDATE" if lock and self.dialect == "postgresql" else ""),
             (sender, fmt, msg_id),
         ).fetchone()
         return _message(row) if row else None
@@ -156,6 +162,14 @@ class Tx:
         rows = self._sql(_RESOURCE + "WHERE type = ? AND id = ? ORDER BY version DESC", (rtype, rid)).fetchall()
         return [_resource(row) for row in rows]
 
+    def lock_resource(self, rtype: str, rid: str) -> None:
+        """Hold the resource ``rtype/rid`` (existing or not) until this transaction ends, so that two transactions
+        writing it take turns: each reads the version the other committed (PostgreSQL runs them side by side, and
+        without this both would write the same next version, and one would fail on the primary key). SQLite
+        transactions take turns already (``BEGIN IMMEDIATE``). Taking it again in the same transaction is free."""
+        if self.dialect == "postgresql":
+            self._sql("SELECT pg_advisory_xact_lock(?, hashtext(?))", (_RESOURCE_LOCKS, f"{rtype}/{rid}"))
+
     def write(
         self,
         body: dict[str, Any],
@@ -170,6 +184,7 @@ class Tx:
         ``index`` gives the (search parameter, value) pairs of this version; ``parties`` adds to the parties of
         earlier versions (an organisation that was party to a resource stays so)."""
         rtype, rid = str(body["resourceType"]), str(body["id"])
+        self.lock_resource(rtype, rid)
         previous = self.read(rtype, rid)
         version = previous.version + 1 if previous else 1
         stamp = utc_now()
@@ -254,6 +269,16 @@ class Tx:
                 claimed.append(found)
         return claimed
 
+    def renew(self, delivery_id: int, worker: str, until: float) -> bool:
+        """Extend ``worker``'s claim on a pending delivery to ``until``, right before it is posted; False when the
+        claim is no longer the worker's (its lease ran out and another worker claimed it, or it was delivered):
+        then the worker must not post it, or the receiver would get it twice."""
+        cursor = self._sql(
+            "UPDATE outbox SET claimed_until = ? WHERE id = ? AND claimed_by = ? AND state = 'pending'",
+            (until, delivery_id, worker),
+        )
+        return bool(cursor.rowcount == 1)
+
     def delivery(self, delivery_id: int) -> Delivery | None:
         """One outbox row."""
         row = self._sql(_DELIVERY + "WHERE id = ?", (delivery_id,)).fetchone()
@@ -319,6 +344,8 @@ class Tx:
         return [{**json.loads(body), "id": f"audit-{row_id}"} for row_id, body in rows]
 
 
+#: The first key of the advisory locks on resources (the schema lock is 7224, in the one-key space).
+_RESOURCE_LOCKS = 7225
 _OPERATORS = frozenset({"=", "<", "<=", ">", ">="})
 _RESOURCE = "SELECT type, id, version, last_updated, deleted, patient, parties, body FROM resources "
 _DELIVERY = (
@@ -414,17 +441,26 @@ class Store:
     def run(self, work: Callable[[Tx], T], *, schema: bool = False) -> T:
         """Run ``work`` in one transaction and return its result; committed when it returns, rolled back when it
         raises. When the database connection is lost (a restart), the whole transaction is tried again on a new
-        connection, for up to RECONNECT_TRIES x RECONNECT_PAUSE seconds."""
+        connection, for up to RECONNECT_TRIES x RECONNECT_PAUSE seconds; when PostgreSQL rolled it back to break a
+        deadlock, it is tried again at once. ``work`` must therefore read what it needs through ``tx``."""
         lost = _connection_errors(self.dialect)
+        conflicts = _conflict_errors(self.dialect)
         for attempt in range(RECONNECT_TRIES):
             try:
                 with self._transaction(schema) as tx:
                     return work(tx)
-            except lost:
+            except lost as error:
                 self._drop_connection()
                 if attempt == RECONNECT_TRIES - 1:
                     raise
+                log.warning("database connection lost (%s); trying the transaction again", _first_line(error))
                 time.sleep(RECONNECT_PAUSE)
+            except conflicts:
+                # PostgreSQL broke a deadlock (or a serialization conflict) by rolling this transaction back;
+                # run it again after a short random pause, on the same connection
+                if attempt == RECONNECT_TRIES - 1:
+                    raise
+                time.sleep(random.uniform(0.01, 0.1))  # noqa: S311 - jitter, not cryptography
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
@@ -438,6 +474,19 @@ def _connection_errors(dialect: str) -> tuple[type[BaseException], ...]:
     import psycopg
 
     return (psycopg.OperationalError, psycopg.errors.AdminShutdown)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"[:200]
+
+
+def _conflict_errors(dialect: str) -> tuple[type[BaseException], ...]:
+    if dialect == "sqlite":
+        return ()
+    import psycopg
+
+    return (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 
 def _redact(url: str) -> str:
