@@ -43,12 +43,13 @@ def _items(answered: Any, defined: Any, expr: str, walk: Walk) -> None:
     """Match the response items ``answered`` (below ``expr``) against the Questionnaire items ``defined``."""
     if not isinstance(answered, list):
         return
-    by_link = {d.get("linkId"): d for d in defined if isinstance(d, dict)} if isinstance(defined, list) else {}
+    # only string linkIds match: any other value is a type error the structure check reports
+    by_link = {d["linkId"]: d for d in _list(defined) if isinstance(d, dict) and isinstance(d.get("linkId"), str)}
     for position, item in enumerate(answered):
         if not isinstance(item, dict):
             continue
         link_id = item.get("linkId")
-        definition = by_link.get(link_id)
+        definition = by_link.get(link_id) if isinstance(link_id, str) else None
         if definition is None:
             if isinstance(link_id, str):
                 walk.add("ADP-4060", "error", expr, link_id=link_id)
