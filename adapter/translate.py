@@ -133,11 +133,17 @@ class Translator:
             except AdapterError as error:
                 result.issues.extend(error.issues)
                 return result
+            except (ValueError, KeyError, IndexError, TypeError, AttributeError, etree.LxmlError) as error:
+                # a Bundle that was not validated first ($convert) may have any shape: not even writable as FHIR
+                # XML, or a plan whose parts are not the objects the rendering expects
+                detail = " ".join(str(error).split())[:500]
+                result.issues.append(Issue("ADP-3004", "error", args={"detail": detail}))
+                return result
             header = _header(bundle) or header
         root = self.mappings.root_for(str(header.get("definition", "")))
         try:
             element = self.mappings.to_kith(bundle, root)
-        except (AdapterError, ValueError, KeyError, IndexError, TypeError, etree.LxmlError) as error:
+        except (AdapterError, ValueError, KeyError, IndexError, TypeError, AttributeError, etree.LxmlError) as error:
             detail = "; ".join(str(i) for i in error.issues) if isinstance(error, AdapterError) else repr(error)
             result.issues.append(Issue("ADP-3004", "error", args={"detail": detail}))
             return result

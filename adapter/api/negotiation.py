@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import Response, request
@@ -50,10 +51,26 @@ def respond(reply: Reply) -> Response:
     return response
 
 
+#: Characters XML 1.0 cannot carry at all (control characters, surrogates, U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(value: Any) -> Any:
+    """``value`` with every character XML cannot carry replaced by U+FFFD (an issue text may quote the input)."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: _xml_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_xml_safe(item) for item in value]
+    return value
+
+
 def to_xml(resource: dict[str, Any]) -> bytes:
     """FHIR XML of a resource (through the fhir.resources R4B models, which write the official XML form)."""
     from fhir.resources.R4B import get_fhir_model_class
 
+    resource = _xml_safe(resource)
     model = get_fhir_model_class(str(resource["resourceType"])).model_validate(resource)
     xml = model.model_dump_xml()
     return xml if isinstance(xml, bytes) else xml.encode("utf-8")

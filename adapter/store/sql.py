@@ -191,7 +191,9 @@ class Tx:
         all_parties = sorted({*(previous.parties if previous else ()), *parties})
         body = {**body, "meta": {**body.get("meta", {}), "versionId": str(version), "lastUpdated": stamp}}
         if previous:
-            self._sql("UPDATE resources SET current = 0 WHERE type = ? AND id = ?", (rtype, rid))
+            # only the current row: every older version has current = 0 already (touching them all made each
+            # write slower than the one before)
+            self._sql("UPDATE resources SET current = 0 WHERE type = ? AND id = ? AND current = 1", (rtype, rid))
         self._sql(
             "INSERT INTO resources (type, id, version, last_updated, current, deleted, patient, parties, body) "
             "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
@@ -389,6 +391,10 @@ class Store:
             raise AdapterError.of("ADP-0007", url=_redact(url))
         self.url = url
         self._local = threading.local()
+        # SQLite has one writer at a time, and a connection that finds the file locked sleeps in its busy handler
+        # (up to 100 ms a nap) even when the lock is free again at once: the threads of one process queue here
+        # instead and get the lock the moment it is released. Other processes still meet the busy handler.
+        self._sqlite_turn = threading.Lock()
         if self.dialect == "sqlite":
             self._connection().executescript(DDL["sqlite"])
         else:
@@ -424,13 +430,14 @@ class Store:
         connection = self._connection()
         cursor = connection.cursor()
         if self.dialect == "sqlite":
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(cursor, self.dialect)
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            cursor.execute("COMMIT")
+            with self._sqlite_turn:
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Tx(cursor, self.dialect)
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
         else:
             with connection.transaction():
                 if schema:

@@ -87,13 +87,14 @@ class _Response:
         (``check_required``: whether required items must be among them)."""
         answered = _list(answered)
         definitions = [d for d in _list(defined) if isinstance(d, dict)]
-        by_link = {d.get("linkId"): d for d in definitions}
+        # only string linkIds match: any other value is a type error the structure check reports
+        by_link = {d["linkId"]: d for d in definitions if isinstance(d.get("linkId"), str)}
         scopes = [*scopes, answered]
         for position, item in enumerate(answered):
             if not isinstance(item, dict):
                 continue
             link_id = item.get("linkId")
-            definition = by_link.get(link_id)
+            definition = by_link.get(link_id) if isinstance(link_id, str) else None
             if definition is None:
                 if isinstance(link_id, str):
                     self.walk.add("ADP-4060", "error", expr, link_id=link_id)

@@ -115,4 +115,13 @@ def codes_of(value: Any) -> list[tuple[str | None, str]]:
     codings = value.get("coding", []) if "coding" in value else [value]
     if not isinstance(codings, list):
         return []
-    return [(c.get("system", ""), c["code"]) for c in codings if isinstance(c, dict) and isinstance(c.get("code"), str)]
+    # A system that is not a string (a type error reported by the structure check) counts as no system.
+    return [
+        (_text(c.get("system", "")), c["code"])
+        for c in codings
+        if isinstance(c, dict) and isinstance(c.get("code"), str)
+    ]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,1 @@
+"""Helpers of ``bench/http``: the echo app, the load generators and the run."""
