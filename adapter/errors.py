@@ -326,6 +326,29 @@ CODES: dict[str, CodeInfo] = {
         "The required item with linkId {link_id!r} has no answer in this completed response",
         "Det obligatoriske spørsmålet med linkId {link_id!r} mangler svar i dette fullførte svaret",
     ),
+    "ADP-4064": CodeInfo(
+        "business-rule",
+        "{path}: the narrative part '{detail}' has no class that says where it comes from (boilerplate, generated "
+        "or original), which the profile {profile} requires",
+        "{path}: narrativdelen '{detail}' har ingen class som sier hvor den kommer fra (boilerplate, generated eller "
+        "original), noe profilen {profile} krever",
+    ),
+    "ADP-4065": CodeInfo(
+        "business-rule",
+        "{path}: the narrative has language sections ({detail}), which the profile {profile} does not allow",
+        "{path}: narrativen har språkseksjoner ({detail}), noe profilen {profile} ikke tillater",
+    ),
+    "ADP-4066": CodeInfo(
+        "business-rule",
+        "{path}: the narrative has no language sections, which the profile {profile} requires{detail}",
+        "{path}: narrativen har ingen språkseksjoner, noe profilen {profile} krever{detail}",
+    ),
+    "ADP-4067": CodeInfo(
+        "business-rule",
+        "{path}: the narrative has no section in the resource's language {detail}, which the profile {profile} "
+        "requires",
+        "{path}: narrativen har ingen seksjon på ressursens språk {detail}, noe profilen {profile} krever",
+    ),
     "ADP-4070": CodeInfo(
         "business-rule",
         "The MeasureReport has no {part} for the Measure's {part} with code '{code}' (id {id})",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapter.validate.limits import Limits, limits_of
+from adapter.validate.xhtml import LANGUAGE_CONTROL_EXT, SOURCE_CONTROL_EXT
 
 Element = dict[str, Any]
 CORE_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
@@ -109,6 +110,7 @@ class Node:
     limits: Limits | None = None  # minValue / maxValue / maxLength / minLength, rarely set
     must_have_value: bool = False  # a primitive here needs its value; extensions alone do not do
     value_alternatives: tuple[str, ...] = ()  # the extensions that may stand in for a missing primitive value
+    narrative_control: tuple[str | None, bool] | None = None  # (language sections control, sources marked)
     children: list[Node] = field(default_factory=list)
     slices: list[Node] = field(default_factory=list)
     keys: dict[str, tuple[Node, TypeRef]] = field(default_factory=dict)  # JSON key -> (child, type)
@@ -205,12 +207,23 @@ def _node(element: Element, in_resource: bool) -> Node:
         must_have_value=any(
             e.get("url") == MUST_HAVE_VALUE_EXT and e.get("valueBoolean") is True for e in element.get("extension", [])
         ),
+        narrative_control=_narrative_control(element),
         value_alternatives=tuple(
             e["valueCanonical"]
             for e in element.get("extension", [])
             if e.get("url") == VALUE_ALTERNATIVES_EXT and isinstance(e.get("valueCanonical"), str)
         ),
     )
+
+
+def _narrative_control(element: Element) -> tuple[str | None, bool] | None:
+    """The narrative-language-control and narrative-source-control extensions of an element, if it has any."""
+    extensions = {e.get("url"): e for e in element.get("extension", [])}
+    language = extensions.get(LANGUAGE_CONTROL_EXT, {}).get("valueCode")
+    sources = SOURCE_CONTROL_EXT in extensions
+    if language is None and not sources:
+        return None
+    return (language if isinstance(language, str) else None, sources)
 
 
 def _type_ref(type_element: Element, resource_path: str) -> TypeRef:

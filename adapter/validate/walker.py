@@ -33,7 +33,7 @@ from adapter.validate.questionnaire import check_questionnaire, check_response
 from adapter.validate.slicing import SliceMatcher
 from adapter.validate.state import DEFAULT_POLICY, Host, Pass, Policy, Walk, count_issues
 from adapter.validate.terminology import Terminology, codes_of
-from adapter.validate.xhtml import xhtml_problem
+from adapter.validate.xhtml import narrative_problems, xhtml_problem
 
 Paths = tuple[str, str]  # an element's path from its resource, and from the datatype it is part of
 _CODED = frozenset({"code", "Coding", "CodeableConcept"})
@@ -276,6 +276,8 @@ class Engine:
             self._limits(value, node.limits, code, expr, step)
         if node.binding and code in _CODED:
             self._binding(value, node, code, expr, step)
+        if node.narrative_control is not None and isinstance(value.get("div"), str):
+            self._narrative(value["div"], node.narrative_control, node, expr, step)
         if code == "Identifier":
             self._identifier(value, expr, walk)
         elif code == "Attachment" and step.structural:
@@ -372,6 +374,12 @@ class Engine:
             self._value_issue(node, node.fixed[1], expr, step)
         if node.pattern is not None and not pattern_matches(node.pattern[1], value):
             self._value_issue(node, node.pattern[1], expr, step)
+
+    def _narrative(self, div: str, control: tuple[str | None, bool], node: Node, expr: str, step: Pass) -> None:
+        language = step.env.resource.get("language") if isinstance(step.env.resource, dict) else None
+        found = narrative_problems(div, language if isinstance(language, str) else None, *control)
+        for issue, detail in found:
+            step.walk.add(issue, "error", expr, path=node.id, detail=detail, profile=step.profile.url)
 
     def _missing_value(self, ext: Any, node: Node, expr: str, step: Pass) -> None:
         """A primitive without a value (only an id or extensions) where the profile needs the value, or allows

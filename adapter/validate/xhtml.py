@@ -150,3 +150,55 @@ def _has_content(element: Any) -> bool:
         if child.tail and child.tail.strip():
             return True
     return False
+
+
+#: Profile controls on a Narrative element (HL7 extensions): whether the narrative must (``_yes``), must not
+#: (``_no``) or must for the resource's language (``_resource``) have language sections, and whether each top-level
+#: part must say where it comes from (a ``class`` of boilerplate, generated or original).
+LANGUAGE_CONTROL_EXT = "http://hl7.org/fhir/StructureDefinition/narrative-language-control"
+SOURCE_CONTROL_EXT = "http://hl7.org/fhir/StructureDefinition/narrative-source-control"
+SOURCES = frozenset({"boilerplate", "generated", "original"})
+_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def narrative_problems(div: str, language: str | None, sections: str | None, sources: bool) -> list[tuple[str, str]]:
+    """(issue code, detail) for each way ``div`` breaks the profile's narrative controls: ``sections`` is the
+    language control, ``sources`` whether the source of each part must be marked; ``language`` is the resource's."""
+    try:
+        root = parse_xml(div.encode("utf-8")).getroot()
+    except AdapterError:
+        return []  # reported by the structure rules
+    found: list[tuple[str, str]] = []
+    if sources:
+        if root.text and root.text.strip():
+            found.append(("ADP-4064", _snippet(root.text)))
+        for child in root:
+            if isinstance(child.tag, str) and not set(str(child.get("class", "")).split()) & SOURCES:
+                found.append(
+                    (
+                        "ADP-4064",
+                        _snippet("".join(str(t) for t in child.itertext())) or f"<{child.tag.removeprefix(XHTML_NS)}>",
+                    )
+                )
+            if child.tail and child.tail.strip():
+                found.append(("ADP-4064", _snippet(child.tail)))
+    if sections is not None:
+        langs = sorted(
+            {
+                str(c.get(_LANG) or c.get("lang"))
+                for c in root
+                if isinstance(c.tag, str) and (c.get(_LANG) or c.get("lang"))
+            }
+        )
+        shown = ", ".join(langs)
+        if sections == "_no" and langs:
+            found.append(("ADP-4065", shown))
+        elif sections == "_yes" and not langs:
+            found.append(("ADP-4066", ""))
+        elif sections == "_resource" and language and language not in langs:
+            found.append(("ADP-4067", f"{language} (found: {shown or 'none'})"))
+    return found
+
+
+def _snippet(text: str) -> str:
+    return " ".join(text.split())[:60]
