@@ -230,6 +230,13 @@ CODES: dict[str, CodeInfo] = {
         "{path}: without a value, one of these extensions must stand in its place: {allowed} (in {profile})",
         "{path}: uten verdi må en av disse utvidelsene stå i stedet: {allowed} (i {profile})",
     ),
+    "ADP-4019": CodeInfo(
+        "invalid",
+        "The markdown has what looks like an embedded HTML tag (starting at '{start}'); a presentation layer will "
+        "(or should) escape it, so check that this is what is meant",
+        "Markdown-teksten har noe som ser ut som en innebygd HTML-tagg (fra '{start}'); et presentasjonslag vil "
+        "(eller bør) vise den som tekst, så sjekk at det er meningen",
+    ),
     "ADP-4020": CodeInfo(
         "value",
         "{path}: {value!r} is not a valid {kind}: {detail}",

@@ -55,6 +55,8 @@ class Env:
     resource: Any
     root: Any
     resolve: Resolver
+    #: memberOf(): is the code, Coding or CodeableConcept in the ValueSet (None: cannot tell)
+    member_of: Callable[[Any, str], bool | None] | None = None
 
 
 @dataclass
@@ -147,6 +149,7 @@ def _functions(env: Env) -> dict[str, Any]:
         "hasValue": {"fn": _has_value, "arity": {0: []}},
         "htmlChecks": {"fn": lambda inputs: [True], "arity": {0: []}},
         "resolve": {"fn": lambda inputs: _resolved(inputs, env), "arity": {0: []}},
+        "memberOf": {"fn": lambda inputs, url: _member_of(inputs, url, env), "arity": {1: ["String"]}},
     }
 
 
@@ -167,6 +170,17 @@ def _resolved(inputs: list[Any], env: Env) -> list[Any]:
         if isinstance(target, dict) and isinstance(target.get("resourceType"), str):
             found.append(ResourceNode.create_node(target, target["resourceType"]))  # type: ignore[no-untyped-call]
     return found
+
+
+def _member_of(inputs: list[Any], url: Any, env: Env) -> list[bool]:
+    """FHIRPath memberOf(): true when the single input (code, Coding or CodeableConcept) is in the ValueSet, empty
+    when there is no single input or the ValueSet cannot be expanded here."""
+    if env.member_of is None or len(inputs) != 1 or not isinstance(url, str):
+        return []
+    value = inputs[0]
+    value = value.data if isinstance(value, ResourceNode) else value
+    found = env.member_of(value, url)
+    return [] if found is None else [found]
 
 
 def _has_value(inputs: list[Any]) -> list[bool]:

@@ -20,10 +20,13 @@ class Policy:
     * ``trust_reference_types``: the type in a reference URL that does not resolve (``Group/1``) is checked against
       the allowed targets; when False only resolved targets are checked [``assumeValidRestReferences``, default
       false there].
+    * ``no_html_in_markdown``: what looks like an HTML tag in a markdown value is an error; when False a warning
+      (a presentation layer should escape it) [``noHtmlInMarkdown``, default false].
     """
 
     allow_examples: bool = True
     trust_reference_types: bool = True
+    no_html_in_markdown: bool = False
 
 
 DEFAULT_POLICY = Policy()

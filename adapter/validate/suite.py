@@ -119,7 +119,11 @@ def run_case(case: dict[str, Any], settings: Settings, validator: Validator) -> 
 def _policy(case: dict[str, Any], step: dict[str, Any] | None = None) -> Policy:
     """The reference harness's settings for a case (or its profile step) as our policy."""
     trust = (step if step is not None else case).get("assumeValidRestReferences", False)
-    return Policy(allow_examples=bool(case.get("examples", True)), trust_reference_types=bool(trust))
+    return Policy(
+        allow_examples=bool(case.get("examples", True)),
+        trust_reference_types=bool(trust),
+        no_html_in_markdown=bool(case.get("noHtmlInMarkdown", False)),
+    )
 
 
 def _step(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
@@ -36,9 +37,10 @@ from adapter.validate.terminology import Terminology, codes_of
 from adapter.validate.xhtml import narrative_problems, xhtml_problem
 
 Paths = tuple[str, str]  # an element's path from its resource, and from the datatype it is part of
-_CODED = frozenset({"code", "Coding", "CodeableConcept"})
+_CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "Age", "Duration", "Distance", "Count"})
 _ANY_RESOURCE = frozenset({"Resource", "DomainResource"})
 _URLS = frozenset({"uri", "url", "canonical"})
+_HTML_TAG = re.compile(r"(?<!\\)</?[A-Za-z!]")  # an unescaped tag start in markdown: <b, </p, <!--
 
 
 class Engine:
@@ -106,7 +108,7 @@ class Engine:
                 walk.add("ADP-4007", "error", expr, profile=url, type=profile.type, actual=rtype)
             elif profile is not None and profile not in chosen:
                 chosen.append(profile)
-        env = Env(res, root, partial(self._resolve, walk, root))
+        env = Env(res, root, partial(self._resolve, walk, root), self._member_of)
         walk.element_ids[id(res)] = (expr, set())
         if rtype == "Bundle":
             check_bundle(res, expr, walk, self._is_resource_type)
@@ -361,6 +363,9 @@ class Engine:
                 return
             if code in _URLS and not self.policy.allow_examples and _is_example(value):
                 step.walk.add("ADP-4047", "error", expr, url=value)
+            if code == "markdown" and (tag := _HTML_TAG.search(value)) is not None:
+                severity: Severity = "error" if self.policy.no_html_in_markdown else "warning"
+                step.walk.add("ADP-4019", severity, expr, start=value[tag.start() : tag.start() + 2])
         self._fixed_and_pattern(value, node, expr, step)
         if node.limits is not None:
             self._limits(value, node.limits, code, expr, step)
@@ -446,6 +451,14 @@ class Engine:
             code=shown,
             valueset=valueset,
         )
+
+    def _member_of(self, value: Any, valueset: str) -> bool | None:
+        """Is a code, Coding or CodeableConcept in the ValueSet? None when it cannot be told here."""
+        pairs = codes_of(value)
+        expansion = self.terminology.expand(valueset)
+        if any(expansion.contains(s, c) for s, c in pairs):
+            return True
+        return False if expansion.complete else None
 
     def _identifier(self, value: dict[str, Any], expr: str, walk: Walk) -> None:
         system, text = value.get("system"), value.get("value")
