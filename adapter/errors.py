@@ -356,6 +356,11 @@ CODES: dict[str, CodeInfo] = {
         "requires",
         "{path}: narrativen har ingen seksjon på ressursens språk {detail}, noe profilen {profile} krever",
     ),
+    "ADP-4068": CodeInfo(
+        "value",
+        "The narrative links to '#{link}', which is no anchor in the resource's narrative and no contained resource",
+        "Narrativen lenker til '#{link}', som verken er et anker i ressursens narrativ eller en inneholdt ressurs",
+    ),
     "ADP-4070": CodeInfo(
         "business-rule",
         "The MeasureReport has no {part} for the Measure's {part} with code '{code}' (id {id})",

@@ -67,7 +67,7 @@ class SliceMatcher:
         if not discriminators:
             return self._conforms(value, type_ref, slice_node, step)
         for discriminator in discriminators:
-            kind, path = discriminator.get("type"), discriminator.get("path", "$this")
+            kind, path = discriminator.get("type"), _path(discriminator.get("path", "$this"))
             target = self._element_at(slice_node, path, step)
             actual = self._navigate(value, type_ref, path, step)
             if kind in ("value", "pattern"):
@@ -221,6 +221,12 @@ class SliceMatcher:
         else:
             self.engine.object(value, profile.root, "x", (profile.type, profile.type), profile.type, inner)
         return not any(i.severity in ("error", "fatal") for i in quiet.issues)
+
+
+def _path(path: Any) -> str:
+    """A discriminator path without a leading ``$this.`` (``$this.name`` is ``name``)."""
+    text = str(path)
+    return text[len("$this.") :] if text.startswith("$this.") else text
 
 
 def _listed(value: Any) -> list[Any]:

@@ -45,6 +45,8 @@ class Walk:
     meets: dict[tuple[int, str], bool] = field(default_factory=dict)
     #: id of a resource -> (its expression, the element ids seen in it)
     element_ids: dict[int, tuple[str, set[str]]] = field(default_factory=dict)
+    #: id of a resource -> (internal links of its narratives as (expression, target), the anchors they offer)
+    narrative_links: dict[int, tuple[list[tuple[str, str]], set[str]]] = field(default_factory=dict)
 
     def add(self, code: str, severity: Severity, expr: str | None, /, **args: Any) -> None:
         """Record one issue."""

@@ -34,7 +34,7 @@ from adapter.validate.questionnaire import check_questionnaire, check_response
 from adapter.validate.slicing import SliceMatcher
 from adapter.validate.state import DEFAULT_POLICY, Host, Pass, Policy, Walk, count_issues
 from adapter.validate.terminology import Terminology, codes_of
-from adapter.validate.xhtml import narrative_problems, xhtml_problem
+from adapter.validate.xhtml import inspect_xhtml, narrative_problems
 
 Paths = tuple[str, str]  # an element's path from its resource, and from the datatype it is part of
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "Age", "Duration", "Distance", "Count"})
@@ -123,6 +123,19 @@ class Engine:
             step = Pass(walk, profile, env, structural=position == 0)
             self._constraints(res, profile.root, expr, str(rtype), step)
             self.object(res, profile.root, expr, (str(rtype), str(rtype)), str(rtype), step, resource=True)
+        if root is res and id(res) in walk.narrative_links:
+            self._internal_links(res, walk)
+
+    def _internal_links(self, res: dict[str, Any], walk: Walk) -> None:
+        """A link inside a resource's narratives (``href="#x"``) must reach an anchor in them (an ``id`` or an
+        ``<a name>``) or one of its contained resources."""
+        links, anchors = walk.narrative_links.pop(id(res))
+        contained = res.get("contained")
+        if isinstance(contained, list):
+            anchors = anchors | {c["id"] for c in contained if isinstance(c, dict) and isinstance(c.get("id"), str)}
+        for expr, link in links:
+            if link not in anchors:
+                walk.add("ADP-4068", "error", expr, link=link)
 
     def _is_resource_type(self, name: str) -> bool:
         profile = self.maybe_profile(CORE_PREFIX + name)
@@ -357,7 +370,11 @@ class Engine:
         if step.structural:
             problem = self.primitives.problem(code, value)
             if problem is None and code == "xhtml":
-                problem = xhtml_problem(value)
+                problem, links, anchors = inspect_xhtml(value)
+                if links or anchors:
+                    found = step.walk.narrative_links.setdefault(id(step.env.root), ([], set()))
+                    found[0].extend((expr, link) for link in links)
+                    found[1].update(anchors)
             if problem is not None:
                 step.walk.add("ADP-1002", "error", expr, path=expr, detail=problem)
                 return

@@ -118,25 +118,42 @@ XML_ATTRIBUTES = frozenset(
 
 def xhtml_problem(div: str) -> str | None:
     """Why ``div`` breaks the narrative rules, or None."""
+    return inspect_xhtml(div)[0]
+
+
+def inspect_xhtml(div: str) -> tuple[str | None, list[str], set[str]]:
+    """Why ``div`` breaks the narrative rules (or None), the internal links it makes (``href="#x"`` gives ``x``) and
+    the anchors it offers (``id`` attributes and ``<a name>``)."""
     try:
         root = parse_xml(div.encode("utf-8")).getroot()
     except AdapterError as error:
-        return f"the XHTML is not well-formed ({error.issues[0].args.get('detail', error)})"
+        return f"the XHTML is not well-formed ({error.issues[0].args.get('detail', error)})", [], set()
     if root.tag != XHTML_NS + "div":
-        return "the narrative must be a <div> in the XHTML namespace (http://www.w3.org/1999/xhtml)"
+        return "the narrative must be a <div> in the XHTML namespace (http://www.w3.org/1999/xhtml)", [], set()
+    links: list[str] = []
+    anchors: set[str] = set()
+    problem: str | None = None
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue  # comments and processing instructions carry nothing
         name = element.tag.removeprefix(XHTML_NS)
         if name not in ALLOWED_ELEMENTS:
-            return f"the element <{name}> is not allowed in a narrative"
+            problem = problem or f"the element <{name}> is not allowed in a narrative"
         for attribute in element.attrib:
             local = str(attribute).rsplit("}", 1)[-1]
             if attribute not in XML_ATTRIBUTES and (local.lower().startswith("on") or local not in ALLOWED_ATTRIBUTES):
-                return f"the attribute {local!r} on <{name}> is not allowed in a narrative"
-    if not _has_content(root):
-        return "the narrative has no content: it must have some text that is not whitespace, or an image (txt-2)"
-    return None
+                problem = problem or f"the attribute {local!r} on <{name}> is not allowed in a narrative"
+        if element.get("id"):
+            anchors.add(str(element.get("id")))
+        if name == "a":
+            if element.get("name"):
+                anchors.add(str(element.get("name")))
+            href = str(element.get("href") or "")
+            if href.startswith("#") and len(href) > 1:
+                links.append(href[1:])
+    if problem is None and not _has_content(root):
+        problem = "the narrative has no content: it must have some text that is not whitespace, or an image (txt-2)"
+    return problem, links, anchors
 
 
 def _has_content(element: Any) -> bool:
