@@ -40,6 +40,47 @@ Paths = tuple[str, str]  # an element's path from its resource, and from the dat
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "Age", "Duration", "Distance", "Count"})
 _ANY_RESOURCE = frozenset({"Resource", "DomainResource"})
 _URLS = frozenset({"uri", "url", "canonical"})
+#: R4 resources that R5 calls CanonicalResource: an R4 extension definition may name that R5 type as its context.
+_CANONICAL = frozenset(
+    [
+        "ActivityDefinition",
+        "CapabilityStatement",
+        "ChargeItemDefinition",
+        "CodeSystem",
+        "CompartmentDefinition",
+        "ConceptMap",
+        "EffectEvidenceSynthesis",
+        "EventDefinition",
+        "Evidence",
+        "EvidenceVariable",
+        "ExampleScenario",
+        "GraphDefinition",
+        "ImplementationGuide",
+        "Library",
+        "Measure",
+        "MessageDefinition",
+        "NamingSystem",
+        "OperationDefinition",
+        "PlanDefinition",
+        "Questionnaire",
+        "ResearchDefinition",
+        "ResearchElementDefinition",
+        "RiskEvidenceSynthesis",
+        "SearchParameter",
+        "StructureDefinition",
+        "StructureMap",
+        "TerminologyCapabilities",
+        "TestScript",
+        "ValueSet",
+    ]
+)
+_R5_CANONICAL = {"CanonicalResource": _CANONICAL}
+#: Extensions that R4 core itself uses outside the context it declares for them: where its own definitions put
+#: them (the path of the element that holds the extension), so that those definitions validate.
+_CONTEXT_AS_USED = {
+    # declared for ElementDefinition.type.code; R4's snapshots carry it on ElementDefinition.type
+    "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type": ("ElementDefinition.type",),
+}
 _HTML_TAG = re.compile(r"(?<!\\)</?[A-Za-z!]")  # an unescaped tag start in markdown: <b, </p, <!--
 
 
@@ -181,7 +222,7 @@ class Engine:
                 step.walk.add("ADP-1002", "error", expr, path=f"{expr}.{key}", detail="null is not allowed")
                 continue
             buckets.setdefault(id(entry[0]), {})[base] = entry[1]
-        if step.structural and not resource and isinstance(obj.get("id"), str):
+        if step.structural and not resource and isinstance(obj.get("id"), str) and fp_path != "ElementDefinition":
             self._element_id(obj["id"], step)
         url = obj.get("url") if fp_path == "Extension" else owner
         host_type = parent.types[0].code if parent.types else fp_path
@@ -562,7 +603,12 @@ class Engine:
                 step.walk.add("ADP-4040", "warning", expr, url=url)
             return None
         contexts = profile.sd.get("context", [])
-        if contexts and not any(self._context_allows(c, host, step) for c in contexts):
+        as_used = _CONTEXT_AS_USED.get(url, ())
+        if (
+            contexts
+            and not any(p in host.paths for p in as_used)
+            and not any(self._context_allows(c, host, step) for c in contexts)
+        ):
             shown = ", ".join(str(c.get("expression")) for c in contexts)
             step.walk.add("ADP-4041", "error", expr, url=url, allowed=shown)
         for invariant in profile.sd.get("contextInvariant", []):  # evaluated on the element holding the extension
@@ -690,6 +736,8 @@ def _context_allows(context: dict[str, Any], host: Host) -> bool:
             return True
         if expression in ("Resource", "DomainResource"):
             return host.resource
+        if expression in _R5_CANONICAL:  # R5 base types, which R4 extension definitions may name
+            return host.resource and host.paths[0] in _R5_CANONICAL[expression]
         base, _, rest = expression.partition(".")
         if base in ("Resource", "DomainResource") and rest:
             return any(p.partition(".")[2] == rest for p in host.paths if p[:1].isupper())
