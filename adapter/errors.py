@@ -268,6 +268,11 @@ CODES: dict[str, CodeInfo] = {
         "Referansen {reference} peker på en ressurs som ikke oppfyller noen av profilene som er tillatt her: "
         "{profiles}",
     ),
+    "ADP-4033": CodeInfo(
+        "not-found",
+        "The reference {reference} cannot be resolved (it is not contained, nor in the Bundle or Parameters)",
+        "Referansen {reference} kan ikke slås opp (den er verken inneholdt eller i Bundle eller Parameters)",
+    ),
     "ADP-4040": CodeInfo(
         "structure",
         "The extension {url} is unknown, so it was not checked",

@@ -20,6 +20,10 @@ class Policy:
     * ``trust_reference_types``: the type in a reference URL that does not resolve (``Group/1``) is checked against
       the allowed targets; when False only resolved targets are checked [``assumeValidRestReferences``, default
       false there].
+    * ``references_must_resolve``: a relative or local reference that does not resolve (to a contained resource, or
+      a resource of the Bundle or Parameters it is in) is an error; absolute URLs may point at a server and are not
+      judged. When False only a ``urn:`` reference inside a Bundle must resolve [``validateReference``
+      CHECK_EXISTS / CHECK_EXISTS_AND_TYPE, default off].
     * ``no_html_in_markdown``: what looks like an HTML tag in a markdown value is an error; when False a warning
       (a presentation layer should escape it) [``noHtmlInMarkdown``, default false].
     """
@@ -27,6 +31,7 @@ class Policy:
     allow_examples: bool = True
     trust_reference_types: bool = True
     no_html_in_markdown: bool = False
+    references_must_resolve: bool = False
 
 
 DEFAULT_POLICY = Policy()

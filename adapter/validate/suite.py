@@ -123,6 +123,7 @@ def _policy(case: dict[str, Any], step: dict[str, Any] | None = None) -> Policy:
         allow_examples=bool(case.get("examples", True)),
         trust_reference_types=bool(trust),
         no_html_in_markdown=bool(case.get("noHtmlInMarkdown", False)),
+        references_must_resolve=case.get("validateReference") in ("CHECK_EXISTS", "CHECK_EXISTS_AND_TYPE"),
     )
 
 

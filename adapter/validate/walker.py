@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from adapter.errors import AdapterError, Issue, Severity
-from adapter.validate.bundle import check_bundle
+from adapter.validate.bundle import check_bundle, is_absolute_url
 from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, pattern_matches
 from adapter.validate.identifiers import check_identifier
 from adapter.validate.invariants import Env, Invariants
@@ -123,6 +123,12 @@ class Engine:
             walk.local = {
                 f"{r['resourceType']}/{r['id']}": r
                 for r in walk.entries.values()
+                if isinstance(r.get("resourceType"), str) and isinstance(r.get("id"), str)
+            }
+        elif resource.get("resourceType") == "Parameters":  # its resources may refer to each other, as in a Bundle
+            walk.local = {
+                f"{r['resourceType']}/{r['id']}": r
+                for r in _parameter_resources(resource.get("parameter"))
                 if isinstance(r.get("resourceType"), str) and isinstance(r.get("id"), str)
             }
         self.resource(resource, str(resource.get("resourceType", "")), walk, resource, profiles, top=True)
@@ -552,6 +558,8 @@ class Engine:
             )
         if target is None and step.walk.entries and reference.startswith(("urn:uuid:", "urn:oid:")):
             step.walk.add("ADP-4031", "error", expr, reference=reference)
+        elif target is None and self.policy.references_must_resolve and not is_absolute_url(reference):
+            step.walk.add("ADP-4033", "error", expr, reference=reference)  # an absolute one may be on a server
         if isinstance(target, dict) and actual:
             self._target_profiles(target, str(actual), reference, type_ref, expr, step)
 
@@ -686,6 +694,15 @@ def _bundle_entries(bundle: dict[str, Any]) -> dict[str, Any]:
         ):
             entries.setdefault(entry["fullUrl"], entry["resource"])
     return entries
+
+
+def _parameter_resources(parameters: Any) -> Iterator[dict[str, Any]]:
+    """The resources of Parameters.parameter, and of their parts, at any depth."""
+    for parameter in parameters if isinstance(parameters, list) else []:
+        if isinstance(parameter, dict):
+            if isinstance(parameter.get("resource"), dict):
+                yield parameter["resource"]
+            yield from _parameter_resources(parameter.get("part"))
 
 
 def _is_example(url: str) -> bool:
