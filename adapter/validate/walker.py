@@ -356,6 +356,10 @@ class Engine:
             paths = (paths[0], code)  # children of a datatype also have paths within it (Address.line)
         if node.children and len(node.types) <= 1:  # a choice's children are only those all its types share
             self.object(value, node, expr, paths, node.path, step)
+            # the snapshot holds the type's profile merged into these children; one we do not know is reported
+            for url in type_ref.profiles if code != "Extension" else ():
+                if self.maybe_profile(url) is None:
+                    step.walk.add("ADP-4006", "error", expr, profile=url)
             return
         if node.content_reference:
             target = step.profile.by_id.get(node.content_reference)
