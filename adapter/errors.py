@@ -366,6 +366,11 @@ CODES: dict[str, CodeInfo] = {
         "The narrative links to '#{link}', which is no anchor in the resource's narrative and no contained resource",
         "Narrativen lenker til '#{link}', som verken er et anker i ressursens narrativ eller en inneholdt ressurs",
     ),
+    "ADP-4069": CodeInfo(
+        "code-invalid",
+        "None of the codes ({code}) is in the value set {valueset} of an additional binding ({purpose})",
+        "Ingen av kodene ({code}) er i verdisettet {valueset} til en tilleggsbinding ({purpose})",
+    ),
     "ADP-4070": CodeInfo(
         "business-rule",
         "The MeasureReport has no {part} for the Measure's {part} with code '{code}' (id {id})",

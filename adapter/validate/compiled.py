@@ -18,6 +18,13 @@ CORE_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
 FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 #: R5 ElementDefinition.mustHaveValue and .valueAlternatives, as R4 profiles carry them (cross-version extensions)
 MUST_HAVE_VALUE_EXT = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue"
+#: R5 ElementDefinition.binding.additional as R4 profiles carry it (the cross-version and the tools extension)
+ADDITIONAL_BINDING_EXTS = frozenset(
+    {
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional",
+        "http://hl7.org/fhir/tools/StructureDefinition/additional-binding",
+    }
+)
 VALUE_ALTERNATIVES_EXT = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.valueAlternatives"
 _SYSTEM_TYPES = {
     "String": "string",
@@ -111,6 +118,7 @@ class Node:
     must_have_value: bool = False  # a primitive here needs its value; extensions alone do not do
     value_alternatives: tuple[str, ...] = ()  # the extensions that may stand in for a missing primitive value
     narrative_control: tuple[str | None, bool] | None = None  # (language sections control, sources marked)
+    additional_bindings: tuple[tuple[str, str], ...] = ()  # (purpose, ValueSet) of binding.additional
     children: list[Node] = field(default_factory=list)
     slices: list[Node] = field(default_factory=list)
     keys: dict[str, tuple[Node, TypeRef]] = field(default_factory=dict)  # JSON key -> (child, type)
@@ -208,12 +216,28 @@ def _node(element: Element, in_resource: bool) -> Node:
             e.get("url") == MUST_HAVE_VALUE_EXT and e.get("valueBoolean") is True for e in element.get("extension", [])
         ),
         narrative_control=_narrative_control(element),
+        additional_bindings=_additional_bindings(binding),
         value_alternatives=tuple(
             e["valueCanonical"]
             for e in element.get("extension", [])
             if e.get("url") == VALUE_ALTERNATIVES_EXT and isinstance(e.get("valueCanonical"), str)
         ),
     )
+
+
+def _additional_bindings(binding: Element) -> tuple[tuple[str, str], ...]:
+    """(purpose, ValueSet) of each additional binding that applies everywhere (one with a ``usage`` context
+    applies only where that context holds, which we cannot tell, so it is left out)."""
+    found = []
+    for extension in binding.get("extension", []):
+        if extension.get("url") not in ADDITIONAL_BINDING_EXTS:
+            continue
+        parts = {e.get("url"): e for e in extension.get("extension", [])}
+        purpose = parts.get("purpose", {}).get("valueCode")
+        valueset = parts.get("valueSet", {}).get("valueCanonical")
+        if isinstance(purpose, str) and isinstance(valueset, str) and "usage" not in parts:
+            found.append((purpose, valueset))
+    return tuple(found)
 
 
 def _narrative_control(element: Element) -> tuple[str | None, bool] | None:

@@ -338,6 +338,8 @@ class Engine:
             self._limits(value, node.limits, code, expr, step)
         if node.binding and code in _CODED:
             self._binding(value, node, code, expr, step)
+        if node.additional_bindings and code in _CODED:
+            self._additional_bindings(value, node, expr, step)
         if node.narrative_control is not None and isinstance(value.get("div"), str):
             self._narrative(value["div"], node.narrative_control, node, expr, step)
         if code == "Identifier":
@@ -527,6 +529,20 @@ class Engine:
         if any(expansion.contains(s, c) for s, c in pairs):
             return True
         return False if expansion.complete else None
+
+    def _additional_bindings(self, value: Any, node: Node, expr: str, step: Pass) -> None:
+        """Additional bindings (R5 binding.additional): a required or maximum one is a required binding, an
+        extensible or current one an extensible binding; the other purposes do not judge a value."""
+        pairs = codes_of(value)
+        for purpose, valueset in node.additional_bindings:
+            if purpose not in ("required", "maximum", "extensible", "current") or not pairs:
+                continue
+            expansion = self.terminology.expand(valueset)
+            if any(expansion.contains(s, c) for s, c in pairs) or not expansion.complete:
+                continue
+            severity: Severity = "error" if purpose in ("required", "maximum") else "warning"
+            shown = ", ".join(f"{s}#{c}" if s else c for s, c in pairs)
+            step.walk.add("ADP-4069", severity, expr, code=shown, valueset=valueset, purpose=purpose)
 
     def _identifier(self, value: dict[str, Any], expr: str, walk: Walk) -> None:
         system, text = value.get("system"), value.get("value")
