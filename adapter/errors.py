@@ -273,6 +273,18 @@ CODES: dict[str, CodeInfo] = {
         "The reference {reference} cannot be resolved (it is not contained, nor in the Bundle or Parameters)",
         "Referansen {reference} kan ikke slås opp (den er verken inneholdt eller i Bundle eller Parameters)",
     ),
+    "ADP-4034": CodeInfo(
+        "not-found",
+        "The reference {reference} is not found in the document Bundle, where every reference must resolve "
+        "(relative references are read against the base of the entry's fullUrl)",
+        "Referansen {reference} finnes ikke i dokument-Bundle-en, der alle referanser må slås opp (relative "
+        "referanser leses mot basen i oppføringens fullUrl)",
+    ),
+    "ADP-4035": CodeInfo(
+        "structure",
+        "The reference {reference} matches more than one entry of the Bundle",
+        "Referansen {reference} svarer til mer enn én oppføring i Bundle-en",
+    ),
     "ADP-4040": CodeInfo(
         "structure",
         "The extension {url} is unknown, so it was not checked",
@@ -317,6 +329,12 @@ CODES: dict[str, CodeInfo] = {
         "structure",
         "A resource of type {type} is not allowed here (allowed: {allowed})",
         "En ressurs av typen {type} er ikke tillatt her (tillatt: {allowed})",
+    ),
+    "ADP-4058": CodeInfo(
+        "business-rule",
+        "The entry {url} cannot be reached from the document's Composition by following references (forward or "
+        "backward)",
+        "Oppføringen {url} kan ikke nås fra dokumentets Composition ved å følge referanser (forover eller bakover)",
     ),
     "ADP-4060": CodeInfo(
         "structure",

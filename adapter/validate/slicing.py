@@ -96,7 +96,7 @@ class SliceMatcher:
     def _conforms(self, value: Any, type_ref: TypeRef, slice_node: Node, step: Pass) -> bool:
         """Slicing without discriminators: the value belongs to the first slice it conforms to (a quiet check of
         the value against the slice's definition)."""
-        quiet = Walk(entries=step.walk.entries, local=step.walk.local, meets=step.walk.meets)
+        quiet = Walk(index=step.walk.index, meets=step.walk.meets)
         inner = replace(step, walk=quiet, structural=False)
         self.engine.value(value, None, slice_node, slice_node.refine(type_ref), "x", ("x", "x"), Host(("x",)), inner)
         return not any(i.severity in ("error", "fatal") for i in quiet.issues)
@@ -210,7 +210,7 @@ class SliceMatcher:
         profile = self.engine.maybe_profile(url)
         if profile is None or not isinstance(value, dict):
             return False
-        quiet = Walk(entries=step.walk.entries, local=step.walk.local, meets=step.walk.meets)
+        quiet = Walk(index=step.walk.index, meets=step.walk.meets)
         inner = replace(step, walk=quiet, profile=profile, structural=False)
         if "resourceType" in value:
             if value.get("resourceType") != profile.type:

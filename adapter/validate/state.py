@@ -8,6 +8,7 @@ from typing import Any
 from adapter.errors import Issue, Severity
 from adapter.validate.compiled import Node, Profile
 from adapter.validate.invariants import Env
+from adapter.validate.resolution import Index
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,7 @@ class Walk:
 
     issues: list[Issue] = field(default_factory=list)
     evaluated: set[tuple[str, str]] = field(default_factory=set)  # (expression, constraint key)
-    entries: dict[str, Any] = field(default_factory=dict)  # Bundle fullUrl -> resource
-    local: dict[str, Any] = field(default_factory=dict)  # "Type/id" -> resource of the Bundle
+    index: Index | None = None  # the resources of the Bundle or Parameters being validated, for references
     #: (id of a resource, profile url) -> does it meet the profile; shared with the quiet walks of one validation,
     #: set to True while the check runs, so that resources that point at each other end the recursion
     meets: dict[tuple[int, str], bool] = field(default_factory=dict)

@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from adapter.errors import AdapterError, Issue, Severity
-from adapter.validate.bundle import check_bundle, is_absolute_url
+from adapter.validate.bundle import check_bundle
 from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, pattern_matches
 from adapter.validate.identifiers import check_identifier
 from adapter.validate.invariants import Env, Invariants
@@ -31,6 +31,7 @@ from adapter.validate.measure import check_report
 from adapter.validate.packages import Definitions
 from adapter.validate.primitives import Primitives
 from adapter.validate.questionnaire import check_questionnaire, check_response
+from adapter.validate.resolution import Index, Status, is_absolute_url
 from adapter.validate.slicing import SliceMatcher
 from adapter.validate.state import DEFAULT_POLICY, Host, Pass, Policy, Walk, count_issues
 from adapter.validate.terminology import Terminology, codes_of
@@ -119,19 +120,12 @@ class Engine:
             walk.add("ADP-1002", "fatal", None, path="(root)", detail="a resource must be a JSON object")
             return walk.issues
         if resource.get("resourceType") == "Bundle":
-            walk.entries = _bundle_entries(resource)
-            walk.local = {
-                f"{r['resourceType']}/{r['id']}": r
-                for r in walk.entries.values()
-                if isinstance(r.get("resourceType"), str) and isinstance(r.get("id"), str)
-            }
+            walk.index = Index.of_bundle(resource)
         elif resource.get("resourceType") == "Parameters":  # its resources may refer to each other, as in a Bundle
-            walk.local = {
-                f"{r['resourceType']}/{r['id']}": r
-                for r in _parameter_resources(resource.get("parameter"))
-                if isinstance(r.get("resourceType"), str) and isinstance(r.get("id"), str)
-            }
+            walk.index = Index.of_parameters(resource)
         self.resource(resource, str(resource.get("resourceType", "")), walk, resource, profiles, top=True)
+        if walk.index is not None and walk.index.kind == "document":
+            self._orphans(resource, walk)
         return walk.issues
 
     def resource(
@@ -566,7 +560,7 @@ class Engine:
         reference = value.get("reference")
         if not isinstance(reference, str):
             return
-        target = step.env.resolve(reference)
+        target, status = self._locate(step.walk, step.env.root, reference)
         if isinstance(target, dict):
             actual = target.get("resourceType")
         else:
@@ -576,8 +570,13 @@ class Engine:
             step.walk.add(
                 "ADP-4030", "error", expr, reference=reference, type=actual, allowed=", ".join(sorted(allowed))
             )
-        if target is None and step.walk.entries and reference.startswith(("urn:uuid:", "urn:oid:")):
+        index = step.walk.index
+        if status == "ambiguous":
+            step.walk.add("ADP-4035", "error", expr, reference=reference)
+        elif target is None and index is not None and index.kind and reference.startswith(("urn:uuid:", "urn:oid:")):
             step.walk.add("ADP-4031", "error", expr, reference=reference)
+        elif status == "missing" and index is not None and index.kind == "document":
+            step.walk.add("ADP-4034", "error", expr, reference=reference)
         elif target is None and self.policy.references_must_resolve and not is_absolute_url(reference):
             step.walk.add("ADP-4033", "error", expr, reference=reference)  # an absolute one may be on a server
         if isinstance(target, dict) and actual:
@@ -681,17 +680,43 @@ class Engine:
         """The resource a reference (or reference string) points to, within the resource or its Bundle."""
         if isinstance(reference, dict):
             reference = reference.get("reference")
-        if not isinstance(reference, str):
-            return None
+        return self._locate(walk, root, reference)[0] if isinstance(reference, str) else None
+
+    def _locate(self, walk: Walk, root: Any, reference: str) -> tuple[dict[str, Any] | None, Status]:
+        """The resource ``reference`` points to (in the resource ``root``, or the Bundle or Parameters), and how
+        the resolution went (see :mod:`adapter.validate.resolution`)."""
         if reference.startswith("#"):
             contained = root.get("contained", []) if isinstance(root, dict) else []
-            return next((c for c in contained if isinstance(c, dict) and c.get("id") == reference[1:]), None)
-        found = walk.entries.get(reference)
-        if found is not None:
-            return found
-        if "/" in reference and not reference.startswith(("http:", "https:", "urn:")):
-            return walk.local.get(reference.split("/_history/", 1)[0])
-        return None
+            found = next((c for c in contained if isinstance(c, dict) and c.get("id") == reference[1:]), None)
+            return found, "found" if found is not None else "missing"
+        if walk.index is None:
+            return None, "elsewhere"
+        return walk.index.locate(reference, root)
+
+    def _orphans(self, bundle: dict[str, Any], walk: Walk) -> None:
+        """Every entry of a document must be reachable from its Composition (the first entry) by following
+        references, forward or backward."""
+        entries = (
+            [e for e in bundle.get("entry", []) if isinstance(e, dict)] if isinstance(bundle.get("entry"), list) else []
+        )
+        resources = [e.get("resource") if isinstance(e.get("resource"), dict) else None for e in entries]
+        if not resources or resources[0] is None:
+            return
+        links: dict[int, set[int]] = {id(r): set() for r in resources if r is not None}
+        for resource in (r for r in resources if r is not None):
+            for reference in _references(resource):
+                target = self._locate(walk, resource, reference)[0]
+                if target is not None and id(target) in links and target is not resource:
+                    links[id(resource)].add(id(target))
+                    links[id(target)].add(id(resource))
+        reached, todo = {id(resources[0])}, [id(resources[0])]
+        while todo:
+            for following in links[todo.pop()] - reached:
+                reached.add(following)
+                todo.append(following)
+        for position, resource in enumerate(resources):
+            if resource is not None and id(resource) not in reached:
+                walk.add("ADP-4058", "error", f"Bundle.entry[{position}]", url=entries[position].get("fullUrl"))
 
 
 def _as_list(value: Any, expr: str, step: Pass) -> list[Any]:
@@ -704,25 +729,18 @@ def _as_list(value: Any, expr: str, step: Pass) -> list[Any]:
     return [value]
 
 
-def _bundle_entries(bundle: dict[str, Any]) -> dict[str, Any]:
-    entries: dict[str, Any] = {}
-    for entry in bundle.get("entry", []) if isinstance(bundle.get("entry"), list) else []:
-        if (
-            isinstance(entry, dict)
-            and isinstance(entry.get("fullUrl"), str)
-            and isinstance(entry.get("resource"), dict)
-        ):
-            entries.setdefault(entry["fullUrl"], entry["resource"])
-    return entries
-
-
-def _parameter_resources(parameters: Any) -> Iterator[dict[str, Any]]:
-    """The resources of Parameters.parameter, and of their parts, at any depth."""
-    for parameter in parameters if isinstance(parameters, list) else []:
-        if isinstance(parameter, dict):
-            if isinstance(parameter.get("resource"), dict):
-                yield parameter["resource"]
-            yield from _parameter_resources(parameter.get("part"))
+def _references(value: Any) -> Iterator[str]:
+    """Every reference string in ``value`` (a resource), contained resources' ones included."""
+    if isinstance(value, dict):
+        reference = value.get("reference")
+        if isinstance(reference, str) and not reference.startswith("#"):
+            yield reference
+        for child in value.values():
+            if isinstance(child, dict | list):
+                yield from _references(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _references(child)
 
 
 def _is_example(url: str) -> bool:
