@@ -39,6 +39,7 @@ class Index:
     by_type_id: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # entries without a fullUrl
     full_url: dict[int, str] = field(default_factory=dict)  # id of an entry's resource -> its fullUrl
     members: set[int] = field(default_factory=set)  # ids of the entries' resources
+    by_tail: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "Type/id" of RESTful fullUrls
 
     @classmethod
     def of_bundle(cls, bundle: dict[str, Any]) -> Index:
@@ -53,6 +54,9 @@ class Index:
             if isinstance(url, str) and url:
                 index.by_url.setdefault(url, []).append(resource)
                 index.full_url[id(resource)] = url
+                restful = _RESTFUL.fullmatch(url)
+                if restful is not None:
+                    index.by_tail.setdefault(restful.group(2), []).append(resource)
             else:
                 index.add_local(resource)
         return index
@@ -85,7 +89,7 @@ class Index:
             if restful is not None and isinstance(source.get("id"), str):
                 candidates = self.by_url.get(f"{restful.group(1).rstrip('/')}/{target}", [])
             elif origin is not None and restful is None:  # a URN: RESTful fullUrls ending in the reference match
-                candidates = [r for url, found in self.by_url.items() if url.endswith("/" + target) for r in found]
+                candidates = self.by_tail.get(target, [])
             else:  # a RESTful fullUrl whose resource has no id: no base to read the reference against
                 candidates = []
             candidates = candidates or self.by_type_id.get(target, [])
