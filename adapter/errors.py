@@ -414,6 +414,23 @@ CODES: dict[str, CodeInfo] = {
         "This {part} has no code that matches a {part} of the Measure",
         "Denne {part} har ingen kode som svarer til en {part} i målet (Measure)",
     ),
+    "ADP-4080": CodeInfo(
+        "invalid",
+        "The snapshot of this profile cannot be built from its differential and its base: {detail}",
+        "Snapshot for profilen kan ikke lages fra differansen og basen: {detail}",
+    ),
+    "ADP-4081": CodeInfo(
+        "invalid",
+        "{path}: the profile fixes the value {value}, but its base already fixes {fixed}, which a profile cannot "
+        "change",
+        "{path}: profilen fastsetter verdien {value}, men basen fastsetter allerede {fixed}, som en profil ikke kan "
+        "endre",
+    ),
+    "ADP-4082": CodeInfo(
+        "invalid",
+        "{path}: the profile {profile} is for the type {type}, not for the element's type {code}",
+        "{path}: profilen {profile} gjelder typen {type}, ikke elementets type {code}",
+    ),
     "ADP-4050": CodeInfo(
         "invalid",
         "Except in transactions and batches, every Bundle entry must have a fullUrl (the identity of its resource)",

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from adapter.errors import AdapterError, Issue, Severity
+from adapter.validate.authoring import check_structure_definition
 from adapter.validate.bundle import check_bundle
 from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, pattern_matches
 from adapter.validate.identifiers import check_identifier
@@ -160,6 +161,8 @@ class Engine:
             check_questionnaire(res, expr, walk)
         elif rtype == "MeasureReport":
             check_report(res, expr, walk, self.defs.get)
+        elif rtype == "StructureDefinition":
+            check_structure_definition(res, expr, walk, self.defs)
         for position, profile in enumerate(chosen or [core]):
             step = Pass(walk, profile, env, structural=position == 0)
             self._constraints(res, profile.root, expr, str(rtype), step)

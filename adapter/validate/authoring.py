@@ -1,0 +1,87 @@
+"""Rules for authoring a StructureDefinition (a profile being validated as a resource), beyond its invariants.
+
+* Its snapshot must be buildable from its differential and its base: every path names an element of the base
+  (a choice element is renamed for one of its types only, ``Observation.valueQuantity``).
+* A differential may not change a value its base fixes (a profile of an extension cannot give it another url).
+* A profile on an element's type must be a profile of that type (``Count`` is a type of its own, not a profile
+  of ``Quantity``); any resource profile fits an element of type Resource or DomainResource.
+
+Only constraint profiles whose base we hold are checked: the rules need the base's snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from adapter.errors import AdapterError
+from adapter.validate.snapshot import generate_snapshot
+from adapter.validate.state import Walk
+
+if TYPE_CHECKING:
+    from adapter.validate.packages import Definitions
+
+
+def check_structure_definition(sd: dict[str, Any], expr: str, walk: Walk, defs: Definitions) -> None:
+    """Add the authoring issues of the StructureDefinition ``sd`` (at ``expr``) to ``walk``."""
+    differential = sd.get("differential")
+    base_url = sd.get("baseDefinition")
+    if sd.get("derivation") != "constraint" or not isinstance(differential, dict) or not isinstance(base_url, str):
+        return
+    elements = differential.get("element")
+    if not isinstance(elements, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("path"), str) for e in elements
+    ):
+        return  # the structure rules report a broken differential
+    try:
+        base = defs.snapshot(base_url)
+    except AdapterError:
+        return  # a base we do not hold: nothing to check against
+    try:
+        generate_snapshot(sd, defs)
+    except AdapterError as error:
+        detail = error.issues[0].args.get("detail", str(error)) if error.issues else str(error)
+        walk.add("ADP-4080", "error", expr, detail=detail)
+        return
+    by_id = {e.get("id"): e for e in base.get("snapshot", {}).get("element", []) if isinstance(e, dict)}
+    for position, element in enumerate(elements):
+        where = f"{expr}.differential.element[{position}]"
+        _fixed(element, by_id.get(element.get("id") or element["path"]), where, walk)
+        _type_profiles(element, where, walk, defs)
+
+
+def _fixed(element: dict[str, Any], base: dict[str, Any] | None, where: str, walk: Walk) -> None:
+    """A value the base fixes stays fixed."""
+    if base is None:
+        return
+    for key, value in element.items():
+        if key.startswith("fixed") and key in base and base[key] != value:
+            walk.add("ADP-4081", "error", where, path=element["path"], value=_shown(value), fixed=_shown(base[key]))
+
+
+def _type_profiles(element: dict[str, Any], where: str, walk: Walk, defs: Definitions) -> None:
+    """Each profile on a type is a StructureDefinition of that type."""
+    types = element.get("type")
+    for t, type_element in enumerate(types if isinstance(types, list) else []):
+        code = type_element.get("code") if isinstance(type_element, dict) else None
+        if not isinstance(code, str) or ":" in code:
+            continue
+        profiles = type_element.get("profile")
+        for p, url in enumerate(profiles if isinstance(profiles, list) else []):
+            profile = defs.get(url) if isinstance(url, str) else None
+            if isinstance(profile, dict) and profile.get("resourceType") == "StructureDefinition":
+                any_resource = code in ("Resource", "DomainResource") and profile.get("kind") == "resource"
+                if profile.get("type") != code and not any_resource:
+                    walk.add(
+                        "ADP-4082",
+                        "error",
+                        f"{where}.type[{t}].profile[{p}]",
+                        profile=url,
+                        type=profile.get("type"),
+                        path=element["path"],
+                        code=code,
+                    )
+
+
+def _shown(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
