@@ -431,6 +431,11 @@ CODES: dict[str, CodeInfo] = {
         "{path}: the profile {profile} is for the type {type}, not for the element's type {code}",
         "{path}: profilen {profile} gjelder typen {type}, ikke elementets type {code}",
     ),
+    "ADP-4083": CodeInfo(
+        "invalid",
+        "The discriminator path '{path}' does not start with a child of the sliced element {element}",
+        "Diskriminatorstien '{path}' begynner ikke med et barn av det oppdelte elementet {element}",
+    ),
     "ADP-4050": CodeInfo(
         "invalid",
         "Except in transactions and batches, every Bundle entry must have a fullUrl (the identity of its resource)",

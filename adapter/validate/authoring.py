@@ -3,6 +3,7 @@
 * Its snapshot must be buildable from its differential and its base: every path names an element of the base
   (a choice element is renamed for one of its types only, ``Observation.valueQuantity``).
 * A differential may not change a value its base fixes (a profile of an extension cannot give it another url).
+* A slicing discriminator's path starts with a child of the sliced element.
 * A profile on an element's type must be a profile of that type (``Count`` is a type of its own, not a profile
   of ``Quantity``); any resource profile fits an element of type Resource or DomainResource.
 
@@ -38,16 +39,19 @@ def check_structure_definition(sd: dict[str, Any], expr: str, walk: Walk, defs: 
     except AdapterError:
         return  # a base we do not hold: nothing to check against
     try:
-        generate_snapshot(sd, defs)
+        snapshot = generate_snapshot(sd, defs)["snapshot"]["element"]
     except AdapterError as error:
         detail = error.issues[0].args.get("detail", str(error)) if error.issues else str(error)
         walk.add("ADP-4080", "error", expr, detail=detail)
         return
     by_id = {e.get("id"): e for e in base.get("snapshot", {}).get("element", []) if isinstance(e, dict)}
+    built = {e.get("id"): e for e in snapshot}
     for position, element in enumerate(elements):
         where = f"{expr}.differential.element[{position}]"
         _fixed(element, by_id.get(element.get("id") or element["path"]), where, walk)
         _type_profiles(element, where, walk, defs)
+        if isinstance(element.get("slicing"), dict):
+            _discriminators(element, built.get(element.get("id") or element["path"]), snapshot, where, walk, defs)
 
 
 def _fixed(element: dict[str, Any], base: dict[str, Any] | None, where: str, walk: Walk) -> None:
@@ -81,6 +85,60 @@ def _type_profiles(element: dict[str, Any], where: str, walk: Walk, defs: Defini
                         path=element["path"],
                         code=code,
                     )
+
+
+def _discriminators(
+    element: dict[str, Any],
+    built: dict[str, Any] | None,
+    snapshot: list[dict[str, Any]],
+    where: str,
+    walk: Walk,
+    defs: Definitions,
+) -> None:
+    """The first step of each discriminator path names a child of the sliced element (a path with functions other
+    than ``extension()``, ``resolve()`` and ``ofType()`` is not judged)."""
+    if built is None:
+        return
+    children = _child_names(built, snapshot, defs)
+    if not children:
+        return
+    discriminators = element["slicing"].get("discriminator")
+    for d, discriminator in enumerate(discriminators if isinstance(discriminators, list) else []):
+        path = discriminator.get("path") if isinstance(discriminator, dict) else None
+        if not isinstance(path, str):
+            continue
+        first = path.removeprefix("$this.").split(".", 1)[0]
+        if first == "$this" or not first.isidentifier() or first in children:
+            continue
+        if first.startswith(("extension(", "resolve(", "ofType(")):
+            continue
+        walk.add("ADP-4083", "error", f"{where}.slicing.discriminator[{d}]", path=path, element=built.get("path"))
+
+
+def _child_names(built: dict[str, Any], snapshot: list[dict[str, Any]], defs: Definitions) -> set[str]:
+    """The names of the children of a snapshot element: inline ones, else those of its (first) type."""
+    prefix = str(built.get("id")) + "."
+    names = {
+        str(e.get("id"))[len(prefix) :].split(".", 1)[0].split(":", 1)[0]
+        for e in snapshot
+        if str(e.get("id", "")).startswith(prefix)
+    }
+    if not names:
+        types = built.get("type")
+        code = types[0].get("code") if isinstance(types, list) and types and isinstance(types[0], dict) else None
+        if not isinstance(code, str) or ":" in code or code[:1].islower():
+            return set()
+        try:
+            definition = defs.type_definition(code)
+        except AdapterError:
+            return set()
+        root = str(definition["snapshot"]["element"][0].get("id"))
+        names = {
+            str(e.get("id"))[len(root) + 1 :].split(".", 1)[0]
+            for e in definition["snapshot"]["element"][1:]
+            if str(e.get("id", "")).startswith(root + ".")
+        }
+    return {n.removesuffix("[x]") for n in names}
 
 
 def _shown(value: Any) -> str:

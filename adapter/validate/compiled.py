@@ -252,7 +252,7 @@ def _narrative_control(element: Element) -> tuple[str | None, bool] | None:
 
 def _type_ref(type_element: Element, resource_path: str) -> TypeRef:
     """The type of an element (``resource_path`` is its path when it belongs to a resource, else empty)."""
-    code: str = type_element["code"]
+    code: str = type_element.get("code") or _legacy_code(type_element)
     if code.startswith("http://hl7.org/fhirpath/System."):
         declared = next(
             (e.get("valueUrl") for e in type_element.get("extension", []) if e["url"] == FHIR_TYPE_EXT), None
@@ -261,6 +261,16 @@ def _type_ref(type_element: Element, resource_path: str) -> TypeRef:
         if resource_path.count(".") == 1 and resource_path.endswith(".id"):
             code = "id"  # Resource.id is an id, although R4 declares it as a string
     return TypeRef(code, tuple(type_element.get("profile", [])), tuple(type_element.get("targetProfile", [])))
+
+
+def _legacy_code(type_element: Element) -> str:
+    """The type of a type element without a ``code``: a few R4 core definitions state only its JSON type, in an
+    extension on ``_code``."""
+    extensions = (
+        type_element.get("_code", {}).get("extension", []) if isinstance(type_element.get("_code"), dict) else []
+    )
+    found = next((e.get("valueString") for e in extensions if str(e.get("url", "")).endswith("-json-type")), None)
+    return found if isinstance(found, str) else "string"
 
 
 def _json_keys(node: Node) -> list[tuple[str, TypeRef]]:
