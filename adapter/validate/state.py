@@ -25,6 +25,9 @@ class Policy:
       a resource of the Bundle or Parameters it is in) is an error; absolute URLs may point at a server and are not
       judged. When False only a ``urn:`` reference inside a Bundle must resolve [``validateReference``
       CHECK_EXISTS / CHECK_EXISTS_AND_TYPE, default off].
+    * ``bundle_profiles``: (rule, profile) pairs: the entries of a Bundle that a rule picks must also meet the
+      profile. A rule is a resource type (every entry of that type), an entry position (``2``, from 0), or both
+      (``Patient:0``: the entry at that position, when it is of that type) [the ``-bundle`` parameter].
     * ``no_html_in_markdown``: what looks like an HTML tag in a markdown value is an error; when False a warning
       (a presentation layer should escape it) [``noHtmlInMarkdown``, default false].
     """
@@ -33,6 +36,7 @@ class Policy:
     trust_reference_types: bool = True
     no_html_in_markdown: bool = False
     references_must_resolve: bool = False
+    bundle_profiles: tuple[tuple[str, str], ...] = ()
 
 
 DEFAULT_POLICY = Policy()
@@ -48,6 +52,8 @@ class Walk:
     #: (id of a resource, profile url) -> does it meet the profile; shared with the quiet walks of one validation,
     #: set to True while the check runs, so that resources that point at each other end the recursion
     meets: dict[tuple[int, str], bool] = field(default_factory=dict)
+    #: id of an entry's resource -> the profiles the policy's bundle rules add for it
+    entry_profiles: dict[int, tuple[str, ...]] = field(default_factory=dict)
     #: id of a resource -> (its expression, the element ids seen in it)
     element_ids: dict[int, tuple[str, set[str]]] = field(default_factory=dict)
     #: id of a resource -> (internal links of its narratives as (expression, target), the anchors they offer)

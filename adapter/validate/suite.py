@@ -124,7 +124,15 @@ def _policy(case: dict[str, Any], step: dict[str, Any] | None = None) -> Policy:
         trust_reference_types=bool(trust),
         no_html_in_markdown=bool(case.get("noHtmlInMarkdown", False)),
         references_must_resolve=case.get("validateReference") in ("CHECK_EXISTS", "CHECK_EXISTS_AND_TYPE"),
+        bundle_profiles=_bundle_rules(case.get("bundle-param")),
     )
+
+
+def _bundle_rules(param: Any) -> tuple[tuple[str, str], ...]:
+    """The harness's bundle-param ({rule, profile}) as the policy's bundle rules."""
+    if isinstance(param, dict) and isinstance(param.get("rule"), str) and isinstance(param.get("profile"), str):
+        return ((param["rule"], param["profile"]),)
+    return ()
 
 
 def _step(

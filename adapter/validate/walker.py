@@ -122,6 +122,8 @@ class Engine:
             return walk.issues
         if resource.get("resourceType") == "Bundle":
             walk.index = Index.of_bundle(resource)
+            if self.policy.bundle_profiles:
+                walk.entry_profiles = _entry_profiles(resource, self.policy.bundle_profiles)
         elif resource.get("resourceType") == "Parameters":  # its resources may refer to each other, as in a Bundle
             walk.index = Index.of_parameters(resource)
         self.resource(resource, str(resource.get("resourceType", "")), walk, resource, profiles, top=True)
@@ -142,7 +144,7 @@ class Engine:
         expr = expr or str(rtype)
         chosen: list[Profile] = []
         claimed = res.get("meta", {}).get("profile", []) if isinstance(res.get("meta"), dict) else []
-        extra = (*extra, *self.defs.global_profiles(str(rtype)))
+        extra = (*extra, *self.defs.global_profiles(str(rtype)), *walk.entry_profiles.get(id(res), ()))
         for url in dict.fromkeys([*(u for u in claimed if isinstance(u, str)), *extra]):
             strict = url in extra or url.startswith(self.defs.held_canonicals)
             profile = self._claimed(url, strict, f"{expr}.meta.profile", walk)
@@ -730,6 +732,23 @@ def _as_list(value: Any, expr: str, step: Pass) -> list[Any]:
     if step.structural:
         step.walk.add("ADP-1002", "error", expr, path=expr, detail="must be a JSON array, not a single value")
     return [value]
+
+
+def _entry_profiles(bundle: dict[str, Any], rules: tuple[tuple[str, str], ...]) -> dict[int, tuple[str, ...]]:
+    """The profiles the bundle rules (see :class:`Policy`) add to each entry's resource, by its id()."""
+    found: dict[int, tuple[str, ...]] = {}
+    listed = bundle.get("entry")
+    entries: list[Any] = listed if isinstance(listed, list) else []
+    for rule, profile in rules:
+        rtype, _, position = rule.partition(":") if not rule.isdigit() else ("", "", rule)
+        for index, entry in enumerate(entries):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(resource, dict):
+                continue
+            if (rtype and resource.get("resourceType") != rtype) or (position and str(index) != position):
+                continue
+            found[id(resource)] = (*found.get(id(resource), ()), profile)
+    return found
 
 
 def _references(value: Any) -> Iterator[str]:
