@@ -28,6 +28,8 @@ class Policy:
     * ``bundle_profiles``: (rule, profile) pairs: the entries of a Bundle that a rule picks must also meet the
       profile. A rule is a resource type (every entry of that type), an entry position (``2``, from 0), or both
       (``Patient:0``: the entry at that position, when it is of that type) [the ``-bundle`` parameter].
+    * ``validate_contained``: contained resources are validated (as resources, with the dom-2..dom-5 rules about
+      them); when False they are passed over [``validateContains`` IGNORE].
     * ``no_html_in_markdown``: what looks like an HTML tag in a markdown value is an error; when False a warning
       (a presentation layer should escape it) [``noHtmlInMarkdown``, default false].
     """
@@ -37,6 +39,7 @@ class Policy:
     no_html_in_markdown: bool = False
     references_must_resolve: bool = False
     bundle_profiles: tuple[tuple[str, str], ...] = ()
+    validate_contained: bool = True
 
 
 DEFAULT_POLICY = Policy()

@@ -125,6 +125,7 @@ def _policy(case: dict[str, Any], step: dict[str, Any] | None = None) -> Policy:
         no_html_in_markdown=bool(case.get("noHtmlInMarkdown", False)),
         references_must_resolve=case.get("validateReference") in ("CHECK_EXISTS", "CHECK_EXISTS_AND_TYPE"),
         bundle_profiles=_bundle_rules(case.get("bundle-param")),
+        validate_contained=case.get("validateContains") != "IGNORE",
     )
 
 

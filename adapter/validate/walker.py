@@ -98,6 +98,9 @@ class Engine:
         self.primitives = Primitives(defs)
         self.invariants = Invariants()
         self.slices = SliceMatcher(self)
+        #: constraint keys not evaluated under this policy (the rules about contained resources, when those are not
+        #: validated)
+        self._skipped = frozenset() if policy.validate_contained else frozenset({"dom-2", "dom-3", "dom-4", "dom-5"})
 
     # -- definitions -------------------------------------------------------------------------------------------
 
@@ -349,6 +352,8 @@ class Engine:
             self._reference(value, type_ref, expr, step)
         if "resourceType" in value or code in _ANY_RESOURCE:
             is_contained = node.name == "contained"
+            if is_contained and not self.policy.validate_contained:
+                return
             profiles = self._inline_profiles(value, node, expr, step)
             self.resource(value, expr, walk, step.env.root if is_contained else value, profiles)
             return
@@ -477,7 +482,10 @@ class Engine:
         step.walk.add("ADP-4003", "error", expr, path=node.id, expected=shown, profile=step.profile.url)
 
     def _constraints(self, value: Any, node: Node, expr: str, fp_path: str, step: Pass) -> None:
+        skipped = self._skipped
         for constraint in node.constraints:
+            if skipped and constraint.key in skipped:
+                continue
             seen = (expr, constraint.key)
             if seen in step.walk.evaluated:
                 continue
