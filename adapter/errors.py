@@ -285,6 +285,11 @@ CODES: dict[str, CodeInfo] = {
         "The reference {reference} matches more than one entry of the Bundle",
         "Referansen {reference} svarer til mer enn én oppføring i Bundle-en",
     ),
+    "ADP-4036": CodeInfo(
+        "structure",
+        "The reference {reference} names another type than the resource it resolves to, a {type}",
+        "Referansen {reference} oppgir en annen type enn ressursen den peker på, som er en {type}",
+    ),
     "ADP-4040": CodeInfo(
         "structure",
         "The extension {url} is unknown, so it was not checked",

@@ -4,8 +4,8 @@
 * A relative reference (``Type/id``) from an entry whose fullUrl is a RESTful URL (``[base]/Type/id``, and the
   resource has an id) is read against that base: ``[base]/Observation/1`` must be an entry's fullUrl (without
   the id there is no base to read it against). From an entry whose fullUrl is a URN it matches the entries whose
-  fullUrl is a RESTful URL ending in ``/Type/id``; an entry whose fullUrl is a URN is not found by its type and
-  id. These are the rules as the HL7 reference validator reads them. Where entries have no fullUrl
+  fullUrl is a RESTful URL ending in ``/Type/id``, else the entry whose fullUrl is ``urn:uuid:<id>``; an entry
+  whose fullUrl is a URN is not found by the type and id of its resource. These are the rules as the HL7 reference validator reads them. Where entries have no fullUrl
   (transactions, searches, Parameters), ``Type/id`` matches the type and id of the resource.
 * A version-specific reference (``.../_history/2``) matches only the entries with that ``meta.versionId``.
 * More than one match is an ambiguity, not a choice.
@@ -88,8 +88,10 @@ class Index:
             restful = _RESTFUL.fullmatch(origin) if origin else None
             if restful is not None and isinstance(source.get("id"), str):
                 candidates = self.by_url.get(f"{restful.group(1).rstrip('/')}/{target}", [])
-            elif origin is not None and restful is None:  # a URN: RESTful fullUrls ending in the reference match
-                candidates = self.by_tail.get(target, [])
+            elif origin is not None and restful is None:  # a URN: RESTful fullUrls ending in the reference match,
+                # and an entry whose fullUrl is the URN of the reference's id (Type/<uuid> and urn:uuid:<uuid>)
+                uuid = target.rsplit("/", 1)[-1]
+                candidates = self.by_tail.get(target, []) or self.by_url.get(f"urn:uuid:{uuid}", [])
             else:  # a RESTful fullUrl whose resource has no id: no base to read the reference against
                 candidates = []
             candidates = candidates or self.by_type_id.get(target, [])

@@ -583,6 +583,9 @@ class Engine:
             step.walk.add(
                 "ADP-4030", "error", expr, reference=reference, type=actual, allowed=", ".join(sorted(allowed))
             )
+        named = _type_in_reference(reference) if isinstance(target, dict) else None
+        if named is not None and actual and named != actual and not reference.startswith("urn:"):
+            step.walk.add("ADP-4036", "error", expr, reference=reference, type=actual)
         index = step.walk.index
         if status == "ambiguous":
             step.walk.add("ADP-4035", "error", expr, reference=reference)
