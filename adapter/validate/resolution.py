@@ -5,8 +5,9 @@
   resource has an id) is read against that base: ``[base]/Observation/1`` must be an entry's fullUrl (without
   the id there is no base to read it against). From an entry whose fullUrl is a URN it matches the entries whose
   fullUrl is a RESTful URL ending in ``/Type/id``, else the entry whose fullUrl is ``urn:uuid:<id>``; an entry
-  whose fullUrl is a URN is not found by the type and id of its resource. These are the rules as the HL7 reference validator reads them. Where entries have no fullUrl
-  (transactions, searches, Parameters), ``Type/id`` matches the type and id of the resource.
+  whose fullUrl is a URN is not found by the type and id of its resource. These are the rules as the HL7
+  reference validator reads them. Where entries have no fullUrl (transactions, searches, Parameters),
+  ``Type/id`` matches the type and id of the resource.
 * A version-specific reference (``.../_history/2``) matches only the entries with that ``meta.versionId``.
 * More than one match is an ambiguity, not a choice.
 """
