@@ -237,6 +237,11 @@ CODES: dict[str, CodeInfo] = {
         "Markdown-teksten har noe som ser ut som en innebygd HTML-tagg (fra '{start}'); et presentasjonslag vil "
         "(eller bør) vise den som tekst, så sjekk at det er meningen",
     ),
+    "ADP-4021": CodeInfo(
+        "code-invalid",
+        "The display '{display}' is wrong for {code}; its code system has: {allowed}",
+        "Visningsteksten '{display}' er feil for {code}; kodesystemet har: {allowed}",
+    ),
     "ADP-4020": CodeInfo(
         "value",
         "{path}: {value!r} is not a valid {kind}: {detail}",

@@ -149,6 +149,9 @@ def compile_profile(sd: dict[str, Any]) -> Profile:
     elements: list[Element] = sd["snapshot"]["element"]
     is_resource = sd.get("kind") == "resource"
     nodes = [_node(e, is_resource) for e in elements]
+    for node in nodes:  # a ValueSet contained in the profile is known as <profile url>#<id>
+        if node.binding is not None and node.binding[1].startswith("#"):
+            node.binding = (node.binding[0], f"{sd['url']}{node.binding[1]}")
     by_id = {n.id: n for n in nodes}
     for node in nodes[1:]:
         parent_id, _, last = node.id.rpartition(".")

@@ -55,6 +55,8 @@ class Walk:
     #: (id of a resource, profile url) -> does it meet the profile; shared with the quiet walks of one validation,
     #: set to True while the check runs, so that resources that point at each other end the recursion
     meets: dict[tuple[int, str], bool] = field(default_factory=dict)
+    #: id of a Coding -> more displays it may show (given by the expansion of the value set it is bound to)
+    displays: dict[int, frozenset[str]] = field(default_factory=dict)
     #: id of an entry's resource -> the profiles the policy's bundle rules add for it
     entry_profiles: dict[int, tuple[str, ...]] = field(default_factory=dict)
     #: id of a resource -> (its expression, the element ids seen in it)

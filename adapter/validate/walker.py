@@ -35,7 +35,7 @@ from adapter.validate.questionnaire import check_questionnaire, check_response
 from adapter.validate.resolution import Index, Status, is_absolute_url
 from adapter.validate.slicing import SliceMatcher
 from adapter.validate.state import DEFAULT_POLICY, Host, Pass, Policy, Walk, count_issues
-from adapter.validate.terminology import Terminology, codes_of
+from adapter.validate.terminology import Terminology, codes_of, display_matches
 from adapter.validate.xhtml import inspect_xhtml, narrative_problems
 
 Paths = tuple[str, str]  # an element's path from its resource, and from the datatype it is part of
@@ -344,6 +344,8 @@ class Engine:
             self._additional_bindings(value, node, expr, step)
         if node.narrative_control is not None and isinstance(value.get("div"), str):
             self._narrative(value["div"], node.narrative_control, node, expr, step)
+        if code == "Coding" and isinstance(value.get("display"), str) and step.structural:
+            self._display(value, expr, walk)
         if code == "Identifier":
             self._identifier(value, expr, walk)
         elif code == "Attachment" and step.structural:
@@ -512,6 +514,12 @@ class Engine:
                 walk.add("ADP-4004", "error", expr, path=node.id, code=repr(value["text"]), valueset=valueset)
             return
         expansion = self.terminology.expand(valueset)
+        if expansion.displays and isinstance(value, dict):  # displays the bound value set gives are valid here
+            for coding in value.get("coding", []) if isinstance(value.get("coding"), list) else [value]:
+                if isinstance(coding, dict):
+                    given = expansion.displays.get((str(coding.get("system", "")), str(coding.get("code"))))
+                    if given:
+                        walk.displays[id(coding)] = given
         if any(expansion.contains(s, c) for s, c in pairs):
             return
         systems = {s for s, _ in pairs}
@@ -550,6 +558,26 @@ class Engine:
             severity: Severity = "error" if purpose in ("required", "maximum") else "warning"
             shown = ", ".join(f"{s}#{c}" if s else c for s, c in pairs)
             step.walk.add("ADP-4069", severity, expr, code=shown, valueset=valueset, purpose=purpose)
+
+    def _display(self, coding: dict[str, Any], expr: str, walk: Walk) -> None:
+        """The display of a code from a code system we hold whole must be its display or one of its designations
+        (compared without case and with white space collapsed)."""
+        system, code = coding.get("system"), coding.get("code")
+        if not isinstance(system, str) or not isinstance(code, str):
+            return
+        allowed = self.terminology.displays(system, code)
+        if allowed is not None and not display_matches(
+            coding["display"], allowed | walk.displays.get(id(coding), set())
+        ):
+            shown = " | ".join(sorted(allowed))
+            walk.add(
+                "ADP-4021",
+                "error",
+                f"{expr}.display",
+                display=coding["display"],
+                code=f"{system}#{code}",
+                allowed=shown,
+            )
 
     def _identifier(self, value: dict[str, Any], expr: str, walk: Walk) -> None:
         system, text = value.get("system"), value.get("value")
