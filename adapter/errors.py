@@ -446,6 +446,16 @@ CODES: dict[str, CodeInfo] = {
         "The discriminator path '{path}' does not start with a child of the sliced element {element}",
         "Diskriminatorstien '{path}' begynner ikke med et barn av det oppdelte elementet {element}",
     ),
+    "ADP-4084": CodeInfo(
+        "business-rule",
+        "Obligations are inherited from {profile}, which is not marked as an obligation profile",
+        "Forpliktelser arves fra {profile}, som ikke er merket som en forpliktelsesprofil (obligation profile)",
+    ),
+    "ADP-4085": CodeInfo(
+        "business-rule",
+        "Obligations are inherited from {profile}, whose base {base} is not this profile's base {expected}",
+        "Forpliktelser arves fra {profile}, som har basen {base} og ikke denne profilens base {expected}",
+    ),
     "ADP-4050": CodeInfo(
         "invalid",
         "Except in transactions and batches, every Bundle entry must have a fullUrl (the identity of its resource)",

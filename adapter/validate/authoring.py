@@ -7,7 +7,11 @@
 * A profile on an element's type must be a profile of that type (``Count`` is a type of its own, not a profile
   of ``Quantity``); any resource profile fits an element of type Resource or DomainResource.
 
-Only constraint profiles whose base we hold are checked: the rules need the base's snapshot.
+* A profile that inherits obligations (extension inherit-obligations) inherits them from an obligation profile
+  (extension obligation-profile) on the same base.
+
+Only constraint profiles whose base we hold are checked for the differential rules: they need the base's
+snapshot.
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ from adapter.errors import AdapterError
 from adapter.validate.snapshot import generate_snapshot
 from adapter.validate.state import Walk
 
+INHERIT_OBLIGATIONS_EXT = "http://hl7.org/fhir/StructureDefinition/inherit-obligations"
+OBLIGATION_PROFILE_EXT = "http://hl7.org/fhir/StructureDefinition/obligation-profile"
+
 if TYPE_CHECKING:
     from adapter.validate.packages import Definitions
 
 
 def check_structure_definition(sd: dict[str, Any], expr: str, walk: Walk, defs: Definitions) -> None:
     """Add the authoring issues of the StructureDefinition ``sd`` (at ``expr``) to ``walk``."""
+    _inherited_obligations(sd, expr, walk, defs)
     differential = sd.get("differential")
     base_url = sd.get("baseDefinition")
     if sd.get("derivation") != "constraint" or not isinstance(differential, dict) or not isinstance(base_url, str):
@@ -52,6 +60,36 @@ def check_structure_definition(sd: dict[str, Any], expr: str, walk: Walk, defs: 
         _type_profiles(element, where, walk, defs)
         if isinstance(element.get("slicing"), dict):
             _discriminators(element, built.get(element.get("id") or element["path"]), snapshot, where, walk, defs)
+
+
+def _inherited_obligations(sd: dict[str, Any], expr: str, walk: Walk, defs: Definitions) -> None:
+    """A profile it inherits obligations from (extension inherit-obligations) must be an obligation profile
+    (extension obligation-profile = true) on the same base."""
+    extensions = sd.get("extension")
+    for position, extension in enumerate(extensions if isinstance(extensions, list) else []):
+        if not isinstance(extension, dict) or extension.get("url") != INHERIT_OBLIGATIONS_EXT:
+            continue
+        url = extension.get("valueCanonical")
+        source = defs.get(url) if isinstance(url, str) else None
+        if not isinstance(source, dict) or source.get("resourceType") != "StructureDefinition":
+            continue
+        where = f"{expr}.extension[{position}]"
+        marks = source.get("extension")
+        marked = isinstance(marks, list) and any(
+            isinstance(m, dict) and m.get("url") == OBLIGATION_PROFILE_EXT and m.get("valueBoolean") is True
+            for m in marks
+        )
+        if not marked:
+            walk.add("ADP-4084", "error", where, profile=url)
+        elif source.get("baseDefinition") != sd.get("baseDefinition"):
+            walk.add(
+                "ADP-4085",
+                "error",
+                where,
+                profile=url,
+                base=source.get("baseDefinition"),
+                expected=sd.get("baseDefinition"),
+            )
 
 
 def _fixed(element: dict[str, Any], base: dict[str, Any] | None, where: str, walk: Walk) -> None:
