@@ -295,6 +295,11 @@ CODES: dict[str, CodeInfo] = {
         "The reference {reference} names another type than the resource it resolves to, a {type}",
         "Referansen {reference} oppgir en annen type enn ressursen den peker på, som er en {type}",
     ),
+    "ADP-4037": CodeInfo(
+        "structure",
+        "The value meets none of the profiles its type allows here: {profiles}",
+        "Verdien oppfyller ingen av profilene typen tillater her: {profiles}",
+    ),
     "ADP-4040": CodeInfo(
         "structure",
         "The extension {url} is unknown, so it was not checked",

@@ -32,9 +32,10 @@ _ADDITIVE = ("constraint", "mapping", "condition")
 def generate_snapshot(sd: Resource, defs: Definitions) -> Resource:
     """Return a copy of ``sd`` with ``snapshot.element`` built from its base and its differential."""
     url = sd.get("url", "?")
-    if sd.get("derivation", "constraint") != "constraint":
-        raise _error(url, "only constraint profiles are supported")
     base = defs.snapshot(sd["baseDefinition"])
+    # a "specialization" of a type that keeps the type is a constraint in all but name, and is built as one
+    if sd.get("derivation", "constraint") != "constraint" and sd.get("type") != base.get("type"):
+        raise _error(url, "only constraint profiles are supported")
     builder = _Builder(url, [copy.deepcopy(e) for e in base["snapshot"]["element"]], defs, sd.get("type", ""))
     differential = sd.get("differential", {}).get("element", [])
     for diff, elem_id in zip(differential, _element_ids(differential), strict=True):

@@ -408,6 +408,11 @@ class Engine:
         """Continue in the definition of the value's type, or the profile on the type, or the extension's own."""
         code = type_ref.code
         url = type_ref.profiles[0] if type_ref.profiles else CORE_PREFIX + code
+        if len(type_ref.profiles) > 1 and code != "Extension":  # the value must meet one of them
+            url = next((p for p in type_ref.profiles if self.slices.meets(value, p, step)), "")
+            if not url:
+                step.walk.add("ADP-4037", "error", expr, profiles=", ".join(type_ref.profiles))
+                url = type_ref.profiles[0]
         if code == "Extension" and not type_ref.profiles and isinstance(value.get("url"), str):
             if ":" in value["url"]:
                 url = self._extension_definition(value["url"], value, node, expr, host, step) or url
