@@ -215,6 +215,8 @@ class SliceMatcher:
         if "resourceType" in value:
             if value.get("resourceType") != profile.type:
                 return False
+            # the resource's own references resolve from it (or from the resource that contains it)
+            inner = replace(inner, env=self.engine.env_for(value, quiet, step.env.root))
             self.engine.object(
                 value, profile.root, "x", (profile.type, profile.type), profile.type, inner, resource=True
             )

@@ -186,6 +186,14 @@ class Engine:
             if link not in anchors:
                 walk.add("ADP-4068", "error", expr, link=link)
 
+    def env_for(self, res: dict[str, Any], walk: Walk, outer: Any) -> Env:
+        """The FHIRPath environment of the resource ``res``; ``outer`` is the root it was reached from, which stays
+        the root when ``res`` is one of its contained resources."""
+        contained = outer.get("contained") if isinstance(outer, dict) else None
+        inside = isinstance(contained, list) and any(c is res for c in contained)
+        root = outer if inside else res
+        return Env(res, root, partial(self._resolve, walk, root), self._member_of)
+
     def _is_resource_type(self, name: str) -> bool:
         profile = self.maybe_profile(CORE_PREFIX + name)
         return profile is not None and profile.kind == "resource"
@@ -686,12 +694,12 @@ class Engine:
             and not any(self._context_allows(c, host, step) for c in contexts)
         ):
             shown = ", ".join(str(c.get("expression")) for c in contexts)
-            step.walk.add("ADP-4041", "error", expr, url=url, allowed=shown)
+            step.walk.add("ADP-4041", "error", _holder(expr), url=url, allowed=shown)
         for invariant in profile.sd.get("contextInvariant", []):  # evaluated on the element holding the extension
             if isinstance(invariant, str) and host.value is not None:
                 found = self.invariants.select(invariant, host.value, host.paths[2], step.env, {"extension": value})
                 if found == [False]:
-                    step.walk.add("ADP-4043", "error", expr, url=url, expression=invariant)
+                    step.walk.add("ADP-4043", "error", _holder(expr), url=url, expression=invariant)
         modifier = bool(profile.root.is_modifier)
         if modifier != (node.name == "modifierExtension"):
             step.walk.add("ADP-4042", "error", expr, url=url, modifier=str(modifier).lower())
@@ -793,6 +801,11 @@ def _entry_profiles(bundle: dict[str, Any], rules: tuple[tuple[str, str], ...]) 
                 continue
             found[id(resource)] = (*found.get(id(resource), ()), profile)
     return found
+
+
+def _holder(expr: str) -> str:
+    """The element that holds the extension at ``expr`` (an extension's context is a rule about its holder)."""
+    return expr.rsplit(".", 1)[0] if "." in expr else expr
 
 
 def _references(value: Any) -> Iterator[str]:
