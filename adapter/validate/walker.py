@@ -335,8 +335,13 @@ class Engine:
                     if step.structural:
                         walk.add("ADP-1002", "error", expr, path=expr, detail="the _ object must be a JSON object")
                 else:
+                    part = ext
+                    if "value" in ext:  # the value itself is not part of the _ object (only its id and extensions)
+                        if step.structural:
+                            walk.add("ADP-1003", "error", expr, path=f"{expr}.value")
+                        part = {k: v for k, v in ext.items() if k != "value"}
                     element = self.profile(CORE_PREFIX + code).root
-                    self.object(ext, element, expr, paths, node.path, step, owner=_owner(node, host))
+                    self.object(part, element, expr, paths, node.path, step, owner=_owner(node, host))
             self._constraints(value if value is not None else (ext or {}), node, expr, code, step)
             return
         if not isinstance(value, dict):
