@@ -21,6 +21,8 @@ class Policy:
     * ``trust_reference_types``: the type in a reference URL that does not resolve (``Group/1``) is checked against
       the allowed targets; when False only resolved targets are checked [``assumeValidRestReferences``, default
       false there].
+    * ``missing_urn_is_error``: a ``urn:uuid:``/``urn:oid:`` reference that is not in its Bundle is an error (a URN
+      can resolve nowhere else); when False a warning [the reference validator warns].
     * ``references_must_resolve``: a relative or local reference that does not resolve (to a contained resource, or
       a resource of the Bundle or Parameters it is in) is an error; absolute URLs may point at a server and are not
       judged. When False only a ``urn:`` reference inside a Bundle must resolve [``validateReference``
@@ -40,6 +42,7 @@ class Policy:
     references_must_resolve: bool = False
     bundle_profiles: tuple[tuple[str, str], ...] = ()
     validate_contained: bool = True
+    missing_urn_is_error: bool = True
 
 
 DEFAULT_POLICY = Policy()

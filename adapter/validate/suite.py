@@ -126,6 +126,7 @@ def _policy(case: dict[str, Any], step: dict[str, Any] | None = None) -> Policy:
         references_must_resolve=case.get("validateReference") in ("CHECK_EXISTS", "CHECK_EXISTS_AND_TYPE"),
         bundle_profiles=_bundle_rules(case.get("bundle-param")),
         validate_contained=case.get("validateContains") != "IGNORE",
+        missing_urn_is_error=False,  # the reference validator's behaviour: a warning
     )
 
 

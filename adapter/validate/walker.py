@@ -636,7 +636,9 @@ class Engine:
         if status == "ambiguous":
             step.walk.add("ADP-4035", "error", expr, reference=reference)
         elif target is None and index is not None and index.kind and reference.startswith(("urn:uuid:", "urn:oid:")):
-            step.walk.add("ADP-4031", "error", expr, reference=reference)
+            step.walk.add(
+                "ADP-4031", "error" if self.policy.missing_urn_is_error else "warning", expr, reference=reference
+            )
         elif status == "missing" and index is not None and index.kind == "document":
             step.walk.add("ADP-4034", "error", expr, reference=reference)
         elif target is None and self.policy.references_must_resolve and not is_absolute_url(reference):
