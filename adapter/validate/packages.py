@@ -224,13 +224,16 @@ class Definitions:
     def compiled(self, url: str) -> Profile:
         """The compiled snapshot of ``url`` (see :mod:`adapter.validate.compiled`), built once; a definition that
         is missing or whose snapshot cannot be made raises the same AdapterError every time."""
-        url = self._key(url)
-        found = self._compiled.get(url)
+        found = self._compiled.get(url)  # as asked: the common case, one lookup
         if found is None:
-            try:
-                found = compile_profile(self.snapshot(url))
-            except AdapterError as error:
-                found = error
+            key = self._key(url)
+            found = self._compiled.get(key)
+            if found is None:
+                try:
+                    found = compile_profile(self.snapshot(key))
+                except AdapterError as error:
+                    found = error
+                self._compiled[key] = found
             self._compiled[url] = found
         if isinstance(found, AdapterError):
             raise found

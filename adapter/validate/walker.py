@@ -98,6 +98,7 @@ class Engine:
         self.primitives = Primitives(defs)
         self.invariants = Invariants()
         self.slices = SliceMatcher(self)
+        self._wanted: dict[tuple[tuple[str, ...], str], list[str]] = {}  # target profiles per type, see below
         #: constraint keys not evaluated under this policy (the rules about contained resources, when those are not
         #: validated)
         self._skipped = frozenset() if policy.validate_contained else frozenset({"dom-2", "dom-3", "dom-4", "dom-5"})
@@ -651,12 +652,17 @@ class Engine:
     ) -> None:
         """A resolved target must meet one of the target profiles for its type, when they are more than the core
         type. A profile the target claims is taken as met: the target is validated against it where it is."""
-        wanted = [
-            url
-            for url in type_ref.targets
-            if (profile := self.maybe_profile(url)) is not None and profile.type == actual
-        ]
-        if not wanted or any(url.split("|", 1)[0] == CORE_PREFIX + actual for url in wanted):
+        wanted = self._wanted.get((type_ref.targets, actual))
+        if wanted is None:
+            wanted = [
+                url
+                for url in type_ref.targets
+                if (profile := self.maybe_profile(url)) is not None and profile.type == actual
+            ]
+            if any(url.split("|", 1)[0] == CORE_PREFIX + actual for url in wanted):
+                wanted = []  # the core type is among them: any resource of the type will do
+            self._wanted[(type_ref.targets, actual)] = wanted
+        if not wanted:
             return
         claimed = target.get("meta", {}).get("profile", []) if isinstance(target.get("meta"), dict) else []
         if any(url in claimed for url in wanted):
