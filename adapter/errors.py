@@ -96,11 +96,6 @@ CODES: dict[str, CodeInfo] = {
         "{path}: this type is not allowed here (allowed: {allowed})",
         "{path}: denne typen er ikke tillatt her (tillatt: {allowed})",
     ),
-    "ADP-1009": CodeInfo(
-        "structure",
-        "The element id {id!r} occurs more than once in this resource; element ids must be unique within it",
-        "Element-id-en {id!r} forekommer mer enn én gang i ressursen; element-id-er må være unike i ressursen",
-    ),
     "ADP-2001": CodeInfo(
         "structure",
         "The message breaks its XML Schema: {detail}",
@@ -256,6 +251,11 @@ CODES: dict[str, CodeInfo] = {
         "structure",
         "This element does not match any slice of {path}, and the slicing is closed",
         "Elementet passer ikke til noen av delene (slices) av {path}, og oppdelingen er lukket",
+    ),
+    "ADP-4022": CodeInfo(
+        "structure",
+        "The element id {id!r} occurs more than once in this resource; element ids must be unique within it",
+        "Element-id-en {id!r} forekommer mer enn én gang i ressursen; element-id-er må være unike i ressursen",
     ),
     "ADP-4030": CodeInfo(
         "structure",

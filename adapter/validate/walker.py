@@ -270,7 +270,7 @@ class Engine:
             return
         where, seen = found
         if element_id in seen:
-            step.walk.add("ADP-1009", "error", where, id=element_id)
+            step.walk.add("ADP-4022", "error", where, id=element_id)
         seen.add(element_id)
 
     def _unknown(self, obj: dict[str, Any], key: str, parent: Node, expr: str, step: Pass) -> None:
