@@ -589,9 +589,10 @@ class Engine:
             coding["display"], allowed | walk.displays.get(id(coding), set())
         ):
             shown = " | ".join(sorted(allowed))
+            severity: Severity = "warning" if self.policy.display_issues_are_warnings else "error"
             walk.add(
                 "ADP-4021",
-                "error",
+                severity,
                 f"{expr}.display",
                 display=coding["display"],
                 code=f"{system}#{code}",
