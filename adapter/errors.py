@@ -102,11 +102,6 @@ CODES: dict[str, CodeInfo] = {
         "{path}: this type is not allowed here (allowed: {allowed})",
         "{path}: denne typen er ikke tillatt her (tillatt: {allowed})",
     ),
-    "ADP-1009": CodeInfo(
-        "structure",
-        "The element id {id!r} occurs more than once in this resource; element ids must be unique within it",
-        "Element-id-en {id!r} forekommer mer enn én gang i ressursen; element-id-er må være unike i ressursen",
-    ),
     "ADP-2001": CodeInfo(
         "structure",
         "The message breaks its XML Schema: {detail}",
@@ -248,6 +243,18 @@ CODES: dict[str, CodeInfo] = {
         "{path}: without a value, one of these extensions must stand in its place: {allowed} (in {profile})",
         "{path}: uten verdi må en av disse utvidelsene stå i stedet: {allowed} (i {profile})",
     ),
+    "ADP-4019": CodeInfo(
+        "invalid",
+        "The markdown has what looks like an embedded HTML tag (starting at '{start}'); a presentation layer will "
+        "(or should) escape it, so check that this is what is meant",
+        "Markdown-teksten har noe som ser ut som en innebygd HTML-tagg (fra '{start}'); et presentasjonslag vil "
+        "(eller bør) vise den som tekst, så sjekk at det er meningen",
+    ),
+    "ADP-4021": CodeInfo(
+        "code-invalid",
+        "The display '{display}' is wrong for {code}; its code system has: {allowed}",
+        "Visningsteksten '{display}' er feil for {code}; kodesystemet har: {allowed}",
+    ),
     "ADP-4020": CodeInfo(
         "value",
         "{path}: {value!r} is not a valid {kind}: {detail}",
@@ -262,6 +269,11 @@ CODES: dict[str, CodeInfo] = {
         "structure",
         "This element does not match any slice of {path}, and the slicing is closed",
         "Elementet passer ikke til noen av delene (slices) av {path}, og oppdelingen er lukket",
+    ),
+    "ADP-4022": CodeInfo(
+        "structure",
+        "The element id {id!r} occurs more than once in this resource; element ids must be unique within it",
+        "Element-id-en {id!r} forekommer mer enn én gang i ressursen; element-id-er må være unike i ressursen",
     ),
     "ADP-4030": CodeInfo(
         "structure",
@@ -278,6 +290,33 @@ CODES: dict[str, CodeInfo] = {
         "The reference {reference} points to a resource that meets none of the profiles allowed here: {profiles}",
         "Referansen {reference} peker på en ressurs som ikke oppfyller noen av profilene som er tillatt her: "
         "{profiles}",
+    ),
+    "ADP-4033": CodeInfo(
+        "not-found",
+        "The reference {reference} cannot be resolved (it is not contained, nor in the Bundle or Parameters)",
+        "Referansen {reference} kan ikke slås opp (den er verken inneholdt eller i Bundle eller Parameters)",
+    ),
+    "ADP-4034": CodeInfo(
+        "not-found",
+        "The reference {reference} is not found in the document Bundle, where every reference must resolve "
+        "(relative references are read against the base of the entry's fullUrl)",
+        "Referansen {reference} finnes ikke i dokument-Bundle-en, der alle referanser må slås opp (relative "
+        "referanser leses mot basen i oppføringens fullUrl)",
+    ),
+    "ADP-4035": CodeInfo(
+        "structure",
+        "The reference {reference} matches more than one entry of the Bundle",
+        "Referansen {reference} svarer til mer enn én oppføring i Bundle-en",
+    ),
+    "ADP-4036": CodeInfo(
+        "structure",
+        "The reference {reference} names another type than the resource it resolves to, a {type}",
+        "Referansen {reference} oppgir en annen type enn ressursen den peker på, som er en {type}",
+    ),
+    "ADP-4037": CodeInfo(
+        "structure",
+        "The value meets none of the profiles its type allows here: {profiles}",
+        "Verdien oppfyller ingen av profilene typen tillater her: {profiles}",
     ),
     "ADP-4040": CodeInfo(
         "structure",
@@ -324,6 +363,12 @@ CODES: dict[str, CodeInfo] = {
         "A resource of type {type} is not allowed here (allowed: {allowed})",
         "En ressurs av typen {type} er ikke tillatt her (tillatt: {allowed})",
     ),
+    "ADP-4058": CodeInfo(
+        "business-rule",
+        "The entry {url} cannot be reached from the document's Composition by following references (forward or "
+        "backward)",
+        "Oppføringen {url} kan ikke nås fra dokumentets Composition ved å følge referanser (forover eller bakover)",
+    ),
     "ADP-4060": CodeInfo(
         "structure",
         "The item with linkId {link_id!r} is not in the Questionnaire at this point",
@@ -343,6 +388,39 @@ CODES: dict[str, CodeInfo] = {
         "required",
         "The required item with linkId {link_id!r} has no answer in this completed response",
         "Det obligatoriske spørsmålet med linkId {link_id!r} mangler svar i dette fullførte svaret",
+    ),
+    "ADP-4064": CodeInfo(
+        "business-rule",
+        "{path}: the narrative part '{detail}' has no class that says where it comes from (boilerplate, generated "
+        "or original), which the profile {profile} requires",
+        "{path}: narrativdelen '{detail}' har ingen class som sier hvor den kommer fra (boilerplate, generated eller "
+        "original), noe profilen {profile} krever",
+    ),
+    "ADP-4065": CodeInfo(
+        "business-rule",
+        "{path}: the narrative has language sections ({detail}), which the profile {profile} does not allow",
+        "{path}: narrativen har språkseksjoner ({detail}), noe profilen {profile} ikke tillater",
+    ),
+    "ADP-4066": CodeInfo(
+        "business-rule",
+        "{path}: the narrative has no language sections, which the profile {profile} requires{detail}",
+        "{path}: narrativen har ingen språkseksjoner, noe profilen {profile} krever{detail}",
+    ),
+    "ADP-4067": CodeInfo(
+        "business-rule",
+        "{path}: the narrative has no section in the resource's language {detail}, which the profile {profile} "
+        "requires",
+        "{path}: narrativen har ingen seksjon på ressursens språk {detail}, noe profilen {profile} krever",
+    ),
+    "ADP-4068": CodeInfo(
+        "value",
+        "The narrative links to '#{link}', which is no anchor in the resource's narrative and no contained resource",
+        "Narrativen lenker til '#{link}', som verken er et anker i ressursens narrativ eller en inneholdt ressurs",
+    ),
+    "ADP-4069": CodeInfo(
+        "code-invalid",
+        "None of the codes ({code}) is in the value set {valueset} of an additional binding ({purpose})",
+        "Ingen av kodene ({code}) er i verdisettet {valueset} til en tilleggsbinding ({purpose})",
     ),
     "ADP-4070": CodeInfo(
         "business-rule",
@@ -368,6 +446,38 @@ CODES: dict[str, CodeInfo] = {
         "business-rule",
         "This {part} has no code that matches a {part} of the Measure",
         "Denne {part} har ingen kode som svarer til en {part} i målet (Measure)",
+    ),
+    "ADP-4080": CodeInfo(
+        "invalid",
+        "The snapshot of this profile cannot be built from its differential and its base: {detail}",
+        "Snapshot for profilen kan ikke lages fra differansen og basen: {detail}",
+    ),
+    "ADP-4081": CodeInfo(
+        "invalid",
+        "{path}: the profile fixes the value {value}, but its base already fixes {fixed}, which a profile cannot "
+        "change",
+        "{path}: profilen fastsetter verdien {value}, men basen fastsetter allerede {fixed}, som en profil ikke kan "
+        "endre",
+    ),
+    "ADP-4082": CodeInfo(
+        "invalid",
+        "{path}: the profile {profile} is for the type {type}, not for the element's type {code}",
+        "{path}: profilen {profile} gjelder typen {type}, ikke elementets type {code}",
+    ),
+    "ADP-4083": CodeInfo(
+        "invalid",
+        "The discriminator path '{path}' does not start with a child of the sliced element {element}",
+        "Diskriminatorstien '{path}' begynner ikke med et barn av det oppdelte elementet {element}",
+    ),
+    "ADP-4084": CodeInfo(
+        "business-rule",
+        "Obligations are inherited from {profile}, which is not marked as an obligation profile",
+        "Forpliktelser arves fra {profile}, som ikke er merket som en forpliktelsesprofil (obligation profile)",
+    ),
+    "ADP-4085": CodeInfo(
+        "business-rule",
+        "Obligations are inherited from {profile}, whose base {base} is not this profile's base {expected}",
+        "Forpliktelser arves fra {profile}, som har basen {base} og ikke denne profilens base {expected}",
     ),
     "ADP-4050": CodeInfo(
         "invalid",

@@ -1,6 +1,7 @@
 """Profile rules, one family per data file in tests/cases/rules/ (desc, resource, expected errors, and optional
 ``definitions``: conformance resources to load first). A case may give ``xml`` (the resource as FHIR XML text)
-instead of ``resource``, for rules that only XML can break."""
+instead of ``resource``, for rules that only XML can break, and ``policy`` (fields of
+:class:`adapter.validate.state.Policy`) for rules that depend on it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from adapter.validate import Validator
+from adapter.validate.state import Policy
 
 CASES = Path(__file__).parent / "cases" / "rules"
 
@@ -25,6 +27,8 @@ def _cases() -> list[Any]:
 
 @pytest.mark.parametrize("case", _cases())
 def test_rule_case(case: dict[str, Any], validator: Validator) -> None:
+    if case.get("policy"):
+        validator = validator.with_policy(Policy(**case["policy"]))
     if case.get("definitions"):  # conformance resources the case needs (extension definitions, profiles...)
         validator = validator.with_resources(case["definitions"])
     if "xml" in case:

@@ -137,3 +137,20 @@ class _Single(Package):
     def __init__(self, resource: dict) -> None:
         super().__init__("test", "0", Path("."))
         self._loaded[resource["url"]] = resource
+
+
+def test_children_of_a_renamed_choice_constrain_the_choice(defs: Definitions) -> None:
+    sd = _profile(
+        "Observation",
+        {"id": "Observation.valueQuantity", "path": "Observation.valueQuantity", "type": [{"code": "Quantity"}]},
+        {"id": "Observation.valueQuantity.code", "path": "Observation.valueQuantity.code", "min": 1},
+    )
+    elements = {e["id"]: e for e in generate_snapshot(sd, defs)["snapshot"]["element"]}
+    assert [t["code"] for t in elements["Observation.value[x]"]["type"]] == ["Quantity"]
+    assert elements["Observation.value[x].code"]["min"] == 1
+
+
+def test_a_renamed_choice_must_name_one_of_its_types(defs: Definitions) -> None:
+    sd = _profile("Observation", {"id": "Observation.valueBla", "path": "Observation.valueBla", "min": 1})
+    with pytest.raises(AdapterError, match="valueBla names none of the types"):
+        generate_snapshot(sd, defs)

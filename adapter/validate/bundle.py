@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from adapter.validate.resolution import is_absolute_url
 from adapter.validate.state import Walk
 
 # As in the reference validator: an optional http(s) base whose segments have no '-', then Type/id[/_history/v].
@@ -23,17 +24,10 @@ _RESTFUL = re.compile(
     r"(?:https?://(?:[A-Za-z0-9\\.:%$]*/)*)?([A-Za-z]+)/[A-Za-z0-9\-.]{1,64}(?:/_history/[A-Za-z0-9\-.]{1,64})?"
 )
 _T = TypeVar("_T")
-_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
 _PAGING = ("first", "previous", "next", "last")
 _TRANSACTIONS = frozenset({"transaction", "transaction-response", "batch", "batch-response"})
 _FULL_URL_OPTIONAL = frozenset({*_TRANSACTIONS, "searchset", "history"})
 _NO_PAGING = frozenset({"document", "message", "collection", "subscription-notification", *_TRANSACTIONS})
-
-
-def is_absolute_url(url: str) -> bool:
-    """A URL with a scheme (``http:``, ``urn:``...) and something after it, without spaces."""
-    scheme, colon, rest = url.partition(":")
-    return bool(colon) and _SCHEME.fullmatch(scheme) is not None and bool(rest) and " " not in rest
 
 
 def check_bundle(bundle: dict[str, Any], expr: str, walk: Walk, is_resource_type: Callable[[str], bool]) -> None:

@@ -11,12 +11,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapter.validate.limits import Limits, limits_of
+from adapter.validate.xhtml import LANGUAGE_CONTROL_EXT, SOURCE_CONTROL_EXT
 
 Element = dict[str, Any]
 CORE_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
 FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 #: R5 ElementDefinition.mustHaveValue and .valueAlternatives, as R4 profiles carry them (cross-version extensions)
 MUST_HAVE_VALUE_EXT = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue"
+#: R5 ElementDefinition.binding.additional as R4 profiles carry it (the cross-version and the tools extension)
+ADDITIONAL_BINDING_EXTS = frozenset(
+    {
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional",
+        "http://hl7.org/fhir/tools/StructureDefinition/additional-binding",
+    }
+)
 VALUE_ALTERNATIVES_EXT = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.valueAlternatives"
 _SYSTEM_TYPES = {
     "String": "string",
@@ -109,6 +117,8 @@ class Node:
     limits: Limits | None = None  # minValue / maxValue / maxLength / minLength, rarely set
     must_have_value: bool = False  # a primitive here needs its value; extensions alone do not do
     value_alternatives: tuple[str, ...] = ()  # the extensions that may stand in for a missing primitive value
+    narrative_control: tuple[str | None, bool] | None = None  # (language sections control, sources marked)
+    additional_bindings: tuple[tuple[str, str], ...] = ()  # (purpose, ValueSet) of binding.additional
     children: list[Node] = field(default_factory=list)
     slices: list[Node] = field(default_factory=list)
     keys: dict[str, tuple[Node, TypeRef]] = field(default_factory=dict)  # JSON key -> (child, type)
@@ -139,6 +149,9 @@ def compile_profile(sd: dict[str, Any]) -> Profile:
     elements: list[Element] = sd["snapshot"]["element"]
     is_resource = sd.get("kind") == "resource"
     nodes = [_node(e, is_resource) for e in elements]
+    for node in nodes:  # a ValueSet contained in the profile is known as <profile url>#<id>
+        if node.binding is not None and node.binding[1].startswith("#"):
+            node.binding = (node.binding[0], f"{sd['url']}{node.binding[1]}")
     by_id = {n.id: n for n in nodes}
     for node in nodes[1:]:
         parent_id, _, last = node.id.rpartition(".")
@@ -205,6 +218,8 @@ def _node(element: Element, in_resource: bool) -> Node:
         must_have_value=any(
             e.get("url") == MUST_HAVE_VALUE_EXT and e.get("valueBoolean") is True for e in element.get("extension", [])
         ),
+        narrative_control=_narrative_control(element),
+        additional_bindings=_additional_bindings(binding),
         value_alternatives=tuple(
             e["valueCanonical"]
             for e in element.get("extension", [])
@@ -213,9 +228,34 @@ def _node(element: Element, in_resource: bool) -> Node:
     )
 
 
+def _additional_bindings(binding: Element) -> tuple[tuple[str, str], ...]:
+    """(purpose, ValueSet) of each additional binding that applies everywhere (one with a ``usage`` context
+    applies only where that context holds, which we cannot tell, so it is left out)."""
+    found = []
+    for extension in binding.get("extension", []):
+        if extension.get("url") not in ADDITIONAL_BINDING_EXTS:
+            continue
+        parts = {e.get("url"): e for e in extension.get("extension", [])}
+        purpose = parts.get("purpose", {}).get("valueCode")
+        valueset = parts.get("valueSet", {}).get("valueCanonical")
+        if isinstance(purpose, str) and isinstance(valueset, str) and "usage" not in parts:
+            found.append((purpose, valueset))
+    return tuple(found)
+
+
+def _narrative_control(element: Element) -> tuple[str | None, bool] | None:
+    """The narrative-language-control and narrative-source-control extensions of an element, if it has any."""
+    extensions = {e.get("url"): e for e in element.get("extension", [])}
+    language = extensions.get(LANGUAGE_CONTROL_EXT, {}).get("valueCode")
+    sources = SOURCE_CONTROL_EXT in extensions
+    if language is None and not sources:
+        return None
+    return (language if isinstance(language, str) else None, sources)
+
+
 def _type_ref(type_element: Element, resource_path: str) -> TypeRef:
     """The type of an element (``resource_path`` is its path when it belongs to a resource, else empty)."""
-    code: str = type_element["code"]
+    code: str = type_element.get("code") or _legacy_code(type_element)
     if code.startswith("http://hl7.org/fhirpath/System."):
         declared = next(
             (e.get("valueUrl") for e in type_element.get("extension", []) if e["url"] == FHIR_TYPE_EXT), None
@@ -224,6 +264,16 @@ def _type_ref(type_element: Element, resource_path: str) -> TypeRef:
         if resource_path.count(".") == 1 and resource_path.endswith(".id"):
             code = "id"  # Resource.id is an id, although R4 declares it as a string
     return TypeRef(code, tuple(type_element.get("profile", [])), tuple(type_element.get("targetProfile", [])))
+
+
+def _legacy_code(type_element: Element) -> str:
+    """The type of a type element without a ``code``: a few R4 core definitions state only its JSON type, in an
+    extension on ``_code``."""
+    extensions = (
+        type_element.get("_code", {}).get("extension", []) if isinstance(type_element.get("_code"), dict) else []
+    )
+    found = next((e.get("valueString") for e in extensions if str(e.get("url", "")).endswith("-json-type")), None)
+    return found if isinstance(found, str) else "string"
 
 
 def _json_keys(node: Node) -> list[tuple[str, TypeRef]]:

@@ -55,6 +55,8 @@ class Env:
     resource: Any
     root: Any
     resolve: Resolver
+    #: memberOf(): is the code, Coding or CodeableConcept in the ValueSet (None: cannot tell)
+    member_of: Callable[[Any, str], bool | None] | None = None
 
 
 @dataclass
@@ -147,6 +149,7 @@ def _functions(env: Env) -> dict[str, Any]:
         "hasValue": {"fn": _has_value, "arity": {0: []}},
         "htmlChecks": {"fn": lambda inputs: [True], "arity": {0: []}},
         "resolve": {"fn": lambda inputs: _resolved(inputs, env), "arity": {0: []}},
+        "memberOf": {"fn": lambda inputs, url: _member_of(inputs, url, env), "arity": {1: ["String"]}},
     }
 
 
@@ -167,6 +170,17 @@ def _resolved(inputs: list[Any], env: Env) -> list[Any]:
         if isinstance(target, dict) and isinstance(target.get("resourceType"), str):
             found.append(ResourceNode.create_node(target, target["resourceType"]))  # type: ignore[no-untyped-call]
     return found
+
+
+def _member_of(inputs: list[Any], url: Any, env: Env) -> list[bool]:
+    """FHIRPath memberOf(): true when the single input (code, Coding or CodeableConcept) is in the ValueSet, empty
+    when there is no single input or the ValueSet cannot be expanded here."""
+    if env.member_of is None or len(inputs) != 1 or not isinstance(url, str):
+        return []
+    value = inputs[0]
+    value = value.data if isinstance(value, ResourceNode) else value
+    found = env.member_of(value, url)
+    return [] if found is None else [found]
 
 
 def _has_value(inputs: list[Any]) -> list[bool]:
@@ -242,6 +256,47 @@ def _dom_3(value: Any, env: Env) -> bool:
     return True
 
 
+def _entries(value: Any) -> list[dict[str, Any]]:
+    entries = value.get("entry") if isinstance(value, dict) else None
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def _present(value: Any, key: str) -> bool:
+    """FHIRPath ``key.exists()`` on a JSON object."""
+    return isinstance(value, dict) and value.get(key) is not None
+
+
+def _bdl_3(value: Any, env: Env) -> bool:
+    """Every entry has a request exactly when the Bundle is a batch, transaction or history."""
+    wanted = isinstance(value, dict) and value.get("type") in ("batch", "transaction", "history")
+    return all(_present(e, "request") == wanted for e in _entries(value))
+
+
+def _bdl_4(value: Any, env: Env) -> bool:
+    """Every entry has a response exactly when the Bundle is a batch or transaction response or a history."""
+    wanted = isinstance(value, dict) and value.get("type") in ("batch-response", "transaction-response", "history")
+    return all(_present(e, "response") == wanted for e in _entries(value))
+
+
+def _bdl_7(value: Any, env: Env) -> bool:
+    """fullUrl (with the resource's versionId) is unique, except in a history."""
+    if isinstance(value, dict) and value.get("type") == "history":
+        return True
+    seen: set[str] = set()
+    for entry in _entries(value):
+        full_url = entry.get("fullUrl")
+        if not isinstance(full_url, str):
+            continue
+        resource = entry.get("resource")
+        meta = resource.get("meta") if isinstance(resource, dict) else None
+        version = meta.get("versionId") if isinstance(meta, dict) else None
+        key = full_url + (version if isinstance(version, str) else "")
+        if key in seen:
+            return False
+        seen.add(key)
+    return True
+
+
 _LOCAL_LINK = re.compile(r"""\b(?:href|src)\s*=\s*["'](#[^"']+)["']""")
 
 
@@ -260,6 +315,21 @@ def _strings(value: Any) -> list[str]:
 
 
 _NATIVE: dict[str, tuple[str, Callable[[Any, Env], bool]]] = {
+    # the Bundle rules over all entries: fhirpathpy would wrap every entry in nodes to check one property of each
+    "bdl-3": (
+        "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or "
+        "%resource.type = 'history'))",
+        _bdl_3,
+    ),
+    "bdl-4": (
+        "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = "
+        "'transaction-response' or %resource.type = 'history'))",
+        _bdl_4,
+    ),
+    "bdl-7": (
+        "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()",
+        _bdl_7,
+    ),
     "ele-1": ("hasValue() or (children().count() > id.count())", _ele_1),
     "ext-1": ("extension.exists() != value.exists()", _ext_1),
     "ref-1": (

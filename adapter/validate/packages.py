@@ -86,6 +86,12 @@ class Package:
                     pkg._loaded[res["url"]] = res
         return pkg
 
+    def version_of(self, url: str, version: str) -> Resource | None:
+        """The resource with canonical ``url`` in ``version`` (or a version it is the start of: ``0.2`` finds
+        ``0.2.1``); the resources of a folder are taken to be of the version they state."""
+        res = self.get(url)
+        return res if res is not None and _version_matches(res.get("version"), version) else None
+
     def get(self, url: str) -> Resource | None:
         """The resource with canonical ``url``, read on first use."""
         if url in self._loaded:
@@ -99,18 +105,30 @@ class Package:
 
 
 class MemoryPackage(Package):
-    """Resources held in memory (loaded by the user, or a test's supporting files), indexed by canonical URL."""
+    """Resources held in memory (loaded by the user, or a test's supporting files), indexed by canonical URL; when
+    several versions of one URL are loaded, the first is the one an unversioned URL finds."""
 
     def __init__(self, name: str, resources: Iterable[Resource]) -> None:
         super().__init__(name, "", Path("."))
+        self._versions: dict[str, list[Resource]] = {}
         for resource in resources:
             url = resource.get("url")
             if isinstance(url, str) and resource.get("resourceType") in CONFORMANCE_TYPES:
                 self._loaded.setdefault(url, resource)
+                self._versions.setdefault(url, []).append(resource)
+
+    def version_of(self, url: str, version: str) -> Resource | None:
+        """Any loaded version of ``url`` that ``version`` names."""
+        return next((r for r in self._versions.get(url, []) if _version_matches(r.get("version"), version)), None)
 
     def guides(self) -> list[Resource]:
         """The ImplementationGuides held."""
         return [r for r in self._loaded.values() if r.get("resourceType") == "ImplementationGuide"]
+
+
+def _version_matches(actual: Any, wanted: str) -> bool:
+    """Is ``actual`` the version ``wanted`` names: the same, or ``wanted`` is its start (``0.2`` and ``0.2.1``)?"""
+    return isinstance(actual, str) and (actual == wanted or actual.startswith(wanted + "."))
 
 
 def _listed(value: Any) -> list[Any]:
@@ -127,14 +145,21 @@ class Definitions:
         self._snapshots: dict[str, Resource] = {}
         self._compiled: dict[str, Profile | AdapterError] = {}
         self._globals: dict[str, tuple[str, ...]] | None = None
+        self._keys: dict[str, str] = {}  # versioned url -> cache key
 
     def with_packages(self, packages: Iterable[Package]) -> Definitions:
         """A lookup that searches ``packages`` first, then these (fresh caches, same canonical bases)."""
         return Definitions([*packages, *self.packages], self.held_canonicals)
 
     def get(self, url: str) -> Resource | None:
-        """The resource for ``url`` (a ``|version`` suffix is ignored), or None."""
-        url = url.split("|", 1)[0]
+        """The resource for ``url``, or None. A ``|version`` suffix picks that version when one is held (``|0.2``
+        finds 0.2.1); when none is, the unversioned URL's resource is taken."""
+        url, _, version = url.partition("|")
+        if version:
+            for pkg in self.packages:
+                res = pkg.version_of(url, version)
+                if res is not None:
+                    return res
         for pkg in self.packages:
             res = pkg.get(url)
             if res is not None:
@@ -173,7 +198,7 @@ class Definitions:
 
     def snapshot(self, url: str) -> Resource:
         """The StructureDefinition for ``url`` with a snapshot; differential-only ones get one generated once."""
-        url = url.split("|", 1)[0]
+        url = self._key(url)
         cached = self._snapshots.get(url)
         if cached is not None:
             return cached
@@ -183,16 +208,32 @@ class Definitions:
         self._snapshots[url] = sd
         return sd
 
+    def _key(self, url: str) -> str:
+        """The cache key of ``url``: without its version, unless the version picks another resource than the
+        unversioned URL does."""
+        base, _, version = url.partition("|")
+        if not version:
+            return base
+        key = self._keys.get(url)
+        if key is None:
+            found = self.get(url)
+            key = base if found is None or found is self.get(base) else f"{base}|{found.get('version')}"
+            self._keys[url] = key
+        return key
+
     def compiled(self, url: str) -> Profile:
         """The compiled snapshot of ``url`` (see :mod:`adapter.validate.compiled`), built once; a definition that
         is missing or whose snapshot cannot be made raises the same AdapterError every time."""
-        url = url.split("|", 1)[0]
-        found = self._compiled.get(url)
+        found = self._compiled.get(url)  # as asked: the common case, one lookup
         if found is None:
-            try:
-                found = compile_profile(self.snapshot(url))
-            except AdapterError as error:
-                found = error
+            key = self._key(url)
+            found = self._compiled.get(key)
+            if found is None:
+                try:
+                    found = compile_profile(self.snapshot(key))
+                except AdapterError as error:
+                    found = error
+                self._compiled[key] = found
             self._compiled[url] = found
         if isinstance(found, AdapterError):
             raise found

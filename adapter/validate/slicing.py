@@ -67,7 +67,7 @@ class SliceMatcher:
         if not discriminators:
             return self._conforms(value, type_ref, slice_node, step)
         for discriminator in discriminators:
-            kind, path = discriminator.get("type"), discriminator.get("path", "$this")
+            kind, path = discriminator.get("type"), _path(discriminator.get("path", "$this"))
             target = self._element_at(slice_node, path, step)
             actual = self._navigate(value, type_ref, path, step)
             if kind in ("value", "pattern"):
@@ -96,7 +96,7 @@ class SliceMatcher:
     def _conforms(self, value: Any, type_ref: TypeRef, slice_node: Node, step: Pass) -> bool:
         """Slicing without discriminators: the value belongs to the first slice it conforms to (a quiet check of
         the value against the slice's definition)."""
-        quiet = Walk(entries=step.walk.entries, local=step.walk.local, meets=step.walk.meets)
+        quiet = Walk(index=step.walk.index, meets=step.walk.meets)
         inner = replace(step, walk=quiet, structural=False)
         self.engine.value(value, None, slice_node, slice_node.refine(type_ref), "x", ("x", "x"), Host(("x",)), inner)
         return not any(i.severity in ("error", "fatal") for i in quiet.issues)
@@ -210,17 +210,25 @@ class SliceMatcher:
         profile = self.engine.maybe_profile(url)
         if profile is None or not isinstance(value, dict):
             return False
-        quiet = Walk(entries=step.walk.entries, local=step.walk.local, meets=step.walk.meets)
+        quiet = Walk(index=step.walk.index, meets=step.walk.meets)
         inner = replace(step, walk=quiet, profile=profile, structural=False)
         if "resourceType" in value:
             if value.get("resourceType") != profile.type:
                 return False
+            # the resource's own references resolve from it (or from the resource that contains it)
+            inner = replace(inner, env=self.engine.env_for(value, quiet, step.env.root))
             self.engine.object(
                 value, profile.root, "x", (profile.type, profile.type), profile.type, inner, resource=True
             )
         else:
             self.engine.object(value, profile.root, "x", (profile.type, profile.type), profile.type, inner)
         return not any(i.severity in ("error", "fatal") for i in quiet.issues)
+
+
+def _path(path: Any) -> str:
+    """A discriminator path without a leading ``$this.`` (``$this.name`` is ``name``)."""
+    text = str(path)
+    return text[len("$this.") :] if text.startswith("$this.") else text
 
 
 def _listed(value: Any) -> list[Any]:

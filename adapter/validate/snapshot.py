@@ -32,9 +32,10 @@ _ADDITIVE = ("constraint", "mapping", "condition")
 def generate_snapshot(sd: Resource, defs: Definitions) -> Resource:
     """Return a copy of ``sd`` with ``snapshot.element`` built from its base and its differential."""
     url = sd.get("url", "?")
-    if sd.get("derivation", "constraint") != "constraint":
-        raise _error(url, "only constraint profiles are supported")
     base = defs.snapshot(sd["baseDefinition"])
+    # a "specialization" of a type that keeps the type is a constraint in all but name, and is built as one
+    if sd.get("derivation", "constraint") != "constraint" and sd.get("type") != base.get("type"):
+        raise _error(url, "only constraint profiles are supported")
     builder = _Builder(url, [copy.deepcopy(e) for e in base["snapshot"]["element"]], defs, sd.get("type", ""))
     differential = sd.get("differential", {}).get("element", [])
     for diff, elem_id in zip(differential, _element_ids(differential), strict=True):
@@ -137,6 +138,9 @@ class _Builder:
         if slice_name:
             return self._make_slice(f"{parent_id}.{name}", slice_name)
         parent = self.locate(parent_id)
+        actual_id = self.elements[parent]["id"]
+        if actual_id != parent_id:  # the parent is a renamed choice (valueQuantity is value[x] made a Quantity)
+            return self.locate(f"{actual_id}.{last}")
         if not self._has_children(parent):
             self._expand(parent)
             found = self.find(elem_id)
@@ -183,7 +187,9 @@ class _Builder:
                 continue
             stem = elem_id[len(parent_id) + 1 : -3]
             if "." not in stem and ":" not in stem and name.startswith(stem) and name != stem:
-                _restrict_choice(element, stem, name)
+                if not _restrict_choice(element, stem, name):
+                    shown = ", ".join(str(t.get("code")) for t in element.get("type", []))
+                    raise _error(self.url, f"{name} names none of the types of {stem}[x] ({shown})")
                 return position
         raise _error(self.url, f"no element {parent_id}.{name} in the base definition")
 
@@ -223,9 +229,11 @@ def _reroot(element: Element, old_id_root: str, new_id_root: str, new_path_root:
     return new
 
 
-def _restrict_choice(element: Element, stem: str, name: str) -> None:
-    """Keep only the type that ``name`` (``valueQuantity``) selects from a ``value[x]`` element."""
+def _restrict_choice(element: Element, stem: str, name: str) -> bool:
+    """Keep only the type that ``name`` (``valueQuantity``) selects from a ``value[x]`` element; False when it
+    names none of its types (a slice name need not name one)."""
     wanted = name[len(stem) :]
     kept = [t for t in element.get("type", []) if t.get("code", "").lower() == wanted.lower()]
     if kept:
         element["type"] = kept
+    return bool(kept)

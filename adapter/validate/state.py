@@ -8,6 +8,7 @@ from typing import Any
 from adapter.errors import Issue, Severity
 from adapter.validate.compiled import Node, Profile
 from adapter.validate.invariants import Env
+from adapter.validate.resolution import Index
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,31 @@ class Policy:
     * ``trust_reference_types``: the type in a reference URL that does not resolve (``Group/1``) is checked against
       the allowed targets; when False only resolved targets are checked [``assumeValidRestReferences``, default
       false there].
+    * ``missing_urn_is_error``: a ``urn:uuid:``/``urn:oid:`` reference that is not in its Bundle is an error (a URN
+      can resolve nowhere else); when False a warning [the reference validator warns].
+    * ``references_must_resolve``: a relative or local reference that does not resolve (to a contained resource, or
+      a resource of the Bundle or Parameters it is in) is an error; absolute URLs may point at a server and are not
+      judged. When False only a ``urn:`` reference inside a Bundle must resolve [``validateReference``
+      CHECK_EXISTS / CHECK_EXISTS_AND_TYPE, default off].
+    * ``bundle_profiles``: (rule, profile) pairs: the entries of a Bundle that a rule picks must also meet the
+      profile. A rule is a resource type (every entry of that type), an entry position (``2``, from 0), or both
+      (``Patient:0``: the entry at that position, when it is of that type) [the ``-bundle`` parameter].
+    * ``validate_contained``: contained resources are validated (as resources, with the dom-2..dom-5 rules about
+      them); when False they are passed over [``validateContains`` IGNORE].
+    * ``display_issues_are_warnings``: a display that is not the code's display or designation is a warning; when
+      False an error [``-display-issues-are-warnings``, default off].
+    * ``no_html_in_markdown``: what looks like an HTML tag in a markdown value is an error; when False a warning
+      (a presentation layer should escape it) [``noHtmlInMarkdown``, default false].
     """
 
     allow_examples: bool = True
     trust_reference_types: bool = True
+    no_html_in_markdown: bool = False
+    references_must_resolve: bool = False
+    bundle_profiles: tuple[tuple[str, str], ...] = ()
+    validate_contained: bool = True
+    missing_urn_is_error: bool = True
+    display_issues_are_warnings: bool = False
 
 
 DEFAULT_POLICY = Policy()
@@ -35,13 +57,18 @@ class Walk:
 
     issues: list[Issue] = field(default_factory=list)
     evaluated: set[tuple[str, str]] = field(default_factory=set)  # (expression, constraint key)
-    entries: dict[str, Any] = field(default_factory=dict)  # Bundle fullUrl -> resource
-    local: dict[str, Any] = field(default_factory=dict)  # "Type/id" -> resource of the Bundle
+    index: Index | None = None  # the resources of the Bundle or Parameters being validated, for references
     #: (id of a resource, profile url) -> does it meet the profile; shared with the quiet walks of one validation,
     #: set to True while the check runs, so that resources that point at each other end the recursion
     meets: dict[tuple[int, str], bool] = field(default_factory=dict)
+    #: id of a Coding -> more displays it may show (given by the expansion of the value set it is bound to)
+    displays: dict[int, frozenset[str]] = field(default_factory=dict)
+    #: id of an entry's resource -> the profiles the policy's bundle rules add for it
+    entry_profiles: dict[int, tuple[str, ...]] = field(default_factory=dict)
     #: id of a resource -> (its expression, the element ids seen in it)
     element_ids: dict[int, tuple[str, set[str]]] = field(default_factory=dict)
+    #: id of a resource -> (internal links of its narratives as (expression, target), the anchors they offer)
+    narrative_links: dict[int, tuple[list[tuple[str, str]], set[str]]] = field(default_factory=dict)
 
     def add(self, code: str, severity: Severity, expr: str | None, /, **args: Any) -> None:
         """Record one issue."""

@@ -119,7 +119,22 @@ def run_case(case: dict[str, Any], settings: Settings, validator: Validator) -> 
 def _policy(case: dict[str, Any], step: dict[str, Any] | None = None) -> Policy:
     """The reference harness's settings for a case (or its profile step) as our policy."""
     trust = (step if step is not None else case).get("assumeValidRestReferences", False)
-    return Policy(allow_examples=bool(case.get("examples", True)), trust_reference_types=bool(trust))
+    return Policy(
+        allow_examples=bool(case.get("examples", True)),
+        trust_reference_types=bool(trust),
+        no_html_in_markdown=bool(case.get("noHtmlInMarkdown", False)),
+        references_must_resolve=case.get("validateReference") in ("CHECK_EXISTS", "CHECK_EXISTS_AND_TYPE"),
+        bundle_profiles=_bundle_rules(case.get("bundle-param")),
+        validate_contained=case.get("validateContains") != "IGNORE",
+        missing_urn_is_error=False,  # the reference validator's behaviour: a warning
+    )
+
+
+def _bundle_rules(param: Any) -> tuple[tuple[str, str], ...]:
+    """The harness's bundle-param ({rule, profile}) as the policy's bundle rules."""
+    if isinstance(param, dict) and isinstance(param.get("rule"), str) and isinstance(param.get("profile"), str):
+        return ((param["rule"], param["profile"]),)
+    return ()
 
 
 def _step(

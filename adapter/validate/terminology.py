@@ -20,6 +20,8 @@ class Expansion:
 
     codes: set[tuple[str, str]] = field(default_factory=set)
     missing: set[str] = field(default_factory=set)
+    #: displays an expansion gives its codes (its own display and designations), which are valid displays there
+    displays: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -39,6 +41,7 @@ class Terminology:
     def __init__(self, defs: Definitions) -> None:
         self.defs = defs
         self._cache: dict[str, Expansion] = {}
+        self._displays: dict[str, dict[str, frozenset[str]] | None] = {}
 
     def expand(self, valueset_url: str) -> Expansion:
         """The expansion of ``valueset_url`` (version suffix ignored)."""
@@ -47,16 +50,38 @@ class Terminology:
         if cached is not None:
             return cached
         self._cache[url] = Expansion(missing={url})  # guards against ValueSets that include themselves
-        valueset = self.defs.get(url)
+        valueset = self._contained(url) if "#" in url else self.defs.get(url)
         result = Expansion(missing={url}) if valueset is None else self._expand(valueset)
         self._cache[url] = result
         return result
+
+    def _contained(self, url: str) -> dict[str, Any] | None:
+        """The ValueSet ``<canonical>#<id>``: one contained in a conformance resource (a profile's binding)."""
+        owner_url, _, fragment = url.partition("#")
+        owner = self.defs.get(owner_url)
+        contained = owner.get("contained") if isinstance(owner, dict) else None
+        return (
+            next(
+                (
+                    c
+                    for c in contained
+                    if isinstance(c, dict) and c.get("id") == fragment and c.get("resourceType") == "ValueSet"
+                ),
+                None,
+            )
+            if isinstance(contained, list)
+            else None
+        )
 
     def _expand(self, valueset: dict[str, Any]) -> Expansion:
         result = Expansion()
         if "compose" not in valueset and "expansion" in valueset:
             for entry in _flatten(valueset["expansion"].get("contains", [])):
-                result.codes.add((entry.get("system", ""), entry["code"]))
+                pair = (entry.get("system", ""), entry["code"])
+                result.codes.add(pair)
+                names = [entry.get("display"), *(d.get("value") for d in entry.get("designation", []))]
+                if any(isinstance(n, str) for n in names):
+                    result.displays[pair] = frozenset(_normal(n) for n in names if isinstance(n, str))
             return result
         compose = valueset.get("compose", {})
         for include in compose.get("include", []):
@@ -87,6 +112,29 @@ class Terminology:
             part.missing |= nested.missing
         return part
 
+    def displays(self, system: str, code: str) -> frozenset[str] | None:
+        """The displays a code may show (its display and designations, lower case, spaces collapsed), or None
+        when we do not hold the code system whole or it has no such code."""
+        found = self._displays.get(system, ())
+        if found == ():
+            codesystem = self.defs.get(system)
+            complete = isinstance(codesystem, dict) and codesystem.get("resourceType") == "CodeSystem"
+            if complete and codesystem is not None and codesystem.get("content") in ("complete", None):
+                found = {
+                    c["code"]: frozenset(
+                        _normal(text)
+                        for text in [c.get("display"), *(d.get("value") for d in c.get("designation", []))]
+                        if isinstance(text, str)
+                    )
+                    for c in _flatten(codesystem.get("concept", []))
+                    if isinstance(c.get("code"), str)
+                }
+            else:
+                found = None
+            self._displays[system] = found
+        names = found.get(code) if isinstance(found, dict) else None
+        return names or None
+
     def codesystem_codes(self, system: str) -> set[str] | None:
         """All codes of a complete CodeSystem we hold, or None when we do not have it whole."""
         codesystem = self.defs.get(system)
@@ -95,6 +143,16 @@ class Terminology:
         if codesystem.get("content") not in ("complete", None):
             return None
         return {c["code"] for c in _flatten(codesystem.get("concept", []))}
+
+
+def _normal(text: str) -> str:
+    """A display as compared: lower case, runs of white space as one space."""
+    return " ".join(text.lower().split())
+
+
+def display_matches(display: str, allowed: frozenset[str]) -> bool:
+    """Is ``display`` one of the ``allowed`` displays (see :meth:`Terminology.displays`)?"""
+    return _normal(display) in allowed
 
 
 def _flatten(concepts: list[dict[str, Any]]) -> list[dict[str, Any]]:

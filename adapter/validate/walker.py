@@ -15,12 +15,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from adapter.errors import AdapterError, Issue, Severity
+from adapter.validate.authoring import check_structure_definition
 from adapter.validate.bundle import check_bundle
 from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, pattern_matches
 from adapter.validate.identifiers import check_identifier
@@ -30,15 +32,58 @@ from adapter.validate.measure import check_report
 from adapter.validate.packages import Definitions
 from adapter.validate.primitives import Primitives
 from adapter.validate.questionnaire import check_questionnaire, check_response
+from adapter.validate.resolution import Index, Status, is_absolute_url
 from adapter.validate.slicing import SliceMatcher
 from adapter.validate.state import DEFAULT_POLICY, Host, Pass, Policy, Walk, count_issues
-from adapter.validate.terminology import Terminology, codes_of
-from adapter.validate.xhtml import xhtml_problem
+from adapter.validate.terminology import Terminology, codes_of, display_matches
+from adapter.validate.xhtml import inspect_xhtml, narrative_problems
 
 Paths = tuple[str, str]  # an element's path from its resource, and from the datatype it is part of
-_CODED = frozenset({"code", "Coding", "CodeableConcept"})
+_CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "Age", "Duration", "Distance", "Count"})
 _ANY_RESOURCE = frozenset({"Resource", "DomainResource"})
 _URLS = frozenset({"uri", "url", "canonical"})
+#: R4 resources that R5 calls CanonicalResource: an R4 extension definition may name that R5 type as its context.
+_CANONICAL = frozenset(
+    [
+        "ActivityDefinition",
+        "CapabilityStatement",
+        "ChargeItemDefinition",
+        "CodeSystem",
+        "CompartmentDefinition",
+        "ConceptMap",
+        "EffectEvidenceSynthesis",
+        "EventDefinition",
+        "Evidence",
+        "EvidenceVariable",
+        "ExampleScenario",
+        "GraphDefinition",
+        "ImplementationGuide",
+        "Library",
+        "Measure",
+        "MessageDefinition",
+        "NamingSystem",
+        "OperationDefinition",
+        "PlanDefinition",
+        "Questionnaire",
+        "ResearchDefinition",
+        "ResearchElementDefinition",
+        "RiskEvidenceSynthesis",
+        "SearchParameter",
+        "StructureDefinition",
+        "StructureMap",
+        "TerminologyCapabilities",
+        "TestScript",
+        "ValueSet",
+    ]
+)
+_R5_CANONICAL = {"CanonicalResource": _CANONICAL}
+#: Extensions that R4 core itself uses outside the context it declares for them: where its own definitions put
+#: them (the path of the element that holds the extension), so that those definitions validate.
+_CONTEXT_AS_USED = {
+    # declared for ElementDefinition.type.code; R4's snapshots carry it on ElementDefinition.type
+    "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type": ("ElementDefinition.type",),
+}
+_HTML_TAG = re.compile(r"(?<!\\)</?[A-Za-z!]")  # an unescaped tag start in markdown: <b, </p, <!--
 
 
 class Engine:
@@ -53,6 +98,10 @@ class Engine:
         self.primitives = Primitives(defs)
         self.invariants = Invariants()
         self.slices = SliceMatcher(self)
+        self._wanted: dict[tuple[tuple[str, ...], str], list[str]] = {}  # target profiles per type, see below
+        #: constraint keys not evaluated under this policy (the rules about contained resources, when those are not
+        #: validated)
+        self._skipped = frozenset() if policy.validate_contained else frozenset({"dom-2", "dom-3", "dom-4", "dom-5"})
 
     # -- definitions -------------------------------------------------------------------------------------------
 
@@ -76,13 +125,14 @@ class Engine:
             walk.add("ADP-1002", "fatal", None, path="(root)", detail="a resource must be a JSON object")
             return walk.issues
         if resource.get("resourceType") == "Bundle":
-            walk.entries = _bundle_entries(resource)
-            walk.local = {
-                f"{r['resourceType']}/{r['id']}": r
-                for r in walk.entries.values()
-                if isinstance(r.get("resourceType"), str) and isinstance(r.get("id"), str)
-            }
+            walk.index = Index.of_bundle(resource)
+            if self.policy.bundle_profiles:
+                walk.entry_profiles = _entry_profiles(resource, self.policy.bundle_profiles)
+        elif resource.get("resourceType") == "Parameters":  # its resources may refer to each other, as in a Bundle
+            walk.index = Index.of_parameters(resource)
         self.resource(resource, str(resource.get("resourceType", "")), walk, resource, profiles, top=True)
+        if walk.index is not None and walk.index.kind == "document":
+            self._orphans(resource, walk)
         return walk.issues
 
     def resource(
@@ -98,7 +148,7 @@ class Engine:
         expr = expr or str(rtype)
         chosen: list[Profile] = []
         claimed = res.get("meta", {}).get("profile", []) if isinstance(res.get("meta"), dict) else []
-        extra = (*extra, *self.defs.global_profiles(str(rtype)))
+        extra = (*extra, *self.defs.global_profiles(str(rtype)), *walk.entry_profiles.get(id(res), ()))
         for url in dict.fromkeys([*(u for u in claimed if isinstance(u, str)), *extra]):
             strict = url in extra or url.startswith(self.defs.held_canonicals)
             profile = self._claimed(url, strict, f"{expr}.meta.profile", walk)
@@ -106,7 +156,7 @@ class Engine:
                 walk.add("ADP-4007", "error", expr, profile=url, type=profile.type, actual=rtype)
             elif profile is not None and profile not in chosen:
                 chosen.append(profile)
-        env = Env(res, root, partial(self._resolve, walk, root))
+        env = Env(res, root, partial(self._resolve, walk, root), self._member_of)
         walk.element_ids[id(res)] = (expr, set())
         if rtype == "Bundle":
             check_bundle(res, expr, walk, self._is_resource_type)
@@ -117,10 +167,33 @@ class Engine:
             check_questionnaire(res, expr, walk)
         elif rtype == "MeasureReport":
             check_report(res, expr, walk, self.defs.get)
+        elif rtype == "StructureDefinition":
+            check_structure_definition(res, expr, walk, self.defs)
         for position, profile in enumerate(chosen or [core]):
             step = Pass(walk, profile, env, structural=position == 0)
             self._constraints(res, profile.root, expr, str(rtype), step)
             self.object(res, profile.root, expr, (str(rtype), str(rtype)), str(rtype), step, resource=True)
+        if root is res and id(res) in walk.narrative_links:
+            self._internal_links(res, walk)
+
+    def _internal_links(self, res: dict[str, Any], walk: Walk) -> None:
+        """A link inside a resource's narratives (``href="#x"``) must reach an anchor in them (an ``id`` or an
+        ``<a name>``) or one of its contained resources."""
+        links, anchors = walk.narrative_links.pop(id(res))
+        contained = res.get("contained")
+        if isinstance(contained, list):
+            anchors = anchors | {c["id"] for c in contained if isinstance(c, dict) and isinstance(c.get("id"), str)}
+        for expr, link in links:
+            if link not in anchors:
+                walk.add("ADP-4068", "error", expr, link=link)
+
+    def env_for(self, res: dict[str, Any], walk: Walk, outer: Any) -> Env:
+        """The FHIRPath environment of the resource ``res``; ``outer`` is the root it was reached from, which stays
+        the root when ``res`` is one of its contained resources."""
+        contained = outer.get("contained") if isinstance(outer, dict) else None
+        inside = isinstance(contained, list) and any(c is res for c in contained)
+        root = outer if inside else res
+        return Env(res, root, partial(self._resolve, walk, root), self._member_of)
 
     def _is_resource_type(self, name: str) -> bool:
         profile = self.maybe_profile(CORE_PREFIX + name)
@@ -166,7 +239,7 @@ class Engine:
                 step.walk.add("ADP-1002", "error", expr, path=f"{expr}.{key}", detail="null is not allowed")
                 continue
             buckets.setdefault(id(entry[0]), {})[base] = entry[1]
-        if step.structural and not resource and isinstance(obj.get("id"), str):
+        if step.structural and not resource and isinstance(obj.get("id"), str) and fp_path != "ElementDefinition":
             self._element_id(obj["id"], step)
         url = obj.get("url") if fp_path == "Extension" else owner
         host_type = parent.types[0].code if parent.types else fp_path
@@ -197,7 +270,7 @@ class Engine:
             return
         where, seen = found
         if element_id in seen:
-            step.walk.add("ADP-1009", "error", where, id=element_id)
+            step.walk.add("ADP-4022", "error", where, id=element_id)
         seen.add(element_id)
 
     def _unknown(self, obj: dict[str, Any], key: str, parent: Node, expr: str, step: Pass) -> None:
@@ -263,8 +336,13 @@ class Engine:
                     if step.structural:
                         walk.add("ADP-1002", "error", expr, path=expr, detail="the _ object must be a JSON object")
                 else:
+                    part = ext
+                    if "value" in ext:  # the value itself is not part of the _ object (only its id and extensions)
+                        if step.structural:
+                            walk.add("ADP-1003", "error", expr, path=f"{expr}.value")
+                        part = {k: v for k, v in ext.items() if k != "value"}
                     element = self.profile(CORE_PREFIX + code).root
-                    self.object(ext, element, expr, paths, node.path, step, owner=_owner(node, host))
+                    self.object(part, element, expr, paths, node.path, step, owner=_owner(node, host))
             self._constraints(value if value is not None else (ext or {}), node, expr, code, step)
             return
         if not isinstance(value, dict):
@@ -276,6 +354,12 @@ class Engine:
             self._limits(value, node.limits, code, expr, step)
         if node.binding and code in _CODED:
             self._binding(value, node, code, expr, step)
+        if node.additional_bindings and code in _CODED:
+            self._additional_bindings(value, node, expr, step)
+        if node.narrative_control is not None and isinstance(value.get("div"), str):
+            self._narrative(value["div"], node.narrative_control, node, expr, step)
+        if code == "Coding" and isinstance(value.get("display"), str) and step.structural:
+            self._display(value, expr, walk)
         if code == "Identifier":
             self._identifier(value, expr, walk)
         elif code == "Attachment" and step.structural:
@@ -284,6 +368,8 @@ class Engine:
             self._reference(value, type_ref, expr, step)
         if "resourceType" in value or code in _ANY_RESOURCE:
             is_contained = node.name == "contained"
+            if is_contained and not self.policy.validate_contained:
+                return
             profiles = self._inline_profiles(value, node, expr, step)
             self.resource(value, expr, walk, step.env.root if is_contained else value, profiles)
             return
@@ -292,6 +378,10 @@ class Engine:
             paths = (paths[0], code)  # children of a datatype also have paths within it (Address.line)
         if node.children and len(node.types) <= 1:  # a choice's children are only those all its types share
             self.object(value, node, expr, paths, node.path, step)
+            # the snapshot holds the type's profile merged into these children; one we do not know is reported
+            for url in type_ref.profiles if code != "Extension" else ():
+                if self.maybe_profile(url) is None:
+                    step.walk.add("ADP-4006", "error", expr, profile=url)
             return
         if node.content_reference:
             target = step.profile.by_id.get(node.content_reference)
@@ -332,6 +422,11 @@ class Engine:
         """Continue in the definition of the value's type, or the profile on the type, or the extension's own."""
         code = type_ref.code
         url = type_ref.profiles[0] if type_ref.profiles else CORE_PREFIX + code
+        if len(type_ref.profiles) > 1 and code != "Extension":  # the value must meet one of them
+            url = next((p for p in type_ref.profiles if self.slices.meets(value, p, step)), "")
+            if not url:
+                step.walk.add("ADP-4037", "error", expr, profiles=", ".join(type_ref.profiles))
+                url = type_ref.profiles[0]
         if code == "Extension" and not type_ref.profiles and isinstance(value.get("url"), str):
             if ":" in value["url"]:
                 url = self._extension_definition(value["url"], value, node, expr, host, step) or url
@@ -353,12 +448,19 @@ class Engine:
         if step.structural:
             problem = self.primitives.problem(code, value)
             if problem is None and code == "xhtml":
-                problem = xhtml_problem(value)
+                problem, links, anchors = inspect_xhtml(value)
+                if links or anchors:
+                    found = step.walk.narrative_links.setdefault(id(step.env.root), ([], set()))
+                    found[0].extend((expr, link) for link in links)
+                    found[1].update(anchors)
             if problem is not None:
                 step.walk.add("ADP-1002", "error", expr, path=expr, detail=problem)
                 return
             if code in _URLS and not self.policy.allow_examples and _is_example(value):
                 step.walk.add("ADP-4047", "error", expr, url=value)
+            if code == "markdown" and (tag := _HTML_TAG.search(value)) is not None:
+                severity: Severity = "error" if self.policy.no_html_in_markdown else "warning"
+                step.walk.add("ADP-4019", severity, expr, start=value[tag.start() : tag.start() + 2])
         self._fixed_and_pattern(value, node, expr, step)
         if node.limits is not None:
             self._limits(value, node.limits, code, expr, step)
@@ -372,6 +474,12 @@ class Engine:
             self._value_issue(node, node.fixed[1], expr, step)
         if node.pattern is not None and not pattern_matches(node.pattern[1], value):
             self._value_issue(node, node.pattern[1], expr, step)
+
+    def _narrative(self, div: str, control: tuple[str | None, bool], node: Node, expr: str, step: Pass) -> None:
+        language = step.env.resource.get("language") if isinstance(step.env.resource, dict) else None
+        found = narrative_problems(div, language if isinstance(language, str) else None, *control)
+        for issue, detail in found:
+            step.walk.add(issue, "error", expr, path=node.id, detail=detail, profile=step.profile.url)
 
     def _missing_value(self, ext: Any, node: Node, expr: str, step: Pass) -> None:
         """A primitive without a value (only an id or extensions) where the profile needs the value, or allows
@@ -395,7 +503,10 @@ class Engine:
         step.walk.add("ADP-4003", "error", expr, path=node.id, expected=shown, profile=step.profile.url)
 
     def _constraints(self, value: Any, node: Node, expr: str, fp_path: str, step: Pass) -> None:
+        skipped = self._skipped
         for constraint in node.constraints:
+            if skipped and constraint.key in skipped:
+                continue
             seen = (expr, constraint.key)
             if seen in step.walk.evaluated:
                 continue
@@ -422,6 +533,12 @@ class Engine:
                 walk.add("ADP-4004", "error", expr, path=node.id, code=repr(value["text"]), valueset=valueset)
             return
         expansion = self.terminology.expand(valueset)
+        if expansion.displays and isinstance(value, dict):  # displays the bound value set gives are valid here
+            for coding in value.get("coding", []) if isinstance(value.get("coding"), list) else [value]:
+                if isinstance(coding, dict):
+                    given = expansion.displays.get((str(coding.get("system", "")), str(coding.get("code"))))
+                    if given:
+                        walk.displays[id(coding)] = given
         if any(expansion.contains(s, c) for s, c in pairs):
             return
         systems = {s for s, _ in pairs}
@@ -438,6 +555,49 @@ class Engine:
             code=shown,
             valueset=valueset,
         )
+
+    def _member_of(self, value: Any, valueset: str) -> bool | None:
+        """Is a code, Coding or CodeableConcept in the ValueSet? None when it cannot be told here."""
+        pairs = codes_of(value)
+        expansion = self.terminology.expand(valueset)
+        if any(expansion.contains(s, c) for s, c in pairs):
+            return True
+        return False if expansion.complete else None
+
+    def _additional_bindings(self, value: Any, node: Node, expr: str, step: Pass) -> None:
+        """Additional bindings (R5 binding.additional): a required or maximum one is a required binding, an
+        extensible or current one an extensible binding; the other purposes do not judge a value."""
+        pairs = codes_of(value)
+        for purpose, valueset in node.additional_bindings:
+            if purpose not in ("required", "maximum", "extensible", "current") or not pairs:
+                continue
+            expansion = self.terminology.expand(valueset)
+            if any(expansion.contains(s, c) for s, c in pairs) or not expansion.complete:
+                continue
+            severity: Severity = "error" if purpose in ("required", "maximum") else "warning"
+            shown = ", ".join(f"{s}#{c}" if s else c for s, c in pairs)
+            step.walk.add("ADP-4069", severity, expr, code=shown, valueset=valueset, purpose=purpose)
+
+    def _display(self, coding: dict[str, Any], expr: str, walk: Walk) -> None:
+        """The display of a code from a code system we hold whole must be its display or one of its designations
+        (compared without case and with white space collapsed)."""
+        system, code = coding.get("system"), coding.get("code")
+        if not isinstance(system, str) or not isinstance(code, str):
+            return
+        allowed = self.terminology.displays(system, code)
+        if allowed is not None and not display_matches(
+            coding["display"], allowed | walk.displays.get(id(coding), set())
+        ):
+            shown = " | ".join(sorted(allowed))
+            severity: Severity = "warning" if self.policy.display_issues_are_warnings else "error"
+            walk.add(
+                "ADP-4021",
+                severity,
+                f"{expr}.display",
+                display=coding["display"],
+                code=f"{system}#{code}",
+                allowed=shown,
+            )
 
     def _identifier(self, value: dict[str, Any], expr: str, walk: Walk) -> None:
         system, text = value.get("system"), value.get("value")
@@ -461,7 +621,7 @@ class Engine:
         reference = value.get("reference")
         if not isinstance(reference, str):
             return
-        target = step.env.resolve(reference)
+        target, status = self._locate(step.walk, step.env.root, reference)
         if isinstance(target, dict):
             actual = target.get("resourceType")
         else:
@@ -471,8 +631,20 @@ class Engine:
             step.walk.add(
                 "ADP-4030", "error", expr, reference=reference, type=actual, allowed=", ".join(sorted(allowed))
             )
-        if target is None and step.walk.entries and reference.startswith(("urn:uuid:", "urn:oid:")):
-            step.walk.add("ADP-4031", "error", expr, reference=reference)
+        named = _type_in_reference(reference) if isinstance(target, dict) else None
+        if named is not None and actual and named != actual and not reference.startswith("urn:"):
+            step.walk.add("ADP-4036", "error", expr, reference=reference, type=actual)
+        index = step.walk.index
+        if status == "ambiguous":
+            step.walk.add("ADP-4035", "error", expr, reference=reference)
+        elif target is None and index is not None and index.kind and reference.startswith(("urn:uuid:", "urn:oid:")):
+            step.walk.add(
+                "ADP-4031", "error" if self.policy.missing_urn_is_error else "warning", expr, reference=reference
+            )
+        elif status == "missing" and index is not None and index.kind == "document":
+            step.walk.add("ADP-4034", "error", expr, reference=reference)
+        elif target is None and self.policy.references_must_resolve and not is_absolute_url(reference):
+            step.walk.add("ADP-4033", "error", expr, reference=reference)  # an absolute one may be on a server
         if isinstance(target, dict) and actual:
             self._target_profiles(target, str(actual), reference, type_ref, expr, step)
 
@@ -481,12 +653,17 @@ class Engine:
     ) -> None:
         """A resolved target must meet one of the target profiles for its type, when they are more than the core
         type. A profile the target claims is taken as met: the target is validated against it where it is."""
-        wanted = [
-            url
-            for url in type_ref.targets
-            if (profile := self.maybe_profile(url)) is not None and profile.type == actual
-        ]
-        if not wanted or any(url.split("|", 1)[0] == CORE_PREFIX + actual for url in wanted):
+        wanted = self._wanted.get((type_ref.targets, actual))
+        if wanted is None:
+            wanted = [
+                url
+                for url in type_ref.targets
+                if (profile := self.maybe_profile(url)) is not None and profile.type == actual
+            ]
+            if any(url.split("|", 1)[0] == CORE_PREFIX + actual for url in wanted):
+                wanted = []  # the core type is among them: any resource of the type will do
+            self._wanted[(type_ref.targets, actual)] = wanted
+        if not wanted:
             return
         claimed = target.get("meta", {}).get("profile", []) if isinstance(target.get("meta"), dict) else []
         if any(url in claimed for url in wanted):
@@ -524,14 +701,19 @@ class Engine:
                 step.walk.add("ADP-4040", "warning", expr, url=url)
             return None
         contexts = profile.sd.get("context", [])
-        if contexts and not any(self._context_allows(c, host, step) for c in contexts):
+        as_used = _CONTEXT_AS_USED.get(url, ())
+        if (
+            contexts
+            and not any(p in host.paths for p in as_used)
+            and not any(self._context_allows(c, host, step) for c in contexts)
+        ):
             shown = ", ".join(str(c.get("expression")) for c in contexts)
-            step.walk.add("ADP-4041", "error", expr, url=url, allowed=shown)
+            step.walk.add("ADP-4041", "error", _holder(expr), url=url, allowed=shown)
         for invariant in profile.sd.get("contextInvariant", []):  # evaluated on the element holding the extension
             if isinstance(invariant, str) and host.value is not None:
                 found = self.invariants.select(invariant, host.value, host.paths[2], step.env, {"extension": value})
                 if found == [False]:
-                    step.walk.add("ADP-4043", "error", expr, url=url, expression=invariant)
+                    step.walk.add("ADP-4043", "error", _holder(expr), url=url, expression=invariant)
         modifier = bool(profile.root.is_modifier)
         if modifier != (node.name == "modifierExtension"):
             step.walk.add("ADP-4042", "error", expr, url=url, modifier=str(modifier).lower())
@@ -569,17 +751,43 @@ class Engine:
         """The resource a reference (or reference string) points to, within the resource or its Bundle."""
         if isinstance(reference, dict):
             reference = reference.get("reference")
-        if not isinstance(reference, str):
-            return None
+        return self._locate(walk, root, reference)[0] if isinstance(reference, str) else None
+
+    def _locate(self, walk: Walk, root: Any, reference: str) -> tuple[dict[str, Any] | None, Status]:
+        """The resource ``reference`` points to (in the resource ``root``, or the Bundle or Parameters), and how
+        the resolution went (see :mod:`adapter.validate.resolution`)."""
         if reference.startswith("#"):
             contained = root.get("contained", []) if isinstance(root, dict) else []
-            return next((c for c in contained if isinstance(c, dict) and c.get("id") == reference[1:]), None)
-        found = walk.entries.get(reference)
-        if found is not None:
-            return found
-        if "/" in reference and not reference.startswith(("http:", "https:", "urn:")):
-            return walk.local.get(reference.split("/_history/", 1)[0])
-        return None
+            found = next((c for c in contained if isinstance(c, dict) and c.get("id") == reference[1:]), None)
+            return found, "found" if found is not None else "missing"
+        if walk.index is None:
+            return None, "elsewhere"
+        return walk.index.locate(reference, root)
+
+    def _orphans(self, bundle: dict[str, Any], walk: Walk) -> None:
+        """Every entry of a document must be reachable from its Composition (the first entry) by following
+        references, forward or backward."""
+        entries = (
+            [e for e in bundle.get("entry", []) if isinstance(e, dict)] if isinstance(bundle.get("entry"), list) else []
+        )
+        resources = [e.get("resource") if isinstance(e.get("resource"), dict) else None for e in entries]
+        if not resources or resources[0] is None:
+            return
+        links: dict[int, set[int]] = {id(r): set() for r in resources if r is not None}
+        for resource in (r for r in resources if r is not None):
+            for reference in _references(resource):
+                target = self._locate(walk, resource, reference)[0]
+                if target is not None and id(target) in links and target is not resource:
+                    links[id(resource)].add(id(target))
+                    links[id(target)].add(id(resource))
+        reached, todo = {id(resources[0])}, [id(resources[0])]
+        while todo:
+            for following in links[todo.pop()] - reached:
+                reached.add(following)
+                todo.append(following)
+        for position, resource in enumerate(resources):
+            if resource is not None and id(resource) not in reached:
+                walk.add("ADP-4058", "error", f"Bundle.entry[{position}]", url=entries[position].get("fullUrl"))
 
 
 def _as_list(value: Any, expr: str, step: Pass) -> list[Any]:
@@ -592,16 +800,40 @@ def _as_list(value: Any, expr: str, step: Pass) -> list[Any]:
     return [value]
 
 
-def _bundle_entries(bundle: dict[str, Any]) -> dict[str, Any]:
-    entries: dict[str, Any] = {}
-    for entry in bundle.get("entry", []) if isinstance(bundle.get("entry"), list) else []:
-        if (
-            isinstance(entry, dict)
-            and isinstance(entry.get("fullUrl"), str)
-            and isinstance(entry.get("resource"), dict)
-        ):
-            entries.setdefault(entry["fullUrl"], entry["resource"])
-    return entries
+def _entry_profiles(bundle: dict[str, Any], rules: tuple[tuple[str, str], ...]) -> dict[int, tuple[str, ...]]:
+    """The profiles the bundle rules (see :class:`Policy`) add to each entry's resource, by its id()."""
+    found: dict[int, tuple[str, ...]] = {}
+    listed = bundle.get("entry")
+    entries: list[Any] = listed if isinstance(listed, list) else []
+    for rule, profile in rules:
+        rtype, _, position = rule.partition(":") if not rule.isdigit() else ("", "", rule)
+        for index, entry in enumerate(entries):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(resource, dict):
+                continue
+            if (rtype and resource.get("resourceType") != rtype) or (position and str(index) != position):
+                continue
+            found[id(resource)] = (*found.get(id(resource), ()), profile)
+    return found
+
+
+def _holder(expr: str) -> str:
+    """The element that holds the extension at ``expr`` (an extension's context is a rule about its holder)."""
+    return expr.rsplit(".", 1)[0] if "." in expr else expr
+
+
+def _references(value: Any) -> Iterator[str]:
+    """Every reference string in ``value`` (a resource), contained resources' ones included."""
+    if isinstance(value, dict):
+        reference = value.get("reference")
+        if isinstance(reference, str) and not reference.startswith("#"):
+            yield reference
+        for child in value.values():
+            if isinstance(child, dict | list):
+                yield from _references(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _references(child)
 
 
 def _is_example(url: str) -> bool:
@@ -652,6 +884,8 @@ def _context_allows(context: dict[str, Any], host: Host) -> bool:
             return True
         if expression in ("Resource", "DomainResource"):
             return host.resource
+        if expression in _R5_CANONICAL:  # R5 base types, which R4 extension definitions may name
+            return host.resource and host.paths[0] in _R5_CANONICAL[expression]
         base, _, rest = expression.partition(".")
         if base in ("Resource", "DomainResource") and rest:
             return any(p.partition(".")[2] == rest for p in host.paths if p[:1].isupper())

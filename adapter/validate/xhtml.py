@@ -118,25 +118,42 @@ XML_ATTRIBUTES = frozenset(
 
 def xhtml_problem(div: str) -> str | None:
     """Why ``div`` breaks the narrative rules, or None."""
+    return inspect_xhtml(div)[0]
+
+
+def inspect_xhtml(div: str) -> tuple[str | None, list[str], set[str]]:
+    """Why ``div`` breaks the narrative rules (or None), the internal links it makes (``href="#x"`` gives ``x``) and
+    the anchors it offers (``id`` attributes and ``<a name>``)."""
     try:
         root = parse_xml(div.encode("utf-8")).getroot()
     except AdapterError as error:
-        return f"the XHTML is not well-formed ({error.issues[0].args.get('detail', error)})"
+        return f"the XHTML is not well-formed ({error.issues[0].args.get('detail', error)})", [], set()
     if root.tag != XHTML_NS + "div":
-        return "the narrative must be a <div> in the XHTML namespace (http://www.w3.org/1999/xhtml)"
+        return "the narrative must be a <div> in the XHTML namespace (http://www.w3.org/1999/xhtml)", [], set()
+    links: list[str] = []
+    anchors: set[str] = set()
+    problem: str | None = None
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue  # comments and processing instructions carry nothing
         name = element.tag.removeprefix(XHTML_NS)
         if name not in ALLOWED_ELEMENTS:
-            return f"the element <{name}> is not allowed in a narrative"
+            problem = problem or f"the element <{name}> is not allowed in a narrative"
         for attribute in element.attrib:
             local = str(attribute).rsplit("}", 1)[-1]
             if attribute not in XML_ATTRIBUTES and (local.lower().startswith("on") or local not in ALLOWED_ATTRIBUTES):
-                return f"the attribute {local!r} on <{name}> is not allowed in a narrative"
-    if not _has_content(root):
-        return "the narrative has no content: it must have some text that is not whitespace, or an image (txt-2)"
-    return None
+                problem = problem or f"the attribute {local!r} on <{name}> is not allowed in a narrative"
+        if element.get("id"):
+            anchors.add(str(element.get("id")))
+        if name == "a":
+            if element.get("name"):
+                anchors.add(str(element.get("name")))
+            href = str(element.get("href") or "")
+            if href.startswith("#") and len(href) > 1:
+                links.append(href[1:])
+    if problem is None and not _has_content(root):
+        problem = "the narrative has no content: it must have some text that is not whitespace, or an image (txt-2)"
+    return problem, links, anchors
 
 
 def _has_content(element: Any) -> bool:
@@ -150,3 +167,55 @@ def _has_content(element: Any) -> bool:
         if child.tail and child.tail.strip():
             return True
     return False
+
+
+#: Profile controls on a Narrative element (HL7 extensions): whether the narrative must (``_yes``), must not
+#: (``_no``) or must for the resource's language (``_resource``) have language sections, and whether each top-level
+#: part must say where it comes from (a ``class`` of boilerplate, generated or original).
+LANGUAGE_CONTROL_EXT = "http://hl7.org/fhir/StructureDefinition/narrative-language-control"
+SOURCE_CONTROL_EXT = "http://hl7.org/fhir/StructureDefinition/narrative-source-control"
+SOURCES = frozenset({"boilerplate", "generated", "original"})
+_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def narrative_problems(div: str, language: str | None, sections: str | None, sources: bool) -> list[tuple[str, str]]:
+    """(issue code, detail) for each way ``div`` breaks the profile's narrative controls: ``sections`` is the
+    language control, ``sources`` whether the source of each part must be marked; ``language`` is the resource's."""
+    try:
+        root = parse_xml(div.encode("utf-8")).getroot()
+    except AdapterError:
+        return []  # reported by the structure rules
+    found: list[tuple[str, str]] = []
+    if sources:
+        if root.text and root.text.strip():
+            found.append(("ADP-4064", _snippet(root.text)))
+        for child in root:
+            if isinstance(child.tag, str) and not set(str(child.get("class", "")).split()) & SOURCES:
+                found.append(
+                    (
+                        "ADP-4064",
+                        _snippet("".join(str(t) for t in child.itertext())) or f"<{child.tag.removeprefix(XHTML_NS)}>",
+                    )
+                )
+            if child.tail and child.tail.strip():
+                found.append(("ADP-4064", _snippet(child.tail)))
+    if sections is not None:
+        langs = sorted(
+            {
+                str(c.get(_LANG) or c.get("lang"))
+                for c in root
+                if isinstance(c.tag, str) and (c.get(_LANG) or c.get("lang"))
+            }
+        )
+        shown = ", ".join(langs)
+        if sections == "_no" and langs:
+            found.append(("ADP-4065", shown))
+        elif sections == "_yes" and not langs:
+            found.append(("ADP-4066", ""))
+        elif sections == "_resource" and language and language not in langs:
+            found.append(("ADP-4067", f"{language} (found: {shown or 'none'})"))
+    return found
+
+
+def _snippet(text: str) -> str:
+    return " ".join(text.split())[:60]
