@@ -245,8 +245,11 @@ def test_sigkill_at_random_points_loses_nothing_and_processes_nothing_twice(tmp_
     assert set(receiver.accepted) == sent  # delivered, nothing lost
     duplicates = receiver.duplicates()
     assert duplicates <= 2 * kills  # at most the delivery in flight in each of the 2 workers at each kill
-    for msg_id, times in receiver.taken_at.items():  # and only a kill between two deliveries explains a repeat
-        assert all(any(a < k < b for k in kill_times) for a, b in itertools.pairwise(times)), (msg_id, times)
+    # and only a kill explains a repeat: one between the two deliveries, or just before the first (a request the
+    # killed worker had sent may reach the receiver's handler a moment after the kill)
+    for msg_id, times in receiver.taken_at.items():
+        explained = all(any(a - 1.0 < k < b for k in kill_times) for a, b in itertools.pairwise(times))
+        assert explained, (msg_id, times, kill_times)
     print(
         f"\nSIGKILL: {total} messages, {kills} kills (after {killed} acknowledgements), {server.starts} starts; "
         f"{len(log.retried)} messages re-sent by the senders after {log.no_answer} unanswered tries, "
