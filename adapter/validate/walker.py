@@ -96,6 +96,8 @@ class Engine:
         expr = expr or str(rtype)
         chosen: list[Profile] = []
         claimed = res.get("meta", {}).get("profile", []) if isinstance(res.get("meta"), dict) else []
+        if not isinstance(claimed, list):  # not an array: a type error the structure check reports
+            claimed = []
         for url in [*(u for u in claimed if isinstance(u, str)), *extra]:
             strict = url in extra or url.startswith(self.defs.held_canonicals)
             profile = self._claimed(url, strict, f"{expr}.meta.profile", walk)
