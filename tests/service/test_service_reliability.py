@@ -7,6 +7,7 @@
   what got no acknowledgement: every message acknowledged, processed once, delivered;
 * PostgreSQL restarts under load: the service recovers by itself;
 * two worker processes share one PostgreSQL outbox of 1,000 deliveries: each delivered exactly once;
+* messages accepted asynchronously, processed by three racing workers: each applied once;
 * property-based fuzzing (hypothesis) of the XML and JSON endpoints with random bytes, random JSON, mutated
   example bundles and KITH messages, and random headers: never a 5xx, always a receipt or an OperationOutcome with
   our stable codes. ``SAMHANDLING_FUZZ_EXAMPLES=2000 SAMHANDLING_FUZZ_RANDOM=1`` fuzzes longer and differently.
