@@ -62,7 +62,8 @@ def split_reference(reference: str) -> tuple[str, str]:
 def bundle_resolver(bundle: dict[str, Any]) -> Resolver:
     """Resolve a reference inside a Bundle: by fullUrl, by ``Type/id`` and by the fullUrl's ``Type/id`` tail."""
     found: dict[str, dict[str, Any]] = {}
-    for entry in bundle.get("entry", []):
+    entries = bundle.get("entry")
+    for entry in entries if isinstance(entries, list) else []:  # not yet validated: any shape may come
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict):
             continue
@@ -87,8 +88,9 @@ def message_parties(header: dict[str, Any], resolve: Resolver) -> tuple[str | No
     """The sender's HER-id and the receivers' HER-ids of a MessageHeader."""
     sender = reference_her(header.get("sender"), resolve)
     receivers = []
-    for destination in header.get("destination", []):
-        found = reference_her(destination.get("receiver"), resolve)
+    destinations = header.get("destination")
+    for destination in destinations if isinstance(destinations, list) else []:  # read before validation
+        found = reference_her(destination.get("receiver"), resolve) if isinstance(destination, dict) else None
         if found:
             receivers.append(found)
     return sender, receivers

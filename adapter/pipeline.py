@@ -441,8 +441,10 @@ def _blocking(issues: list[Issue]) -> bool:
 def _first_header(bundle: Any) -> dict[str, Any] | None:
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle" or bundle.get("type") != "message":
         return None
-    entries = bundle.get("entry") or []
-    first = entries[0].get("resource") if entries and isinstance(entries[0], dict) else None
+    entries = bundle.get("entry")
+    first = (
+        entries[0].get("resource") if isinstance(entries, list) and entries and isinstance(entries[0], dict) else None
+    )
     return first if isinstance(first, dict) and first.get("resourceType") == "MessageHeader" else None
 
 

@@ -122,6 +122,15 @@ class Translator:
 
     def fhir_to_kith(self, bundle: dict[str, Any]) -> Translation:
         """Map a FHIR message Bundle to KITH XML (a plan goes as Dialogmelding 1.1 with attachments)."""
+        try:
+            return self._fhir_to_kith(bundle)
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError, etree.LxmlError) as error:
+            # A Bundle that was not validated first ($convert) may have any shape: not even writable as FHIR XML,
+            # or with objects where the mapping expects lists. That is an issue of the input, not a crash.
+            detail = " ".join(str(error).split())[:500] or type(error).__name__
+            return Translation(bundle=bundle, issues=[Issue("ADP-3004", "error", args={"detail": detail})])
+
+    def _fhir_to_kith(self, bundle: dict[str, Any]) -> Translation:
         result = Translation(bundle=bundle)
         header = _header(bundle)
         if header is None:
@@ -132,12 +141,6 @@ class Translator:
                 bundle = self._wrap_plan(bundle, header)
             except AdapterError as error:
                 result.issues.extend(error.issues)
-                return result
-            except (ValueError, KeyError, IndexError, TypeError, AttributeError, etree.LxmlError) as error:
-                # a Bundle that was not validated first ($convert) may have any shape: not even writable as FHIR
-                # XML, or a plan whose parts are not the objects the rendering expects
-                detail = " ".join(str(error).split())[:500]
-                result.issues.append(Issue("ADP-3004", "error", args={"detail": detail}))
                 return result
             header = _header(bundle) or header
         root = self.mappings.root_for(str(header.get("definition", "")))

@@ -52,20 +52,23 @@ def acknowledgement(
         if not isinstance(reference, dict):
             return None
         target = resolve(str(reference.get("reference", ""))) if reference.get("reference") else None
-        if target is None:
+        if not isinstance(target, dict):
             return {k: v for k, v in reference.items() if k != "reference"} or None
         if id(target) not in seen and target.get("id"):
             seen.add(id(target))
             carried.append(target)
         return {"reference": f"{target.get('resourceType')}/{target.get('id')}"}
 
-    source = header.get("source") or {}
+    # The request may be invalid in any way (the acknowledgement says so): only parts of the right shape are used.
+    source: dict[str, Any] = header["source"] if isinstance(header.get("source"), dict) else {}
+    event = header.get("eventCoding")
     answer: dict[str, Any] = {
         "resourceType": "MessageHeader",
         "id": new_id("header"),
         "meta": {"profile": [PROFILE_HEADER]},
-        "eventCoding": header.get("eventCoding")
-        or {"system": "http://samhandling.no/fhir/CodeSystem/meldingshendelse", "code": "acknowledgement"},
+        "eventCoding": event
+        if isinstance(event, dict) and event
+        else {"system": "http://samhandling.no/fhir/CodeSystem/meldingshendelse", "code": "acknowledgement"},
         "destination": [{"endpoint": str(source.get("endpoint") or "urn:unknown-sender")}],
         "source": {"name": "samhandling-adapter", "software": "samhandling-adapter", "endpoint": ADAPTER_ENDPOINT},
         "response": {
@@ -77,11 +80,12 @@ def acknowledgement(
     receiver = carry(header.get("sender"))
     if receiver:
         answer["destination"][0]["receiver"] = receiver
-    destinations = header.get("destination") or []
-    sender = carry(destinations[0].get("receiver")) if destinations and isinstance(destinations[0], dict) else None
+    destinations = header.get("destination")
+    first = destinations[0] if isinstance(destinations, list) and destinations else None
+    sender = carry(first.get("receiver")) if isinstance(first, dict) else None
     if sender:
         answer["sender"] = sender
-    if header.get("definition"):
+    if isinstance(header.get("definition"), str) and header["definition"]:
         answer["definition"] = header["definition"]
     entries = [answer, outcome, *carried]
     return {

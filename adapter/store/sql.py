@@ -6,6 +6,7 @@ import contextlib
 import datetime
 import json
 import logging
+import os
 import random
 import sqlite3
 import threading
@@ -19,6 +20,11 @@ from urllib.parse import urlparse
 
 from adapter.errors import AdapterError
 from adapter.store.schema import DDL
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -392,8 +398,10 @@ class Store:
         self.url = url
         self._local = threading.local()
         # SQLite has one writer at a time, and a connection that finds the file locked sleeps in its busy handler
-        # (up to 100 ms a nap) even when the lock is free again at once: the threads of one process queue here
-        # instead and get the lock the moment it is released. Other processes still meet the busy handler.
+        # (up to 100 ms a nap) even when the lock is free again at once; under load one process can starve another
+        # that way. So writers queue instead: the threads of a process on a lock, the processes on an OS lock of
+        # the file ``<database>.turn`` (flock; released by the kernel when a process dies), and each gets its turn
+        # the moment the one before is done. Programs that do not queue (sqlite3 in a shell) still just wait.
         self._sqlite_turn = threading.Lock()
         if self.dialect == "sqlite":
             self._connection().executescript(DDL["sqlite"])
@@ -430,7 +438,7 @@ class Store:
         connection = self._connection()
         cursor = connection.cursor()
         if self.dialect == "sqlite":
-            with self._sqlite_turn:
+            with self._sqlite_turn, self._process_turn():
                 cursor.execute("BEGIN IMMEDIATE")
                 try:
                     yield Tx(cursor, self.dialect)
@@ -444,6 +452,19 @@ class Store:
                     cursor.execute("SELECT pg_advisory_xact_lock(7224)")  # one process creates the tables
                     cursor.execute(DDL["postgresql"])
                 yield Tx(cursor, self.dialect)
+
+    @contextmanager
+    def _process_turn(self) -> Iterator[None]:
+        """This process's turn to write the SQLite file (the caller holds ``_sqlite_turn``)."""
+        if fcntl is None:  # not a POSIX system: the busy handler alone
+            yield
+            return
+        turn = os.open(f"{self.path}.turn", os.O_RDWR | os.O_CREAT, 0o600)  # closing it ends the turn too
+        try:
+            fcntl.flock(turn, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(turn)
 
     def run(self, work: Callable[[Tx], T], *, schema: bool = False) -> T:
         """Run ``work`` in one transaction and return its result; committed when it returns, rolled back when it

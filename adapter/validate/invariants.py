@@ -8,7 +8,8 @@
 * Four core invariants that are evaluated on nearly every element are computed natively (same meaning, a
   hundred times faster): ``ele-1``, ``ext-1``, and ``dom-3`` in the corrected form (R4's expression misses
   references from inside the contained resources, and from the narrative: ``<img src="#id">``, as the reference
-  validator counts them), and ``ref-1``.
+  validator counts them), and ``ref-1``. So are the Bundle rules bdl-3, bdl-4 and bdl-7, which walk every entry
+  and cost fhirpathpy milliseconds per message Bundle; for a Bundle of unusual shape they leave it to fhirpathpy.
 * Expressions of the common shape (member paths, ``empty()``, ``exists()``, ``where()``, ``=``, ``and``/``or``...)
   run as compiled closures (:mod:`adapter.validate.fastpath`); fhirpathpy evaluates the rest.
 * Expressions published wrongly in R4 are evaluated in their corrected form, as the reference validator does
@@ -77,7 +78,9 @@ class Invariants:
         """True when ``value`` meets the constraint, False when not, a text when it could not be evaluated."""
         native = _NATIVE.get(constraint.key)
         if native is not None and native[0] == constraint.expression:
-            return native[1](value, env)
+            verdict = native[1](value, env)
+            if verdict is not None:
+                return verdict
         compiled = self._compile(constraint.expression)
         if isinstance(compiled, str):
             return compiled
@@ -256,47 +259,6 @@ def _dom_3(value: Any, env: Env) -> bool:
     return True
 
 
-def _entries(value: Any) -> list[dict[str, Any]]:
-    entries = value.get("entry") if isinstance(value, dict) else None
-    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
-
-
-def _present(value: Any, key: str) -> bool:
-    """FHIRPath ``key.exists()`` on a JSON object."""
-    return isinstance(value, dict) and value.get(key) is not None
-
-
-def _bdl_3(value: Any, env: Env) -> bool:
-    """Every entry has a request exactly when the Bundle is a batch, transaction or history."""
-    wanted = isinstance(value, dict) and value.get("type") in ("batch", "transaction", "history")
-    return all(_present(e, "request") == wanted for e in _entries(value))
-
-
-def _bdl_4(value: Any, env: Env) -> bool:
-    """Every entry has a response exactly when the Bundle is a batch or transaction response or a history."""
-    wanted = isinstance(value, dict) and value.get("type") in ("batch-response", "transaction-response", "history")
-    return all(_present(e, "response") == wanted for e in _entries(value))
-
-
-def _bdl_7(value: Any, env: Env) -> bool:
-    """fullUrl (with the resource's versionId) is unique, except in a history."""
-    if isinstance(value, dict) and value.get("type") == "history":
-        return True
-    seen: set[str] = set()
-    for entry in _entries(value):
-        full_url = entry.get("fullUrl")
-        if not isinstance(full_url, str):
-            continue
-        resource = entry.get("resource")
-        meta = resource.get("meta") if isinstance(resource, dict) else None
-        version = meta.get("versionId") if isinstance(meta, dict) else None
-        key = full_url + (version if isinstance(version, str) else "")
-        if key in seen:
-            return False
-        seen.add(key)
-    return True
-
-
 _LOCAL_LINK = re.compile(r"""\b(?:href|src)\s*=\s*["'](#[^"']+)["']""")
 
 
@@ -314,17 +276,73 @@ def _strings(value: Any) -> list[str]:
     return found
 
 
-_NATIVE: dict[str, tuple[str, Callable[[Any, Env], bool]]] = {
-    # the Bundle rules over all entries: fhirpathpy would wrap every entry in nodes to check one property of each
+def _entry_parts(member: str, types: frozenset[str]) -> Callable[[Any, Env], bool | None]:
+    """bdl-3 (``member`` request) and bdl-4 (response): every entry has it exactly when %resource.type is one of
+    ``types``. None (fhirpathpy decides) for any shape but the usual one: a string type, entries that are
+    objects, the member absent or a non-empty object, no primitive extensions on type."""
+
+    def rule(value: Any, env: Env) -> bool | None:
+        resource = env.resource
+        if not isinstance(value, dict) or not isinstance(resource, dict) or "_type" in resource:
+            return None
+        bundle_type, entries = resource.get("type"), value.get("entry", [])
+        if not isinstance(bundle_type, str) or not isinstance(entries, list):
+            return None
+        wanted = bundle_type in types
+        verdict = True
+        for entry in entries:
+            part = entry.get(member) if isinstance(entry, dict) else None
+            if not isinstance(entry, dict) or not (part is None or (isinstance(part, dict) and part)):
+                return None
+            verdict = verdict and (part is not None) == wanted
+        return verdict
+
+    return rule
+
+
+def _bdl_7(value: Any, env: Env) -> bool | None:
+    """bdl-7: unless the Bundle is a history, no two entries share fullUrl and meta.versionId. None (fhirpathpy
+    decides) for any shape but the usual one."""
+    if not isinstance(value, dict) or "_type" in value or not isinstance(value.get("type"), str):
+        return None
+    if value["type"] == "history":
+        return True
+    entries = value.get("entry", [])
+    if not isinstance(entries, list):
+        return None
+    keys = []
+    for entry in entries:
+        if not isinstance(entry, dict) or "_fullUrl" in entry:
+            return None
+        url, resource = entry.get("fullUrl"), entry.get("resource")
+        if url is None:
+            continue
+        meta = resource.get("meta") if isinstance(resource, dict) else None
+        version = meta.get("versionId", "") if isinstance(meta, dict) else ""
+        if (
+            not isinstance(url, str)
+            or not isinstance(resource, dict | None)
+            or not isinstance(meta, dict | None)
+            or not isinstance(version, str)
+            or (isinstance(meta, dict) and "_versionId" in meta)
+        ):
+            return None
+        keys.append(url + version)
+    return len(set(keys)) == len(keys)
+
+
+#: Constraints computed natively: key -> (the expression they stand for, the rule). A rule that returns None
+#: leaves the value to fhirpathpy (shapes the rule was not written for).
+_NATIVE: dict[str, tuple[str, Callable[[Any, Env], bool | None]]] = {
     "bdl-3": (
         "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or "
         "%resource.type = 'history'))",
-        _bdl_3,
+        _entry_parts("request", frozenset({"batch", "transaction", "history"})),
     ),
     "bdl-4": (
         "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = "
         "'transaction-response' or %resource.type = 'history'))",
-        _bdl_4,
+        _entry_parts("response", frozenset({"batch-response", "transaction-response", "history"})),
     ),
     "bdl-7": (
         "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()",

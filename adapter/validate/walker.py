@@ -148,6 +148,8 @@ class Engine:
         expr = expr or str(rtype)
         chosen: list[Profile] = []
         claimed = res.get("meta", {}).get("profile", []) if isinstance(res.get("meta"), dict) else []
+        if not isinstance(claimed, list):  # not an array: a type error the structure check reports
+            claimed = []
         extra = (*extra, *self.defs.global_profiles(str(rtype)), *walk.entry_profiles.get(id(res), ()))
         for url in dict.fromkeys([*(u for u in claimed if isinstance(u, str)), *extra]):
             strict = url in extra or url.startswith(self.defs.held_canonicals)
