@@ -202,6 +202,7 @@ class Records:
             return Reply(422, operation_outcome(issues))
 
         def work(tx: Tx) -> Reply:
+            tx.lock_resource(rtype, str(resource["id"]))  # concurrent updates take turns: If-Match sees the latest
             current = tx.read(rtype, str(resource["id"]))
             if current is not None and caller.org not in current.parties:
                 self._audit(tx, caller, "U", current, False, False)

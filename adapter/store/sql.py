@@ -397,6 +397,9 @@ class Store:
             raise AdapterError.of("ADP-0007", url=_redact(url))
         self.url = url
         self._local = threading.local()
+        #: every connection opened, by the thread that uses it: :meth:`close` closes those of finished threads too
+        self._opened: dict[int, Any] = {}
+        self._opened_lock = threading.Lock()
         # SQLite has one writer at a time, and a connection that finds the file locked sleeps in its busy handler
         # (up to 100 ms a nap) even when the lock is free again at once; under load one process can starve another
         # that way. So writers queue instead: the threads of a process on a lock, the processes on an OS lock of
@@ -424,11 +427,18 @@ class Store:
         if connection is None:
             connection = self._connect()
             self._local.connection = connection
+            with self._opened_lock:
+                for ident in [i for i in self._opened if i not in _live_threads()]:
+                    with contextlib.suppress(Exception):  # a finished thread's connection, never to be used again
+                        self._opened.pop(ident).close()
+                self._opened[threading.get_ident()] = connection
         return connection
 
     def _drop_connection(self) -> None:
         connection = getattr(self._local, "connection", None)
         self._local.connection = None
+        with self._opened_lock:
+            self._opened.pop(threading.get_ident(), None)
         if connection is not None:
             with contextlib.suppress(Exception):  # a broken connection may fail to close; it is dropped either way
                 connection.close()
@@ -492,8 +502,17 @@ class Store:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
-        """Close this thread's connection."""
+        """Close this thread's connection and those of threads that have finished (at shutdown: all of them)."""
         self._drop_connection()
+        with self._opened_lock:
+            for ident in [i for i in self._opened if i not in _live_threads()]:
+                with contextlib.suppress(Exception):
+                    self._opened.pop(ident).close()
+
+
+def _live_threads() -> set[int]:
+    """The idents of the threads that are running."""
+    return {thread.ident for thread in threading.enumerate() if thread.ident is not None}
 
 
 def _connection_errors(dialect: str) -> tuple[type[BaseException], ...]:

@@ -5,6 +5,7 @@ and errors that are always OperationOutcomes."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -222,3 +223,26 @@ def test_errors_are_operation_outcomes_never_html(
     crashed = client.post("/$process-message", data=b"{}", headers=auth(DPS))
     assert crashed.status_code == 500 and issue_codes(crashed.get_json()) == ["ADP-5015"]
     assert b"secret internal detail" not in crashed.data and b"Traceback" not in crashed.data
+
+
+def test_concurrent_updates_with_the_same_if_match_one_wins(app: Any, auth: Auth) -> None:
+    plan = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
+    first = app.test_client().put(f"/CarePlan/{plan['id']}", json=plan, headers=auth(DPS))
+    assert first.status_code == 201
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def update(text: str) -> None:
+        body = {**plan, "description": text}
+        barrier.wait()
+        response = app.test_client().put(
+            f"/CarePlan/{plan['id']}", json=body, headers={**auth(DPS), "If-Match": 'W/"1"'}
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=update, args=(f"versjon {n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [200, 412, 412, 412]
