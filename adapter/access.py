@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-HER_SYSTEM = "urn:oid:2.16.578.1.12.4.1.2"
-FNR_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.1"
-DNR_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.2"
+from adapter.validate.identifiers import HER_SYSTEM
+
 #: Resource types whose sharing with a new organisation needs the patient's consent.
 CONSENTED_TYPES = frozenset({"CarePlan"})
 #: Elements that tie a resource to its patient, in order of preference.
@@ -59,8 +58,24 @@ def split_reference(reference: str) -> tuple[str, str]:
     return rtype, rid
 
 
+def message_header(bundle: Any) -> dict[str, Any] | None:
+    """The MessageHeader that opens a message Bundle (None when ``bundle`` is not one), read before validation."""
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle" or bundle.get("type") != "message":
+        return None
+    entries = bundle.get("entry")
+    first = entries[0] if isinstance(entries, list) and entries else None
+    resource = first.get("resource") if isinstance(first, dict) else None
+    return resource if isinstance(resource, dict) and resource.get("resourceType") == "MessageHeader" else None
+
+
+def message_sender(bundle: dict[str, Any]) -> str | None:
+    """The HER-id of the organisation that sends a message Bundle."""
+    header = message_header(bundle)
+    return message_parties(header, bundle_resolver(bundle))[0] if header else None
+
+
 def bundle_resolver(bundle: dict[str, Any]) -> Resolver:
-    """Resolve a reference inside a Bundle: by fullUrl, by ``Type/id`` and by the fullUrl's ``Type/id`` tail."""
+    """Resolve a reference inside a Bundle: by an entry's fullUrl, or by ``Type/id`` of its resource."""
     found: dict[str, dict[str, Any]] = {}
     entries = bundle.get("entry")
     for entry in entries if isinstance(entries, list) else []:  # not yet validated: any shape may come
@@ -102,16 +117,25 @@ def patient_reference(resource: dict[str, Any]) -> str | None:
         return f"Patient/{resource.get('id')}"
     for name in _PATIENT_ELEMENTS:
         value = resource.get(name)
-        if isinstance(value, dict) and str(value.get("reference", "")).startswith(("Patient/", "urn:uuid:")):
-            return str(value["reference"])
-        if isinstance(value, dict) and "Patient/" in str(value.get("reference", "")):
-            return str(value["reference"])
+        reference = str(value.get("reference", "")) if isinstance(value, dict) else ""
+        if reference.startswith("urn:uuid:") or "Patient/" in reference:
+            return reference
     return None
 
 
+def patient_identifiers(patient: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(system, value) of a Patient's identifiers: what ``patient:identifier`` searches find it by."""
+    identifiers = patient.get("identifier") if patient else None
+    return [
+        (str(i.get("system", "")), str(i["value"]))
+        for i in (identifiers if isinstance(identifiers, list) else [])
+        if isinstance(i, dict) and i.get("value")
+    ]
+
+
 def named_organisations(resource: dict[str, Any], resolve: Resolver) -> set[str]:
-    """HER-ids of the organisations a resource names in its party elements (one level deep, and in
-    CareTeam.participant / Consent.provision.actor)."""
+    """HER-ids of the organisations a resource names in its party elements (one level deep) and as CareTeam
+    participants. The actors of a Consent are not parties: they are whom the patient lets see a plan."""
     found: set[str] = set()
     for name in _PARTY_ELEMENTS:
         for reference in _listed(resource.get(name)):

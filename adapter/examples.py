@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from lxml import etree
 
+from adapter import access
 from adapter.errors import AdapterError, Issue
 from adapter.parse.xml_safe import parse_xml
 from adapter.transport.client import Answer
@@ -129,7 +130,7 @@ def trials(examples_dir: Path) -> list[Trial]:
         resource = json.loads(data)
         rtype = str(resource.get("resourceType"))
         if rtype == "Bundle" and resource.get("type") == "message":
-            sender = _message_sender(resource)
+            sender = access.message_sender(resource) or ""
             found.append(
                 Trial(example.name, "POST", "/$process-message", data, FHIR_JSON, sender, "acknowledgement ok", _ack_ok)
             )
@@ -158,14 +159,6 @@ def trials(examples_dir: Path) -> list[Trial]:
             )
         )
     return found
-
-
-def _message_sender(bundle: dict[str, Any]) -> str:
-    from adapter import access
-
-    header = bundle["entry"][0]["resource"]
-    sender, _ = access.message_parties(header, access.bundle_resolver(bundle))
-    return sender or ""
 
 
 def _json(answer: Answer) -> dict[str, Any] | None:

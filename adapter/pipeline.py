@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,22 +43,23 @@ from adapter.receipt import ReceiptImpossible, receipt_for
 from adapter.receipt.audit import audit_event
 from adapter.receipt.fhir_response import acknowledgement
 from adapter.route.table import RoutingTable
-from adapter.security import Caller
+from adapter.security import ADMIN_SCOPE, Caller
 from adapter.store import Store, StoredMessage, Tx
 from adapter.store.sql import utc_now
 from adapter.translate import Translation, Translator
 from adapter.validate import operation_outcome
+from adapter.validate.identifiers import DNR_SYSTEM, FHN_SYSTEM, FNR_SYSTEM, HER_SYSTEM, HPR_SYSTEM, ORGNR_SYSTEM
 
 FHIR_JSON = "application/fhir+json"
 KITH_XML = "application/xml"
-ADMIN_SCOPE = "samhandling/admin"
 MSGHEAD_NS = "http://www.kith.no/xmlstds/msghead/2006-05-24"
 #: Resource types matched to stored records by their national identifiers (data, not code paths).
 MATCH_BY_IDENTIFIER: dict[str, tuple[str, ...]] = {
-    "Patient": (access.FNR_SYSTEM, access.DNR_SYSTEM, "urn:oid:2.16.578.1.12.4.1.4.3"),
-    "Organization": (access.HER_SYSTEM, "urn:oid:2.16.578.1.12.4.1.4.101"),
-    "Practitioner": ("urn:oid:2.16.578.1.12.4.1.4.4",),
+    "Patient": (FNR_SYSTEM, DNR_SYSTEM, FHN_SYSTEM),
+    "Organization": (HER_SYSTEM, ORGNR_SYSTEM),
+    "Practitioner": (HPR_SYSTEM,),
 }
+log = logging.getLogger(__name__)
 _STORED_IDS = uuid.UUID("0d5c3e1a-8f2b-5a47-9c6d-3e2f1a0b4c5d")
 
 
@@ -68,7 +71,6 @@ class Reply:
     resource: dict[str, Any] | None = None
     body: bytes = b""
     content_type: str = ""
-    duplicate: bool = False
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -84,6 +86,21 @@ class _Message:
     bundle: dict[str, Any] | None
     issues: list[Issue]
     kith: Translation | None = None
+
+    @cached_property
+    def header(self) -> dict[str, Any]:
+        """The MessageHeader (empty when the message has no Bundle)."""
+        return access.message_header(self.bundle) or {}
+
+    @cached_property
+    def resolve(self) -> access.Resolver:
+        """References inside the message's Bundle."""
+        return access.bundle_resolver(self.bundle or {})
+
+    @cached_property
+    def receivers(self) -> list[str]:
+        """The HER-ids of the receiving organisations."""
+        return access.message_parties(self.header, self.resolve)[1]
 
 
 class Pipeline:
@@ -107,7 +124,7 @@ class Pipeline:
         except AdapterError as error:
             return Reply(400, operation_outcome(error.issues))
         bundle = source.resource
-        header = _first_header(bundle)
+        header = access.message_header(bundle)
         if header is None or not header.get("id"):
             issue = Issue("ADP-5010", "fatal", expression="Bundle.entry[0].resource")
             return Reply(400, operation_outcome([issue]))
@@ -160,24 +177,25 @@ class Pipeline:
         """Process messages accepted asynchronously (or left by a crash); returns how many were processed."""
         waiting = self.store.run(lambda tx: tx.messages_in_state("accepted", limit))
         for stored in waiting:
+            bundle, issues = None, []
             try:
                 source = read_fhir(stored.body, self.validator.definitions, None)
             except AdapterError as error:
-                message = _Message(
-                    stored.sender, stored.msg_id, stored.format, stored.body, stored.content_type, None, error.issues
-                )
+                issues = error.issues
             else:
-                issues = self.validator.validate_source(source)
-                message = _Message(
-                    stored.sender,
-                    stored.msg_id,
-                    stored.format,
-                    stored.body,
-                    stored.content_type,
-                    source.resource,
-                    issues,
+                bundle, issues = source.resource, self.validator.validate_source(source)
+            message = _Message(
+                stored.sender, stored.msg_id, stored.format, stored.body, stored.content_type, bundle, issues
+            )
+            try:
+                self._process(message, already_stored=True)
+            except Exception:  # one message must not hold up the others: it is answered with the failure
+                reference = str(uuid.uuid4())
+                log.exception("processing the stored message %s failed (reference %s)", stored.msg_id, reference)
+                failed = replace(
+                    message, bundle=None, issues=[Issue("ADP-5015", "fatal", args={"reference": reference})]
                 )
-            self._process(message, already_stored=True)
+                self._process(failed, already_stored=True)
         return len(waiting)
 
     # --- the common path ----------------------------------------------------------------------------------------
@@ -190,14 +208,14 @@ class Pipeline:
 
         existing = self.store.run(work)
         if existing is not None and existing.receipt is not None:
-            return replace(_stored_reply(existing), duplicate=True)
+            return _stored_reply(existing)
         return Reply(202, operation_outcome([Issue("ADP-5012", "information", args={"id": message.msg_id})]))
 
     def _process(self, message: _Message, *, already_stored: bool = False) -> Reply:
         """Validate-then-apply in one transaction; the reply is built from what was committed."""
         now = self.clock()
         outgoing: list[tuple[str, str, str, bytes]] = []
-        if message.bundle is not None and _blocking(message.issues) is False:
+        if message.bundle is not None and not _blocking(message.issues):
             try:
                 outgoing = self._outgoing(message)
             except AdapterError as error:
@@ -210,7 +228,7 @@ class Pipeline:
                 ):
                     existing = tx.message(message.sender, message.fmt, message.msg_id, lock=True)
                     if existing is not None and existing.receipt is not None:
-                        return replace(_stored_reply(existing), duplicate=True)
+                        return _stored_reply(existing)
                     # stored, not yet answered (asynchronous, or a crash): processed now, once, in this transaction
             elif (
                 current := tx.message(message.sender, message.fmt, message.msg_id, lock=True)
@@ -237,16 +255,14 @@ class Pipeline:
     def _outgoing(self, message: _Message) -> list[tuple[str, str, str, bytes]]:
         """(destination, format, content type, body) for each receiver with a route, in the receiver's format."""
         bundle = message.bundle or {}
-        header = _first_header(bundle) or {}
-        resolve = access.bundle_resolver(bundle)
-        _, receivers = access.message_parties(header, resolve)
-        endpoints = [str(d.get("endpoint")) for d in header.get("destination", []) if d.get("endpoint")]
+        destinations = message.header.get("destination")
+        endpoints = [str(d["endpoint"]) for d in (destinations or []) if isinstance(d, dict) and d.get("endpoint")]
         targets = []
-        for her in receivers:
+        for her in message.receivers:
             route = self.routes.lookup(her, None)
             if route:
                 targets.append(route)
-        if not receivers:
+        if not message.receivers:
             for endpoint in endpoints:
                 route = self.routes.lookup(None, endpoint)
                 if route:
@@ -269,31 +285,22 @@ class Pipeline:
         """Check consent, store the message's resources, enqueue deliveries and audit; returns refusals (then
         nothing but the refusal's audit event is written)."""
         bundle = message.bundle or {}
-        header = _first_header(bundle) or {}
-        resolve = access.bundle_resolver(bundle)
-        sender, receivers = access.message_parties(header, resolve)
         ids = self._stored_ids(tx, message, bundle)
         stamp = utc_now()
-        refusals = self._consent_refusals(tx, bundle, ids, now)
+
+        def audit(**event: Any) -> None:
+            tx.audit(audit_event(recorded=stamp, org=message.sender, subject=None, **event))
+
+        refusals = self._consent_refusals(tx, message, ids, now)
         for issue in refusals:
-            patient = issue.args.get("patient")
-            tx.audit(
-                audit_event(
-                    kind="disclosure",
-                    action="E",
-                    outcome="refused",
-                    recorded=stamp,
-                    org=message.sender,
-                    subject=None,
-                    what=[f"Bundle/{message.msg_id}"],
-                    patient=patient,
-                    recipient=issue.args["org"],
-                    detail="no active consent names the receiver",
-                ),
-                org=message.sender,
-                patient=patient,
+            audit(
+                kind="disclosure",
                 action="E",
                 outcome="refused",
+                what=[f"Bundle/{message.msg_id}"],
+                patient=issue.args.get("patient"),
+                recipient=issue.args["org"],
+                detail="no active consent names the receiver",
             )
         if refusals:
             return refusals
@@ -308,59 +315,40 @@ class Pipeline:
                 continue
             body = _rewritten(resource, ids, str(entry.get("fullUrl", "")))
             patient = access.patient_reference(body)
-            parties = {p for p in (sender, *receivers) if p} | access.named_organisations(resource, resolve)
-            index = list(access.index_terms(body, patient, _patient_identifiers(tx, patient)))
+            parties = {message.sender, *message.receivers} | access.named_organisations(resource, message.resolve)
+            identifiers = access.patient_identifiers(tx.resolve(patient) if patient else None)
+            index = list(access.index_terms(body, patient, identifiers))
             written.append(tx.write(body, patient=patient, parties=parties, index=index))
         patients = sorted({s.patient for s in written if s.patient})
         patient = patients[0] if patients else None
         what = [f"{s.type}/{s.id}/_history/{s.version}" for s in written]
-        tx.audit(
-            audit_event(
-                kind="message",
-                action="C",
-                outcome="success",
-                recorded=stamp,
-                org=sender,
-                subject=None,
-                what=what,
-                patient=patient,
-                detail=f"message {message.msg_id}",
-            ),
-            org=sender,
-            patient=patient,
+        audit(
+            kind="message",
             action="C",
             outcome="success",
+            what=what,
+            patient=patient,
+            detail=f"message {message.msg_id}",
         )
         for destination, fmt, content_type, body_bytes in outgoing:
             if not tx.enqueue(message.msg_id, destination, fmt, content_type, body_bytes):
                 continue
-            for her in receivers:
-                tx.audit(
-                    audit_event(
-                        kind="disclosure",
-                        action="E",
-                        outcome="success",
-                        recorded=stamp,
-                        org=sender,
-                        subject=None,
-                        what=what,
-                        patient=patient,
-                        recipient=her,
-                        detail=f"message {message.msg_id} to {destination}",
-                    ),
-                    org=sender,
-                    patient=patient,
+            for her in message.receivers:
+                audit(
+                    kind="disclosure",
                     action="E",
                     outcome="success",
+                    what=what,
+                    patient=patient,
+                    recipient=her,
+                    detail=f"message {message.msg_id} to {destination}",
                 )
         return []
 
-    def _consent_refusals(self, tx: Tx, bundle: dict[str, Any], ids: dict[str, str], now: float) -> list[Issue]:
+    def _consent_refusals(self, tx: Tx, message: _Message, ids: dict[str, str], now: float) -> list[Issue]:
         """ADP-7010 for each receiver a plan in focus may not go to: one that is not party to the plan yet and
         that no active Consent of the patient (stored or in this message) names."""
-        header = _first_header(bundle) or {}
-        resolve = access.bundle_resolver(bundle)
-        sender, receivers = access.message_parties(header, resolve)
+        bundle = message.bundle or {}
         today = datetime.datetime.fromtimestamp(now, ZoneInfo("Europe/Oslo")).date().isoformat()
         in_message = [
             e["resource"]
@@ -369,28 +357,27 @@ class Pipeline:
             and isinstance(e.get("resource"), dict)
             and e["resource"].get("resourceType") == "Consent"
         ]
+
+        def resolve(reference: str) -> dict[str, Any] | None:  # the message first, then the store
+            return message.resolve(reference) or tx.resolve(reference)
+
         refusals: list[Issue] = []
-        for reference in header.get("focus", []):
-            plan = resolve(str(reference.get("reference", "")))
+        focus = message.header.get("focus")
+        for reference in focus if isinstance(focus, list) else []:
+            plan = message.resolve(str(reference.get("reference", ""))) if isinstance(reference, dict) else None
             if not plan or plan.get("resourceType") not in access.CONSENTED_TYPES:
                 continue
-            patient = _rewrite(access.patient_reference(plan), ids)
+            written = access.patient_reference(plan)
+            patient = ids.get(written, written) if written else None
             target = ids.get(_key(plan), _key(plan))
             stored = tx.read(*access.split_reference(target)) if "/" in target else None
-            parties = {*(stored.parties if stored else ()), *([sender] if sender else [])}
+            parties = {*(stored.parties if stored else ()), message.sender}
             consents = in_message + ([r.body for r in tx.patient_resources("Consent", patient)] if patient else [])
-            stored_resolve = _store_resolver(tx, resolve)
-            for her in receivers:
-                if her in parties or any(access.consent_permits(c, her, stored_resolve, today) for c in consents):
+            for her in message.receivers:
+                if her in parties or any(access.consent_permits(c, her, resolve, today) for c in consents):
                     continue
-                refusals.append(
-                    Issue(
-                        "ADP-7010",
-                        "error",
-                        expression="MessageHeader.destination",
-                        args={"org": her, "plan": target, "patient": patient},
-                    )
-                )
+                args = {"org": her, "plan": target, "patient": patient}
+                refusals.append(Issue("ADP-7010", "error", expression="MessageHeader.destination", args=args))
         return refusals
 
     def _stored_ids(self, tx: Tx, message: _Message, bundle: dict[str, Any]) -> dict[str, str]:
@@ -426,26 +413,14 @@ class Pipeline:
             except ReceiptImpossible:
                 return Reply(400, operation_outcome(issues))
             return Reply(200, body=xml, content_type=KITH_XML)
-        bundle = message.bundle or {}
         stamp = datetime.datetime.fromtimestamp(now, datetime.UTC).isoformat(timespec="seconds")
-        ack = acknowledgement(
-            _first_header(bundle), access.bundle_resolver(bundle), issues, timestamp=stamp, request_id=message.msg_id
-        )
+        header = message.header or None
+        ack = acknowledgement(header, message.resolve, issues, timestamp=stamp, request_id=message.msg_id)
         return Reply(200, ack)
 
 
 def _blocking(issues: list[Issue]) -> bool:
     return any(i.severity in ("error", "fatal") for i in issues)
-
-
-def _first_header(bundle: Any) -> dict[str, Any] | None:
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle" or bundle.get("type") != "message":
-        return None
-    entries = bundle.get("entry")
-    first = (
-        entries[0].get("resource") if isinstance(entries, list) and entries and isinstance(entries[0], dict) else None
-    )
-    return first if isinstance(first, dict) and first.get("resourceType") == "MessageHeader" else None
 
 
 def _sender_check(sender: str | None, caller: Caller) -> Issue | None:
@@ -472,10 +447,6 @@ def _key(resource: dict[str, Any]) -> str:
     return f"{resource.get('resourceType')}/{resource.get('id')}" if resource.get("id") else ""
 
 
-def _rewrite(reference: str | None, ids: dict[str, str]) -> str | None:
-    return ids.get(reference, reference) if reference else None
-
-
 def _rewritten(resource: dict[str, Any], ids: dict[str, str], full_url: str) -> dict[str, Any]:
     """A copy of ``resource`` stored under its id in ``ids``, with every reference to a message entry rewritten
     to the stored ``Type/id``."""
@@ -495,25 +466,3 @@ def _rewritten(resource: dict[str, Any], ids: dict[str, str], full_url: str) -> 
     if target:
         body["id"] = target.split("/", 1)[1]
     return body
-
-
-def _patient_identifiers(tx: Tx, patient: str | None) -> list[tuple[str, str]]:
-    if not patient or not patient.startswith("Patient/"):
-        return []
-    found = tx.read("Patient", patient.split("/", 1)[1])
-    if found is None:
-        return []
-    return [(str(i.get("system", "")), str(i["value"])) for i in found.body.get("identifier", []) if i.get("value")]
-
-
-def _store_resolver(tx: Tx, resolve: access.Resolver) -> access.Resolver:
-    """Resolve in the message first, then among stored resources (``Type/id``)."""
-
-    def find(reference: str) -> dict[str, Any] | None:
-        found = resolve(reference)
-        if found is None and reference.count("/") == 1:
-            stored = tx.read(*access.split_reference(reference))
-            found = stored.body if stored and not stored.deleted else None
-        return found
-
-    return find

@@ -15,7 +15,6 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapter import access
@@ -23,7 +22,7 @@ from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
 from adapter.pipeline import Reply
 from adapter.receipt.audit import audit_event
-from adapter.security import Caller
+from adapter.security import AUDIT_SCOPE, READ_SCOPE, WRITE_SCOPE, Caller
 from adapter.store import Store, StoredResource, Tx
 from adapter.store.sql import utc_now
 from adapter.validate import Validator, operation_outcome
@@ -52,16 +51,14 @@ SEARCH_PARAMS = (
     "intent",
     "code",
 )
-READ_SCOPE = "samhandling/plans.read"
-WRITE_SCOPE = "samhandling/plans.write"
-AUDIT_SCOPE = "samhandling/audit"
 _DATE_PREFIX = re.compile(r"^(eq|lt|le|gt|ge)?(\d{4}(-\d{2}(-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?)$")
 _OPERATOR = {"eq": ">=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 
 class Records:
-    """REST operations over the store; one per app."""
+    """REST operations over the store; one per app. A caller without the scope an operation needs gets
+    :class:`~adapter.errors.AuthError` (ADP-7006), which the API answers with 403."""
 
     def __init__(self, store: Store, validator: Validator, clock: Callable[[], float] = time.time) -> None:
         self.store = store
@@ -72,7 +69,8 @@ class Records:
 
     def read(self, rtype: str, rid: str, caller: Caller, version: int | None = None) -> Reply:
         """GET [type]/[id] and GET [type]/[id]/_history/[vid]."""
-        problem = _check_type(rtype) or _scope(caller, READ_SCOPE)
+        caller.require(READ_SCOPE)
+        problem = _check_type(rtype)
         if problem:
             return problem
 
@@ -92,7 +90,8 @@ class Records:
 
     def history(self, rtype: str, rid: str, caller: Caller, base: str) -> Reply:
         """GET [type]/[id]/_history: every version, newest first, as a history Bundle."""
-        problem = _check_type(rtype) or _scope(caller, READ_SCOPE)
+        caller.require(READ_SCOPE)
+        problem = _check_type(rtype)
         if problem:
             return problem
 
@@ -119,8 +118,8 @@ class Records:
 
     def search(self, rtype: str, query: list[tuple[str, str]], caller: Caller, base: str) -> Reply:
         """GET [type]?params: the current resources the caller may see that match every parameter."""
-        needed = AUDIT_SCOPE if rtype == "AuditEvent" else READ_SCOPE
-        problem = (None if rtype == "AuditEvent" else _check_type(rtype)) or _scope(caller, needed)
+        caller.require(AUDIT_SCOPE if rtype == "AuditEvent" else READ_SCOPE)
+        problem = None if rtype == "AuditEvent" else _check_type(rtype)
         if problem:
             return problem
         try:
@@ -128,10 +127,15 @@ class Records:
         except AdapterError as error:
             return Reply(400, operation_outcome(error.issues))
         if rtype == "AuditEvent":
-            return self._search_audit(params, updated, count)
+            return self._search_audit(params, updated, count, offset)
+
+        # A type shared under consent may be visible without the caller being party to it: those are all read
+        # and judged one by one; for the others the store keeps to the caller's own. All matches are read, so
+        # the total and the pages are right whatever share of them the caller may see.
+        party = None if rtype in access.CONSENTED_TYPES else caller.org
 
         def work(tx: Tx) -> Reply:
-            found = tx.search(rtype, params, updated=updated, limit=count * 4 + offset, offset=0)
+            found = tx.search(rtype, params, updated=updated, party=party, limit=None)
             visible = []
             for resource in found:
                 allowed, disclosure = self._may_read(tx, resource, caller)
@@ -157,11 +161,12 @@ class Records:
 
         return self.store.run(work)
 
-    def _search_audit(self, params: list[tuple[str, list[str]]], updated: list[tuple[str, str]], count: int) -> Reply:
+    def _search_audit(
+        self, params: list[tuple[str, list[str]]], recorded: list[tuple[str, str]], count: int, offset: int
+    ) -> Reply:
         wanted = dict(params)
         patient = wanted["patient"][0] if wanted.get("patient") else None
-        since = next((stamp for op, stamp in updated if op in (">=", ">")), None)
-        events = self.store.run(lambda tx: tx.audits(patient=patient, since=since, limit=count))
+        events = self.store.run(lambda tx: tx.audits(patient=patient, recorded=recorded, limit=count, offset=offset))
         entries = [{"fullUrl": f"AuditEvent/{e['id']}", "resource": e, "search": {"mode": "match"}} for e in events]
         return Reply(200, {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
 
@@ -178,7 +183,8 @@ class Records:
     def _write(
         self, rtype: str, rid: str | None, data: bytes, fmt: str | None, caller: Caller, if_match: str | None
     ) -> Reply:
-        problem = _check_type(rtype) or _scope(caller, WRITE_SCOPE)
+        caller.require(WRITE_SCOPE)
+        problem = _check_type(rtype)
         if problem:
             return problem
         try:
@@ -197,7 +203,7 @@ class Records:
             return Reply(400, operation_outcome([Issue("ADP-5026", "error", args={"id": rid, "url": rid})]))
         if rid is None:
             resource = {**resource, "id": str(uuid.uuid4())}
-        issues = [*source.issues, *self.validator.validate(resource)]
+        issues = self.validator.validate_source(source)  # with line and column; the id we add changes no rule
         if any(i.severity in ("error", "fatal") for i in issues):
             return Reply(422, operation_outcome(issues))
 
@@ -212,9 +218,10 @@ class Records:
                 issue = Issue("ADP-5021", "error", args={"etag": if_match, "version": stated})
                 return Reply(412, operation_outcome([issue]))
             patient = access.patient_reference(resource)
-            patient_ids = _patient_identifiers(tx, resource, patient)
-            parties = {caller.org} | access.named_organisations(resource, lambda ref: _stored(tx, ref))
-            index = list(access.index_terms(resource, patient, patient_ids))
+            patient_resource = resource if rtype == "Patient" else (tx.resolve(patient) if patient else None)
+            identifiers = access.patient_identifiers(patient_resource)
+            parties = {caller.org} | access.named_organisations(resource, tx.resolve)
+            index = list(access.index_terms(resource, patient, identifiers))
             stored = tx.write(resource, patient=patient, parties=parties, index=index)
             self._audit(tx, caller, "U" if current else "C", stored, True, False)
             reply = _resource_reply(stored, status=200 if current else 201)
@@ -257,7 +264,7 @@ class Records:
             return False, False
         today = datetime.datetime.fromtimestamp(self.clock(), ZoneInfo("Europe/Oslo")).date().isoformat()
         consents = tx.patient_resources("Consent", resource.patient)
-        permitted = any(access.consent_permits(c.body, caller.org, lambda r: _stored(tx, r), today) for c in consents)
+        permitted = any(access.consent_permits(c.body, caller.org, tx.resolve, today) for c in consents)
         return permitted, permitted
 
     def _audit(
@@ -270,12 +277,10 @@ class Records:
         disclosure: bool,
         query: str | None = None,
     ) -> None:
-        kind = "disclosure" if disclosure else "rest"
-        outcome = "success" if allowed else "refused"
         event = audit_event(
-            kind=kind,
+            kind="disclosure" if disclosure else "rest",
             action=action,
-            outcome=outcome,
+            outcome="success" if allowed else "refused",
             recorded=utc_now(),
             org=caller.org,
             subject=caller.subject,
@@ -284,7 +289,7 @@ class Records:
             recipient=caller.org if disclosure else None,
             query=query,
         )
-        tx.audit(event, org=caller.org, patient=resource.patient, action=action, outcome=outcome)
+        tx.audit(event)
 
     def _audit_query(self, tx: Tx, caller: Caller, query: str) -> None:
         event = audit_event(
@@ -298,19 +303,13 @@ class Records:
             patient=None,
             query=query,
         )
-        tx.audit(event, org=caller.org, patient=None, action="E", outcome="success")
+        tx.audit(event)
 
 
 def _check_type(rtype: str) -> Reply | None:
     if rtype in TYPES:
         return None
     return Reply(404, operation_outcome([Issue("ADP-5022", "error", args={"type": rtype, "types": ", ".join(TYPES)})]))
-
-
-def _scope(caller: Caller, scope: str) -> Reply | None:
-    if scope in caller.scopes:
-        return None
-    return Reply(403, operation_outcome([Issue("ADP-7006", "error", args={"scope": scope})]))
 
 
 def _forbidden(rtype: str, rid: str, caller: Caller) -> Reply:
@@ -335,20 +334,6 @@ def _http_date(instant: str) -> str:
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
-def _stored(tx: Tx, reference: str) -> dict[str, Any] | None:
-    if reference.count("/") != 1:
-        return None
-    found = tx.read(*access.split_reference(reference))
-    return found.body if found and not found.deleted else None
-
-
-def _patient_identifiers(tx: Tx, resource: dict[str, Any], patient: str | None) -> list[tuple[str, str]]:
-    source = resource if resource.get("resourceType") == "Patient" else (_stored(tx, patient) if patient else None)
-    if not source:
-        return []
-    return [(str(i.get("system", "")), str(i["value"])) for i in source.get("identifier", []) if i.get("value")]
-
-
 def _parse_query(
     query: list[tuple[str, str]], rtype: str
 ) -> tuple[list[tuple[str, list[str]]], list[tuple[str, str]], int, int]:
@@ -357,7 +342,8 @@ def _parse_query(
     params: list[tuple[str, list[str]]] = []
     updated: list[tuple[str, str]] = []
     count, offset = 50, 0
-    allowed = ("patient", "date") if rtype == "AuditEvent" else SEARCH_PARAMS
+    allowed = ("patient",) if rtype == "AuditEvent" else SEARCH_PARAMS
+    date_param = "date" if rtype == "AuditEvent" else "_lastUpdated"
     for name, value in query:
         if name in ("_format", "_pretty"):
             continue
@@ -369,7 +355,7 @@ def _parse_query(
             else:
                 offset = int(value)
             continue
-        if name in ("_lastUpdated", "date" if rtype == "AuditEvent" else "_lastUpdated"):
+        if name == date_param:
             match = _DATE_PREFIX.match(value)
             if not match:
                 raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": f"bad date {value}"})])
@@ -379,10 +365,8 @@ def _parse_query(
                 updated.append(("<", _next(stamp)))
             continue
         if name not in allowed:
-            detail = "supported: " + ", ".join(allowed) + ", _lastUpdated, _count, _offset"
+            detail = "supported: " + ", ".join((*allowed, date_param, "_count", "_offset"))
             raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": detail})])
-        if name == "patient" and rtype == "Patient":
-            name = "identifier"
         values = [_reference_value(name, v) for v in value.split(",") if v]
         if not values:
             raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": "no value"})])
@@ -397,5 +381,6 @@ def _reference_value(name: str, value: str) -> str:
 
 
 def _next(stamp: str) -> str:
-    """The end of the period a partial date names (``2026`` -> ``2027``), as text that sorts after it."""
+    """Text that sorts after every instant in the period a partial date names (``2026`` covers ``2026-12-31T...``
+    but not ``2027``): the upper bound of ``eq``."""
     return stamp + "\uffff"

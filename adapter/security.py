@@ -51,7 +51,13 @@ from adapter.errors import AuthError, SetupError
 __all__ = ["SCOPES", "AuthError", "Caller", "DemoIssuer", "TokenVerifier"]
 
 #: The scopes this service knows (see the list above).
-SCOPES = frozenset(f"samhandling/{s}" for s in ("messages", "plans.read", "plans.write", "validate", "audit", "admin"))
+MESSAGES_SCOPE = "samhandling/messages"
+READ_SCOPE = "samhandling/plans.read"
+WRITE_SCOPE = "samhandling/plans.write"
+VALIDATE_SCOPE = "samhandling/validate"
+AUDIT_SCOPE = "samhandling/audit"
+ADMIN_SCOPE = "samhandling/admin"
+SCOPES = frozenset({MESSAGES_SCOPE, READ_SCOPE, WRITE_SCOPE, VALIDATE_SCOPE, AUDIT_SCOPE, ADMIN_SCOPE})
 DEFAULT_ORG_CLAIM = "org_her"
 MAX_TOKEN_BYTES = 16384  # a longer Authorization header is refused before any parsing
 

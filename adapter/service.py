@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from adapter import access
 from adapter.config import Settings
-from adapter.errors import AdapterError, Issue, SetupError
+from adapter.errors import Issue, SetupError
 from adapter.examples import scenario_order
 from adapter.pipeline import Pipeline, Reply
 from adapter.records import Records
@@ -71,12 +72,7 @@ class Service:
 
     def worker(self, **options: Any) -> Worker:
         """An outbox worker that also processes messages accepted asynchronously."""
-        worker_settings = WorkerSettings(
-            max_attempts=self.settings.delivery_max_attempts,
-            lease=self.settings.delivery_lease,
-            backoff_base=self.settings.delivery_backoff_base,
-            backoff_cap=self.settings.delivery_backoff_cap,
-        )
+        worker_settings = WorkerSettings.from_settings(self.settings)
         return Worker(self.store, self.outbound, worker_settings, before_each=self.pipeline.process_pending, **options)
 
     def load_examples(self) -> list[tuple[str, Reply]]:
@@ -87,18 +83,7 @@ class Service:
         answers = []
         for path in files:
             data = path.read_bytes()
-            caller = Caller(org=_sender_of(data), scopes=frozenset(SCOPES), subject="demo-loader", client_id=None)
+            sender = access.message_sender(json.loads(data)) or ""
+            caller = Caller(org=sender, scopes=frozenset(SCOPES), subject="demo-loader", client_id=None)
             answers.append((path.name, self.pipeline.process_message(data, "json", caller)))
         return answers
-
-
-def _sender_of(data: bytes) -> str:
-    """The HER-id of the sender of an example message (the loader sends as that organisation)."""
-    from adapter import access
-
-    bundle = json.loads(data)
-    header = bundle["entry"][0]["resource"]
-    found, _ = access.message_parties(header, access.bundle_resolver(bundle))
-    if not found:
-        raise AdapterError([Issue("ADP-5010", "fatal")])
-    return found

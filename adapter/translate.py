@@ -18,6 +18,7 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle as BundleModel
 from lxml import etree
 
+from adapter.access import bundle_resolver, message_header
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
 from adapter.mapping import Mappings
@@ -132,9 +133,10 @@ class Translator:
 
     def _fhir_to_kith(self, bundle: dict[str, Any]) -> Translation:
         result = Translation(bundle=bundle)
-        header = _header(bundle)
+        header = message_header(bundle)
         if header is None:
-            result.issues.append(Issue("ADP-3004", "error", args={"detail": "its first entry is not a MessageHeader"}))
+            detail = "it is not a message Bundle whose first entry is a MessageHeader"
+            result.issues.append(Issue("ADP-3004", "error", args={"detail": detail}))
             return result
         if header.get("eventCoding", {}).get("system") == MELDINGSHENDELSE:
             try:
@@ -142,7 +144,7 @@ class Translator:
             except AdapterError as error:
                 result.issues.extend(error.issues)
                 return result
-            header = _header(bundle) or header
+            header = message_header(bundle) or header
         root = self.mappings.root_for(str(header.get("definition", "")))
         try:
             element = self.mappings.to_kith(bundle, root)
@@ -163,8 +165,8 @@ class Translator:
         kith_type = maps.translate("meldingshendelse-til-kith-8279", event)
         if kith_type is None or not kith_type.startswith("DIALOG"):
             raise AdapterError.of("ADP-3004", detail=f"the event {event!r} has no KITH Dialogmelding counterpart")
-        resolve = _index(bundle)
-        focus = [resolve.get(ref.get("reference", "")) for ref in header.get("focus", [])]
+        resolve = bundle_resolver(bundle)
+        focus = [resolve(str(ref.get("reference", ""))) for ref in header.get("focus", [])]
         plan = next((f for f in focus if f), None)
         if plan is None:
             raise AdapterError.of("ADP-3004", detail="the MessageHeader has no focus in the Bundle")
@@ -177,7 +179,7 @@ class Translator:
         urls: dict[int, str] = {}
 
         def copy(reference: Any) -> dict[str, str] | None:
-            resource = resolve.get(reference.get("reference", "")) if isinstance(reference, dict) else None
+            resource = resolve(str(reference.get("reference", ""))) if isinstance(reference, dict) else None
             if resource is None:
                 return None
             if id(resource) not in urls:
@@ -238,28 +240,6 @@ class Translator:
                 *({"fullUrl": "urn:uuid:" + d["id"], "resource": d} for d in documents),
             ],
         }
-
-
-def _header(bundle: dict[str, Any]) -> dict[str, Any] | None:
-    entries = bundle.get("entry") if isinstance(bundle, dict) else None
-    if not entries or not isinstance(entries[0], dict):
-        return None
-    resource = entries[0].get("resource")
-    return resource if isinstance(resource, dict) and resource.get("resourceType") == "MessageHeader" else None
-
-
-def _index(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """References -> resources: by fullUrl and by the relative Type/id form."""
-    found: dict[str, dict[str, Any]] = {}
-    for entry in bundle.get("entry", []):
-        resource = entry.get("resource")
-        if not isinstance(resource, dict):
-            continue
-        if entry.get("fullUrl"):
-            found[str(entry["fullUrl"])] = resource
-        if resource.get("id"):
-            found[f"{resource.get('resourceType')}/{resource['id']}"] = resource
-    return found
 
 
 def _document(doc_id: str, content_type: str, title: str, data: bytes, created: Any) -> dict[str, Any]:

@@ -4,6 +4,8 @@ operations, the messages of our MessageDefinitions and the profiles in profiles/
 from __future__ import annotations
 
 import json
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from adapter import __version__
@@ -19,21 +21,11 @@ _OPERATIONS = (
 
 def capability_statement(service: Service, base: str) -> dict[str, Any]:
     """The CapabilityStatement of this server at ``base``."""
-    resources_dir = service.settings.profiles_dir / "resources"
-    profiles: dict[str, list[str]] = {}
-    messages = []
-    for path in sorted(resources_dir.glob("*.json")):
-        resource = json.loads(path.read_text(encoding="utf-8"))
-        if resource.get("resourceType") == "StructureDefinition" and resource.get("kind") == "resource":
-            if resource.get("derivation") == "constraint":
-                profiles.setdefault(str(resource.get("type")), []).append(str(resource["url"]))
-        elif resource.get("resourceType") == "MessageDefinition":
-            messages.append({"mode": "receiver", "definition": resource["url"]})
-            messages.append({"mode": "sender", "definition": resource["url"]})
+    profiles, messages = _published(service.settings.profiles_dir / "resources")
     rest_resources = [
         {
             "type": rtype,
-            **({"supportedProfile": profiles[rtype]} if rtype in profiles else {}),
+            **({"supportedProfile": list(profiles[rtype])} if rtype in profiles else {}),
             "interaction": [{"code": code} for code in _INTERACTIONS],
             "versioning": "versioned-update",
             "readHistory": True,
@@ -103,7 +95,26 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
                 "reliableCache": 0,
                 "documentation": "Duplicates (same sender and MessageHeader.id) get the original acknowledgement. "
                 "KITH messages (MsgHead 1.2) are taken at /kith/messages and answered with an AppRec.",
-                "supportedMessage": messages,
+                "supportedMessage": [
+                    {"mode": mode, "definition": url} for url in messages for mode in ("receiver", "sender")
+                ],
             }
         ],
     }
+
+
+@cache
+def _published(resources_dir: Path) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """Our profiles by resource type and our MessageDefinition urls, read once from the compiled resources."""
+    profiles: dict[str, tuple[str, ...]] = {}
+    messages: list[str] = []
+    for path in sorted(resources_dir.glob("*.json")):
+        resource = json.loads(path.read_text(encoding="utf-8"))
+        kind = resource.get("resourceType")
+        if kind == "StructureDefinition" and resource.get("kind") == "resource":
+            if resource.get("derivation") == "constraint":
+                rtype = str(resource.get("type"))
+                profiles[rtype] = (*profiles.get(rtype, ()), str(resource["url"]))
+        elif kind == "MessageDefinition":
+            messages.append(str(resource["url"]))
+    return profiles, tuple(messages)

@@ -4,40 +4,23 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, request
 
 from adapter.api.capability import capability_statement
+from adapter.api.context import caller as _caller
+from adapter.api.context import service as _service
 from adapter.api.negotiation import body_format, respond
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
 from adapter.pipeline import Reply
-from adapter.security import Caller
-from adapter.service import Service
+from adapter.security import MESSAGES_SCOPE, VALIDATE_SCOPE
 from adapter.validate import operation_outcome
 
 blueprint = Blueprint("fhir", __name__)
-MESSAGES_SCOPE = "samhandling/messages"
-VALIDATE_SCOPE = "samhandling/validate"
-
-
-def _service() -> Service:
-    service: Service = current_app.extensions["samhandling"]
-    return service
-
-
-def _caller() -> Caller:
-    caller: Caller = g.caller
-    return caller
 
 
 def _base() -> str:
     return request.url_root.rstrip("/")
-
-
-def _need(scope: str) -> Response | None:
-    if scope in _caller().scopes:
-        return None
-    return respond(Reply(403, operation_outcome([Issue("ADP-7006", "error", args={"scope": scope})])))
 
 
 @blueprint.get("/metadata")
@@ -60,9 +43,7 @@ def jwks() -> Response:
 @blueprint.post("/<rtype>/$validate")
 def validate(rtype: str | None = None) -> Response:
     """Validate a resource (or a Parameters with ``resource`` and ``profile``) against our profiles."""
-    refused = _need(VALIDATE_SCOPE)
-    if refused:
-        return refused
+    _caller().require(VALIDATE_SCOPE)
     profiles = tuple(request.args.getlist("profile"))
     return respond(_service().records.validate(rtype, request.get_data(), body_format(), profiles))
 
@@ -71,9 +52,7 @@ def validate(rtype: str | None = None) -> Response:
 def process_message() -> Response:
     """FHIR messaging: the acknowledgement message in synchronous mode, 202 in asynchronous mode
     (``?async=true`` or ``Prefer: respond-async``)."""
-    refused = _need(MESSAGES_SCOPE)
-    if refused:
-        return refused
+    _caller().require(MESSAGES_SCOPE)
     asynchronous = request.args.get("async") == "true" or "respond-async" in request.headers.get("Prefer", "")
     reply = _service().pipeline.process_message(request.get_data(), body_format(), _caller(), asynchronous=asynchronous)
     return respond(reply)
@@ -83,9 +62,7 @@ def process_message() -> Response:
 def convert() -> Response:
     """KITH XML -> FHIR message Bundle, or FHIR message Bundle -> KITH XML (by what the body is). Nothing is
     stored. Issues go in an OperationOutcome (400) when there is no result, else in the ``X-Issues`` count."""
-    refused = _need(VALIDATE_SCOPE)
-    if refused:
-        return refused
+    _caller().require(VALIDATE_SCOPE)
     service = _service()
     data = request.get_data()
     head = data.lstrip()[:400]

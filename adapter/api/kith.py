@@ -9,34 +9,23 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, request
 
+from adapter.api.context import caller as _caller
+from adapter.api.context import service as _service
 from adapter.api.negotiation import respond
 from adapter.errors import Issue
 from adapter.pipeline import Reply
-from adapter.security import Caller
-from adapter.service import Service
+from adapter.security import MESSAGES_SCOPE
 from adapter.validate import operation_outcome
 
 blueprint = Blueprint("kith", __name__, url_prefix="/kith")
-MESSAGES_SCOPE = "samhandling/messages"
-
-
-def _service() -> Service:
-    service: Service = current_app.extensions["samhandling"]
-    return service
-
-
-def _caller() -> Caller:
-    caller: Caller = g.caller
-    return caller
 
 
 @blueprint.post("/messages")
 def receive() -> Response:
     """Process one KITH message and answer with its AppRec (a stored duplicate gets the stored AppRec)."""
-    if MESSAGES_SCOPE not in _caller().scopes:
-        return respond(Reply(403, operation_outcome([Issue("ADP-7006", "error", args={"scope": MESSAGES_SCOPE})])))
+    _caller().require(MESSAGES_SCOPE)
     data = request.get_data()
     encoded = request.headers.get("Content-Transfer-Encoding", "").lower() == "base64"
     if encoded or (data.strip() and not data.lstrip().startswith(b"<")):
@@ -50,6 +39,5 @@ def receive() -> Response:
 @blueprint.get("/receipts/<msg_id>")
 def receipt(msg_id: str) -> Response:
     """The AppRec (or FHIR acknowledgement) stored for a message the caller sent."""
-    if MESSAGES_SCOPE not in _caller().scopes:
-        return respond(Reply(403, operation_outcome([Issue("ADP-7006", "error", args={"scope": MESSAGES_SCOPE})])))
+    _caller().require(MESSAGES_SCOPE)
     return respond(_service().pipeline.receipt(msg_id, _caller()))

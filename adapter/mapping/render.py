@@ -7,6 +7,7 @@ person (goals), and every activity grouped by zone (green, yellow, red), with wh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 _ZONE_URL = "http://samhandling.no/fhir/StructureDefinition/sone"
@@ -43,11 +44,11 @@ def _name(resource: dict[str, Any] | None) -> str:
     return str(resource.get("name", "")) if isinstance(resource.get("name"), str) else ""
 
 
-def render_plan(plan: dict[str, Any], resolve: dict[str, dict[str, Any]]) -> str:
-    """Plain text (UTF-8, Norwegian) for ``plan``; ``resolve`` maps references to the resources of the Bundle."""
+def render_plan(plan: dict[str, Any], resolve: Callable[[str], dict[str, Any] | None]) -> str:
+    """Plain text (UTF-8, Norwegian) for ``plan``; ``resolve`` finds the resource of the Bundle a reference names."""
 
     def ref(value: Any) -> dict[str, Any] | None:
-        return resolve.get(value.get("reference", "")) if isinstance(value, dict) else None
+        return resolve(str(value.get("reference", ""))) if isinstance(value, dict) else None
 
     lines: list[str] = []
     kind = ", ".join(filter(None, (_display(c) for c in plan.get("category", [])))) or "Plan"

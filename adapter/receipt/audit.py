@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapter.access import HER_SYSTEM
+from adapter.validate.identifiers import HER_SYSTEM
 
 _REST = {
     "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",

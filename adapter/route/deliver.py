@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from adapter.config import Settings
 from adapter.store import Delivery, Store
 from adapter.transport.outbound import Outbound, backoff_seconds
 
@@ -31,14 +32,25 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    """How a worker delivers: attempts before the dead-letter state, claim lease and batch size (seconds)."""
+    """How a worker delivers: attempts before the dead-letter state, claim lease, batch size, idle pause and
+    backoff (seconds). The defaults are the service's (:class:`~adapter.config.Settings`)."""
 
-    max_attempts: int = 8
-    lease: float = 60.0
+    max_attempts: int = Settings.delivery_max_attempts
+    lease: float = Settings.delivery_lease
     batch: int = 20
     idle: float = 0.2
-    backoff_base: float = 1.0
-    backoff_cap: float = 300.0
+    backoff_base: float = Settings.delivery_backoff_base
+    backoff_cap: float = Settings.delivery_backoff_cap
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkerSettings:
+        """The delivery settings of the service."""
+        return cls(
+            max_attempts=settings.delivery_max_attempts,
+            lease=settings.delivery_lease,
+            backoff_base=settings.delivery_backoff_base,
+            backoff_cap=settings.delivery_backoff_cap,
+        )
 
 
 class Worker:

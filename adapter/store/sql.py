@@ -11,7 +11,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,27 +214,37 @@ class Tx:
     def search(
         self,
         rtype: str,
-        params: list[tuple[str, list[str]]],
+        params: Sequence[tuple[str, Sequence[str]]],
         *,
-        updated: list[tuple[str, str]] = (),  # type: ignore[assignment]
-        limit: int = 100,
-        offset: int = 0,
+        updated: Sequence[tuple[str, str]] = (),
+        party: str | None = None,
+        limit: int | None = 100,
     ) -> list[StoredResource]:
-        """Current, not deleted resources of ``rtype`` matching every (param, any of values) and every
-        (operator, instant) on lastUpdated (``>=``, ``<`` ...), most recently updated first."""
-        where, args = ["type = ?", "current = 1", "deleted = 0"], [rtype]
+        """Current, not deleted resources of ``rtype`` matching every (param, any of values), every (operator,
+        instant) on lastUpdated (``>=``, ``<`` ...) and, when ``party`` is given, with that organisation among
+        their parties; most recently updated first, at most ``limit`` (None: all)."""
+        where: list[str] = ["type = ?", "current = 1", "deleted = 0"]
+        args: list[Any] = [rtype]
         for param, values in params:
             marks = ", ".join("?" for _ in values)
             where.append(f"id IN (SELECT id FROM search WHERE type = ? AND param = ? AND value IN ({marks}))")  # noqa: S608
             args.extend([rtype, param, *values])
-        for operator, stamp in updated:
-            if operator not in _OPERATORS:
-                raise ValueError(f"unknown comparison {operator!r}")
-            where.append(f"last_updated {operator} ?")
-            args.append(stamp)
+        where.extend(_compared("last_updated", updated, args))
+        if party is not None:
+            where.append("parties LIKE ?")
+            args.append(f"% {party} %")
         # only fixed fragments and "?" placeholders are joined here; values are always parameters
-        sql = _RESOURCE + "WHERE " + " AND ".join(where) + " ORDER BY last_updated DESC, id LIMIT ? OFFSET ?"  # noqa: S608
-        return [_resource(row) for row in self._sql(sql, [*args, limit, offset]).fetchall()]
+        sql = _RESOURCE + "WHERE " + " AND ".join(where) + " ORDER BY last_updated DESC, id"  # noqa: S608
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [_resource(row) for row in self._sql(sql, args).fetchall()]
+
+    def resolve(self, reference: str) -> dict[str, Any] | None:
+        """The current body of the stored resource ``Type/id`` (None when unknown, deleted or not that form)."""
+        rtype, _, rid = reference.partition("/")
+        found = self.read(rtype, rid) if rtype and rid and "/" not in rid else None
+        return found.body if found and not found.deleted else None
 
     def find(self, rtype: str, param: str, value: str) -> list[StoredResource]:
         """Current resources of ``rtype`` with this search value (e.g. a Patient by ``identifier``)."""
@@ -326,9 +336,14 @@ class Tx:
 
     # --- audit ------------------------------------------------------------------------------------------------
 
-    def audit(self, event: dict[str, Any], *, org: str | None, patient: str | None, action: str, outcome: str) -> int:
-        """Append an AuditEvent; returns its number (the AuditEvent id is ``audit-<number>``)."""
+    def audit(self, event: dict[str, Any]) -> int:
+        """Append an AuditEvent; returns its number (the AuditEvent id is ``audit-<number>``). The columns it is
+        searched by (organisation, patient, action, outcome) are read from the event itself."""
         recorded = str(event.get("recorded") or utc_now())
+        org = event["agent"][0]["who"]["identifier"]["value"]
+        entities = event.get("entity", [])
+        patient = next((e["what"]["reference"] for e in entities if (e.get("role") or {}).get("code") == "1"), None)
+        action, outcome = event["action"], event["outcome"]
         cursor = self._sql(
             "INSERT INTO audit (recorded, org, patient, action, outcome, body) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (recorded, org, patient, action, outcome, json.dumps(event)),
@@ -336,19 +351,24 @@ class Tx:
         return int(cursor.fetchone()[0])
 
     def audits(
-        self, *, patient: str | None = None, org: str | None = None, since: str | None = None, limit: int = 100
+        self,
+        *,
+        patient: str | None = None,
+        org: str | None = None,
+        recorded: Sequence[tuple[str, str]] = (),
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """AuditEvents, newest first, filtered by patient, organisation and recorded >= ``since``."""
-        where, args = ["1 = 1"], []
+        """AuditEvents, newest first, filtered by patient, organisation and (operator, instant) on recorded."""
+        where: list[str] = ["1 = 1"]
+        args: list[Any] = []
         for column, value in (("patient", patient), ("org", org)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        if since is not None:
-            where.append("recorded >= ?")
-            args.append(since)
-        sql = "SELECT id, body FROM audit WHERE " + " AND ".join(where) + " ORDER BY id DESC LIMIT ?"  # noqa: S608
-        rows = self._sql(sql, [*args, limit]).fetchall()
+        where.extend(_compared("recorded", recorded, args))
+        sql = "SELECT id, body FROM audit WHERE " + " AND ".join(where) + " ORDER BY id DESC LIMIT ? OFFSET ?"  # noqa: S608
+        rows = self._sql(sql, [*args, limit, offset]).fetchall()
         return [{**json.loads(body), "id": f"audit-{row_id}"} for row_id, body in rows]
 
 
@@ -360,6 +380,18 @@ _DELIVERY = (
     "SELECT id, msg_id, destination, format, content_type, body, state, attempts, next_attempt_at, last_error "
     "FROM outbox "
 )
+
+
+def _compared(column: str, comparisons: Sequence[tuple[str, str]], args: list[Any]) -> list[str]:
+    """SQL conditions ``column <op> ?`` for (operator, value) pairs (operators from a fixed set), values appended to
+    ``args``."""
+    conditions = []
+    for operator, value in comparisons:
+        if operator not in _OPERATORS:
+            raise ValueError(f"unknown comparison {operator!r}")
+        conditions.append(f"{column} {operator} ?")
+        args.append(value)
+    return conditions
 
 
 def _parties(parties: Iterable[str]) -> str:

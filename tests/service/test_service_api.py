@@ -246,3 +246,27 @@ def test_concurrent_updates_with_the_same_if_match_one_wins(app: Any, auth: Auth
     for thread in threads:
         thread.join(30)
     assert sorted(statuses) == [200, 412, 412, 412]
+
+
+def test_search_finds_the_callers_own_however_many_it_may_not_see(client: FlaskClient, auth: Auth) -> None:
+    plan = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
+    plan.pop("id")
+    own = client.post("/CarePlan", json=plan, headers=auth(DPS)).get_json()["id"]
+    for _ in range(5):  # newer plans of another organisation, which the DPS may not see
+        assert client.post("/CarePlan", json=plan, headers=auth(STRANGER)).status_code == 201
+    found = client.get("/CarePlan?_count=1", headers=auth(DPS)).get_json()
+    assert found["total"] == 1 and [e["resource"]["id"] for e in found["entry"]] == [own]
+    assert client.get("/CarePlan?_count=2", headers=auth(STRANGER)).get_json()["total"] == 5
+
+
+def test_audit_search_honours_every_date_comparison(shared: FlaskClient, auth: Auth) -> None:
+    headers = auth(DPS, "samhandling/audit")
+    everything = shared.get("/AuditEvent", headers=headers).get_json()["total"]
+    assert everything > 0
+    assert shared.get("/AuditEvent?date=lt2000-01-01", headers=headers).get_json()["total"] == 0
+    assert shared.get("/AuditEvent?date=ge2000-01-01", headers=headers).get_json()["total"] == everything
+    first_page = shared.get("/AuditEvent?_count=1", headers=headers).get_json()["entry"]
+    second_page = shared.get("/AuditEvent?_count=1&_offset=1", headers=headers).get_json()["entry"]
+    assert first_page[0]["resource"]["id"] != second_page[0]["resource"]["id"]
+    unknown = shared.get("/AuditEvent?_lastUpdated=ge2000", headers=headers)
+    assert unknown.status_code == 400 and issue_codes(unknown.get_json()) == ["ADP-5023"]

@@ -7,6 +7,7 @@ import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -197,3 +198,28 @@ def test_messages_reach_receivers_in_their_own_format(
     assert SchemaRegistry.from_settings(settings).validate(delivered) == []
     assert kith[0].headers["X-Message-Id"] == "samhandlingsmelding-kriseplan-ola"
     assert {d.state for d in service.store.run(lambda tx: tx.deliveries())} == {"delivered"}
+
+
+def test_a_stored_message_that_cannot_be_processed_does_not_hold_up_the_others(
+    client: FlaskClient, auth: Callable[..., dict[str, str]], service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = example_json(CONSENT)
+    second = example_json(CONSENT)
+    second["entry"][0]["resource"]["id"] = "samhandlingsmelding-samtykke-andre"
+    second["entry"][0]["fullUrl"] = "http://samhandling.no/fhir/MessageHeader/samhandlingsmelding-samtykke-andre"
+    for bundle in (first, second):
+        response = client.post("/$process-message?async=true", json=bundle, headers=auth(KOMMUNE))
+        assert response.status_code == 202
+    outgoing = service.pipeline._outgoing
+
+    def fail_first(message: Any) -> Any:
+        if message.msg_id == "samhandlingsmelding-samtykke-ola":
+            raise RuntimeError("a bug met by one message")
+        return outgoing(message)
+
+    monkeypatch.setattr(service.pipeline, "_outgoing", fail_first)
+    assert service.pipeline.process_pending() == 2
+    failed = client.get("/kith/receipts/samhandlingsmelding-samtykke-ola", headers=auth(KOMMUNE)).get_json()
+    assert ack_code(failed) == "fatal-error" and ack_issue_codes(failed) == ["ADP-5015"]
+    done = client.get("/kith/receipts/samhandlingsmelding-samtykke-andre", headers=auth(KOMMUNE)).get_json()
+    assert ack_code(done) == "ok"
