@@ -1,13 +1,16 @@
 """The floor of ``bench/http``: a bare Flask app served by gunicorn with the service's settings.
 
 ``POST /echo`` answers with the request body and its content type; ``GET /echo`` answers with the bytes of the file
-named by ``BENCH_ECHO_BODY`` (the plan as the service answers a read), as ``application/fhir+json``. Run as
-``python bench/_http/echo.py --port P --workers W --threads T``.
+named by ``BENCH_ECHO_BODY`` (the plan as the service answers a read), as ``application/fhir+json``. ``POST /parse``
+is a second, informative floor: it reads the body into fhir.resources R4B models (``Bundle.model_validate``, the
+structure-only floor of ``bench/validate``) and answers with the body, so a run shows what merely reading the same
+Bundle costs on the same setup. Run as ``python bench/_http/echo.py --port P --workers W --threads T``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,14 @@ def create_app() -> Flask:
     @app.post("/echo")
     def echo() -> Response:
         return Response(request.get_data(), content_type=request.content_type or "application/octet-stream")
+
+    @app.post("/parse")
+    def parse() -> Response:
+        from fhir.resources.R4B.bundle import Bundle
+
+        body = request.get_data()
+        Bundle.model_validate(json.loads(body))
+        return Response(body, content_type=request.content_type or "application/octet-stream")
 
     @app.get("/echo")
     def read() -> Response:

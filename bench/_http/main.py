@@ -8,6 +8,8 @@ the other, never side by side. Four endpoints get the same load (``--connections
 * ``$process-message``: the crisis-plan message (DPS to the kommune), each request with a new MessageHeader id, so
   every one is validated, stored, applied to the shared plan and acknowledged (no duplicate replay); the kommune's
   consent is sent once first;
+* parse POST (informative, no target): the echo app reads the same message into fhir.resources R4B models
+  (``Bundle.model_validate``, structure only) and answers with it: the floor of merely reading the Bundle;
 * echo GET: the echo app answers with the bytes of the plan as the service answers a read;
 * plan read: ``GET /CarePlan/krise-og-mestringsplan-ola`` (access check, the read, its AuditEvent).
 
@@ -245,9 +247,11 @@ def measure(plan: Plan, scratch: Path) -> dict[str, Row]:
     with server(echo, env, scratch / "echo.log", port) as base:
         post = Load("POST", base + "/echo", json_headers(token[DPS]), message)
         rows["echo_post"] = Row("echo_post", "echo POST (the same message)", load(plan, post, f"{run_id}e"))
+        parse = Load("POST", base + "/parse", json_headers(token[DPS]), message)
+        rows["parse"] = Row("parse", "parse POST (informative)", load(plan, parse, f"{run_id}f"), "echo_post")
         read = Load("GET", base + "/echo", auth(token[DPS]))
         rows["echo_get"] = Row("echo_get", "echo GET (the same plan bytes)", load(plan, read, run_id))
-    order = ("echo_post", "process", "echo_get", "read")
+    order = ("echo_post", "parse", "process", "echo_get", "read")
     return {key: rows[key] for key in order}
 
 
@@ -321,6 +325,12 @@ def report(plan: Plan, rows: dict[str, Row], json_path: Path | None) -> None:
             f"{fmt(tail, 1):>8} {result.error_count:>6} {fmt_pct(ratio):>8}"
         )
     targets = verdicts(rows)
+    if rows["parse"].result.rate:
+        versus = rows["process"].result.rate / rows["parse"].result.rate
+        lines += [
+            "",
+            f"Informative: $process-message throughput is {versus:.0%} of parse POST (reading the Bundle only)",
+        ]
     lines += ["", "Targets:"]
     lines += [f"  {verdict:<4}  {text}" for verdict, text in targets]
     errors = {row.label: row.result.errors for row in rows.values() if row.result.errors}
@@ -336,7 +346,7 @@ def report(plan: Plan, rows: dict[str, Row], json_path: Path | None) -> None:
 def verdicts(rows: dict[str, Row]) -> list[tuple[str, str]]:
     process = rows["process"]
     share = process.ratio(rows)
-    tails = {row.label: row.tail for row in rows.values()}
+    tails = {row.label: row.tail for key, row in rows.items() if key != "parse"}  # parse is informative only
     worst = max(tails.items(), key=lambda item: item[1] or 0.0)
     errors = sum(row.result.error_count for row in rows.values())
     return [
