@@ -150,6 +150,20 @@ def named_organisations(resource: dict[str, Any], resolve: Resolver) -> set[str]
     return found
 
 
+def consent_custodians(consent: dict[str, Any], resolve: Resolver) -> set[str]:
+    """The HER-ids of the organisations that recorded a Consent (``Consent.organization``, its custodians)."""
+    organisations = consent.get("organization")
+    found = (reference_her(org, resolve) for org in (organisations if isinstance(organisations, list) else []))
+    return {her for her in found if her}
+
+
+def consent_opens(consent: dict[str, Any], her: str, resolve: Resolver, today: str, parties: Iterable[str]) -> bool:
+    """Whether a Consent opens a plan whose parties are ``parties`` to the organisation ``her`` that asks for it:
+    it permits ``her`` (:func:`consent_permits`) and was recorded by a party to the plan. A Consent an organisation
+    recorded on its own behalf opens nothing it was not party to already."""
+    return bool(consent_custodians(consent, resolve) & set(parties)) and consent_permits(consent, her, resolve, today)
+
+
 def consent_permits(consent: dict[str, Any], her: str, resolve: Resolver, today: str) -> bool:
     """Whether an active permit Consent names the organisation ``her`` as an actor on ``today`` (YYYY-MM-DD)."""
     if consent.get("status") != "active":

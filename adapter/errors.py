@@ -605,6 +605,11 @@ CODES: dict[str, CodeInfo] = {
         "The plan may not be shared with organisation {org}: no active consent of the patient names it",
         "Planen kan ikke deles med virksomhet {org}: ingen aktivt samtykke fra pasienten nevner den",
     ),
+    "ADP-7012": CodeInfo(
+        "forbidden",
+        "A Consent is written by the organisation that recorded it: Consent.organization must name {org}",
+        "Et samtykke skrives av virksomheten som registrerte det: Consent.organization må være {org}",
+    ),
     "ADP-4042": CodeInfo(
         "structure",
         "The extension {url} is used in the wrong element: its isModifier is {modifier}",

@@ -300,7 +300,7 @@ class Pipeline:
                 what=[f"Bundle/{message.msg_id}"],
                 patient=issue.args.get("patient"),
                 recipient=issue.args["org"],
-                detail="no active consent names the receiver",
+                detail=issue.text_en,
             )
         if refusals:
             return refusals
@@ -346,8 +346,10 @@ class Pipeline:
         return []
 
     def _consent_refusals(self, tx: Tx, message: _Message, ids: dict[str, str], now: float) -> list[Issue]:
-        """ADP-7010 for each receiver a plan in focus may not go to: one that is not party to the plan yet and
-        that no active Consent of the patient (stored or in this message) names."""
+        """ADP-7012 for each Consent in the message that its sender did not record (``Consent.organization``), and
+        ADP-7010 for each receiver a plan in focus may not go to: one that is not party to the plan yet and that no
+        active Consent of the patient (stored or in this message) names. The sender is party to the plan and
+        chooses its receivers, so here any recorded Consent counts; a read by a non-party needs more (records)."""
         bundle = message.bundle or {}
         today = datetime.datetime.fromtimestamp(now, ZoneInfo("Europe/Oslo")).date().isoformat()
         in_message = [
@@ -362,6 +364,11 @@ class Pipeline:
             return message.resolve(reference) or tx.resolve(reference)
 
         refusals: list[Issue] = []
+        for consent in in_message:  # recorded by its sender (or it could open plans to anyone)
+            if message.sender not in access.consent_custodians(consent, resolve):
+                written = access.patient_reference(consent)
+                args = {"org": message.sender, "patient": ids.get(written, written) if written else None}
+                refusals.append(Issue("ADP-7012", "error", expression="Consent.organization", args=args))
         focus = message.header.get("focus")
         for reference in focus if isinstance(focus, list) else []:
             plan = message.resolve(str(reference.get("reference", ""))) if isinstance(reference, dict) else None

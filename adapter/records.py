@@ -217,6 +217,9 @@ class Records:
                 stated = current.version if current else None
                 issue = Issue("ADP-5021", "error", args={"etag": if_match, "version": stated})
                 return Reply(412, operation_outcome([issue]))
+            if rtype == "Consent" and caller.org not in access.consent_custodians(resource, tx.resolve):
+                issue = Issue("ADP-7012", "error", expression="Consent.organization", args={"org": caller.org})
+                return Reply(403, operation_outcome([issue]))
             patient = access.patient_reference(resource)
             patient_resource = resource if rtype == "Patient" else (tx.resolve(patient) if patient else None)
             identifiers = access.patient_identifiers(patient_resource)
@@ -264,7 +267,7 @@ class Records:
             return False, False
         today = datetime.datetime.fromtimestamp(self.clock(), ZoneInfo("Europe/Oslo")).date().isoformat()
         consents = tx.patient_resources("Consent", resource.patient)
-        permitted = any(access.consent_permits(c.body, caller.org, tx.resolve, today) for c in consents)
+        permitted = any(access.consent_opens(c.body, caller.org, tx.resolve, today, resource.parties) for c in consents)
         return permitted, permitted
 
     def _audit(

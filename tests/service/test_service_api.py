@@ -185,6 +185,41 @@ def test_an_organisation_sees_only_what_it_is_party_to_or_has_consent_for(
     assert any(a["who"]["identifier"]["value"] == LEGEKONTOR for d in disclosures for a in d["agent"])
 
 
+def _consent_recorded_by(org: str, naming: str) -> dict[str, Any]:
+    """The example Consent of the patient, rewritten as if ``org`` recorded it and it named ``naming``."""
+    consent = example_json("fhir/Consent-samtykke-ola-deling.json")
+    consent.pop("id")
+    consent.pop("meta", None)
+    her = {"system": "urn:oid:2.16.578.1.12.4.1.2", "value": org}
+    consent["organization"] = [{"identifier": her}]
+    consent["provision"]["actor"] = [
+        {**consent["provision"]["actor"][0], "reference": {"identifier": {**her, "value": naming}}}
+    ]
+    return consent
+
+
+def test_an_organisation_cannot_open_a_plan_to_itself_with_a_consent_it_writes(
+    shared: FlaskClient, auth: Auth
+) -> None:
+    headers = {**auth(STRANGER, READ, WRITE), "Content-Type": "application/fhir+json"}
+    # a Consent claiming that the kommune recorded it: refused
+    claimed = _consent_recorded_by(KOMMUNE, STRANGER)
+    forged = shared.post("/Consent", data=json.dumps(claimed), headers=headers)
+    assert forged.status_code == 403 and issue_codes(forged.get_json()) == ["ADP-7012"]
+    # its own Consent is stored, but it opens nothing: the stranger is no party to the plan that recorded it
+    own = shared.post("/Consent", data=json.dumps(_consent_recorded_by(STRANGER, STRANGER)), headers=headers)
+    assert own.status_code == 201, own.get_json()
+    read = shared.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(STRANGER))
+    assert read.status_code == 403 and issue_codes(read.get_json()) == ["ADP-7008"]
+    found = shared.get("/CarePlan?patient:identifier=15838510075", headers=auth(STRANGER)).get_json()
+    assert found["total"] == 0
+    # the same Consent recorded by a party to the plan (the kommune) opens it
+    kommune = {**auth(KOMMUNE, READ, WRITE), "Content-Type": "application/fhir+json"}
+    recorded = shared.post("/Consent", data=json.dumps(_consent_recorded_by(KOMMUNE, STRANGER)), headers=kommune)
+    assert recorded.status_code == 201, recorded.get_json()
+    assert shared.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(STRANGER)).status_code == 200
+
+
 def test_every_read_and_write_is_audited(shared: FlaskClient, auth: Auth) -> None:
     before = shared.get("/AuditEvent", headers=auth(DPS, "samhandling/audit")).get_json()["total"]
     shared.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(DPS))

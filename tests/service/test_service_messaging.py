@@ -67,6 +67,20 @@ def test_a_plan_is_shared_under_consent_and_both_parties_read_it(
     assert [e["resource"]["id"] for e in found.get_json()["entry"]] == ["krise-og-mestringsplan-ola"]
 
 
+def test_a_consent_in_a_message_must_be_recorded_by_its_sender(
+    client: FlaskClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    bundle = json.loads(example(CONSENT))
+    consent = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Consent")
+    consent["organization"] = [{"reference": "Organization/org-dps"}]  # the kommune sends what the DPS recorded
+    headers = {**auth(KOMMUNE), "Content-Type": "application/fhir+json"}
+    response = client.post("/$process-message", data=json.dumps(bundle), headers=headers)
+    ack = response.get_json()
+    assert response.status_code == 200 and ack_code(ack) == "fatal-error"
+    assert ack_issue_codes(ack) == ["ADP-7012"]
+    assert client.get("/Consent?patient:identifier=15838510075", headers=auth(KOMMUNE)).get_json()["total"] == 0
+
+
 def test_a_plan_without_consent_is_refused_and_nothing_is_stored(
     client: FlaskClient, auth: Callable[..., dict[str, str]]
 ) -> None:
