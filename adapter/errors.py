@@ -555,6 +555,11 @@ CODES: dict[str, CodeInfo] = {
         "The body is not valid base64: {detail}",
         "Innholdet er ikke gyldig base64: {detail}",
     ),
+    "ADP-5028": CodeInfo(
+        "not-supported",
+        "{method} is not supported on {path}; allowed: {allowed}",
+        "{method} støttes ikke for {path}; tillatt: {allowed}",
+    ),
     "ADP-5020": CodeInfo(
         "not-found",
         "{ref} is not known",

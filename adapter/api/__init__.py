@@ -13,7 +13,8 @@ import uuid
 from typing import Any
 
 from flask import Flask, g, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.routing import BaseConverter
 
 from adapter.api.negotiation import respond
 from adapter.config import Settings
@@ -33,8 +34,10 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
 
     service = service or Service(settings or Settings.from_env())
     app = Flask("samhandling-adapter")
-    app.config["MAX_CONTENT_LENGTH"] = service.settings.max_request_bytes
+    app.config["MAX_CONTENT_LENGTH"] = service.settings.max_request_bytes + 1  # see context.body
     app.extensions["samhandling"] = service
+    app.url_map.converters["type"] = _ResourceType
+    app.url_map.converters["id"] = _ResourceId
     app.register_blueprint(fhir.blueprint)
     app.register_blueprint(kith.blueprint)
 
@@ -66,11 +69,18 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         status = error.code or 500
-        if status in (404, 405):
+        headers = {}
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            allowed = ", ".join(sorted(set(error.valid_methods) - {"HEAD", "OPTIONS"}))
+            headers["Allow"] = allowed
+            issue = Issue(
+                "ADP-5028", "error", args={"method": request.method, "path": request.path, "allowed": allowed}
+            )
+        elif status in (404, 405):
             issue = Issue("ADP-5014", "error", args={"method": request.method, "path": request.path})
         else:
             issue = Issue("ADP-5015", "error", args={"reference": error.name})
-        return respond(Reply(status, operation_outcome([issue])))
+        return respond(Reply(status, operation_outcome([issue]), headers=headers))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
@@ -79,6 +89,18 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         return respond(Reply(500, operation_outcome([Issue("ADP-5015", "fatal", args={"reference": reference})])))
 
     return app
+
+
+class _ResourceType(BaseConverter):
+    """A FHIR resource type name in a path (so ``/$process-message`` or ``/metadata`` is never taken for one)."""
+
+    regex = "[A-Z][A-Za-z]{0,63}"
+
+
+class _ResourceId(BaseConverter):
+    """A FHIR logical id in a path (so ``/CarePlan/$validate`` is never taken for one)."""
+
+    regex = r"[A-Za-z0-9\-\.]{1,64}"
 
 
 def _too_large(limit: int) -> Any:

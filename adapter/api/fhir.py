@@ -7,6 +7,7 @@ import json
 from flask import Blueprint, Response, request
 
 from adapter.api.capability import capability_statement
+from adapter.api.context import body as _body
 from adapter.api.context import caller as _caller
 from adapter.api.context import service as _service
 from adapter.api.negotiation import body_format, respond
@@ -17,6 +18,7 @@ from adapter.security import MESSAGES_SCOPE, VALIDATE_SCOPE
 from adapter.validate import operation_outcome
 
 blueprint = Blueprint("fhir", __name__)
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _base() -> str:
@@ -40,12 +42,12 @@ def jwks() -> Response:
 
 
 @blueprint.post("/$validate")
-@blueprint.post("/<rtype>/$validate")
+@blueprint.post("/<type:rtype>/$validate")
 def validate(rtype: str | None = None) -> Response:
     """Validate a resource (or a Parameters with ``resource`` and ``profile``) against our profiles."""
     _caller().require(VALIDATE_SCOPE)
     profiles = tuple(request.args.getlist("profile"))
-    return respond(_service().records.validate(rtype, request.get_data(), body_format(), profiles))
+    return respond(_service().records.validate(rtype, _body(), body_format(), profiles))
 
 
 @blueprint.post("/$process-message")
@@ -54,7 +56,7 @@ def process_message() -> Response:
     (``?async=true`` or ``Prefer: respond-async``)."""
     _caller().require(MESSAGES_SCOPE)
     asynchronous = request.args.get("async") == "true" or "respond-async" in request.headers.get("Prefer", "")
-    reply = _service().pipeline.process_message(request.get_data(), body_format(), _caller(), asynchronous=asynchronous)
+    reply = _service().pipeline.process_message(_body(), body_format(), _caller(), asynchronous=asynchronous)
     return respond(reply)
 
 
@@ -64,8 +66,8 @@ def convert() -> Response:
     stored. Issues go in an OperationOutcome (400) when there is no result, else in the ``X-Issues`` count."""
     _caller().require(VALIDATE_SCOPE)
     service = _service()
-    data = request.get_data()
-    head = data.lstrip()[:400]
+    data = _body()
+    head = data.removeprefix(UTF8_BOM).lstrip()[:400]
     if head.startswith(b"<") and b"kith.no/xmlstds" in head:
         result = service.translator.kith_to_fhir(data)
         if result.bundle is None:
@@ -86,41 +88,39 @@ def _issue_header(issues: list[Issue]) -> dict[str, str]:
     return {"X-Issues": f"{errors} error(s), {len(issues) - errors} other"}
 
 
-@blueprint.get("/<rtype>")
+@blueprint.get("/<type:rtype>")
 def search(rtype: str) -> Response:
     """Search the current resources the caller may see."""
     query = [(k, v) for k, values in request.args.lists() for v in values]
     return respond(_service().records.search(rtype, query, _caller(), _base()))
 
 
-@blueprint.post("/<rtype>")
+@blueprint.post("/<type:rtype>")
 def create(rtype: str) -> Response:
     """Create a resource (validated against its profiles first)."""
-    return respond(_service().records.create(rtype, request.get_data(), body_format(), _caller()))
+    return respond(_service().records.create(rtype, _body(), body_format(), _caller()))
 
 
-@blueprint.get("/<rtype>/<rid>")
+@blueprint.get("/<type:rtype>/<id:rid>")
 def read(rtype: str, rid: str) -> Response:
     """Read the current version."""
     return respond(_service().records.read(rtype, rid, _caller()))
 
 
-@blueprint.put("/<rtype>/<rid>")
+@blueprint.put("/<type:rtype>/<id:rid>")
 def update(rtype: str, rid: str) -> Response:
     """Update (``If-Match`` checked when given)."""
     records = _service().records
-    return respond(
-        records.update(rtype, rid, request.get_data(), body_format(), _caller(), request.headers.get("If-Match"))
-    )
+    return respond(records.update(rtype, rid, _body(), body_format(), _caller(), request.headers.get("If-Match")))
 
 
-@blueprint.get("/<rtype>/<rid>/_history")
+@blueprint.get("/<type:rtype>/<id:rid>/_history")
 def history(rtype: str, rid: str) -> Response:
     """Every version of a resource."""
     return respond(_service().records.history(rtype, rid, _caller(), _base()))
 
 
-@blueprint.get("/<rtype>/<rid>/_history/<vid>")
+@blueprint.get("/<type:rtype>/<id:rid>/_history/<vid>")
 def vread(rtype: str, rid: str, vid: str) -> Response:
     """One version of a resource."""
     if not vid.isdigit():

@@ -1,7 +1,8 @@
 """KITH endpoints: ``POST /kith/messages`` (answered with the AppRec) and ``GET /kith/receipts/<msgId>``.
 
-The body is the KITH XML message, raw (``application/xml``) or base64-encoded as NHN's EDI 2.0 sends it (any body
-whose first byte is not ``<`` is read as base64, or a ``Content-Transfer-Encoding: base64`` header says so).
+The body is the KITH XML message, raw or base64-encoded as NHN's EDI 2.0 sends it. It is read as base64 when a
+``Content-Transfer-Encoding: base64`` header says so, or when it is neither sent as XML (``application/xml``,
+``text/xml``) nor starts, after a byte-order mark and white space, with ``<``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import binascii
 
 from flask import Blueprint, Response, request
 
+from adapter.api.context import body as _body
 from adapter.api.context import caller as _caller
 from adapter.api.context import service as _service
 from adapter.api.negotiation import respond
@@ -26,14 +28,22 @@ blueprint = Blueprint("kith", __name__, url_prefix="/kith")
 def receive() -> Response:
     """Process one KITH message and answer with its AppRec (a stored duplicate gets the stored AppRec)."""
     _caller().require(MESSAGES_SCOPE)
-    data = request.get_data()
-    encoded = request.headers.get("Content-Transfer-Encoding", "").lower() == "base64"
-    if encoded or (data.strip() and not data.lstrip().startswith(b"<")):
+    data = _body()
+    if _is_base64(data):
         try:
             data = base64.b64decode(b"".join(data.split()), validate=True)
         except (binascii.Error, ValueError) as exc:
             return respond(Reply(400, operation_outcome([Issue("ADP-5017", "error", args={"detail": str(exc)})])))
     return respond(_service().pipeline.process_kith(data, _caller()))
+
+
+def _is_base64(data: bytes) -> bool:
+    if request.headers.get("Content-Transfer-Encoding", "").strip().lower() == "base64":
+        return True
+    if request.mimetype in ("application/xml", "text/xml") or request.mimetype.endswith("+xml"):
+        return False
+    text = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return bool(text) and not text.startswith(b"<")
 
 
 @blueprint.get("/receipts/<msg_id>")

@@ -4,6 +4,7 @@ and errors that are always OperationOutcomes."""
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections.abc import Callable
@@ -198,9 +199,7 @@ def _consent_recorded_by(org: str, naming: str) -> dict[str, Any]:
     return consent
 
 
-def test_an_organisation_cannot_open_a_plan_to_itself_with_a_consent_it_writes(
-    shared: FlaskClient, auth: Auth
-) -> None:
+def test_an_organisation_cannot_open_a_plan_to_itself_with_a_consent_it_writes(shared: FlaskClient, auth: Auth) -> None:
     headers = {**auth(STRANGER, READ, WRITE), "Content-Type": "application/fhir+json"}
     # a Consent claiming that the kommune recorded it: refused
     claimed = _consent_recorded_by(KOMMUNE, STRANGER)
@@ -245,11 +244,34 @@ def test_errors_are_operation_outcomes_never_html(
     assert unknown.status_code == 404 and issue_codes(unknown.get_json()) == ["ADP-5014"]
     not_allowed = client.delete("/metadata")
     assert not_allowed.status_code == 405 and not_allowed.get_json()["resourceType"] == "OperationOutcome"
+    # a wrong method is 405 with Allow, never taken for a resource type or id (once: a 500 on POST /metadata)
+    for method, path, allowed in (
+        ("POST", "/metadata", "GET"),
+        ("PUT", "/.well-known/jwks.json", "GET"),
+        ("GET", "/$process-message", "POST"),
+        ("GET", "/$validate", "POST"),
+        ("GET", "/$convert", "POST"),
+        ("GET", "/kith/messages", "POST"),
+        ("GET", "/CarePlan/$validate", "POST"),
+        ("DELETE", "/CarePlan/krise-og-mestringsplan-ola", "GET, PUT"),
+    ):
+        wrong = client.open(path, method=method, data=b"{}", headers=auth(DPS))
+        assert wrong.status_code == 405, (method, path, wrong.get_json())
+        assert issue_codes(wrong.get_json()) == ["ADP-5028"] and wrong.headers["Allow"] == allowed
+        assert wrong.get_json()["issue"][0]["code"] == "not-supported"
     unserved = client.get("/Observation", headers=auth(DPS))
     assert unserved.status_code == 404 and issue_codes(unserved.get_json()) == ["ADP-5022"]
     big = b"{" + b" " * (service.settings.max_request_bytes + 10) + b"}"
     too_large = client.post("/$validate", data=big, headers=auth(DPS))
     assert too_large.status_code == 413 and issue_codes(too_large.get_json()) == ["ADP-5016"]
+    for path in ("/$validate", "/kith/messages", "/CarePlan"):  # chunked, no Content-Length: refused, not cut off
+        chunked = client.post(
+            path,
+            input_stream=io.BytesIO(big),
+            headers={**auth(DPS), "Transfer-Encoding": "chunked", "Content-Type": "application/fhir+json"},
+            environ_overrides={"wsgi.input_terminated": True},  # what gunicorn says of a chunked body
+        )
+        assert chunked.status_code == 413 and issue_codes(chunked.get_json()) == ["ADP-5016"], path
 
     def explode(*_: Any, **__: Any) -> None:
         raise RuntimeError("secret internal detail")

@@ -156,6 +156,11 @@ def test_kith_message_raw_and_base64_get_the_same_apprec(
     assert root.find(f"{APPREC}Status").get("V") == "1"
     again = client.post("/kith/messages", data=base64.b64encode(raw), headers=auth(DPS))
     assert again.data == first.data  # a duplicate: the stored AppRec, byte for byte
+    for content_type in ("application/xml", "application/octet-stream"):  # raw XML after a byte-order mark
+        with_bom = client.post(
+            "/kith/messages", data=b"\xef\xbb\xbf" + raw, headers={**auth(DPS), "Content-Type": content_type}
+        )
+        assert with_bom.data == first.data, with_bom.data[:300]
     msg_id = "urn:uuid:6f1c2a4e-8b3d-4c1a-9e57-2d0b7a93c1f4"
     stored = client.get(f"/kith/receipts/{msg_id}", headers=auth(DPS))
     assert stored.status_code == 200 and stored.data == first.data
