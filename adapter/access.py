@@ -188,9 +188,10 @@ def index_terms(
     for name in ("status", "intent", "gender"):
         if isinstance(resource.get(name), str):
             yield name, resource[name]
-    for concept in _listed(resource.get("category")) + _listed(resource.get("type")):
-        for coding in concept.get("coding", []):
-            yield from _token("category", coding.get("system"), coding.get("code"))
+    for param in ("category", "type"):
+        for concept in _listed(resource.get(param)):
+            for coding in concept.get("coding", []):
+                yield from _token(param, coding.get("system"), coding.get("code"))
     for coding in (resource.get("code") or {}).get("coding", []) if isinstance(resource.get("code"), dict) else []:
         yield from _token("code", coding.get("system"), coding.get("code"))
     if patient:

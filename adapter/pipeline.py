@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -209,7 +210,10 @@ class Pipeline:
         existing = self.store.run(work)
         if existing is not None and existing.receipt is not None:
             return _stored_reply(existing)
-        return Reply(202, operation_outcome([Issue("ADP-5012", "information", args={"id": message.msg_id})]))
+        where = {"Content-Location": f"/kith/receipts/{quote(message.msg_id, safe='')}"}  # polled for the answer
+        return Reply(
+            202, operation_outcome([Issue("ADP-5012", "information", args={"id": message.msg_id})]), headers=where
+        )
 
     def _process(self, message: _Message, *, already_stored: bool = False) -> Reply:
         """Validate-then-apply in one transaction; the reply is built from what was committed."""

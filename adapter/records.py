@@ -15,6 +15,8 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from adapter import access
@@ -27,30 +29,23 @@ from adapter.store import Store, StoredResource, Tx
 from adapter.store.sql import utc_now
 from adapter.validate import Validator, operation_outcome
 
-#: The resource types the REST API serves (the CapabilityStatement says the same).
-TYPES = (
-    "CarePlan",
-    "EpisodeOfCare",
-    "CareTeam",
-    "ServiceRequest",
-    "Task",
-    "RiskAssessment",
-    "Consent",
-    "QuestionnaireResponse",
-    "Patient",
-)
-#: Search parameters each type supports, besides _lastUpdated, _count and _offset (token or reference).
-SEARCH_PARAMS = (
-    "identifier",
-    "patient",
-    "subject",
-    "patient:identifier",
-    "subject:identifier",
-    "category",
-    "status",
-    "intent",
-    "code",
-)
+#: The resource types the REST API serves, each with the R4 search parameters it supports besides _lastUpdated,
+#: _count and _offset (token, or reference for patient and subject; these two also take ``:identifier``). The
+#: CapabilityStatement is built from this table.
+SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
+    "CarePlan": ("identifier", "patient", "subject", "category", "status", "intent"),
+    "EpisodeOfCare": ("identifier", "patient", "status", "type"),
+    "CareTeam": ("identifier", "patient", "subject", "category", "status"),
+    "ServiceRequest": ("identifier", "patient", "subject", "category", "status", "intent", "code"),
+    "Task": ("identifier", "patient", "subject", "status", "intent", "code"),
+    "RiskAssessment": ("identifier", "patient", "subject"),
+    "Consent": ("identifier", "patient", "category", "status"),
+    "QuestionnaireResponse": ("identifier", "patient", "subject", "status"),
+    "Patient": ("identifier", "gender"),
+}
+TYPES = tuple(SEARCH_PARAMS)
+#: Search parameters of AuditEvent (with the audit scope), besides _count and _offset.
+AUDIT_PARAMS = ("patient", "date")
 _DATE_PREFIX = re.compile(r"^(eq|lt|le|gt|ge)?(\d{4}(-\d{2}(-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?)$")
 _OPERATOR = {"eq": ">=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -127,7 +122,7 @@ class Records:
         except AdapterError as error:
             return Reply(400, operation_outcome(error.issues))
         if rtype == "AuditEvent":
-            return self._search_audit(params, updated, count, offset)
+            return self._search_audit(query, params, updated, count, offset, base)
 
         # A type shared under consent may be visible without the caller being party to it: those are all read
         # and judged one by one; for the others the store keeps to the caller's own. All matches are read, so
@@ -147,28 +142,31 @@ class Records:
                 self._audit(tx, caller, "E", resource, True, disclosure, query=f"{rtype}?{text}")
             if not page:
                 self._audit_query(tx, caller, f"{rtype}?{text}")
-            bundle = {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "total": len(visible),
-                "link": [{"relation": "self", "url": f"{base}/{rtype}" + (f"?{text}" if text else "")}],
-                "entry": [
-                    {"fullUrl": f"{base}/{r.type}/{r.id}", "resource": r.body, "search": {"mode": "match"}}
-                    for r, _ in page
-                ],
-            }
-            return Reply(200, bundle)
+            entries = [
+                {"fullUrl": f"{base}/{r.type}/{r.id}", "resource": r.body, "search": {"mode": "match"}} for r, _ in page
+            ]
+            return Reply(200, _searchset(f"{base}/{rtype}", query, len(visible), count, offset, entries))
 
         return self.store.run(work)
 
     def _search_audit(
-        self, params: list[tuple[str, list[str]]], recorded: list[tuple[str, str]], count: int, offset: int
+        self,
+        query: list[tuple[str, str]],
+        params: list[tuple[str, list[str]]],
+        recorded: list[tuple[str, str]],
+        count: int,
+        offset: int,
+        base: str,
     ) -> Reply:
         wanted = dict(params)
         patient = wanted["patient"][0] if wanted.get("patient") else None
-        events = self.store.run(lambda tx: tx.audits(patient=patient, recorded=recorded, limit=count, offset=offset))
-        entries = [{"fullUrl": f"AuditEvent/{e['id']}", "resource": e, "search": {"mode": "match"}} for e in events]
-        return Reply(200, {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
+        total, events = self.store.run(
+            lambda tx: tx.audits(patient=patient, recorded=recorded, limit=count, offset=offset)
+        )
+        entries = [
+            {"fullUrl": f"{base}/AuditEvent/{e['id']}", "resource": e, "search": {"mode": "match"}} for e in events
+        ]
+        return Reply(200, _searchset(f"{base}/AuditEvent", query, total, count, offset, entries))
 
     # --- writing --------------------------------------------------------------------------------------------
 
@@ -337,6 +335,28 @@ def _http_date(instant: str) -> str:
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
+def _searchset(
+    url: str, query: list[tuple[str, str]], total: int, count: int, offset: int, entries: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A searchset Bundle with the total of all matches and the links to page through them (self, first,
+    previous, next, last), each the query with its own ``_count`` and ``_offset``."""
+    kept = [(k, v) for k, v in query if k not in ("_count", "_offset")]
+
+    def link(relation: str, at: int) -> dict[str, str]:
+        return {"relation": relation, "url": f"{url}?" + urlencode([*kept, ("_count", count), ("_offset", at)])}
+
+    links = [link("self", offset)]
+    if count > 0:
+        last = max(0, (total - 1) // count * count)
+        links.append(link("first", 0))
+        if offset > 0:
+            links.append(link("previous", max(0, offset - count)))
+        if offset + count < total:
+            links.append(link("next", offset + count))
+        links.append(link("last", last))
+    return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": entries}
+
+
 def _parse_query(
     query: list[tuple[str, str]], rtype: str
 ) -> tuple[list[tuple[str, list[str]]], list[tuple[str, str]], int, int]:
@@ -345,7 +365,11 @@ def _parse_query(
     params: list[tuple[str, list[str]]] = []
     updated: list[tuple[str, str]] = []
     count, offset = 50, 0
-    allowed = ("patient",) if rtype == "AuditEvent" else SEARCH_PARAMS
+    if rtype == "AuditEvent":
+        allowed: tuple[str, ...] = ("patient",)
+    else:
+        references = [p for p in SEARCH_PARAMS[rtype] if p in ("patient", "subject")]
+        allowed = (*SEARCH_PARAMS[rtype], *(f"{p}:identifier" for p in references))
     date_param = "date" if rtype == "AuditEvent" else "_lastUpdated"
     for name, value in query:
         if name in ("_format", "_pretty"):
@@ -354,7 +378,7 @@ def _parse_query(
             if not value.isdigit():
                 raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": "not a number"})])
             if name == "_count":
-                count = max(1, min(int(value), 500))
+                count = min(int(value), 500)  # 0: the total only
             else:
                 offset = int(value)
             continue

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from adapter import __version__
-from adapter.records import SEARCH_PARAMS, TYPES
+from adapter.records import SEARCH_PARAMS
 from adapter.service import Service
 
 _INTERACTIONS = ("read", "vread", "search-type", "create", "update", "history-instance")
 _OPERATIONS = (
     ("validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate"),
     ("process-message", "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"),
+    ("convert", "http://hl7.org/fhir/OperationDefinition/Resource-convert"),
 )
 
 
@@ -32,13 +33,11 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
             "updateCreate": True,
             "conditionalUpdate": False,
             "searchParam": [
-                {"name": name, "type": "reference" if name in ("patient", "subject") else "token"}
-                for name in SEARCH_PARAMS
-                if ":" not in name
+                {"name": name, "type": "reference" if name in ("patient", "subject") else "token"} for name in params
             ]
             + [{"name": "_lastUpdated", "type": "date"}],
         }
-        for rtype in TYPES
+        for rtype, params in SEARCH_PARAMS.items()
     ]
     rest_resources.append(
         {
@@ -78,7 +77,9 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
                     "with another organisation only under the patient's active Consent naming it.",
                 },
                 "resource": rest_resources,
-                "operation": [{"name": name, "definition": url} for name, url in _OPERATIONS],
+                "operation": [
+                    {"name": name, "definition": url} for name, url in _OPERATIONS
+                ],  # $convert: KITH <-> FHIR
             }
         ],
         "messaging": [
@@ -92,8 +93,8 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
                         "address": f"{base}/$process-message",
                     }
                 ],
-                "reliableCache": 0,
-                "documentation": "Duplicates (same sender and MessageHeader.id) get the original acknowledgement. "
+                "documentation": "Duplicates (same sender and MessageHeader.id) get the original acknowledgement "
+                "for as long as the store keeps the message (it deletes none). "
                 "KITH messages (MsgHead 1.2) are taken at /kith/messages and answered with an AppRec.",
                 "supportedMessage": [
                     {"mode": mode, "definition": url} for url in messages for mode in ("receiver", "sender")

@@ -358,8 +358,9 @@ class Tx:
         recorded: Sequence[tuple[str, str]] = (),
         limit: int = 100,
         offset: int = 0,
-    ) -> list[dict[str, Any]]:
-        """AuditEvents, newest first, filtered by patient, organisation and (operator, instant) on recorded."""
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """How many AuditEvents match, and a page of them (newest first), filtered by patient, organisation and
+        (operator, instant) on recorded."""
         where: list[str] = ["1 = 1"]
         args: list[Any] = []
         for column, value in (("patient", patient), ("org", org)):
@@ -367,9 +368,11 @@ class Tx:
                 where.append(f"{column} = ?")
                 args.append(value)
         where.extend(_compared("recorded", recorded, args))
-        sql = "SELECT id, body FROM audit WHERE " + " AND ".join(where) + " ORDER BY id DESC LIMIT ? OFFSET ?"  # noqa: S608
+        condition = " AND ".join(where)
+        total = int(self._sql("SELECT COUNT(*) FROM audit WHERE " + condition, args).fetchone()[0])  # noqa: S608
+        sql = "SELECT id, body FROM audit WHERE " + condition + " ORDER BY id DESC LIMIT ? OFFSET ?"  # noqa: S608
         rows = self._sql(sql, [*args, limit, offset]).fetchall()
-        return [{**json.loads(body), "id": f"audit-{row_id}"} for row_id, body in rows]
+        return total, [{**json.loads(body), "id": f"audit-{row_id}"} for row_id, body in rows]
 
 
 #: The first key of the advisory locks on resources (the schema lock is 7224, in the one-key space).

@@ -170,6 +170,48 @@ def test_search_by_identifier_category_status_and_last_updated(shared: FlaskClie
     assert bad.status_code == 400 and issue_codes(bad.get_json()) == ["ADP-5023"]
 
 
+def test_search_pages_through_every_match_with_links(shared: FlaskClient, auth: Auth) -> None:
+    shared.post("/$process-message", data=example("fhir/Bundle-melding-voldsrisikoplan-ola.json"), headers=auth(DPS))
+    everything = shared.get("/CarePlan?patient:identifier=15838510075", headers=auth(DPS)).get_json()
+    assert everything["total"] == len(everything["entry"]) >= 2
+    seen, url, pages = [], "/CarePlan?patient:identifier=15838510075&_count=1", 0
+    while url:
+        page = shared.get(url, headers=auth(DPS)).get_json()
+        assert page["total"] == everything["total"] and len(page["entry"]) == 1
+        seen += [e["resource"]["id"] for e in page["entry"]]
+        links = {link["relation"]: link["url"] for link in page["link"]}
+        assert {"self", "first", "last"} <= set(links) and ("previous" in links) == (pages > 0)
+        url = links.get("next", "").removeprefix("http://localhost")
+        pages += 1
+    assert seen == [e["resource"]["id"] for e in everything["entry"]] and pages == everything["total"]
+    counted = shared.get("/CarePlan?patient:identifier=15838510075&_count=0", headers=auth(DPS)).get_json()
+    assert counted["total"] == everything["total"] and not counted.get("entry")
+    audit = auth(DPS, "samhandling/audit")
+    events = shared.get("/AuditEvent?_count=2", headers=audit).get_json()
+    assert len(events["entry"]) == 2 and events["total"] > 2  # the total is of all matches, not of the page
+    following = next(link["url"] for link in events["link"] if link["relation"] == "next")
+    second = shared.get(following.removeprefix("http://localhost"), headers=audit).get_json()
+    assert {e["resource"]["id"] for e in second["entry"]}.isdisjoint(e["resource"]["id"] for e in events["entry"])
+
+
+def test_search_parameters_are_those_of_the_type(client: FlaskClient, auth: Auth) -> None:
+    statement = client.get("/metadata").get_json()
+    params = {r["type"]: {p["name"] for p in r["searchParam"]} for r in statement["rest"][0]["resource"]}
+    assert "intent" not in params["Patient"] and "identifier" in params["Patient"]
+    assert "type" in params["EpisodeOfCare"] and "category" not in params["EpisodeOfCare"]
+    for rtype, names in params.items():  # every advertised parameter is taken, every other refused
+        if rtype == "AuditEvent":
+            continue
+        for name in names - {"_lastUpdated"}:
+            answer = client.get(f"/{rtype}?{name}=x", headers=auth(DPS))
+            assert answer.status_code == 200, (rtype, name, answer.get_json())
+        refused = client.get(f"/{rtype}?colour=x", headers=auth(DPS))
+        assert refused.status_code == 400 and issue_codes(refused.get_json()) == ["ADP-5023"]
+    assert client.get("/Patient?intent=plan", headers=auth(DPS)).status_code == 400
+    operations = {o["name"] for o in statement["rest"][0]["operation"]}
+    assert operations == {"validate", "process-message", "convert"}
+
+
 def test_an_organisation_sees_only_what_it_is_party_to_or_has_consent_for(
     shared: FlaskClient, auth: Auth, service: Service
 ) -> None:
