@@ -23,11 +23,12 @@ def _settings(ctx: click.Context) -> Settings:
     return settings
 
 
-def _fail(error: AdapterError) -> NoReturn:
-    """Print the issues; exit 2 for a broken setup, 1 when the work itself is wrong (e.g. an FSH error)."""
+def _fail(error: AdapterError, status: int | None = None) -> NoReturn:
+    """Print the issues; exit ``status``, by default 2 for a broken setup and 1 when the work itself is wrong
+    (e.g. an FSH error)."""
     for issue in error.issues:
         click.echo(f"{issue.code}: {issue.text_en}", err=True)
-    sys.exit(2 if isinstance(error, SetupError) else 1)
+    sys.exit(status if status is not None else 2 if isinstance(error, SetupError) else 1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -208,7 +209,8 @@ def convert_command(
 ) -> None:
     """Translate between KITH XML and FHIR. The result goes to standard output, issues to standard error.
 
-    Exit status: 0 no errors, 1 an error or fatal issue (the output is still written when there is one),
+    Exit status: 0 no errors (--to apprec: an AppRec was written, whatever it says), 1 an error or fatal issue
+    (the output is still written when there is one; --to apprec: the message is too broken to be answered),
     2 a usage or I/O problem.
     """
     import json
@@ -216,11 +218,12 @@ def convert_command(
     from adapter.translate import Translator
 
     settings = _settings(ctx)
+    unanswered = False
     try:
         data = _read(path)
         translator = Translator(settings)
-    except AdapterError as error:
-        _fail(error)
+    except AdapterError as error:  # the input cannot be read, or the setup is broken: exit 2, as --help says
+        _fail(error, status=2)
     if target == "kith":
         try:
             bundle = json.loads(data)
@@ -244,16 +247,22 @@ def convert_command(
             else:
                 click.echo(json.dumps(result.bundle, indent=2, ensure_ascii=False))
         elif target == "apprec":
-            from adapter.receipt import receipt_for
+            from adapter.receipt import ReceiptImpossible, receipt_for
 
-            click.echo(receipt_for(result, version=apprec_version, gen_date=gen_date).decode("utf-8"))
+            try:
+                click.echo(receipt_for(result, version=apprec_version, gen_date=gen_date).decode("utf-8"))
+            except ReceiptImpossible as exc:  # no readable MsgHead to answer (HITS 1168 5.3): say so, exit 1
+                click.echo(f"no AppRec can answer this message: {exc}", err=True)
+                unanswered = True
     for issue in issues:
         if issue.severity != "information":
             text = issue.text_en if lang == "en" else issue.text_nb
             where = f" {issue.expression}" if issue.expression else ""
             line = f" (line {issue.line})" if issue.line else ""
             click.echo(f"{issue.severity} {issue.code}{where}{line}: {text}", err=True)
-    if target != "apprec":
+    if unanswered:
+        sys.exit(1)
+    if target != "apprec":  # an AppRec printed reports the problems itself: exit 0
         sys.exit(1 if any(i.severity in ("error", "fatal") for i in issues) else 0)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import signal
+import sqlite3
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,8 @@ import click
 
 from adapter.config import Settings
 from adapter.errors import AdapterError
+from adapter.security import SCOPES
+from adapter.store.sql import redact
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -25,11 +30,41 @@ def _settings(ctx: click.Context) -> Settings:
 def _service(settings: Settings) -> Any:
     from adapter.service import Service
 
-    try:
+    with _setup_errors(settings):
         return Service(settings)
+
+
+def _operator_store(settings: Settings) -> Any:
+    """The store an operator command works on. A SQLite file that does not exist is an error (a mistyped
+    SAMHANDLING_DATA_DIR would otherwise show an empty outbox), not a new store."""
+    from adapter.store import open_store
+
+    url = settings.store_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        click.echo(
+            f"no store at {url.removeprefix('sqlite:///')}: set SAMHANDLING_DATA_DIR to the service's data folder "
+            "(or SAMHANDLING_DATABASE_URL to its database)",
+            err=True,
+        )
+        sys.exit(2)
+    with _setup_errors(settings):
+        return open_store(url)
+
+
+@contextlib.contextmanager
+def _setup_errors(settings: Settings) -> Iterator[None]:
+    """Exit 2 with one line, not a traceback, when the setup is broken or the database cannot be reached."""
+    import psycopg
+
+    try:
+        yield
     except AdapterError as error:
         for issue in error.issues:
             click.echo(f"{issue.code}: {issue.text_en}", err=True)
+        sys.exit(2)
+    except (psycopg.Error, sqlite3.Error) as exc:
+        where = redact(settings.store_url)
+        click.echo(f"the database {where} cannot be used: {' '.join(str(exc).split())}", err=True)
         sys.exit(2)
 
 
@@ -107,8 +142,14 @@ def worker(ctx: click.Context, once: bool) -> None:
 
 @click.command("token")
 @click.option("--org", required=True, metavar="HERID", help="The caller's organisation (HER-id).")
-@click.option("--scope", "scopes", multiple=True, required=True, help="A scope (repeat, or space-separated).")
-@click.option("--ttl", default=3600, show_default=True, type=int, help="Lifetime in seconds.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    help="A scope (repeat, or space-separated): " + ", ".join(sorted(SCOPES)) + ".",
+)
+@click.option("--ttl", default=3600, show_default=True, type=click.IntRange(min=1), help="Lifetime in seconds.")
 @click.pass_context
 def token(ctx: click.Context, org: str, scopes: tuple[str, ...], ttl: int) -> None:
     """Print a bearer token from the demo issuer. Refused (exit 2) unless the demo issuer is configured:
@@ -123,6 +164,8 @@ def token(ctx: click.Context, org: str, scopes: tuple[str, ...], ttl: int) -> No
             err=True,
         )
         sys.exit(2)
+    if not org.isdigit():
+        raise click.BadParameter(f"{org!r} is not a HER-id (digits only)", param_hint="--org")
     issuer = DemoIssuer(settings.data_dir, settings.token_issuer, settings.token_audience)
     try:
         click.echo(issuer.issue(org, [s for group in scopes for s in group.split()], ttl_seconds=ttl))
@@ -140,10 +183,10 @@ def outbox() -> None:
 @click.pass_context
 def outbox_list(ctx: click.Context, state: str | None) -> None:
     """One line per delivery: id, state, attempts, message id, destination, last error."""
-    from adapter.store import open_store
-
-    store = open_store(_settings(ctx).store_url)
-    rows = store.run(lambda tx: tx.deliveries(state))
+    settings = _settings(ctx)
+    store = _operator_store(settings)
+    with _setup_errors(settings):
+        rows = store.run(lambda tx: tx.deliveries(state))
     for row in rows:
         error = f"  {row.last_error}" if row.last_error else ""
         click.echo(f"{row.id:>6}  {row.state:<9} {row.attempts:>3}  {row.msg_id}  {row.destination}{error}")
@@ -155,10 +198,10 @@ def outbox_list(ctx: click.Context, state: str | None) -> None:
 @click.pass_context
 def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
     """Put dead deliveries back in the queue; exit 1 when one of IDS is not a dead delivery."""
-    from adapter.store import open_store
-
-    store = open_store(_settings(ctx).store_url)
-    failed = [i for i in ids if not store.run(lambda tx, i=i: tx.retry(i))]  # type: ignore[misc]
+    settings = _settings(ctx)
+    store = _operator_store(settings)
+    with _setup_errors(settings):
+        failed = [i for i in ids if not store.run(lambda tx, i=i: tx.retry(i))]  # type: ignore[misc]
     for delivery_id in failed:
         click.echo(f"{delivery_id}: not a dead delivery", err=True)
     click.echo(f"{len(ids) - len(failed)} of {len(ids)} put back in the queue")

@@ -429,7 +429,7 @@ class Store:
         elif scheme in ("postgresql", "postgres"):
             self.dialect = "postgresql"
         else:
-            raise AdapterError.of("ADP-0007", url=_redact(url))
+            raise AdapterError.of("ADP-0007", url=redact(url))
         self.url = url
         self._local = threading.local()
         #: every connection opened, by the thread that uses it: :meth:`close` closes those of finished threads too
@@ -571,7 +571,8 @@ def _conflict_errors(dialect: str) -> tuple[type[BaseException], ...]:
     return (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
+    """``url`` with its password (if any) replaced by ***, for messages and logs."""
     parsed = urlparse(url)
     if parsed.password:
         return url.replace(parsed.password, "***")

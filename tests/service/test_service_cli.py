@@ -39,6 +39,27 @@ def test_token_from_the_demo_issuer(tmp_path: Path) -> None:
     assert claims["org_her"] == "8100001" and claims["scope"] == "samhandling/audit samhandling/plans.read"
     code, output = run(tmp_path, "token", "--org", "8100001", "--scope", "nonsense", SAMHANDLING_DEMO_ISSUER="true")
     assert code == 2
+    for wrong in (("--org", "abc"), ("--ttl", "-5")):
+        code, output = run(
+            tmp_path,
+            "token",
+            "--org",
+            "8100001",
+            "--scope",
+            "samhandling/audit",
+            *wrong,
+            SAMHANDLING_DEMO_ISSUER="true",
+        )
+        assert code == 2 and "Invalid value" in output, wrong
+
+
+def test_operator_commands_refuse_a_store_that_is_not_there(tmp_path: Path) -> None:
+    code, output = run(tmp_path, "outbox", "list")  # a mistyped data folder: not a new, empty outbox
+    assert code == 2 and "no store at" in output and not (tmp_path / "data").exists()
+    unreachable = "postgresql://nobody@127.0.0.1:1/nothing"
+    for words in (("outbox", "list"), ("worker", "--once")):
+        code, output = run(tmp_path, *words, SAMHANDLING_DATABASE_URL=unreachable)
+        assert code == 2 and "cannot be used" in output and "Traceback" not in output, output
 
 
 def test_outbox_list_and_retry_of_a_dead_letter(tmp_path: Path) -> None:
