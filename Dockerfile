@@ -1,7 +1,10 @@
 # samhandling-adapter: the FHIR and KITH service under gunicorn, as a non-root user.
 # The standards directory (FHIR core, no-basis, KITH XSDs) is mounted, never copied, and the store lives in /data:
 #   docker run -p 8080:8080 -v /path/to/standards:/standards -v samhandling-data:/data \
-#     -e SAMHANDLING_DATABASE_URL=postgresql://... -e SAMHANDLING_TOKEN_KEYS_FILE=/config/jwks.json samhandling-adapter
+#     -v /path/to/config:/config -e SAMHANDLING_DATABASE_URL=postgresql://... \
+#     -e SAMHANDLING_TOKEN_KEYS_FILE=/config/jwks.json -e SAMHANDLING_ROUTES_FILE=/config/routes.yaml samhandling-adapter
+# Without a routing table (SAMHANDLING_ROUTES_FILE, see examples/service/routes.yaml) messages are validated, stored
+# and acknowledged, but forwarded to no one.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     SAMHANDLING_HOME=/app SAMHANDLING_STANDARDS=/standards SAMHANDLING_CACHE=/tmp/samhandling-cache \

@@ -73,7 +73,12 @@ def _setup_errors(settings: Settings) -> Iterator[None]:
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker process.")
-@click.option("--demo", is_flag=True, help="Run the demo token issuer and load the examples into the store.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Run the demo token issuer, route by examples/service/routes.yaml (unless SAMHANDLING_ROUTES_FILE is "
+    "set) and load the examples into the store.",
+)
 @click.option("--no-delivery", is_flag=True, help="Do not run the outbox worker here (run `samhandling worker`).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, demo: bool, no_delivery: bool) -> None:
@@ -82,8 +87,9 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, 
     from gunicorn.app.base import BaseApplication
 
     settings = _settings(ctx)
-    if demo:
-        settings = dataclasses.replace(settings, demo_issuer=True)
+    if demo:  # the demo issuer, and the demo routing table unless one is configured
+        routes = settings.routes_file or str(settings.examples_dir / "service" / "routes.yaml")
+        settings = dataclasses.replace(settings, demo_issuer=True, routes_file=routes)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = _service(settings)
     if demo:

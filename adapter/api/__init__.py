@@ -3,7 +3,7 @@
 :func:`create_app` builds the app from Settings (or a ready :class:`~adapter.service.Service`): blueprints, the
 bearer-token check before every request but ``/metadata`` (and the demo JWKS), the request size cap, and error
 handlers that answer every error, ours or Flask's, with an OperationOutcome and the right status (never an HTML
-page or a stack trace). ``gunicorn 'adapter.api:create_app()'`` runs it in production.
+page or a stack trace). ``samhandling serve`` runs it under gunicorn (also in the Docker image), with the outbox worker.
 """
 
 from __future__ import annotations
