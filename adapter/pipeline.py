@@ -313,6 +313,7 @@ class Pipeline:
         ]
         entries.sort(key=lambda e: e["resource"].get("resourceType") not in MATCH_BY_IDENTIFIER)  # people first
         written = []
+        identifiers_of: dict[str, list[tuple[str, str]]] = {}  # patient reference -> its identifiers, as stored now
         for entry in entries:
             resource = entry["resource"]
             if resource.get("resourceType") in ("MessageHeader", "OperationOutcome"):
@@ -320,9 +321,13 @@ class Pipeline:
             body = _rewritten(resource, ids, str(entry.get("fullUrl", "")))
             patient = access.patient_reference(body)
             parties = {message.sender, *message.receivers} | access.named_organisations(resource, message.resolve)
-            identifiers = access.patient_identifiers(tx.resolve(patient) if patient else None)
+            if patient and patient not in identifiers_of:
+                identifiers_of[patient] = access.patient_identifiers(tx.resolve(patient))
+            identifiers = identifiers_of[patient] if patient else []
             index = list(access.index_terms(body, patient, identifiers))
-            written.append(tx.write(body, patient=patient, parties=parties, index=index))
+            stored = tx.write(body, patient=patient, parties=parties, index=index)
+            identifiers_of.pop(f"{stored.type}/{stored.id}", None)  # a new version: read again when next asked
+            written.append(stored)
         patients = sorted({s.patient for s in written if s.patient})
         patient = patients[0] if patients else None
         what = [f"{s.type}/{s.id}/_history/{s.version}" for s in written]
@@ -462,15 +467,13 @@ def _rewritten(resource: dict[str, Any], ids: dict[str, str], full_url: str) -> 
     """A copy of ``resource`` stored under its id in ``ids``, with every reference to a message entry rewritten
     to the stored ``Type/id``."""
 
-    def walk(value: Any) -> Any:
+    def walk(value: Any) -> Any:  # called for objects and arrays only; other values are copied as they are
         if isinstance(value, dict):
-            out = {k: walk(v) for k, v in value.items()}
+            out = {k: walk(v) if isinstance(v, dict | list) else v for k, v in value.items()}
             if isinstance(out.get("reference"), str) and out["reference"] in ids:
                 out["reference"] = ids[out["reference"]]
             return out
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return value
+        return [walk(v) if isinstance(v, dict | list) else v for v in value]
 
     body: dict[str, Any] = walk(resource)
     target = ids.get(full_url) or ids.get(_key(resource))

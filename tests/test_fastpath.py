@@ -55,6 +55,9 @@ def test_fast_path_agrees_with_fhirpathpy(settings: Settings) -> None:
         ("(identifier.count() + name.count()) > 0", {}, False),
         ("type = 'message' implies entry.first().resource.is(MessageHeader)", {"type": "document"}, True),
         ("a.where(b = 'x').exists()", {"a": [{"b": "y"}, {"b": "x"}]}, True),
+        ("entry.first().resource is MessageHeader", {"entry": [{"resource": {"resourceType": "Patient"}}]}, False),
+        ("p.exists($this = 'a' or $this.startsWith('b|'))", {"p": ["c", "b|1"]}, True),
+        ("p.all($this = 'a')", {"p": ["a", "b"]}, False),
     ],
 )
 def test_fast_path_cases(expression: str, value: Any, expected: bool) -> None:

@@ -12,11 +12,12 @@ import pytest
 
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
-from adapter.parse.fhir_source import Source, read_fhir, resolve_expression
+from adapter.parse.fhir_source import Source, _json_positions, _JsonScanner, read_fhir, resolve_expression
 from adapter.validate.packages import Definitions
 from adapter.validate.registry import load_definitions
 
 DATA = Path(__file__).parent / "data" / "source"
+EXAMPLES = Path(__file__).parent.parent / "examples" / "fhir"
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +106,30 @@ def test_json_positions_of_choices(defs: Definitions, expression: str, position:
 )
 def test_json_positions_in_bundle_entries(defs: Definitions, expression: str, position: tuple[int, int]) -> None:
     assert _read("bundle.json", defs).locate(expression) == position
+
+
+def test_located_paths_agree_with_the_full_scan(settings: Settings) -> None:
+    """Locating a path by scanning only the objects and arrays on the way to it gives what the scan of every
+    token gives, for every key and array item of our examples, HL7's R4 examples and the source test files (and for
+    paths that leave the text: their deepest prefix), whatever the white space."""
+    files = [*sorted(DATA.glob("*.json")), *sorted(EXAMPLES.glob("*.json"))]
+    files += sorted((settings.standards / "fhir" / "r4-examples" / "json").glob("*.json"))[:150]
+    texts = [path.read_text(encoding="utf-8-sig") for path in files]
+    texts += [json.dumps(json.loads(texts[0]), indent=None), '  [ 1 ,\r\n\t{ "a" : [ ] , "a" : { "b\\"" : null } } ]']
+    compared = 0
+    for text in texts:
+        positions, duplicates = _json_positions(text)
+        scanner, unique = _JsonScanner(text), _JsonScanner(text, unique_keys=True)
+        for path, position in positions.items():
+            assert scanner.position(path) == position, path
+            assert scanner.position((*path, "missing", 0)) == position
+            if not duplicates:
+                assert unique.position(path) == position, path
+            compared += 1
+        backwards = _JsonScanner(text, unique_keys=not duplicates)  # later members first, then earlier ones
+        assert all(backwards.position(path) == positions[path] for path in reversed(positions))
+    assert compared > 10_000
+    assert _JsonScanner(texts[-1]).position((1, "a", 'b"')) == (2, 24)  # the later "a" wins
 
 
 @pytest.mark.parametrize("expression", ["", "Patient.name[", "Patient..name", "Patient.name[0]]", "'x'", "/* */"])

@@ -6,8 +6,9 @@
 (line, column) in the original text.
 
 JSON goes through the stdlib parser (the fast path); positions are found only when :meth:`Source.locate` is
-first called, by a small tokenizer over the text. Duplicate object keys are noticed during the parse and then
-located (:attr:`Source.duplicates`); as in the stdlib, the last value wins.
+called, by reading just the objects and arrays on the way to the element located (skipping the rest with the
+stdlib's scanner). Duplicate object keys are noticed during the parse and then located with a small tokenizer
+over the whole text (:attr:`Source.duplicates`); as in the stdlib, the last value wins.
 
 XML is read with the hardened parser of :mod:`adapter.parse.xml_safe` and converted with the type information of
 the core StructureDefinitions (https://hl7.org/fhir/R4/xml.html and json.html): repeating elements become arrays,
@@ -65,6 +66,7 @@ class Source:
     issues: list[Issue] = field(default_factory=list)
     text: str = field(default="", repr=False)
     _positions: dict[JsonPath, Position] | None = field(default=None, repr=False)
+    _scanner: _JsonScanner | None = field(default=None, repr=False)
 
     @property
     def positions(self) -> dict[JsonPath, Position]:
@@ -78,6 +80,11 @@ class Source:
         path = resolve_expression(self.resource, expression)
         if path is None:
             return None
+        if self._positions is None and self.format == "json":
+            # a few issues need a few paths: scan only the objects and arrays on the way to them
+            if self._scanner is None:
+                self._scanner = _JsonScanner(self.text, unique_keys=True)  # read_fhir located any repeated key
+            return self._scanner.position(path)
         positions = self.positions
         while path not in positions and path:
             path = path[:-1]
@@ -239,6 +246,110 @@ def _json_positions(text: str) -> tuple[dict[JsonPath, Position], list[tuple[Jso
         if first in "{[":
             stack.append(_Frame(path, first == "{"))
     return positions, duplicates
+
+
+class _JsonScanner:
+    """Positions in well-formed JSON text found on demand, the same as :func:`_json_positions` gives: the position
+    of a path is that of its key (in an object) or of its value (an array item; the root). Only the objects and
+    arrays on the way to a path are read, each at most once and only as far as needed; the values passed over are
+    skipped by the stdlib's C scanner. So locating a few issues does not cost a Python-level pass over every token
+    of the text. ``unique_keys``: no object repeats a key (as :func:`read_fhir` knows from its parse), so an object
+    is read only up to the key looked for; otherwise to its end, where a repeated key's last occurrence wins."""
+
+    def __init__(self, text: str, unique_keys: bool = False) -> None:
+        self.text = text
+        self.unique_keys = unique_keys
+        self.root = _past_white(text, 0)
+        self.read: dict[JsonPath, _Members] = {}
+        self.lines: list[tuple[int, int]] = [(0, 1)]  # (offset, its line), ascending
+
+    def position(self, path: JsonPath) -> Position:
+        """1-based (line, column) of ``path``, or of its deepest prefix that is in the text."""
+        here: JsonPath = ()
+        token = value = self.root
+        for key in path:
+            members = self.read.get(here)
+            if members is None:
+                members = self.read[here] = _Members(self.text, value)
+            found = members.find(key, self.unique_keys)
+            if found is None:
+                break
+            token, value = found
+            here = (*here, key)
+        return self._line_column(token)
+
+    def _line_column(self, offset: int) -> Position:
+        """1-based (line, column) of ``offset``: lines are counted on from the nearest offset already seen
+        before it, so that locating many issues counts through the text about once."""
+        seen = self.lines
+        nearest = bisect_right(seen, (offset, 1 << 62)) - 1
+        since, line = seen[nearest]
+        line += self.text.count("\n", since, offset)
+        if nearest == len(seen) - 1:
+            seen.append((offset, line))
+        line_start = self.text.rfind("\n", 0, offset) + 1
+        return line, offset - line_start + 1
+
+
+class _Members:
+    """The members of one JSON object or array, read as far as they were needed."""
+
+    __slots__ = ("at", "found", "index", "object", "text", "unread")
+
+    def __init__(self, text: str, start: int) -> None:
+        self.text = text
+        self.object = text[start] == "{"
+        #: key or index -> (offset of the key or item, offset of its value)
+        self.found: dict[Key, tuple[int, int]] = {}
+        self.index = 0
+        self.at: int | None = None  # where the next member (or, when ``unread``, the last one's value) starts
+        self.unread = False  # the value at ``at`` is yet to be skipped (not skipped before it was needed)
+        if text[start] in "{[":
+            at = _past_white(text, start + 1)
+            self.at = None if text[at] in "}]" else at
+
+    def find(self, key: Key, unique_keys: bool) -> tuple[int, int] | None:
+        """(offset of the key or item, offset of its value) of member ``key``, None when there is none."""
+        found = self.found
+        if key in found and (unique_keys or not self.object):
+            return found[key]
+        text, white = self.text, _past_white
+        while self.at is not None:
+            at = self.at
+            if self.unread:  # skip the value found last time, to the next member
+                _, end = _SCAN_VALUE(text, at)
+                at = white(text, end)
+                next_at = white(text, at + 1) if text[at] == "," else None
+                self.at = next_at
+                self.unread = False
+                if next_at is None:
+                    break
+                at = next_at
+            if self.object:
+                name, end = _scanstring(text, at + 1)
+                value = white(text, white(text, end) + 1)  # past the colon
+                found[name] = (at, value)
+            else:
+                name = self.index
+                value = at
+                found[name] = (at, at)
+                self.index += 1
+            self.at, self.unread = value, True
+            if name == key and (unique_keys or not self.object):
+                return found[name]
+        return found.get(key)
+
+
+_WHITE = re.compile(r"[ \t\n\r]*")  # white space in JSON
+#: (value, offset after it) of the JSON value that starts at an offset: the stdlib's C scanner
+_SCAN_VALUE = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
+
+
+def _past_white(text: str, at: int) -> int:
+    """The offset after the JSON white space that starts at ``at``."""
+    found = _WHITE.match(text, at)
+    return found.end() if found else at
 
 
 # --- expressions ----------------------------------------------------------------------------------------------

@@ -86,11 +86,11 @@ class TypeRef:
     code: str
     profiles: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
+    #: FHIR primitive types start with a lower-case letter (worked out once: the walk asks for every value)
+    primitive: bool = field(init=False, compare=False, repr=False)
 
-    @property
-    def primitive(self) -> bool:
-        """FHIR primitive types start with a lower-case letter."""
-        return self.code[:1].islower()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "primitive", self.code[:1].islower())
 
 
 @dataclass(eq=False)
@@ -122,6 +122,8 @@ class Node:
     children: list[Node] = field(default_factory=list)
     slices: list[Node] = field(default_factory=list)
     keys: dict[str, tuple[Node, TypeRef]] = field(default_factory=dict)  # JSON key -> (child, type)
+    #: its absence is an issue: the element or one of its slices is required (set when the snapshot is compiled)
+    required: bool = False
 
     def type_for(self, code: str) -> TypeRef | None:
         """The allowed type with this code."""
@@ -170,6 +172,7 @@ def compile_profile(sd: dict[str, Any]) -> Profile:
             sliced.slices = [s for s in sliced.slices if s.slice_name != refined]
         sliced.slices.append(node)
     for node in nodes:
+        node.required = node.min > 0 or any(s.min > 0 for s in node.slices)
         for child in node.children:
             for code_key, type_ref in _json_keys(child):
                 node.keys[code_key] = (child, type_ref)

@@ -1,8 +1,9 @@
 """A fast path for the common shape of FHIRPath invariants: compiled to Python closures over plain JSON.
 
-Most invariants only walk member paths and test them with ``empty()``, ``exists()``, ``not()``, ``hasValue()``,
-``count()``, ``where()``/``all()``/``exists(criteria)`` and ``=``/``!=`` against literals, joined by
-``and``/``or``/``xor``/``implies``. Those are compiled here from fhirpathpy's parse tree; any other construct
+Most invariants only walk member paths (from the focus or ``$this``) and test them with ``empty()``, ``exists()``,
+``not()``, ``hasValue()``, ``count()``, ``where()``/``all()``/``exists(criteria)``, ``is`` a resource type and
+``=``/``!=`` against literals, joined by ``and``/``or``/``xor``/``implies``. Those are compiled here from
+fhirpathpy's parse tree; any other construct
 makes :func:`compile_tree` return None, and fhirpathpy evaluates the expression as before. Semantics follow the
 FHIRPath specification: collections are lists, the empty collection is ``[]``, and boolean operators use
 three-valued logic.
@@ -43,6 +44,8 @@ def _expr(node: dict[str, Any]) -> Compiled:
         return _equality(node["terminalNodeText"][0], _expr(children[0]), _expr(children[1]))
     if kind in ("InequalityExpression", "AdditiveExpression"):
         return _arithmetic(node["terminalNodeText"][0], _expr(children[0]), _expr(children[1]))
+    if kind == "TypeExpression" and node.get("terminalNodeText") == ["is"]:
+        return _is_resource(_expr(children[0]), str(children[1].get("text", "")))
     raise Unsupported(kind)
 
 
@@ -59,6 +62,8 @@ def _term(node: dict[str, Any]) -> Compiled:
             return _member(_identifier(invocation))
         if invocation.get("type") == "FunctionInvocation":
             return _function(invocation, lambda focus: focus)
+        if invocation.get("type") == "ThisInvocation":  # the focus: the item a criterion is evaluated on
+            return lambda focus: focus
     raise Unsupported(kind)
 
 
@@ -126,19 +131,7 @@ def _function(node: dict[str, Any], left: Compiled) -> Compiled:
 
         return string_test
     if name == "is" and len(params) == 1:
-        type_name = str(params[0].get("text", ""))
-        if not type_name[:1].isupper() or "." in type_name:
-            raise Unsupported("is() of a non-resource type")
-
-        def is_type(focus: Collection) -> Collection:
-            items = left(focus)
-            if not items:
-                return []
-            if len(items) != 1 or not isinstance(items[0], dict) or "resourceType" not in items[0]:
-                raise _Fallback
-            return [items[0]["resourceType"] == type_name]
-
-        return is_type
+        return _is_resource(left, str(params[0].get("text", "")))
     if name in ("where", "all", "exists") and len(params) == 1:
         criteria = _expr(params[0])
         if name == "where":
@@ -147,6 +140,22 @@ def _function(node: dict[str, Any], left: Compiled) -> Compiled:
             return lambda focus: [all(criteria([i]) == [True] for i in left(focus))]
         return lambda focus: [any(criteria([i]) == [True] for i in left(focus))]
     raise Unsupported(name)
+
+
+def _is_resource(left: Compiled, type_name: str) -> Compiled:
+    """``is(T)`` and ``is T`` for a resource type ``T``, on a single resource."""
+    if not type_name[:1].isupper() or "." in type_name:
+        raise Unsupported("is() of a non-resource type")
+
+    def is_type(focus: Collection) -> Collection:
+        items = left(focus)
+        if not items:
+            return []
+        if len(items) != 1 or not isinstance(items[0], dict) or "resourceType" not in items[0]:
+            raise _Fallback
+        return [items[0]["resourceType"] == type_name]
+
+    return is_type
 
 
 def _not(items: Collection) -> Collection:

@@ -9,7 +9,9 @@
   hundred times faster): ``ele-1``, ``ext-1``, and ``dom-3`` in the corrected form (R4's expression misses
   references from inside the contained resources, and from the narrative: ``<img src="#id">``, as the reference
   validator counts them), and ``ref-1``. So are the Bundle rules bdl-3, bdl-4 and bdl-7, which walk every entry
-  and cost fhirpathpy milliseconds per message Bundle; for a Bundle of unusual shape they leave it to fhirpathpy.
+  and cost fhirpathpy milliseconds per message Bundle, and ctm-1 (CareTeam members) and per-1 (Period dates),
+  which the fast path cannot take (``resolve()``, ``iif()``, date comparison); for a value of unusual shape each
+  leaves it to fhirpathpy.
 * Expressions of the common shape (member paths, ``empty()``, ``exists()``, ``where()``, ``=``, ``and``/``or``...)
   run as compiled closures (:mod:`adapter.validate.fastpath`); fhirpathpy evaluates the rest.
 * Expressions published wrongly in R4 are evaluated in their corrected form, as the reference validator does
@@ -21,6 +23,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,7 +66,8 @@ class Env:
 @dataclass
 class _Compiled:
     parsed: Any
-    heads: frozenset[str] | None  # member names every path starts from; None when the analysis cannot tell
+    #: member names every path starts from (as a set and as a tuple); None when the analysis cannot tell
+    heads: tuple[frozenset[str], tuple[str, ...]] | None
     fast: fastpath.Compiled | None  # closures for the common subset, see adapter.validate.fastpath
 
 
@@ -84,7 +88,7 @@ class Invariants:
         compiled = self._compile(constraint.expression)
         if isinstance(compiled, str):
             return compiled
-        if compiled.heads is not None and isinstance(value, dict) and not _touches(value, compiled.heads):
+        if compiled.heads is not None and isinstance(value, dict) and not _touches(value, *compiled.heads):
             found = self._constant.get(constraint.expression)
             if found is None:
                 found = self._evaluate(compiled, {}, fp_path, env)
@@ -119,7 +123,9 @@ class Invariants:
             except Exception as exc:  # noqa: BLE001 - the parser raises bare Exceptions on syntax errors
                 found = f"the expression cannot be parsed: {exc}"
             else:
-                found = _Compiled(parsed, _heads(parsed), fastpath.compile_tree(parsed))
+                heads = _heads(parsed)
+                both = (heads, tuple(sorted(heads))) if heads is not None else None
+                found = _Compiled(parsed, both, fastpath.compile_tree(parsed))
             self._compiled[expression] = found
         return found
 
@@ -190,13 +196,17 @@ def _has_value(inputs: list[Any]) -> list[bool]:
     return [len(inputs) == 1 and inputs[0] is not None and not isinstance(inputs[0], dict | list)]
 
 
-def _touches(value: dict[str, Any], heads: frozenset[str]) -> bool:
+def _touches(value: dict[str, Any], heads: frozenset[str], prefixes: tuple[str, ...]) -> bool:
+    """Does a key of ``value`` name one of ``heads`` (also as a choice: ``value`` -> ``valueString``)?
+    ``prefixes`` are the heads as a tuple, for one ``startswith`` call that rules most keys out."""
     for key in value:
-        stem = key[1:] if key.startswith("_") else key
+        stem = key[1:] if key[:1] == "_" else key
         if stem in heads:
             return True
-        if any(stem.startswith(h) and stem[len(h) : len(h) + 1].isupper() for h in heads):
-            return True
+        if stem.startswith(prefixes):
+            for head in prefixes:
+                if stem.startswith(head) and stem[len(head) : len(head) + 1].isupper():
+                    return True
     return False
 
 
@@ -331,6 +341,58 @@ def _bdl_7(value: Any, env: Env) -> bool | None:
     return len(set(keys)) == len(keys)
 
 
+def _ctm_1(value: Any, env: Env) -> bool | None:
+    """ctm-1: a CareTeam participant acting on behalf of an organisation is a Practitioner, when the member
+    resolves. None (fhirpathpy decides) for any shape but the usual one: onBehalfOf absent or a non-empty object,
+    member absent or a non-empty object, no other key that starts with either name."""
+    if not isinstance(value, dict):
+        return None
+    for key in value:
+        stem = key[1:] if key[:1] == "_" else key
+        if stem.startswith(("onBehalfOf", "member")) and key not in ("onBehalfOf", "member"):
+            return None
+    on_behalf_of, member = value.get("onBehalfOf", _ABSENT), value.get("member", _ABSENT)
+    if any(part is not _ABSENT and not (isinstance(part, dict) and part) for part in (on_behalf_of, member)):
+        return None
+    if on_behalf_of is _ABSENT or member is _ABSENT:
+        return True
+    target = env.resolve(member)
+    if not isinstance(target, dict) or not isinstance(target.get("resourceType"), str):
+        return True  # not resolved here: nothing to judge
+    return bool(target["resourceType"] == "Practitioner")
+
+
+_ABSENT = object()
+#: A calendar date of year, month or day precision, as R4 writes them (no year 0000)
+_DATE_SHAPES = (
+    re.compile(r"(?!0000)[0-9]{4}"),
+    re.compile(r"(?!0000)[0-9]{4}-(?:0[1-9]|1[0-2])"),
+    re.compile(r"(?!0000)[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"),
+)
+
+
+def _per_1(value: Any, env: Env) -> bool | None:
+    """per-1: a Period's start is not after its end. Computed for dates of the same precision (year, month or
+    day; for these the text order is the time order); None (fhirpathpy decides) for anything else: times, mixed
+    precisions, impossible days, extensions on start or end."""
+    if not isinstance(value, dict) or "_start" in value or "_end" in value:
+        return None
+    start, end = value.get("start"), value.get("end")
+    if start is None or end is None:
+        return True  # no start or no end value: nothing to compare
+    if not isinstance(start, str) or not isinstance(end, str) or len(start) != len(end) or len(start) > 10:
+        return None
+    shape = _DATE_SHAPES[(len(start) - 4) // 3] if len(start) in (4, 7, 10) else None
+    if shape is None or not shape.fullmatch(start) or not shape.fullmatch(end):
+        return None
+    if len(start) == 10:
+        try:
+            datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)
+        except ValueError:
+            return None  # February 30th and the like
+    return start <= end
+
+
 #: Constraints computed natively: key -> (the expression they stand for, the rule). A rule that returns None
 #: leaves the value to fhirpathpy (shapes the rule was not written for).
 _NATIVE: dict[str, tuple[str, Callable[[Any, Env], bool | None]]] = {
@@ -348,6 +410,11 @@ _NATIVE: dict[str, tuple[str, Callable[[Any, Env], bool | None]]] = {
         "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()",
         _bdl_7,
     ),
+    "ctm-1": (
+        "onBehalfOf.exists() implies (member.resolve().iif(empty(), true, ofType(Practitioner).exists()))",
+        _ctm_1,
+    ),
+    "per-1": ("start.hasValue().not() or end.hasValue().not() or (start <= end)", _per_1),
     "ele-1": ("hasValue() or (children().count() > id.count())", _ele_1),
     "ext-1": ("extension.exists() != value.exists()", _ext_1),
     "ref-1": (

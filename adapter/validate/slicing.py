@@ -24,6 +24,7 @@ Item = tuple[Any, Any, str, TypeRef]
 _STEP = re.compile(r"(extension)\('([^']*)'\)|ofType\(([^)]*)\)|resolve\(\)|([A-Za-z_][A-Za-z0-9_]*)(\[x\])?")
 _UNKNOWN = object()
 _BY_URL: dict[str, Any] = {"discriminator": [{"type": "value", "path": "url"}], "rules": "open"}  # extensions
+_EXTENSION = TypeRef("Extension")
 
 
 class SliceMatcher:
@@ -31,6 +32,8 @@ class SliceMatcher:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: (slice, discriminator path) -> the element definition there: the same for every value, found once
+        self._elements: dict[tuple[Node, str], Node | None] = {}
 
     def assign(self, items: list[Item], node: Node, expr: str, step: Pass) -> list[Node | None]:
         """The slice each of ``items`` (values of ``node``) belongs to (None: none), with the slicing rules checked:
@@ -132,6 +135,12 @@ class SliceMatcher:
 
     def _element_at(self, slice_node: Node, path: str, step: Pass) -> Node | None:
         """The element definition at ``path`` below the slice (in the profile or the type's profile)."""
+        key = (slice_node, path)
+        if key not in self._elements:
+            self._elements[key] = self._find_element(slice_node, path, step)
+        return self._elements[key]
+
+    def _find_element(self, slice_node: Node, path: str, step: Pass) -> Node | None:
         if path == "$this":
             return slice_node
         node: Node | None = slice_node
@@ -194,7 +203,7 @@ class SliceMatcher:
                 elif ext_name:
                     for extension in _listed(item.get("extension") if isinstance(item, dict) else None):
                         if isinstance(extension, dict) and extension.get("url") == ext_url:
-                            following.append((extension, TypeRef("Extension")))
+                            following.append((extension, _EXTENSION))
                 elif isinstance(item, dict):
                     if name in item:
                         following.extend((v, None) for v in _listed(item[name]))

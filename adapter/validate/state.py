@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from adapter.errors import Issue, Severity
 from adapter.validate.compiled import Node, Profile
@@ -75,11 +75,11 @@ class Walk:
         self.issues.append(Issue(code, severity, expr, args=args))
 
 
-@dataclass(frozen=True)
-class Host:
+class Host(NamedTuple):
     """Where a value sits, for extension contexts: its paths (from the resource, and within its type), whether it
     is a resource, the url of the extension it is part of, and the element itself (the JSON object that holds
-    the extension, for FHIRPath contexts and context invariants)."""
+    the extension, for FHIRPath contexts and context invariants). A named tuple: one is made for every object
+    walked, and a tuple is made several times faster than a frozen dataclass."""
 
     paths: tuple[str, ...]  # path from the resource, path within the type, the element's path and type
     resource: bool = False

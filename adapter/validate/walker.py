@@ -229,31 +229,38 @@ class Engine:
         """Check the properties of one JSON object against the children of ``parent`` (``owner``: the url of the
         extension whose value this object is, for extension contexts)."""
         keys = parent.keys
+        structural, walk = step.structural, step.walk
         buckets: dict[int, dict[str, TypeRef]] = {}
         for key, value in obj.items():
-            base = key[1:] if key.startswith("_") else key
+            base = key[1:] if key[:1] == "_" else key
             entry = keys.get(base)
             if entry is None or (key != base and not entry[1].primitive):
-                if step.structural and not (resource and key == "resourceType"):
+                if structural and not (resource and key == "resourceType"):
                     self._unknown(obj, key, parent, expr, step)
                 continue
-            if step.structural and value is None and key == base:
-                step.walk.add("ADP-1002", "error", expr, path=f"{expr}.{key}", detail="null is not allowed")
+            if structural and value is None and key == base:
+                walk.add("ADP-1002", "error", expr, path=f"{expr}.{key}", detail="null is not allowed")
                 continue
-            buckets.setdefault(id(entry[0]), {})[base] = entry[1]
-        if step.structural and not resource and isinstance(obj.get("id"), str) and fp_path != "ElementDefinition":
+            found = buckets.get(id(entry[0]))
+            if found is None:
+                buckets[id(entry[0])] = {base: entry[1]}
+            else:
+                found[base] = entry[1]
+        if structural and not resource and isinstance(obj.get("id"), str) and fp_path != "ElementDefinition":
             self._element_id(obj["id"], step)
         url = obj.get("url") if fp_path == "Extension" else owner
         host_type = parent.types[0].code if parent.types else fp_path
         host = Host((*paths, fp_path, parent.path, host_type), resource, url if isinstance(url, str) else None, obj)
         for child in parent.children:
             found = buckets.get(id(child))
-            items = list(self._items(obj, child, found, expr, step)) if found else []
-            count_issues(len(items), child, expr, step.walk)
+            if found is None and not child.required:  # absent, and allowed to be: nothing to check
+                continue
+            items = self._items(obj, child, found, expr, step) if found else []
+            count_issues(len(items), child, expr, walk)
             if not items:
                 for required in child.slices:  # a required slice of an absent element is missing too
                     if required.min:
-                        count_issues(0, required, expr, step.walk)
+                        count_issues(0, required, expr, walk)
                 continue
             child_paths = (f"{paths[0]}.{child.name}", f"{paths[1]}.{child.name}")
             # a value that belongs to a slice is checked against the slice alone: a slice refines its element
@@ -286,8 +293,9 @@ class Engine:
 
     def _items(
         self, obj: dict[str, Any], child: Node, found: dict[str, TypeRef], expr: str, step: Pass
-    ) -> Iterator[tuple[Any, Any, str, TypeRef]]:
+    ) -> list[tuple[Any, Any, str, TypeRef]]:
         """(value, primitive extension object, expression, type) for each value of ``child`` in ``obj``."""
+        items = []
         for key, type_ref in found.items():
             shown = f"{expr}.{child.name}.ofType({type_ref.code})" if child.choice else f"{expr}.{child.name}"
             value = obj.get(key)
@@ -299,7 +307,7 @@ class Engine:
                             "ADP-1002", "error", shown, path=shown, detail="must be a single value, not an array"
                         )
                     continue
-                yield value, ext, shown, type_ref
+                items.append((value, ext, shown, type_ref))
                 continue
             values = _as_list(value, shown, step)
             exts = _as_list(ext, shown, step)
@@ -313,7 +321,8 @@ class Engine:
                     if step.structural:
                         step.walk.add("ADP-1002", "error", item_expr, path=item_expr, detail="null is not allowed")
                     continue
-                yield one, one_ext, item_expr, type_ref
+                items.append((one, one_ext, item_expr, type_ref))
+        return items
 
     def value(
         self,
@@ -439,7 +448,7 @@ class Engine:
         except AdapterError:
             step.walk.add("ADP-4006", "error", expr, profile=url)
             return
-        inner = replace(step, profile=profile)
+        inner = Pass(step.walk, profile, step.env, step.structural)
         self._fixed_and_pattern(value, profile.root, expr, inner)
         self._constraints(value, profile.root, expr, code, inner)
         self.object(value, profile.root, expr, paths, code, inner, owner=_owner(node, host))
@@ -505,15 +514,15 @@ class Engine:
         step.walk.add("ADP-4003", "error", expr, path=node.id, expected=shown, profile=step.profile.url)
 
     def _constraints(self, value: Any, node: Node, expr: str, fp_path: str, step: Pass) -> None:
-        skipped = self._skipped
+        skipped, evaluated, check = self._skipped, step.walk.evaluated, self.invariants.check
         for constraint in node.constraints:
             if skipped and constraint.key in skipped:
                 continue
             seen = (expr, constraint.key)
-            if seen in step.walk.evaluated:
+            if seen in evaluated:
                 continue
-            step.walk.evaluated.add(seen)
-            outcome = self.invariants.check(constraint, value, fp_path, step.env)
+            evaluated.add(seen)
+            outcome = check(constraint, value, fp_path, step.env)
             if outcome is True:
                 continue
             args = {"key": constraint.key, "human": constraint.human, "profile": step.profile.url}
