@@ -64,6 +64,9 @@ class Records:
 
     def read(self, rtype: str, rid: str, caller: Caller, version: int | None = None) -> Reply:
         """GET [type]/[id] and GET [type]/[id]/_history/[vid]."""
+        if rtype == "AuditEvent":  # searched with the audit scope, never read one by one
+            where = {"method": "GET", "path": f"/AuditEvent/{rid}", "allowed": "GET /AuditEvent?... (search)"}
+            return Reply(405, operation_outcome([Issue("ADP-5028", "error", args=where)]))
         caller.require(READ_SCOPE)
         problem = _check_type(rtype)
         if problem:
@@ -72,7 +75,8 @@ class Records:
         def work(tx: Tx) -> Reply:
             found = tx.read(rtype, rid, version)
             if found is None:
-                return Reply(404, operation_outcome([Issue("ADP-5020", "error", args={"ref": f"{rtype}/{rid}"})]))
+                ref = f"{rtype}/{rid}" + (f"/_history/{version}" if version is not None else "")
+                return Reply(404, operation_outcome([Issue("ADP-5020", "error", args={"ref": ref})]))
             allowed, disclosure = self._may_read(tx, found, caller)
             self._audit(tx, caller, "R", found, allowed, disclosure)
             if not allowed:
@@ -102,7 +106,10 @@ class Records:
                 {
                     "fullUrl": f"{base}/{v.type}/{v.id}",
                     **({} if v.deleted else {"resource": v.body}),
-                    "request": {"method": "DELETE" if v.deleted else "PUT", "url": f"{v.type}/{v.id}"},
+                    "request": {
+                        "method": "DELETE" if v.deleted else "POST" if v.version == 1 else "PUT",
+                        "url": v.type if v.version == 1 and not v.deleted else f"{v.type}/{v.id}",
+                    },
                     "response": {"status": "200", "etag": f'W/"{v.version}"', "lastModified": v.last_updated},
                 }
                 for v in versions
@@ -195,7 +202,8 @@ class Records:
             issue = Issue("ADP-5027", "error", expression="resourceType", args={"expected": rtype, "found": found})
             return Reply(400, operation_outcome([issue]))
         if rid is not None and resource.get("id") != rid:
-            issue = Issue("ADP-5026", "error", expression=f"{rtype}.id", args={"id": resource.get("id"), "url": rid})
+            stated = resource.get("id", "(none)")
+            issue = Issue("ADP-5026", "error", expression=f"{rtype}.id", args={"id": stated, "url": rid})
             return Reply(400, operation_outcome([issue]))
         if rid is not None and not _ID.match(rid):
             return Reply(400, operation_outcome([Issue("ADP-5026", "error", args={"id": rid, "url": rid})]))

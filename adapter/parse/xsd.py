@@ -207,7 +207,7 @@ class SchemaRegistry:
         kith = settings.standards / "kith"
         xsd_dir = kith / "xsd"
         if not xsd_dir.is_dir():
-            raise SetupError.of("ADP-0001", what="the KITH XML Schemas (kith/xsd)", path=str(xsd_dir))
+            raise SetupError.of("ADP-0001", what="KITH XML Schemas (kith/xsd)", path=str(xsd_dir))
         catalog = _read_catalog(xsd_dir / "catalog.xml", "the XML catalog of the KITH schemas (kith/xsd/catalog.xml)")
         ehelse = _read_catalog(
             kith / "meta" / "sarepta" / "ehelseCatalog.xml",

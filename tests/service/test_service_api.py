@@ -134,8 +134,13 @@ def test_create_read_update_history_with_etags(client: FlaskClient, auth: Auth) 
     assert stale.status_code == 412 and issue_codes(stale.get_json()) == ["ADP-5021"]
     history = client.get(f"/CarePlan/{rid}/_history", headers=auth(DPS)).get_json()
     assert [e["response"]["etag"] for e in history["entry"]] == ['W/"2"', 'W/"1"']
+    assert [e["request"]["method"] for e in history["entry"]] == ["PUT", "POST"]  # updated, created
     first = client.get(f"/CarePlan/{rid}/_history/1", headers=auth(DPS)).get_json()
     assert "description" not in first or first["description"] != "Oppdatert etter samtale"
+    later = client.get(f"/CarePlan/{rid}/_history/9", headers=auth(DPS))
+    assert later.status_code == 404 and f"CarePlan/{rid}/_history/9" in later.get_json()["issue"][0]["diagnostics"]
+    audit = client.get("/AuditEvent/audit-1", headers=auth(DPS, "samhandling/audit"))
+    assert audit.status_code == 405 and issue_codes(audit.get_json()) == ["ADP-5028"]
 
 
 def test_writes_are_validated_against_the_profile(client: FlaskClient, auth: Auth) -> None:
