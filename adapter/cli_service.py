@@ -207,7 +207,7 @@ def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
     settings = _settings(ctx)
     store = _operator_store(settings)
     with _setup_errors(settings):
-        failed = [i for i in ids if not store.run(lambda tx, i=i: tx.retry(i))]  # type: ignore[misc]
+        failed = [i for i in ids if not store.run(lambda tx, i=i: tx.retry(i))]
     for delivery_id in failed:
         click.echo(f"{delivery_id}: not a dead delivery", err=True)
     click.echo(f"{len(ids) - len(failed)} of {len(ids)} put back in the queue")
