@@ -301,7 +301,8 @@ class _Shaper:
     def referrer(self, referral: dict[str, Any], sender: str) -> str | None:
         """The referring professional as a PractitionerRole of the sender (MsgHead's HealthcareProfessional); None
         when the requester is no professional, or one without an identifier of a KITH id type (reported)."""
-        requester = self.ref(referral.get("requester")) or self.ref(self.header.get("author"))
+        named = self.ref(referral.get("requester")) or self.ref(self.header.get("author"))
+        requester = named
         role_codes: list[dict[str, Any]] = []
         if _is(requester, "PractitionerRole"):
             codes = [_dict(c) for concept in _list(requester.get("code")) for c in _list(_dict(concept).get("coding"))]
@@ -310,7 +311,7 @@ class _Shaper:
                 self.lost("PractitionerRole.code")
             requester = self.ref(requester.get("practitioner"))
         if not _is(requester, "Practitioner"):
-            if requester is not None and requester is not self.ref(self.header.get("sender")):
+            if named is not None and named is not self.ref(self.header.get("sender")):
                 self.lost("ServiceRequest.requester")
             return None
         if not self.identifiers(requester):

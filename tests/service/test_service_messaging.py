@@ -227,7 +227,11 @@ def test_a_fhir_referral_reaches_a_kith_receiver_as_henvisning_2_0(
         data=example(REFERRAL),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"},
     )
-    assert response.status_code == 200 and ack_code(response.get_json()) == "ok", response.get_json()
+    ack = response.get_json()
+    assert response.status_code == 200 and ack_code(ack) == "ok", ack
+    outcome = next(e["resource"] for e in ack["entry"] if e["resource"]["resourceType"] == "OperationOutcome")
+    told = [(i["details"]["coding"][0]["code"], i["expression"][0]) for i in outcome["issue"] if "expression" in i]
+    assert ("ADP-3012", "ServiceRequest.category") in told  # the sender learns what went only in the attachment
     worker = service.worker()
     while worker.run_once():
         pass

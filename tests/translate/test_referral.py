@@ -210,14 +210,16 @@ def test_status_and_priority_become_servtype_and_hastegrad(
 
 
 def test_what_the_msghead_cannot_hold_is_fitted_and_reported(translator: Translator, referral: dict) -> None:
-    """Two given names, two address lines, a second address, an identifier of no KITH id type, a reason without a
-    KITH diagnosis code, a code that is not a henvisningstype, two notes and a wished date: the XML still passes its
-    XSDs, each element in the form the Henvisning can take, and what is left out is reported."""
+    """Two given names, two address lines, a second address, an identifier of no KITH id type, a referrer with an
+    HPR-nummer too, a reason without a KITH diagnosis code, a code that is not a henvisningstype, two notes and a
+    wished date: the XML still passes its XSDs, each element in the form the Henvisning can take, and what is left
+    out is reported."""
     patient = resource(referral, "Patient")
     patient["name"][0]["given"] = ["Ola", "Johan"]
     patient["address"][0]["line"] = ["Storgata 1", "2. etasje"]
     patient["address"].append({"city": "Oslo"})
     patient["identifier"].append({"system": "urn:ietf:rfc:3986", "value": "urn:uuid:7b0c7e4e-0f51-4a0e-9d55-1"})
+    resource(referral, "Practitioner", "lege-fastlege")["identifier"].append({"system": HPR, "value": "9144897"})
     request = resource(referral, "ServiceRequest")
     request["reasonCode"].append(
         {"coding": [{"system": "http://snomed.info/sct", "code": "35489007"}], "text": "Depresjon"}
@@ -231,6 +233,11 @@ def test_what_the_msghead_cannot_hold_is_fitted_and_reported(translator: Transla
     assert text(person, "mh:GivenName") == "Ola Johan"
     assert text(person, "mh:Address/mh:StreetAdr") == "Storgata 1, 2. etasje"
     assert [text(i, "mh:Id") for i in person.iterfind("mh:Ident", NS)] == ["15838510075"]
+    referrer = root.findall("mh:MsgInfo/mh:Sender/mh:Organisation/mh:HealthcareProfessional/mh:Ident", NS)
+    assert [(text(i, "mh:Id"), attribute(i, "mh:TypeId", "V")) for i in referrer] == [
+        ("8100013", "HER"),
+        ("9144897", "HPR"),
+    ]
     henvisning = root.find(".//h:Henvisning", NS)
     assert henvisning is not None
     reasons = henvisning.findall("h:ReasonAsText", NS)
