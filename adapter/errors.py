@@ -163,6 +163,24 @@ CODES: dict[str, CodeInfo] = {
         "{element}: the message lacks {what}, so it cannot be processed",
         "{element}: meldingen mangler {what}, og kan derfor ikke behandles",
     ),
+    "ADP-3012": CodeInfo(
+        "informational",
+        "{element}: {target} has no place for it; it travels in the attached FHIR Bundle (application/fhir+xml)",
+        "{element}: {target} har ikke noe sted for dette; det overføres i den vedlagte FHIR-bundelen "
+        "(application/fhir+xml)",
+    ),
+    "ADP-3013": CodeInfo(
+        "informational",
+        "{element}: sent in {target} {how_en}; the structure travels in the attached FHIR Bundle "
+        "(application/fhir+xml)",
+        "{element}: sendt i {target} {how_nb}; strukturen overføres i den vedlagte FHIR-bundelen "
+        "(application/fhir+xml)",
+    ),
+    "ADP-3014": CodeInfo(
+        "required",
+        "{element}: the referral lacks {what_en}, which {target} requires, so it cannot be sent as KITH",
+        "{element}: henvisningen mangler {what_nb}, som {target} krever, og kan derfor ikke sendes som KITH",
+    ),
     "ADP-4001": CodeInfo(
         "required",
         "{path}: minimum required = {min}, but only found {count}",

@@ -280,6 +280,8 @@ class Pipeline:
                 translated = self.translator.fhir_to_kith(bundle)
                 if translated.xml is None or not translated.ok:
                     raise AdapterError(translated.issues or [Issue("ADP-3004", "error", args={"detail": "no XML"})])
+                # What the KITH message has no place for (it travels in the attached Bundle) is the sender's to know.
+                message.issues.extend(i for i in translated.issues if i not in message.issues)
                 out.append((route.destination, "kith", KITH_XML, translated.xml))
             else:
                 out.append((route.destination, "fhir", FHIR_JSON, json.dumps(bundle, ensure_ascii=False).encode()))

@@ -3,9 +3,10 @@
 ``Translator.kith_to_fhir(data)`` reads KITH XML through the hardened parser, checks it against the KITH XSDs,
 maps it with the mapping files and validates the Bundle against our profiles; ``fhir_to_kith(bundle)`` does the
 reverse and checks the XML it wrote against its XSD. Structured plans travel to KITH systems as a Dialogmelding 1.1
-whose attachments are the FHIR Bundle (application/fhir+xml) and a readable Norwegian text; a message with such an
-attachment gives the structured plan back. Every result carries all issues found; nothing raises for bad input
-except a message too broken to read at all, whose issues are in the result too.
+whose attachments are the FHIR Bundle (application/fhir+xml) and a readable Norwegian text; a referral written in
+FHIR as a Henvisning 2.0 with the FHIR Bundle attached (adapter/mapping/referral.py shapes it for the mapping); a
+message with such an attachment gives the FHIR Bundle back. Every result carries all issues found; nothing raises
+for bad input except a message too broken to read at all, whose issues are in the result too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from adapter.access import bundle_resolver, message_header
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
 from adapter.mapping import Mappings
+from adapter.mapping.referral import shape_referral
 from adapter.mapping.render import render_plan
 from adapter.parse.xml_safe import parse_xml, salvage_root
 from adapter.parse.xsd import SchemaRegistry
@@ -122,7 +124,8 @@ class Translator:
     # --- FHIR -> KITH ----------------------------------------------------------------------------------------
 
     def fhir_to_kith(self, bundle: dict[str, Any]) -> Translation:
-        """Map a FHIR message Bundle to KITH XML (a plan goes as Dialogmelding 1.1 with attachments)."""
+        """Map a FHIR message Bundle to KITH XML (a plan goes as Dialogmelding 1.1 with attachments, a referral as
+        Henvisning 2.0 with the Bundle attached)."""
         try:
             return self._fhir_to_kith(bundle)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError, etree.LxmlError) as error:
@@ -140,10 +143,13 @@ class Translator:
             return result
         if header.get("eventCoding", {}).get("system") == MELDINGSHENDELSE:
             try:
-                bundle = self._wrap_plan(bundle, header)
+                shaped = self._kith_shaped(bundle, header, result.issues)
             except AdapterError as error:
                 result.issues.extend(error.issues)
                 return result
+            if shaped is None:
+                return result
+            bundle = shaped
             header = message_header(bundle) or header
         root = self.mappings.root_for(str(header.get("definition", "")))
         try:
@@ -157,14 +163,37 @@ class Translator:
         result.issues.extend(self.schemas.validate(etree.ElementTree(element)))
         return result
 
+    def _kith_shaped(
+        self, bundle: dict[str, Any], header: dict[str, Any], issues: list[Issue]
+    ) -> dict[str, Any] | None:
+        """The KITH-shaped Bundle for a FHIR-native message, by the KITH message type its event travels as (the
+        ConceptMap meldingshendelse-til-kith-8279): a referral as Henvisning 2.0 (adapter/mapping/referral.py), the
+        other events as Dialogmelding 1.1. None when it cannot be sent (the reasons are added to ``issues``)."""
+        event = str(header.get("eventCoding", {}).get("code", ""))
+        kith_type = self.mappings.conceptmaps.translate("meldingshendelse-til-kith-8279", event) or ""
+        if kith_type.startswith("DIALOG"):
+            return self._wrap_plan(bundle, header)
+        if not kith_type.startswith("HENVISNING"):
+            raise AdapterError.of("ADP-3004", detail=f"the event {event!r} has no KITH counterpart")
+        title = str(header.get("eventCoding", {}).get("display") or event)
+        seed = str(bundle.get("id", "")) + "|" + str(bundle.get("identifier", {}).get("value", ""))
+        attachment = _document(
+            str(uuid.uuid5(_WRAP_NAMESPACE, f"{seed}|bundle")),
+            FHIR_XML,
+            f"{title} (FHIR)",
+            _fhir_xml(bundle),
+            bundle.get("timestamp"),
+        )
+        shaped, found = shape_referral(bundle, header, self.mappings, attachment)
+        issues.extend(found)
+        return shaped
+
     def _wrap_plan(self, bundle: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
         """The KITH-shaped Bundle for a FHIR-native message: Dialogmelding 1.1 (helsefaglig dialog) with a note and
         two attachments, the Bundle itself as FHIR XML and a readable rendering of its focus."""
         event = str(header.get("eventCoding", {}).get("code", ""))
         maps = self.mappings.conceptmaps
-        kith_type = maps.translate("meldingshendelse-til-kith-8279", event)
-        if kith_type is None or not kith_type.startswith("DIALOG"):
-            raise AdapterError.of("ADP-3004", detail=f"the event {event!r} has no KITH Dialogmelding counterpart")
+        kith_type = maps.translate("meldingshendelse-til-kith-8279", event) or ""
         resolve = bundle_resolver(bundle)
         focus = [resolve(str(ref.get("reference", ""))) for ref in header.get("focus", [])]
         plan = next((f for f in focus if f), None)
@@ -190,8 +219,7 @@ class Translator:
 
         title = str(header.get("eventCoding", {}).get("display") or event)
         text = render_plan(plan, resolve) if plan.get("resourceType") == "CarePlan" else title + "\n"
-        xml = BundleModel.model_validate(bundle).model_dump_xml()
-        xml_bytes = xml if isinstance(xml, bytes) else xml.encode("utf-8")
+        xml_bytes = _fhir_xml(bundle)
         patient = copy(plan.get("subject") or plan.get("patient"))
         notat_id, bundle_doc, text_doc = new_id("notat"), new_id("bundle"), new_id("tekst")
         topic = maps.translate("meldingshendelse-til-kith-7322", event) or "6"
@@ -240,6 +268,12 @@ class Translator:
                 *({"fullUrl": "urn:uuid:" + d["id"], "resource": d} for d in documents),
             ],
         }
+
+
+def _fhir_xml(bundle: dict[str, Any]) -> bytes:
+    """The Bundle in FHIR XML (the attachment a KITH receiver with FHIR reads the message from)."""
+    xml = BundleModel.model_validate(bundle).model_dump_xml()
+    return xml if isinstance(xml, bytes) else xml.encode("utf-8")
 
 
 def _document(doc_id: str, content_type: str, title: str, data: bytes, created: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ of their input (no clock, no I/O): ids are deterministic and timestamps come fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,11 @@ MSGHEAD = "{http://www.kith.no/xmlstds/msghead/2006-05-24}MsgHead"
 
 @dataclass(frozen=True)
 class Mappings:
-    """The loaded mapping files by root element (Clark name), with the ConceptMaps they use."""
+    """The loaded mapping files by root element (Clark name), with the ConceptMaps and code tables they use."""
 
     by_root: dict[str, Mapping]
     conceptmaps: ConceptMaps
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, settings: Settings) -> Mappings:
@@ -36,7 +37,7 @@ class Mappings:
         folder = settings.home / "mappings"
         conceptmaps = ConceptMaps.load(settings.profiles_dir / "resources")
         tables = _tables(folder / "_tables.yaml")
-        return cls(load_mappings(folder, tables, set(conceptmaps.ids())), conceptmaps)
+        return cls(load_mappings(folder, tables, set(conceptmaps.ids())), conceptmaps, tables)
 
     def for_root(self, root: etree._Element) -> Mapping | None:
         """The mapping whose root element is ``root``'s (MsgHead, AppRec...), or None."""

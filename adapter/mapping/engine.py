@@ -16,7 +16,8 @@ keeps value and type but not that system (warning ADP-3010 at the element; the A
 ``require`` rules refuse content the receiver cannot use (ADP-3011 with its AppRec code). A message that breaks its
 schema also travels whole (residue path ``/``), since the rules rebuild elements in schema order only. Nodes marked
 ``standalone`` apply only to a document that is its own envelope (or only inside a MsgHead), and ``reverse: only``
-nodes build KITH from FHIR written as FHIR, when no residue carries the element.
+nodes and a rule's ``fallback`` build KITH from FHIR written as FHIR, when no residue carries the element (nor an
+element around it).
 """
 
 from __future__ import annotations
@@ -450,6 +451,7 @@ class _Reverse:
     groups: list[tuple[dict[str, Any], etree._Element]] = field(default_factory=list)
     urls: dict[int, str] = field(default_factory=dict)
     group: dict[str, Any] | None = None  # the resource whose element is being built
+    group_element: etree._Element | None = None  # that resource's element
     enveloped: bool = False  # building a payload inside a MsgHead
 
 
@@ -481,13 +483,29 @@ def to_kith(
     return root
 
 
-def _carried(resource: dict[str, Any] | None, tag: str) -> bool:
-    """Whether ``resource`` carries a child element ``tag`` of its element verbatim (kith-residue)."""
-    for extension in (resource or {}).get("extension", []):
+def _carried(state: _Reverse, parent: etree._Element, tag: str) -> bool:
+    """Whether the resource whose element is being built carries a child element ``tag`` of ``parent`` verbatim
+    (kith-residue): that element itself, something inside it, or an enclosing element below the resource's own
+    element (then all of it travels whole). Elements are compared by name along the path from the resource's
+    element, so a message made from KITH brings such an element back from its residue, never twice."""
+    if state.group is None:
+        return False
+    wanted = [tag]
+    current: etree._Element | None = parent
+    while current is not None and current is not state.group_element:
+        wanted.insert(0, str(current.tag))
+        current = current.getparent()
+    if current is None:  # not inside the resource's element: only the first step can be compared
+        wanted = [tag]
+    for extension in state.group.get("extension", []):
         if extension.get("url") != RESIDUE:
             continue
         for part in extension.get("extension", []):
-            if part.get("url") == "path" and str(part.get("valueString", "")).split("[", 1)[0] == tag:
+            if part.get("url") != "path":
+                continue
+            steps = [step.split("[", 1)[0] for step in str(part.get("valueString", "")).split(" ")]
+            shared = min(len(steps), len(wanted))
+            if steps[:shared] == wanted[:shared]:
                 return True
     return False
 
@@ -556,17 +574,18 @@ def _reverse(state: _Reverse, mapping: Mapping, node: Node, parent: etree._Eleme
         target, path = _reverse_target(state, node.when[0], item)
         if node.when[1] not in [str(v) for v in paths.get(target, path)]:
             return
-    if not node.forward and node.path and _carried(state.group, node.path[0]):
+    if not node.forward and node.path and _carried(state, parent, node.path[0]):
         return
     if node.resource is not None:
         for resource in _instances(state, node):
             element, _ = _make(parent, node.path)
             state.aliases[node.resource] = resource
             state.groups.append((resource, element))
-            outer, state.group = state.group, resource
+            outer = state.group, state.group_element
+            state.group, state.group_element = resource, element
             for rule in node.rules:
                 _reverse(state, mapping, rule, element, resource)
-            state.group = outer
+            state.group, state.group_element = outer
         return
     if node.payload:
         header = state.aliases.get("header", {})
@@ -644,7 +663,7 @@ def _reverse_value(state: _Reverse, node: Node, parent: etree._Element, item: di
     target, path = _reverse_target(state, node.to, item)
     values = paths.get(target, path)
     originals = _originals(target, path, len(values))
-    if not values and node.fallback:
+    if not values and node.fallback and not (node.path and _carried(state, parent, node.path[0])):
         values = _fallback(state, node, target)
         originals = [None] * len(values)
     if not _list_step(node.to):
@@ -674,9 +693,17 @@ def _originals(target: dict[str, Any], path: str, count: int) -> list[str | None
 
 
 def _fallback(state: _Reverse, node: Node, target: dict[str, Any]) -> list[Any]:
+    """The values a rule writes when its own FHIR element is empty (content written in FHIR, no KITH value kept):
+    those at ``from`` (relative to the rule's target, or ``alias:path``), else the constant ``value``; each looked
+    up in ``map`` (backwards) or ``table`` when given. Never used for an element that travels as residue."""
     if node.fallback is None:
         return []
-    values = paths.get(target, node.fallback["from"])
+    values: list[Any] = []
+    if "from" in node.fallback:
+        source, path = _reverse_target(state, str(node.fallback["from"]), target)
+        values = paths.get(source, path)
+    if not values and "value" in node.fallback:
+        values = [node.fallback["value"]]
     result = []
     for value in values:
         if "map" in node.fallback:

@@ -406,3 +406,32 @@ def _read_constant(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
 
 
 FUNCTIONS["constant"] = Function(_read_constant, _write_nothing)
+
+
+# --- appended: a FHIR code written as a KITH code (referrals written in FHIR) ---------------------------------
+
+
+def _read_lookup(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
+    """KITH code (V) -> the FHIR value whose row in ``table`` (FHIR value -> {code, display, system}) has that
+    code; the first such row, since several FHIR values may share one KITH code."""
+    code = element.get("V")
+    if code is None:
+        return None, frozenset()
+    for value, row in ctx.args["table"].items():
+        if isinstance(row, dict) and row.get("code") == code:
+            return value, frozenset({"V"})
+    return None, frozenset()
+
+
+def _write_lookup(value: Any, element: etree._Element, ctx: Context) -> None:
+    row = ctx.args["table"].get(str(value))
+    if not isinstance(row, dict):
+        return
+    element.set("V", str(row["code"]))
+    if row.get("system"):
+        element.set("S", str(row["system"]).removeprefix("urn:oid:"))
+    if row.get("display"):
+        element.set("DN", str(row["display"]))
+
+
+FUNCTIONS["lookup"] = Function(_read_lookup, _write_lookup)

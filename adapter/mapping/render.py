@@ -1,4 +1,5 @@
-"""A readable Norwegian text rendering of a plan (CarePlan) and what it refers to, for KITH receivers without FHIR.
+"""A readable Norwegian text rendering of a plan (CarePlan) and what it refers to, for KITH receivers without FHIR;
+and of the resources a referral refers to (:func:`render_resource`), for the text elements of a Henvisning.
 
 The text is built from the structured plan only (no clock, no free choice), so the same plan always gives the same
 text. It lists what a reader needs in a crisis: whose plan it is, its kind, status and period, what matters to the
@@ -104,3 +105,87 @@ def _zone_rank(activity: dict[str, Any]) -> int:
             codes = [c.get("code") for c in extension.get("valueCodeableConcept", {}).get("coding", [])]
             return min((_ZONE_ORDER.get(str(c), 3) for c in codes), default=3)
     return 3
+
+
+# --- any resource a referral refers to (reasons, supporting information), as text for a Henvisning ---------------
+
+_KIND = {
+    "ClinicalImpression": "Vurdering",
+    "QuestionnaireResponse": "Kartlegging",
+    "Observation": "Observasjon",
+    "Condition": "Tilstand",
+    "RiskAssessment": "Risikovurdering",
+    "MedicationStatement": "Legemiddelbruk",
+}
+#: Elements whose text says what a resource is about, in the order they are rendered.
+_TEXT_ELEMENTS = ("description", "summary", "valueString")
+
+
+def render_resource(resource: dict[str, Any]) -> str:
+    """Plain text (Norwegian) for a resource a referral refers to: its kind and date, what it is about (code), its
+    texts, findings, prognosis, answers and notes. Deterministic: the same resource always gives the same text."""
+    kind = _KIND.get(str(resource.get("resourceType")), str(resource.get("resourceType", "")))
+    dated = next((str(resource[k]) for k in ("date", "authored", "effectiveDateTime") if resource.get(k)), "")
+    lines = [f"{kind} {dated[:10]}".strip()]
+    about = _display(resource.get("code"))
+    if about:
+        lines.append(about)
+    lines += [str(resource[k]) for k in _TEXT_ELEMENTS if isinstance(resource.get(k), str) and resource[k]]
+    for value in ("valueCodeableConcept", "valueQuantity", "valueBoolean", "valueInteger", "valueDateTime"):
+        if value in resource:
+            lines.append(f"Verdi: {_value({value: resource[value]})}")
+    for finding in resource.get("finding", []) if isinstance(resource.get("finding"), list) else []:
+        what = _display(finding.get("itemCodeableConcept")) or str(finding.get("itemReference", {}).get("display", ""))
+        basis = str(finding.get("basis") or "")
+        if what or basis:
+            lines.append(f"- {what}: {basis}" if what and basis else f"- {what or basis}")
+    prognosis = [_display(c) for c in resource.get("prognosisCodeableConcept", [])]
+    if any(prognosis):
+        lines.append("Prognose: " + ", ".join(p for p in prognosis if p))
+    for prediction in resource.get("prediction", []) if isinstance(resource.get("prediction"), list) else []:
+        outcome, likelihood = _display(prediction.get("outcome")), _display(prediction.get("qualitativeRisk"))
+        risk = ", ".join(filter(None, (outcome, likelihood)))
+        if risk:
+            lines.append(f"- {risk}")
+    lines += _answers(resource.get("item", []) if resource.get("resourceType") == "QuestionnaireResponse" else [], 0)
+    lines += [f"Merknad: {note['text']}" for note in resource.get("note", []) if note.get("text")]
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _answers(items: Any, depth: int) -> list[str]:
+    """Questionnaire answers: a line per question with text (its answers after a colon), answers of questions
+    without text as items; nested questions indented."""
+    lines: list[str] = []
+    indent = "  " * depth
+    for item in items if isinstance(items, list) else []:
+        answers = item.get("answer", []) if isinstance(item.get("answer"), list) else []
+        values = [_value(answer) for answer in answers]
+        text = str(item.get("text") or "")
+        if text:
+            lines.append(f"{indent}{text}: {', '.join(values)}" if values else f"{indent}{text}:")
+        elif values:
+            label = "" if all("valueString" in a for a in answers) else f"{item.get('linkId', '')}: "
+            lines.append(f"{indent}- {label}{', '.join(values)}")
+        lines += _answers(item.get("item"), depth + 1)
+        for answer in answers:
+            lines += _answers(answer.get("item"), depth + 1)
+    return lines
+
+
+def _value(answer: dict[str, Any]) -> str:
+    """A value[x] as text."""
+    for key, value in answer.items():
+        if not key.startswith("value"):
+            continue
+        if isinstance(value, bool):
+            return "ja" if value else "nei"
+        if key == "valueCoding":
+            return str(value.get("display") or value.get("code", ""))
+        if key == "valueCodeableConcept":
+            return _display(value)
+        if key == "valueQuantity":
+            return f"{value.get('value', '')} {value.get('unit') or value.get('code', '')}".strip()
+        if key == "valueReference":
+            return str(value.get("display") or value.get("reference", ""))
+        return str(value)
+    return ""

@@ -25,6 +25,7 @@ map:
       - path: d:RollerRelatertNotat                     # a structure: its own FHIR item when `to` is given
       # require: {test: XPath, code: E36, what: ...}    # a content rule: when false, ADP-3011 with that AppRec code
       # reverse: only, when: "header:eventCoding.code=X" # built from FHIR written as FHIR (see Node.forward)
+      # fallback: {from: alias:path, table: t}         # reverse only: written when the rule's FHIR value is empty
         to: extension('http://...')[+]
         rules: [...]
 ```
@@ -79,6 +80,7 @@ _NODE_KEYS = {
     "prefix",
 }
 _FN_ARGS = ("system", "attr", "map", "table", "value", "prefix")
+_FALLBACK_KEYS = {"from", "value", "table", "map"}
 _HEADER_KEYS = {
     "url",
     "name",
@@ -117,6 +119,9 @@ class Node:
     rules: list[Node] = field(default_factory=list)
     payload: bool = False
     reverse: bool = True
+    #: Reverse only, for content written in FHIR: when the rule's own FHIR value is empty, write the values at
+    #: ``from`` (``alias:path`` or relative to the rule's target), else the constant ``value``, each looked up in
+    #: ``table`` or backwards in ``map`` when given. Never for an element that travels as residue.
     fallback: dict[str, Any] | None = None
     id: etree.XPath | None = None  # the resource id comes from this (through fhir_id), else uuid5 of the path
     backlink: str | None = None  # "path->alias": the new resource refers to an earlier one (reverse selection)
@@ -332,6 +337,13 @@ class _Reader:
                 raise _invalid(self.file, f"rule {raw} has a function but no 'to'")
         if node.fn in ("cs",) and "system" not in node.args:
             raise _invalid(self.file, f"rule {raw}: fn cs needs a system")
+        if node.fn == "lookup" and "table" not in node.args:
+            raise _invalid(self.file, f"rule {raw}: fn lookup needs a table")
+        if node.fallback is not None:
+            if not isinstance(node.fallback, dict) or not node.fallback or set(node.fallback) - _FALLBACK_KEYS:
+                raise _invalid(self.file, f"rule {raw}: fallback takes {sorted(_FALLBACK_KEYS)}")
+            if "from" not in node.fallback and "value" not in node.fallback:
+                raise _invalid(self.file, f"rule {raw}: fallback needs from or value")
         for args in (node.args, node.fallback or {}):
             if "map" in args and args["map"] not in self.maps:
                 raise _invalid(self.file, f"unknown ConceptMap {args['map']!r}")

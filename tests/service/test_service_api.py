@@ -14,7 +14,9 @@ import pytest
 from flask.testing import FlaskClient
 from service_helpers import DPS, KOMMUNE, LEGEKONTOR, STRANGER, example, example_json, issue_codes
 
+from adapter.config import Settings
 from adapter.parse.xml_safe import parse_xml
+from adapter.parse.xsd import SchemaRegistry
 from adapter.service import Service
 
 Auth = Callable[..., dict[str, str]]
@@ -115,6 +117,15 @@ def test_convert_both_ways(client: FlaskClient, auth: Auth) -> None:
     back = client.post("/$convert", data=example("fhir/Bundle-melding-kriseplan-ola.json"), headers=auth(DPS))
     assert back.status_code == 200 and back.content_type.startswith("application/xml")
     assert parse_xml(back.data).getroot().tag.endswith("MsgHead")
+
+
+def test_convert_a_fhir_referral_to_henvisning_2_0(client: FlaskClient, auth: Auth, settings: Settings) -> None:
+    converted = client.post("/$convert", data=example("fhir/Bundle-melding-henvisning-ola.json"), headers=auth(DPS))
+    assert converted.status_code == 200 and converted.content_type.startswith("application/xml")
+    assert converted.headers["X-Issues"] == "0 error(s), 3 other"  # what travels only or also in the attachment
+    tree = parse_xml(converted.data)
+    assert SchemaRegistry.from_settings(settings).validate(tree) == []
+    assert tree.getroot().find(".//{http://ehelse.no/xmlstds/henvisning/2017-11-30}Henvisning") is not None
 
 
 def test_create_read_update_history_with_etags(client: FlaskClient, auth: Auth) -> None:

@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from lxml import etree
 from pytest_httpserver import HTTPServer
-from service_helpers import DPS, KOMMUNE, ack_code, ack_issue_codes, example, example_json, issue_codes
+from service_helpers import DPS, KOMMUNE, LEGEKONTOR, ack_code, ack_issue_codes, example, example_json, issue_codes
 
 from adapter.api import create_app
 from adapter.config import Settings
@@ -25,6 +25,9 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indire
 CONSENT = "fhir/Bundle-melding-samtykke-ola.json"
 CRISIS_PLAN = "fhir/Bundle-melding-kriseplan-ola.json"
 APPREC = "{http://www.kith.no/xmlstds/apprec/2004-11-21}"
+MSGHEAD = "{http://www.kith.no/xmlstds/msghead/2006-05-24}"
+HENVISNING = "{http://ehelse.no/xmlstds/henvisning/2017-11-30}"
+REFERRAL = "fhir/Bundle-melding-henvisning-ola.json"
 
 
 def post_message(client: FlaskClient, headers: dict[str, str], name: str, **query: str) -> tuple[int, dict]:
@@ -221,6 +224,51 @@ def test_messages_reach_receivers_in_their_own_format(
     assert etree.QName(delivered.getroot()).localname == "MsgHead"
     assert SchemaRegistry.from_settings(settings).validate(delivered) == []
     assert kith[0].headers["X-Message-Id"] == "samhandlingsmelding-kriseplan-ola"
+    assert {d.state for d in service.store.run(lambda tx: tx.deliveries())} == {"delivered"}
+
+
+def test_a_fhir_referral_reaches_a_kith_receiver_as_henvisning_2_0(
+    service_settings: Settings,
+    make_service: Callable[..., Service],
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    settings: Settings,
+) -> None:
+    """The GP's office sends its referral as FHIR; the DPS speaks KITH: it gets a MsgHead with a Henvisning 2.0
+    (Henvisning ny tilstand) that passes the XSDs, with the FHIR Bundle attached."""
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(
+        f"routes:\n  - receiver: '{DPS}'\n    destination: {httpserver.url_for('/kith')}\n"
+        "    format: kith\n    transport: http\n"
+    )
+    service = make_service(service_settings, routes_file=str(routes))
+    client = create_app(service=service).test_client()
+    assert service.issuer is not None
+    token = service.issuer.issue(LEGEKONTOR, ["samhandling/messages"])
+    httpserver.expect_oneshot_request("/kith", method="POST").respond_with_data("ok")
+    response = client.post(
+        "/$process-message",
+        data=example(REFERRAL),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"},
+    )
+    ack = response.get_json()
+    assert response.status_code == 200 and ack_code(ack) == "ok", ack
+    outcome = next(e["resource"] for e in ack["entry"] if e["resource"]["resourceType"] == "OperationOutcome")
+    told = [(i["details"]["coding"][0]["code"], i["expression"][0]) for i in outcome["issue"] if "expression" in i]
+    assert ("ADP-3012", "ServiceRequest.category") in told  # the sender learns what went only in the attachment
+    worker = service.worker()
+    while worker.run_once():
+        pass
+    httpserver.check_assertions()
+    (request, _), *others = httpserver.log
+    assert others == []
+    assert request.headers["X-Message-Id"] == "samhandlingsmelding-henvisning-ola"
+    delivered = parse_xml(request.get_data())
+    assert SchemaRegistry.from_settings(settings).validate(delivered) == []
+    root = delivered.getroot()
+    assert root.find(f"{MSGHEAD}MsgInfo/{MSGHEAD}Type").get("V") == "HENVISNING_NYTILSTAND"
+    assert root.findtext(f"{MSGHEAD}MsgInfo/{MSGHEAD}Receiver/{MSGHEAD}Organisation/{MSGHEAD}Ident/{MSGHEAD}Id") == DPS
+    assert root.find(f"{MSGHEAD}Document/{MSGHEAD}RefDoc/{MSGHEAD}Content/{HENVISNING}Henvisning") is not None
     assert {d.state for d in service.store.run(lambda tx: tx.deliveries())} == {"delivered"}
 
 
