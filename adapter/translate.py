@@ -23,7 +23,7 @@ from adapter.access import bundle_resolver, message_header
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
 from adapter.mapping import Mappings
-from adapter.mapping.referral import shape_referral
+from adapter.mapping.referral import shape_referral, telecom_url
 from adapter.mapping.render import render_plan
 from adapter.parse.xml_safe import parse_xml, salvage_root
 from adapter.parse.xsd import SchemaRegistry
@@ -188,6 +188,15 @@ class Translator:
         issues.extend(found)
         return shaped
 
+    def _telecom_as_urls(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """A copy of a person or organisation whose ContactPoints are KITH TeleAddress URLs (``tel:``, ``mailto:``),
+        as every KITH message writes them and as they are read back (the scheme gives the system)."""
+        telecom = resource.get("telecom")
+        if not isinstance(telecom, list):
+            return resource
+        urls = [telecom_url(c, self.mappings.tables) if isinstance(c, dict) else None for c in telecom]
+        return {**resource, "telecom": [{**c, "value": u} if u else c for c, u in zip(telecom, urls, strict=True)]}
+
     def _wrap_plan(self, bundle: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
         """The KITH-shaped Bundle for a FHIR-native message: Dialogmelding 1.1 (helsefaglig dialog) with a note and
         two attachments, the Bundle itself as FHIR XML and a readable rendering of its focus."""
@@ -214,7 +223,7 @@ class Translator:
             if id(resource) not in urls:
                 url = next(e["fullUrl"] for e in bundle["entry"] if e.get("resource") is resource)
                 urls[id(resource)] = url
-                entries.append({"fullUrl": url, "resource": resource})
+                entries.append({"fullUrl": url, "resource": self._telecom_as_urls(resource)})
             return {"reference": urls[id(resource)]}
 
         title = str(header.get("eventCoding", {}).get("display") or event)

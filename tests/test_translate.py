@@ -179,6 +179,15 @@ def test_plan_travels_over_dialogmelding_and_comes_back(translator: Translator, 
     back = translator.kith_to_fhir(out.xml)
     assert back.ok, [str(i) for i in back.issues if i.severity in ("error", "fatal")]
     assert back.bundle == bundle
+    # a KITH-only system answers without the FHIR attachment: what MsgHead carries is read back valid, and the
+    # telephone numbers went as TeleAddress URLs (tel:), as KITH writes them, so they come back with their system
+    addresses = [a.get("V") for a in root.iterfind(".//mh:TeleAddress", ns)]
+    assert addresses and all(a.split(":")[0] in ("tel", "mailto", "fax", "http", "https") for a in addresses)
+    for document in root.findall("mh:Document", ns):
+        if document.findtext("mh:RefDoc/mh:MimeType", namespaces=ns) == "application/fhir+xml":
+            root.remove(document)
+    alone = translator.kith_to_fhir(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    assert alone.ok, [str(i) for i in alone.issues if i.severity in ("error", "fatal")]
 
 
 #: A KITH message the hostile inputs are made from (its MsgHead is what the receipt answers).

@@ -391,14 +391,7 @@ class _Shaper:
         return [i for i in found if i.get("system") in self.typed and i.get("value")]
 
     def url(self, contact: dict[str, Any]) -> str | None:
-        """A ContactPoint as a KITH TeleAddress URL: the scheme of its system (the table telecom-system read
-        backwards), no spaces; None when it has no value or a system without a scheme."""
-        value = "".join(str(contact.get("value") or "").split())
-        schemes = {system: scheme for scheme, system in reversed(self.tables.get("telecom-system", {}).items())}
-        scheme = schemes.get(str(contact.get("system")))
-        if not value or scheme is None:
-            return None
-        return value if value.lower().startswith(scheme + ":") or scheme in ("http", "https") else f"{scheme}:{value}"
+        return telecom_url(contact, self.tables)
 
     def condition(self, patient: str, coding: dict[str, Any], text: Any) -> dict[str, str]:
         code: dict[str, Any] = {"coding": [{k: coding[k] for k in ("system", "code", "display") if coding.get(k)}]}
@@ -519,3 +512,14 @@ def _concept_text(concept: dict[str, Any]) -> str:
 
 def _endpoint(destination: Any) -> str:
     return str(_dict(destination).get("endpoint") or "urn:oid:2.16.578.1.12.4.1.2")
+
+
+def telecom_url(contact: dict[str, Any], tables: dict[str, dict[str, Any]]) -> str | None:
+    """A ContactPoint as a KITH TeleAddress URL: the scheme of its system (the table telecom-system read
+    backwards), no spaces; None when it has no value or a system without a scheme."""
+    value = "".join(str(contact.get("value") or "").split())
+    schemes = {system: scheme for scheme, system in reversed(tables.get("telecom-system", {}).items())}
+    scheme = schemes.get(str(contact.get("system")))
+    if not value or scheme is None:
+        return None
+    return value if value.lower().startswith(scheme + ":") or scheme in ("http", "https") else f"{scheme}:{value}"
