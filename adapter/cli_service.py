@@ -39,16 +39,15 @@ def _operator_store(settings: Settings) -> Any:
     SAMHANDLING_DATA_DIR would otherwise show an empty outbox), not a new store."""
     from adapter.store import open_store
 
-    url = settings.store_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    if settings.sqlite_file is not None and not settings.sqlite_file.exists():
         click.echo(
-            f"no store at {url.removeprefix('sqlite:///')}: set SAMHANDLING_DATA_DIR to the service's data folder "
+            f"no store at {settings.sqlite_file}: set SAMHANDLING_DATA_DIR to the service's data folder "
             "(or SAMHANDLING_DATABASE_URL to its database)",
             err=True,
         )
         sys.exit(2)
     with _setup_errors(settings):
-        return open_store(url)
+        return open_store(settings.store_url)
 
 
 @contextlib.contextmanager
@@ -170,13 +169,11 @@ def token(ctx: click.Context, org: str, scopes: tuple[str, ...], ttl: int) -> No
             err=True,
         )
         sys.exit(2)
-    if not org.isdigit():
-        raise click.BadParameter(f"{org!r} is not a HER-id (digits only)", param_hint="--org")
     issuer = DemoIssuer(settings.data_dir, settings.token_issuer, settings.token_audience)
     try:
         click.echo(issuer.issue(org, [s for group in scopes for s in group.split()], ttl_seconds=ttl))
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
+    except ValueError as exc:  # an unknown scope, or an org that is no HER-id
+        raise click.BadParameter(str(exc)) from exc
 
 
 @click.group("outbox")

@@ -68,9 +68,14 @@ class Settings:
         return self.home / "examples"
 
     @property
+    def sqlite_file(self) -> Path | None:
+        """The embedded store's file in ``data_dir`` (None when ``database_url`` names the database)."""
+        return None if self.database_url else self.data_dir / "samhandling.sqlite"
+
+    @property
     def store_url(self) -> str:
-        """The database URL: ``database_url``, or the SQLite file in ``data_dir``."""
-        return self.database_url or f"sqlite:///{self.data_dir / 'samhandling.sqlite'}"
+        """The database URL: ``database_url``, or that of the SQLite file in ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.sqlite_file}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -44,11 +44,11 @@ SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
     "Patient": ("identifier", "gender"),
 }
 TYPES = tuple(SEARCH_PARAMS)
-#: Search parameters of AuditEvent (with the audit scope), besides _count and _offset.
-AUDIT_PARAMS = ("patient", "date")
+#: A FHIR logical id (R4 id datatype); the API's routes take only these.
+ID_PATTERN = r"[A-Za-z0-9\-.]{1,64}"
 _DATE_PREFIX = re.compile(r"^(eq|lt|le|gt|ge)?(\d{4}(-\d{2}(-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?)$")
 _OPERATOR = {"eq": ">=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_ID = re.compile(f"^{ID_PATTERN}$")
 
 
 class Records:

@@ -264,8 +264,8 @@ class DemoIssuer:
         unknown = [s for s in granted if s not in SCOPES]
         if unknown:
             raise ValueError(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(sorted(SCOPES))}")
-        if not org.strip():
-            raise ValueError("org must be the organisation's HER-id")
+        if not org.isdigit():
+            raise ValueError(f"{org!r} is not a HER-id (digits only)")
         issued = int(time.time() if now is None else now)
         claims = {
             "iss": self.issuer,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,19 +172,16 @@ class Translator:
         other events as Dialogmelding 1.1. None when it cannot be sent (the reasons are added to ``issues``)."""
         event = str(header.get("eventCoding", {}).get("code", ""))
         kith_type = self.mappings.conceptmaps.translate("meldingshendelse-til-kith-8279", event) or ""
-        if kith_type.startswith("DIALOG"):
-            return self._wrap_plan(bundle, header)
-        if not kith_type.startswith("HENVISNING"):
+        if not kith_type.startswith(("DIALOG", "HENVISNING")):
             raise AdapterError.of("ADP-3004", detail=f"the event {event!r} has no KITH counterpart")
         title = str(header.get("eventCoding", {}).get("display") or event)
-        seed = str(bundle.get("id", "")) + "|" + str(bundle.get("identifier", {}).get("value", ""))
+        new_id = _new_ids(bundle)
+        # the message itself, as FHIR XML: a KITH receiver with FHIR reads it from this attachment
         attachment = _document(
-            str(uuid.uuid5(_WRAP_NAMESPACE, f"{seed}|bundle")),
-            FHIR_XML,
-            f"{title} (FHIR)",
-            _fhir_xml(bundle),
-            bundle.get("timestamp"),
+            new_id("bundle"), FHIR_XML, f"{title} (FHIR)", _fhir_xml(bundle), bundle.get("timestamp")
         )
+        if kith_type.startswith("DIALOG"):
+            return self._wrap_plan(bundle, header, _Wrapping(event, kith_type, title, new_id, attachment))
         shaped, found = shape_referral(bundle, header, self.mappings, attachment)
         issues.extend(found)
         return shaped
@@ -197,22 +195,16 @@ class Translator:
         urls = [telecom_url(c, self.mappings.tables) if isinstance(c, dict) else None for c in telecom]
         return {**resource, "telecom": [{**c, "value": u} if u else c for c, u in zip(telecom, urls, strict=True)]}
 
-    def _wrap_plan(self, bundle: dict[str, Any], header: dict[str, Any]) -> dict[str, Any]:
+    def _wrap_plan(self, bundle: dict[str, Any], header: dict[str, Any], wrapping: _Wrapping) -> dict[str, Any]:
         """The KITH-shaped Bundle for a FHIR-native message: Dialogmelding 1.1 (helsefaglig dialog) with a note and
-        two attachments, the Bundle itself as FHIR XML and a readable rendering of its focus."""
-        event = str(header.get("eventCoding", {}).get("code", ""))
-        maps = self.mappings.conceptmaps
-        kith_type = maps.translate("meldingshendelse-til-kith-8279", event) or ""
+        two attachments, the Bundle itself as FHIR XML (``wrapping.attachment``) and a readable rendering of its
+        focus."""
+        event, kith_type, title, new_id = wrapping.event, wrapping.kith_type, wrapping.title, wrapping.new_id
         resolve = bundle_resolver(bundle)
         focus = [resolve(str(ref.get("reference", ""))) for ref in header.get("focus", [])]
         plan = next((f for f in focus if f), None)
         if plan is None:
             raise AdapterError.of("ADP-3004", detail="the MessageHeader has no focus in the Bundle")
-        seed = str(bundle.get("id", "")) + "|" + str(bundle.get("identifier", {}).get("value", ""))
-
-        def new_id(role: str) -> str:
-            return str(uuid.uuid5(_WRAP_NAMESPACE, f"{seed}|{role}"))
-
         entries: list[dict[str, Any]] = []
         urls: dict[int, str] = {}
 
@@ -226,12 +218,10 @@ class Translator:
                 entries.append({"fullUrl": url, "resource": self._telecom_as_urls(resource)})
             return {"reference": urls[id(resource)]}
 
-        title = str(header.get("eventCoding", {}).get("display") or event)
         text = render_plan(plan, resolve) if plan.get("resourceType") == "CarePlan" else title + "\n"
-        xml_bytes = _fhir_xml(bundle)
         patient = copy(plan.get("subject") or plan.get("patient"))
-        notat_id, bundle_doc, text_doc = new_id("notat"), new_id("bundle"), new_id("tekst")
-        topic = maps.translate("meldingshendelse-til-kith-7322", event) or "6"
+        notat_id, bundle_doc, text_doc = new_id("notat"), str(wrapping.attachment["id"]), new_id("tekst")
+        topic = self.mappings.conceptmaps.translate("meldingshendelse-til-kith-7322", event) or "6"
         notat: dict[str, Any] = {
             "resourceType": "Communication",
             "id": notat_id,
@@ -260,7 +250,7 @@ class Translator:
             destinations.append({**destination, **({"receiver": receiver} if receiver else {})})
         new_header["destination"] = destinations
         documents = [
-            _document(bundle_doc, FHIR_XML, f"{title} (FHIR)", xml_bytes, bundle.get("timestamp")),
+            wrapping.attachment,
             _document(text_doc, "text/plain; charset=utf-8", title, text.encode("utf-8"), bundle.get("timestamp")),
         ]
         return {
@@ -277,6 +267,23 @@ class Translator:
                 *({"fullUrl": "urn:uuid:" + d["id"], "resource": d} for d in documents),
             ],
         }
+
+
+@dataclass(frozen=True)
+class _Wrapping:
+    """What the KITH type of a FHIR-native message was found with, for the Dialogmelding made of it."""
+
+    event: str
+    kith_type: str
+    title: str
+    new_id: Callable[[str], str]
+    attachment: dict[str, Any]  # the DocumentReference that carries the message as FHIR XML
+
+
+def _new_ids(bundle: dict[str, Any]) -> Callable[[str], str]:
+    """Ids for what is made of a FHIR-native message, by role: the same message always gives the same ids."""
+    seed = str(bundle.get("id", "")) + "|" + str(bundle.get("identifier", {}).get("value", ""))
+    return lambda role: str(uuid.uuid5(_WRAP_NAMESPACE, f"{seed}|{role}"))
 
 
 def _fhir_xml(bundle: dict[str, Any]) -> bytes:

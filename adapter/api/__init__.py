@@ -20,6 +20,7 @@ from adapter.api.negotiation import respond
 from adapter.config import Settings
 from adapter.errors import AdapterError, AuthError, Issue
 from adapter.pipeline import Reply
+from adapter.records import ID_PATTERN
 from adapter.service import Service
 from adapter.validate import operation_outcome
 
@@ -100,7 +101,7 @@ class _ResourceType(BaseConverter):
 class _ResourceId(BaseConverter):
     """A FHIR logical id in a path (so ``/CarePlan/$validate`` is never taken for one)."""
 
-    regex = r"[A-Za-z0-9\-\.]{1,64}"
+    regex = ID_PATTERN
 
 
 def _too_large(limit: int) -> Any:

@@ -16,7 +16,7 @@ _INTERACTIONS = ("read", "vread", "search-type", "create", "update", "history-in
 _OPERATIONS = (
     ("validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate"),
     ("process-message", "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"),
-    ("convert", "http://hl7.org/fhir/OperationDefinition/Resource-convert"),
+    ("convert", "http://hl7.org/fhir/OperationDefinition/Resource-convert"),  # here: KITH <-> FHIR
 )
 
 
@@ -77,9 +77,7 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
                     "with another organisation only under the patient's active Consent naming it.",
                 },
                 "resource": rest_resources,
-                "operation": [
-                    {"name": name, "definition": url} for name, url in _OPERATIONS
-                ],  # $convert: KITH <-> FHIR
+                "operation": [{"name": name, "definition": url} for name, url in _OPERATIONS],
             }
         ],
         "messaging": [

@@ -12,13 +12,12 @@ from adapter.api.context import caller as _caller
 from adapter.api.context import service as _service
 from adapter.api.negotiation import body_format, respond
 from adapter.errors import AdapterError, Issue
-from adapter.parse.fhir_source import read_fhir
+from adapter.parse.fhir_source import looks_like_xml, read_fhir
 from adapter.pipeline import Reply
 from adapter.security import MESSAGES_SCOPE, VALIDATE_SCOPE
 from adapter.validate import operation_outcome
 
 blueprint = Blueprint("fhir", __name__)
-UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _base() -> str:
@@ -67,8 +66,7 @@ def convert() -> Response:
     _caller().require(VALIDATE_SCOPE)
     service = _service()
     data = _body()
-    head = data.removeprefix(UTF8_BOM).lstrip()[:400]
-    if head.startswith(b"<") and b"kith.no/xmlstds" in head:
+    if looks_like_xml(data) and b"kith.no/xmlstds" in data[:500]:
         result = service.translator.kith_to_fhir(data)
         if result.bundle is None:
             return respond(Reply(400, operation_outcome(result.issues)))

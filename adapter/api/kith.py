@@ -17,6 +17,7 @@ from adapter.api.context import caller as _caller
 from adapter.api.context import service as _service
 from adapter.api.negotiation import respond
 from adapter.errors import Issue
+from adapter.parse.fhir_source import looks_like_xml
 from adapter.pipeline import Reply
 from adapter.security import MESSAGES_SCOPE
 from adapter.validate import operation_outcome
@@ -42,8 +43,7 @@ def _is_base64(data: bytes) -> bool:
         return True
     if request.mimetype in ("application/xml", "text/xml") or request.mimetype.endswith("+xml"):
         return False
-    text = data.removeprefix(b"\xef\xbb\xbf").lstrip()
-    return bool(text) and not text.startswith(b"<")
+    return bool(data.strip()) and not looks_like_xml(data)
 
 
 @blueprint.get("/receipts/<msg_id>")

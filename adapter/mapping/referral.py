@@ -376,7 +376,7 @@ class _Shaper:
             shaped["address"] = [{**({"line": [lines]} if lines else {}), **address}]
         for index in range(1, len(addresses)):
             self.lost(f"{rtype}.address[{index}]")
-        telecom = [self.url(_dict(t)) for t in _list(resource.get("telecom"))]
+        telecom = [telecom_url(_dict(t), self.tables) for t in _list(resource.get("telecom"))]
         for index, contact in enumerate(telecom):
             if contact is None:
                 self.lost(f"{rtype}.telecom[{index}]")
@@ -389,9 +389,6 @@ class _Shaper:
         """The identifiers the MsgHead can carry: a value in a system with a KITH id type (identifier-typeid)."""
         found = [_dict(i) for i in _list((resource or {}).get("identifier"))]
         return [i for i in found if i.get("system") in self.typed and i.get("value")]
-
-    def url(self, contact: dict[str, Any]) -> str | None:
-        return telecom_url(contact, self.tables)
 
     def condition(self, patient: str, coding: dict[str, Any], text: Any) -> dict[str, str]:
         code: dict[str, Any] = {"coding": [{k: coding[k] for k in ("system", "code", "display") if coding.get(k)}]}

@@ -91,6 +91,12 @@ class Source:
         return positions.get(path)
 
 
+def looks_like_xml(data: bytes) -> bool:
+    """Whether ``data`` reads as XML: ``<`` first, after a UTF-8 byte-order mark and white space, or a UTF-16
+    byte-order mark (JSON never starts so)."""
+    return bool(_LOOKS_LIKE_XML.match(data))
+
+
 def read_fhir(data: bytes, defs: Definitions, fmt: str | None = None, *, max_bytes: int = MAX_BYTES) -> Source:
     """Read one FHIR resource from JSON or XML bytes.
 
@@ -99,7 +105,7 @@ def read_fhir(data: bytes, defs: Definitions, fmt: str | None = None, *, max_byt
     over ``max_bytes``) and ADP-1007 (the XML root is not a FHIR resource).
     """
     if fmt is None:
-        fmt = "xml" if _LOOKS_LIKE_XML.match(data) else "json"
+        fmt = "xml" if looks_like_xml(data) else "json"
     if fmt == "json":
         if len(data) > max_bytes:
             raise AdapterError([Issue("ADP-1006", "fatal", args={"size": len(data), "limit": max_bytes})])

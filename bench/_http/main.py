@@ -297,7 +297,10 @@ def ack_code(body: bytes) -> str:
 
 def stored_outcomes(data_dir: Path, pattern: str) -> dict[str, int]:
     """States of the stored messages whose id matches ``pattern`` (warm-up included)."""
-    with contextlib.closing(sqlite3.connect(data_dir / "samhandling.sqlite", timeout=30)) as connection:
+    from adapter.config import Settings
+
+    database = Settings(data_dir=data_dir).sqlite_file
+    with contextlib.closing(sqlite3.connect(str(database), timeout=30)) as connection:
         rows = connection.execute(
             "SELECT state, COUNT(*) FROM messages WHERE msg_id LIKE ? GROUP BY state", (pattern,)
         ).fetchall()

@@ -187,6 +187,31 @@ def test_a_kith_message_that_breaks_its_schema_gets_a_rejecting_apprec(
     assert [e.get("V") for e in root.findall(f"{APPREC}Error")] == ["T02"]
 
 
+def routed(
+    make_service: Callable[..., Service], settings: Settings, tmp_path: Path, routes: dict[str, tuple[str, str]]
+) -> tuple[Service, FlaskClient]:
+    """A service whose routing table sends each receiver (HER-id -> (destination URL, format)) there, and its
+    client."""
+    table = tmp_path / "routes.yaml"
+    table.write_text(
+        "routes:\n"
+        + "".join(
+            f"  - receiver: '{her}'\n    destination: {url}\n    format: {fmt}\n    transport: http\n"
+            for her, (url, fmt) in routes.items()
+        )
+    )
+    service = make_service(settings, routes_file=str(table))
+    assert service.issuer is not None
+    return service, create_app(service=service).test_client()
+
+
+def deliver_all(service: Service) -> None:
+    """Run the outbox worker until it has nothing left to do."""
+    worker = service.worker()
+    while worker.run_once():
+        pass
+
+
 def test_messages_reach_receivers_in_their_own_format(
     service_settings: Settings,
     make_service: Callable[..., Service],
@@ -194,16 +219,8 @@ def test_messages_reach_receivers_in_their_own_format(
     tmp_path: Path,
     settings: Settings,
 ) -> None:
-    routes = tmp_path / "routes.yaml"
-    routes.write_text(
-        f"routes:\n  - receiver: '{KOMMUNE}'\n    destination: {httpserver.url_for('/kith')}\n"
-        "    format: kith\n    transport: http\n"
-        f"  - receiver: '{DPS}'\n    destination: {httpserver.url_for('/fhir')}\n"
-        "    format: fhir\n    transport: http\n"
-    )
-    service = make_service(service_settings, routes_file=str(routes))
-    client = create_app(service=service).test_client()
-    assert service.issuer is not None
+    routes = {KOMMUNE: (httpserver.url_for("/kith"), "kith"), DPS: (httpserver.url_for("/fhir"), "fhir")}
+    service, client = routed(make_service, service_settings, tmp_path, routes)
 
     def headers(org: str) -> dict[str, str]:
         assert service.issuer is not None
@@ -213,9 +230,7 @@ def test_messages_reach_receivers_in_their_own_format(
     httpserver.expect_oneshot_request("/kith", method="POST").respond_with_data("ok")
     client.post("/$process-message", data=example(CONSENT), headers=headers(KOMMUNE))  # kommune -> DPS (FHIR)
     client.post("/$process-message", data=example(CRISIS_PLAN), headers=headers(DPS))  # DPS -> kommune (KITH)
-    worker = service.worker()
-    while worker.run_once():
-        pass
+    deliver_all(service)
     kith = [r for r, _ in httpserver.log if r.path == "/kith"]
     fhir = [r for r, _ in httpserver.log if r.path == "/fhir"]
     assert len(kith) == 1 and len(fhir) == 1
@@ -236,13 +251,7 @@ def test_a_fhir_referral_reaches_a_kith_receiver_as_henvisning_2_0(
 ) -> None:
     """The GP's office sends its referral as FHIR; the DPS speaks KITH: it gets a MsgHead with a Henvisning 2.0
     (Henvisning ny tilstand) that passes the XSDs, with the FHIR Bundle attached."""
-    routes = tmp_path / "routes.yaml"
-    routes.write_text(
-        f"routes:\n  - receiver: '{DPS}'\n    destination: {httpserver.url_for('/kith')}\n"
-        "    format: kith\n    transport: http\n"
-    )
-    service = make_service(service_settings, routes_file=str(routes))
-    client = create_app(service=service).test_client()
+    service, client = routed(make_service, service_settings, tmp_path, {DPS: (httpserver.url_for("/kith"), "kith")})
     assert service.issuer is not None
     token = service.issuer.issue(LEGEKONTOR, ["samhandling/messages"])
     httpserver.expect_oneshot_request("/kith", method="POST").respond_with_data("ok")
@@ -256,9 +265,7 @@ def test_a_fhir_referral_reaches_a_kith_receiver_as_henvisning_2_0(
     outcome = next(e["resource"] for e in ack["entry"] if e["resource"]["resourceType"] == "OperationOutcome")
     told = [(i["details"]["coding"][0]["code"], i["expression"][0]) for i in outcome["issue"] if "expression" in i]
     assert ("ADP-3012", "ServiceRequest.category") in told  # the sender learns what went only in the attachment
-    worker = service.worker()
-    while worker.run_once():
-        pass
+    deliver_all(service)
     httpserver.check_assertions()
     (request, _), *others = httpserver.log
     assert others == []
