@@ -1,25 +1,31 @@
-"""Who may see what: the parties to a message and to a resource, consent to share a plan, and search terms.
+"""Who may see and change what: parties, consent rules, and search terms.
 
-Pure functions over FHIR resources as dicts (no store, no Flask). The rules:
+Pure functions over FHIR resources as dicts (no store, no Flask); :mod:`adapter.sharing` applies them to the
+store. The rules, in plain words (the README's service section says the same):
 
-* An organisation is identified by its HER-id (``urn:oid:2.16.578.1.12.4.1.2``), the same id KITH addresses by.
-* The parties to a resource are the organisations it came from or went to (message sender and receivers, the
-  caller who wrote it over REST) and the organisations it names (author, performer, managing organisation ...).
-  A party may read and update it.
-* A plan (CarePlan) is shared with an organisation that is not yet party to it only under an *active* Consent of
-  the same patient whose ``provision`` is a ``permit`` that names that organisation as actor, within its period.
-  Without one, the disclosure is refused and the refusal says so.
+* An organisation is its HER-id (``urn:oid:2.16.578.1.12.4.1.2``), the one its token carries.
+* The *parties* to a version of a resource are the organisation that created the resource and the organisations
+  its content names (author, performer, managing organisation, CareTeam members ...; for a Consent also the
+  organisations it names as actors). They are worked out again for every version, never accumulated.
+* A Consent is a tree of provisions (:class:`Provision`); :func:`verdict` says whether it permits or denies one
+  organisation one resource for one action on one day. A deny wins over a permit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from adapter.validate.identifiers import HER_SYSTEM
 
-#: Resource types whose sharing with a new organisation needs the patient's consent.
-CONSENTED_TYPES = frozenset({"CarePlan"})
+#: Coding system of provision.class codes that name resource types.
+RESOURCE_TYPES_SYSTEM = "http://hl7.org/fhir/resource-types"
+#: The consent actions (consentaction) a disclosure needs one of: a provision with actions permits or denies only
+#: those; one without actions covers all.
+DISCLOSE_ACTIONS = frozenset({"disclose", "access"})
+#: Types that carry no patient data of their own: they go along with the data that names them.
+DIRECTORY_TYPES = frozenset({"Organization", "Practitioner", "PractitionerRole", "Location", "Endpoint"})
 #: Elements that tie a resource to its patient, in order of preference.
 _PATIENT_ELEMENTS = ("subject", "patient", "beneficiary", "for")
 #: Elements whose Organization references make that organisation a party.
@@ -142,7 +148,7 @@ def named_organisations(resource: dict[str, Any], resolve: Resolver) -> set[str]
             her = reference_her(reference, resolve)
             if her:
                 found.add(her)
-    for participant in resource.get("participant", []):
+    for participant in _listed(resource.get("participant")):
         for key in ("member", "onBehalfOf"):
             her = reference_her(participant.get(key), resolve)
             if her:
@@ -157,24 +163,164 @@ def consent_custodians(consent: dict[str, Any], resolve: Resolver) -> set[str]:
     return {her for her in found if her}
 
 
-def consent_opens(consent: dict[str, Any], her: str, resolve: Resolver, today: str, parties: Iterable[str]) -> bool:
-    """Whether a Consent opens a plan whose parties are ``parties`` to the organisation ``her`` that asks for it:
-    it permits ``her`` (:func:`consent_permits`) and was recorded by a party to the plan. A Consent an organisation
-    recorded on its own behalf opens nothing it was not party to already."""
-    return bool(consent_custodians(consent, resolve) & set(parties)) and consent_permits(consent, her, resolve, today)
+@dataclass(frozen=True)
+class Provision:
+    """One provision of a Consent, read: whom (HER-ids), what (resource types or profile URLs, references), which
+    actions and when it covers (empty: no limit), whether it permits or denies, and its exceptions."""
+
+    permit: bool
+    actors: frozenset[str]
+    classes: frozenset[str]
+    data: frozenset[str]
+    actions: frozenset[str]
+    start: str
+    end: str
+    exceptions: tuple[Provision, ...] = ()
 
 
-def consent_permits(consent: dict[str, Any], her: str, resolve: Resolver, today: str) -> bool:
-    """Whether an active permit Consent names the organisation ``her`` as an actor on ``today`` (YYYY-MM-DD)."""
-    if consent.get("status") != "active":
+@dataclass(frozen=True)
+class ConsentRules:
+    """A Consent as the access rules read it: its reference, whether it is in force, who recorded it (HER-ids of
+    ``Consent.organization``) and its provisions."""
+
+    ref: str
+    active: bool
+    custodians: frozenset[str]
+    provision: Provision | None
+
+
+def consent_rules(consent: dict[str, Any], resolve: Resolver, ref: str = "") -> ConsentRules:
+    """Read a Consent (any shape: a stored one was validated, one in a message may not be yet)."""
+    provision = consent.get("provision")
+    return ConsentRules(
+        ref or f"Consent/{consent.get('id')}",
+        consent.get("status") == "active",
+        frozenset(consent_custodians(consent, resolve)),
+        _provision(provision, resolve, True) if isinstance(provision, dict) else None,
+    )
+
+
+def _provision(value: dict[str, Any], resolve: Resolver, parent_permits: bool) -> Provision:
+    # R4: a nested provision is an exception to its parent; without a type of its own it says the opposite
+    stated = value.get("type")
+    permit = stated == "permit" if stated in ("permit", "deny") else not parent_permits
+    period: dict[str, Any] = value["period"] if isinstance(value.get("period"), dict) else {}
+    listed = [reference_her(a.get("reference"), resolve) for a in _listed(value.get("actor"))]
+    actors = frozenset(her for her in listed if her)
+    if listed and not actors:  # only actors that are no organisation (relatives): it covers no organisation
+        actors = frozenset({"(none)"})
+    classes = {str(c.get("code")) for c in _listed(value.get("class")) if c.get("code")}
+    data = {
+        str(d["reference"]["reference"])
+        for d in _listed(value.get("data"))
+        if isinstance(d.get("reference"), dict) and d["reference"].get("reference")
+    }
+    actions = {
+        str(coding.get("code"))
+        for concept in _listed(value.get("action"))
+        for coding in _listed(concept.get("coding"))
+        if coding.get("code")
+    }
+    return Provision(
+        permit,
+        actors,
+        frozenset(classes),
+        frozenset(data),
+        frozenset(actions),
+        str(period.get("start", ""))[:10],
+        str(period.get("end", ""))[:10],
+        tuple(_provision(child, resolve, permit) for child in _listed(value.get("provision"))),
+    )
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a consent is asked about: may organisation ``org`` get ``ref`` (of type ``rtype``, claiming
+    ``profiles``) for one of ``actions`` on ``today`` (YYYY-MM-DD)?"""
+
+    org: str
+    rtype: str
+    ref: str
+    profiles: frozenset[str]
+    today: str
+    actions: frozenset[str] = DISCLOSE_ACTIONS
+
+
+def verdict(rules: ConsentRules, asked: Asked) -> str | None:
+    """ "permit", "deny", or None (the consent says nothing about it, or is not in force)."""
+    if not rules.active or rules.provision is None:
+        return None
+    return _verdict(rules.provision, asked)
+
+
+def _verdict(provision: Provision, asked: Asked) -> str | None:
+    if not _covers(provision, asked):
+        return None
+    found = {_verdict(child, asked) for child in provision.exceptions}
+    if "deny" in found:
+        return "deny"
+    if "permit" in found:
+        return "permit"
+    return "permit" if provision.permit else "deny"
+
+
+def _covers(provision: Provision, asked: Asked) -> bool:
+    if provision.start and provision.start > asked.today:
         return False
-    provision = consent.get("provision") or {}
-    if provision.get("type", "permit") != "permit":
+    if provision.end and provision.end < asked.today:
         return False
-    period = provision.get("period") or {}
-    if str(period.get("start", ""))[:10] > today or (period.get("end") and str(period["end"])[:10] < today):
+    if provision.actors and asked.org not in provision.actors:
         return False
-    return any(reference_her(actor.get("reference"), resolve) == her for actor in provision.get("actor", []))
+    if provision.classes and not (provision.classes & ({asked.rtype} | asked.profiles)):
+        return False
+    if provision.data and asked.ref not in provision.data:
+        return False
+    return not provision.actions or bool(provision.actions & asked.actions)
+
+
+def parties_of(resource: dict[str, Any], resolve: Resolver, creator: str | None) -> set[str]:
+    """The parties to one version of a resource: its creator and the organisations its content names (for a
+    Consent also its actors, whom it concerns; they may read it, only its custodians may change it)."""
+    found = named_organisations(resource, resolve)
+    if resource.get("resourceType") == "Consent":
+        found |= consent_actors(resource, resolve)
+    if resource.get("resourceType") == "Organization":
+        found |= set(her_ids(resource))
+    if creator:
+        found.add(creator)
+    return found
+
+
+def consent_actors(consent: dict[str, Any], resolve: Resolver) -> set[str]:
+    """HER-ids of the organisations a Consent names as actors, in any of its provisions."""
+    found: set[str] = set()
+    pending = [consent.get("provision")]
+    while pending:
+        provision = pending.pop()
+        if not isinstance(provision, dict):
+            continue
+        for actor in _listed(provision.get("actor")):
+            her = reference_her(actor.get("reference"), resolve)
+            if her:
+                found.add(her)
+        pending.extend(_listed(provision.get("provision")))
+    return found
+
+
+def her_ids(organization: dict[str, Any]) -> list[str]:
+    """Every HER-id an Organization lists, in order (an organisation has one; more is a takeover attempt)."""
+    return [
+        str(i["value"])
+        for i in _listed(organization.get("identifier"))
+        if i.get("system") == HER_SYSTEM and i.get("value")
+    ]
+
+
+def profiles_of(resource: dict[str, Any]) -> frozenset[str]:
+    """The profiles a resource claims (meta.profile), as strings."""
+    meta = resource.get("meta")
+    claimed = meta.get("profile") if isinstance(meta, dict) else None
+    return frozenset(str(p) for p in claimed if isinstance(p, str)) if isinstance(claimed, list) else frozenset()
 
 
 def index_terms(

@@ -578,6 +578,11 @@ CODES: dict[str, CodeInfo] = {
         "{method} is not supported on {path}; allowed: {allowed}",
         "{method} støttes ikke for {path}; tillatt: {allowed}",
     ),
+    "ADP-5030": CodeInfo(
+        "invalid",
+        "The reference {reference!r} is not a valid reference: {detail}",
+        "Referansen {reference!r} er ikke en gyldig referanse: {detail_nb}",
+    ),
     "ADP-5020": CodeInfo(
         "not-found",
         "{ref} is not known",
@@ -625,8 +630,83 @@ CODES: dict[str, CodeInfo] = {
     ),
     "ADP-7010": CodeInfo(
         "forbidden",
-        "The plan may not be shared with organisation {org}: no active consent of the patient names it",
-        "Planen kan ikke deles med virksomhet {org}: ingen aktivt samtykke fra pasienten nevner den",
+        "{ref} may not be shared with organisation {org}: it is not party to it, and no active consent of the patient "
+        "permits it (actor, provision.class, provision.action, period), nor is another legal basis stated",
+        "{ref} kan ikke deles med virksomhet {org}: den er ikke part i den, og ingen aktivt samtykke fra pasienten "
+        "tillater det (aktør, provision.class, provision.action, periode), og heller ikke noe annet rettslig grunnlag er "
+        "oppgitt",
+    ),
+    "ADP-7013": CodeInfo(
+        "forbidden",
+        "{ref} exists and organisation {org} is not party to it, so it may not change it (only the organisation that "
+        "created it and those it names may); nothing of the message was stored",
+        "{ref} finnes, og virksomhet {org} er ikke part i den og kan derfor ikke endre den (bare virksomheten som "
+        "opprettet den og de den nevner, kan det); ingenting fra meldingen ble lagret",
+    ),
+    "ADP-7014": CodeInfo(
+        "security",
+        "{ref}: an Organization is its one HER-id; this one lists {found} where the stored one has {stored}. A "
+        "message may not add, reorder or replace the identifiers of an organisation it does not own",
+        "{ref}: en virksomhet er sin ene HER-id; denne oppgir {found}, mens den lagrede har {stored}. En melding kan "
+        "ikke legge til, bytte rekkefølge på eller erstatte identifikatorene til en virksomhet den ikke eier",
+    ),
+    "ADP-7015": CodeInfo(
+        "informational",
+        "{ref}: organisation {org} may not change it, so the stored version is kept and used",
+        "{ref}: virksomhet {org} kan ikke endre den, så den lagrede versjonen beholdes og brukes",
+    ),
+    "ADP-7016": CodeInfo(
+        "forbidden",
+        "Only a party to the care of {patient} records a Consent for them; organisation {org} is not",
+        "Bare en part i helsehjelpen til {patient} kan registrere samtykke for pasienten; virksomhet {org} er ikke det",
+    ),
+    "ADP-7017": CodeInfo(
+        "conflict",
+        "{ref} has changed since the version this change is based on ({based}); the current version is {current}, "
+        "written by {writer}. Read it, merge, and send the change again based on version {current}",
+        "{ref} er endret siden versjonen denne endringen bygger på ({based}); gjeldende versjon er {current}, skrevet "
+        "av {writer}. Les den, flett, og send endringen på nytt basert på versjon {current}",
+    ),
+    "ADP-7018": CodeInfo(
+        "forbidden",
+        "The patient has denied sharing {ref} with organisation {org} ({consent}); a deny wins over any permit and "
+        "over other legal bases",
+        "Pasienten har reservert seg mot at {ref} deles med virksomhet {org} ({consent}); en reservasjon går foran "
+        "samtykke og andre rettslige grunnlag",
+    ),
+    "ADP-7019": CodeInfo(
+        "required",
+        "Sharing on {basis} needs its reason in MessageHeader.reason.text",
+        "Deling med hjemmel i {basis} krever en begrunnelse i MessageHeader.reason.text",
+    ),
+    "ADP-7020": CodeInfo(
+        "forbidden",
+        "Emergency access reads the current crisis plan of a patient only, with a stated reason: {detail}",
+        "Nødtilgang gir bare lesing av pasientens gjeldende krise- og mestringsplan, med oppgitt grunn: {detail}",
+    ),
+    "ADP-5040": CodeInfo(
+        "not-supported",
+        "{ref} does not exist, and an update does not create it: ids are assigned by the server. Create it with "
+        "POST /{type}",
+        "{ref} finnes ikke, og en oppdatering oppretter den ikke: id-er tildeles av tjeneren. Opprett den med "
+        "POST /{type}",
+    ),
+    "ADP-5041": CodeInfo(
+        "conflict",
+        "{ref} of the same patient already has the identifier {identifier}; update it instead of creating another",
+        "{ref} for samme pasient har allerede identifikatoren {identifier}; oppdater den i stedet for å lage en ny",
+    ),
+    "ADP-5042": CodeInfo(
+        "required",
+        'An update of {ref} must say which version it is based on: send If-Match: W/"{version}" (the current '
+        "version), so that another party's newer change is never overwritten",
+        'En oppdatering av {ref} må si hvilken versjon den bygger på: send If-Match: W/"{version}" (gjeldende '
+        "versjon), så en annen parts nyere endring aldri overskrives",
+    ),
+    "ADP-5043": CodeInfo(
+        "value",
+        "Subscription: {detail}",
+        "Abonnement (Subscription): {detail}",
     ),
     "ADP-7012": CodeInfo(
         "forbidden",

@@ -38,18 +38,21 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from adapter import access
+from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
 from adapter.receipt import ReceiptImpossible, receipt_for
 from adapter.receipt.audit import audit_event
 from adapter.receipt.fhir_response import acknowledgement
-from adapter.route.table import RoutingTable
+from adapter.route.table import Route, RoutingTable
 from adapter.security import ADMIN_SCOPE, Caller
-from adapter.store import Store, StoredMessage, Tx
+from adapter.sharing import OTHER_BASES, Sharing, stated_basis
+from adapter.store import Store, StoredMessage, StoredResource, Tx
 from adapter.store.sql import utc_now
 from adapter.translate import Translation, Translator
 from adapter.validate import operation_outcome
 from adapter.validate.identifiers import DNR_SYSTEM, FHN_SYSTEM, FNR_SYSTEM, HER_SYSTEM, HPR_SYSTEM, ORGNR_SYSTEM
+from adapter.validate.implied import claim_implied
 
 FHIR_JSON = "application/fhir+json"
 KITH_XML = "application/xml"
@@ -87,6 +90,8 @@ class _Message:
     bundle: dict[str, Any] | None
     issues: list[Issue]
     kith: Translation | None = None
+    #: receiver HER-id -> the basis it gets the message's data on (party, consent, hpl-45)
+    bases: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def header(self) -> dict[str, Any]:
@@ -115,6 +120,8 @@ class Pipeline:
         self.validator = translator.validator
         self.routes = routes
         self.clock = clock
+        self.sharing = Sharing(clock)
+        self.distributor = Distributor(translator, routes, self.sharing)
 
     # --- FHIR ---------------------------------------------------------------------------------------------------
 
@@ -167,7 +174,24 @@ class Pipeline:
     def receipt(self, msg_id: str, caller: Caller) -> Reply:
         """The stored acknowledgement or AppRec of a message the caller sent (202 while it is being processed)."""
         sender = None if ADMIN_SCOPE in caller.scopes else caller.org
-        found = self.store.run(lambda tx: tx.message_by_id(msg_id, sender))
+
+        def work(tx: Tx) -> StoredMessage | None:
+            stored = tx.message_by_id(msg_id, sender)
+            event = audit_event(
+                kind="rest",
+                action="R",
+                outcome="success" if stored is not None else "failed",
+                recorded=utc_now(),
+                org=caller.org,
+                subject=caller.subject,
+                what=[f"Bundle/{msg_id}"],
+                patient=None,
+                detail="receipt read" if stored is not None else "receipt read: no such message from this sender",
+            )
+            tx.audit(event)
+            return stored
+
+        found = self.store.run(work)
         if found is None:
             return Reply(404, operation_outcome([Issue("ADP-5011", "error", args={"id": msg_id})]))
         if found.receipt is None:
@@ -218,7 +242,7 @@ class Pipeline:
     def _process(self, message: _Message, *, already_stored: bool = False) -> Reply:
         """Validate-then-apply in one transaction; the reply is built from what was committed."""
         now = self.clock()
-        outgoing: list[tuple[str, str, str, bytes]] = []
+        outgoing: list[_Outgoing] = []
         if message.bundle is not None and not _blocking(message.issues):
             try:
                 outgoing = self._outgoing(message)
@@ -256,80 +280,84 @@ class Pipeline:
 
         return self.store.run(work)
 
-    def _outgoing(self, message: _Message) -> list[tuple[str, str, str, bytes]]:
-        """(destination, format, content type, body) for each receiver with a route, in the receiver's format."""
+    def _outgoing(self, message: _Message) -> list[_Outgoing]:
+        """One delivery for each receiver with a route, in the receiver's format."""
         bundle = message.bundle or {}
         destinations = message.header.get("destination")
         endpoints = [str(d["endpoint"]) for d in (destinations or []) if isinstance(d, dict) and d.get("endpoint")]
-        targets = []
+        targets: list[tuple[str | None, Route]] = []
         for her in message.receivers:
             route = self.routes.lookup(her, None)
             if route:
-                targets.append(route)
+                targets.append((her, route))
         if not message.receivers:
             for endpoint in endpoints:
                 route = self.routes.lookup(None, endpoint)
                 if route:
-                    targets.append(route)
-        out = []
-        for route in {r.destination: r for r in targets}.values():
+                    targets.append((None, route))
+        out: list[_Outgoing] = []
+        seen: set[str] = set()
+        for receiver, route in targets:
+            if route.destination in seen:
+                continue
+            seen.add(route.destination)
             if route.format == "kith":
                 if message.fmt == "kith":
-                    out.append((route.destination, "kith", KITH_XML, message.original))
+                    out.append(_Outgoing(receiver, route.destination, "kith", KITH_XML, message.original))
                     continue
                 translated = self.translator.fhir_to_kith(bundle)
                 if translated.xml is None or not translated.ok:
                     raise AdapterError(translated.issues or [Issue("ADP-3004", "error", args={"detail": "no XML"})])
                 # What the KITH message has no place for (it travels in the attached Bundle) is the sender's to know.
                 message.issues.extend(i for i in translated.issues if i not in message.issues)
-                out.append((route.destination, "kith", KITH_XML, translated.xml))
+                out.append(_Outgoing(receiver, route.destination, "kith", KITH_XML, translated.xml))
             else:
-                out.append((route.destination, "fhir", FHIR_JSON, json.dumps(bundle, ensure_ascii=False).encode()))
+                body = json.dumps(bundle, ensure_ascii=False).encode()
+                out.append(_Outgoing(receiver, route.destination, "fhir", FHIR_JSON, body))
         return out
 
-    def _apply(self, tx: Tx, message: _Message, outgoing: list[tuple[str, str, str, bytes]], now: float) -> list[Issue]:
-        """Check consent, store the message's resources, enqueue deliveries and audit; returns refusals (then
-        nothing but the refusal's audit event is written)."""
-        bundle = message.bundle or {}
-        ids = self._stored_ids(tx, message, bundle)
+    def _apply(self, tx: Tx, message: _Message, outgoing: list[_Outgoing], now: float) -> list[Issue]:
+        """Check who may write and receive what, store the message's resources, queue deliveries (to the receivers
+        and to every other entitled party) and audit; returns the issues (when any is an error, nothing but the
+        refusal's audit events is written)."""
+        ids = self._stored_ids(tx, message, message.bundle or {})
         stamp = utc_now()
 
         def audit(**event: Any) -> None:
             tx.audit(audit_event(recorded=stamp, org=message.sender, subject=None, **event))
 
-        refusals = self._consent_refusals(tx, message, ids, now)
+        writes, issues, bases = self._plan(tx, message, ids)
+        refusals = [i for i in issues if i.severity in ("error", "fatal")]
         for issue in refusals:
             audit(
-                kind="disclosure",
+                kind="disclosure" if issue.code in ("ADP-7010", "ADP-7018") else "message",
                 action="E",
                 outcome="refused",
                 what=[f"Bundle/{message.msg_id}"],
                 patient=issue.args.get("patient"),
-                recipient=issue.args["org"],
-                detail=issue.text_en,
+                recipient=issue.args.get("org") if issue.code in ("ADP-7010", "ADP-7018") else None,
+                detail=f"{issue.code}: {issue.text_en}",
             )
         if refusals:
-            return refusals
-        entries = [
-            e for e in bundle.get("entry", [])[1:] if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-        ]
-        entries.sort(key=lambda e: e["resource"].get("resourceType") not in MATCH_BY_IDENTIFIER)  # people first
-        written = []
+            return issues
+        written: list[StoredResource] = []
+        changed: list[StoredResource] = []
         identifiers_of: dict[str, list[tuple[str, str]]] = {}  # patient reference -> its identifiers, as stored now
-        for entry in entries:
-            resource = entry["resource"]
-            if resource.get("resourceType") in ("MessageHeader", "OperationOutcome"):
+        for write in writes:
+            if write.keep is not None:
+                written.append(write.keep)
                 continue
-            body = _rewritten(resource, ids, str(entry.get("fullUrl", "")))
-            patient = access.patient_reference(body)
-            parties = {message.sender, *message.receivers} | access.named_organisations(resource, message.resolve)
+            patient = write.patient
             if patient and patient not in identifiers_of:
                 identifiers_of[patient] = access.patient_identifiers(tx.resolve(patient))
             identifiers = identifiers_of[patient] if patient else []
-            index = list(access.index_terms(body, patient, identifiers))
-            stored = tx.write(body, patient=patient, parties=parties, index=index)
+            index = list(access.index_terms(write.body, patient, identifiers))
+            stored = tx.write(write.body, patient=patient, parties=write.parties, index=index, writer=message.sender)
             identifiers_of.pop(f"{stored.type}/{stored.id}", None)  # a new version: read again when next asked
             written.append(stored)
+            changed.append(stored)
+        for patient in sorted({s.patient for s in changed if s.type == "Consent" and s.patient}):
+            self.distributor.stop_withdrawn(tx, patient)
         patients = sorted({s.patient for s in written if s.patient})
         patient = patients[0] if patients else None
         what = [f"{s.type}/{s.id}/_history/{s.version}" for s in written]
@@ -341,10 +369,33 @@ class Pipeline:
             patient=patient,
             detail=f"message {message.msg_id}",
         )
-        for destination, fmt, content_type, body_bytes in outgoing:
-            if not tx.enqueue(message.msg_id, destination, fmt, content_type, body_bytes):
+        refs = [f"{s.type}/{s.id}" for s in written if s.patient and s.type not in access.DIRECTORY_TYPES]
+        routed = set()
+        for out in outgoing:
+            routed.add(out.receiver)
+            if not tx.enqueue(
+                message.msg_id,
+                out.destination,
+                out.format,
+                out.content_type,
+                out.body,
+                recipient=out.receiver,
+                patient=patient,
+                refs=refs if out.receiver else (),
+                basis=bases.get(out.receiver or "", "party"),
+            ):
                 continue
-            for her in message.receivers:
+            audit(
+                kind="disclosure",
+                action="E",
+                outcome="success",
+                what=what,
+                patient=patient,
+                recipient=out.receiver or out.destination,
+                detail=f"message {message.msg_id} to {out.destination} ({bases.get(out.receiver or '', 'party')})",
+            )
+        for her in message.receivers:
+            if her not in routed:
                 audit(
                     kind="disclosure",
                     action="E",
@@ -352,73 +403,219 @@ class Pipeline:
                     what=what,
                     patient=patient,
                     recipient=her,
-                    detail=f"message {message.msg_id} to {destination}",
+                    detail=f"message {message.msg_id}: no route to {her}; the data is there for it to read "
+                    f"({bases.get(her, 'party')})",
                 )
-        return []
+        self.distributor.changed(tx, changed, message.sender, exclude=message.receivers)
+        return issues
 
-    def _consent_refusals(self, tx: Tx, message: _Message, ids: dict[str, str], now: float) -> list[Issue]:
-        """ADP-7012 for each Consent in the message that its sender did not record (``Consent.organization``), and
-        ADP-7010 for each receiver a plan in focus may not go to: one that is not party to the plan yet and that no
-        active Consent of the patient (stored or in this message) names. The sender is party to the plan and
-        chooses its receivers, so here any recorded Consent counts; a read by a non-party needs more (records)."""
+    def _plan(self, tx: Tx, message: _Message, ids: dict[str, str]) -> tuple[list[_Write], list[Issue], dict[str, str]]:
+        """What the message may write, and whom it may go to: (writes, issues, receiver HER-id -> basis).
+
+        * A resource that exists is changed only by a party to it (ADP-7013), and only from the version it is
+          based on (ADP-7017). A person's or organisation's record that the sender may not change is kept as
+          stored (ADP-7015). An Organization is one HER-id: a message may not add, reorder or replace them
+          (ADP-7014). Unchanged content writes no new version.
+        * A Consent is recorded by its custodian (ADP-7012), a party to the patient's care (ADP-7016).
+        * Every resource with patient data goes to a receiver only if it is party to it, a Consent permits it, or
+          the sender states helsepersonelloven § 45 with a reason (ADP-7019); a deny wins (ADP-7018, ADP-7010)."""
         bundle = message.bundle or {}
-        today = datetime.datetime.fromtimestamp(now, ZoneInfo("Europe/Oslo")).date().isoformat()
-        in_message = [
-            e["resource"]
-            for e in bundle.get("entry", [])
-            if isinstance(e, dict)
-            and isinstance(e.get("resource"), dict)
-            and e["resource"].get("resourceType") == "Consent"
+        entries = [
+            e for e in bundle.get("entry", [])[1:] if isinstance(e, dict) and isinstance(e.get("resource"), dict)
         ]
+        entries.sort(key=lambda e: e["resource"].get("resourceType") not in MATCH_BY_IDENTIFIER)  # people first
+        pending: dict[str, dict[str, Any]] = {}
 
-        def resolve(reference: str) -> dict[str, Any] | None:  # the message first, then the store
-            return message.resolve(reference) or tx.resolve(reference)
+        def resolve(reference: str) -> dict[str, Any] | None:  # what this message will store, then the store
+            return pending.get(reference) or tx.resolve(reference)
 
-        refusals: list[Issue] = []
-        for consent in in_message:  # recorded by its sender (or it could open plans to anyone)
-            if message.sender not in access.consent_custodians(consent, resolve):
-                written = access.patient_reference(consent)
-                args = {"org": message.sender, "patient": ids.get(written, written) if written else None}
-                refusals.append(Issue("ADP-7012", "error", expression="Consent.organization", args=args))
-        focus = message.header.get("focus")
-        for reference in focus if isinstance(focus, list) else []:
-            plan = message.resolve(str(reference.get("reference", ""))) if isinstance(reference, dict) else None
-            if not plan or plan.get("resourceType") not in access.CONSENTED_TYPES:
+        writes: list[_Write] = []
+        issues: list[Issue] = []
+        sender = message.sender
+        for entry in entries:
+            resource = entry["resource"]
+            rtype = str(resource.get("resourceType"))
+            if rtype in ("MessageHeader", "OperationOutcome"):
                 continue
-            written = access.patient_reference(plan)
-            patient = ids.get(written, written) if written else None
-            target = ids.get(_key(plan), _key(plan))
-            stored = tx.read(*access.split_reference(target)) if "/" in target else None
-            parties = {*(stored.parties if stored else ()), message.sender}
-            consents = in_message + ([r.body for r in tx.patient_resources("Consent", patient)] if patient else [])
-            for her in message.receivers:
-                if her in parties or any(access.consent_permits(c, her, resolve, today) for c in consents):
+            body = claim_implied(_rewritten(resource, ids, str(entry.get("fullUrl", ""))), self.validator.definitions)
+            if not isinstance(body.get("id"), str):
+                continue  # the validator has said why
+            ref = f"{rtype}/{body['id']}"
+            existing = tx.read(rtype, body["id"])
+            existing = existing if existing is not None and not existing.deleted else None
+            creator = (tx.creator(rtype, body["id"]) if existing else None) or (existing.writer if existing else None)
+            if rtype == "Organization":
+                found, stored_hers = access.her_ids(body), access.her_ids(existing.body) if existing else []
+                if len(found) > 1 or (found and stored_hers and found != stored_hers):
+                    args = {"ref": ref, "found": ", ".join(found), "stored": ", ".join(stored_hers) or "(none)"}
+                    issues.append(Issue("ADP-7014", "error", expression="Organization.identifier", args=args))
                     continue
-                args = {"org": her, "plan": target, "patient": patient}
-                refusals.append(Issue("ADP-7010", "error", expression="MessageHeader.destination", args=args))
-        return refusals
+            patient = access.patient_reference(body)
+            if existing is not None and _same(existing.body, body):
+                writes.append(_Write(body, patient, existing.parties, creator, existing))
+                pending[ref] = existing.body
+                continue
+            parties = frozenset(access.parties_of(body, resolve, creator or sender))
+            if existing is not None:
+                refused = self._authority(tx, message, existing, body, creator)
+                if refused is not None and rtype in MATCH_BY_IDENTIFIER:
+                    issues.append(Issue("ADP-7015", "information", args={"ref": ref, "org": sender}))
+                    writes.append(_Write(body, patient, existing.parties, creator, existing))
+                    pending[ref] = existing.body
+                    continue
+                if refused is not None:
+                    issues.append(refused)
+                    continue
+            writes.append(_Write(body, patient, parties, creator or sender, None))
+            pending[ref] = body
+        cares = {
+            w.patient for w in writes if w.keep is None and w.patient and _is_record(w.body) and sender in w.parties
+        }
+        for write in writes:
+            if write.body.get("resourceType") != "Consent" or write.keep is not None:
+                continue
+            if sender not in access.consent_custodians(write.body, resolve):
+                issues.append(
+                    Issue(
+                        "ADP-7012",
+                        "error",
+                        expression="Consent.organization",
+                        args={"org": sender, "patient": write.patient},
+                    )
+                )
+            elif (
+                write.patient
+                and write.patient not in cares
+                and not tx.cares_for(sender, write.patient)
+                and tx.read("Patient", write.patient.partition("/")[2]) is not None  # a new patient: the sender begins
+            ):
+                issues.append(Issue("ADP-7016", "error", args={"org": sender, "patient": write.patient}))
+        return writes, issues + self._receivers(tx, message, writes, resolve), message.bases
+
+    def _authority(
+        self, tx: Tx, message: _Message, existing: StoredResource, body: dict[str, Any], creator: str | None
+    ) -> Issue | None:
+        """Why the sender may not write this new version of ``existing`` (None: it may)."""
+        sender, ref = message.sender, f"{existing.type}/{existing.id}"
+        if existing.type == "Organization":
+            allowed = sender in access.her_ids(existing.body) or sender == creator
+        elif existing.type == "Practitioner":
+            allowed = sender == creator
+        else:
+            decision = self.sharing.may_change(tx, sender, existing)
+            if decision.basis == "denied":
+                args = {"ref": ref, "org": sender, "consent": decision.consent, "patient": existing.patient}
+                return Issue("ADP-7018", "error", args=args)
+            allowed = decision.allowed
+        if not allowed:
+            return Issue("ADP-7013", "error", args={"ref": ref, "org": sender, "patient": existing.patient})
+        if existing.type in MATCH_BY_IDENTIFIER:
+            return None
+        meta: dict[str, Any] = body["meta"] if isinstance(body.get("meta"), dict) else {}
+        based = str(meta.get("versionId") or "")
+        if (based and based != str(existing.version)) or (not based and existing.writer not in (None, sender)):
+            conflict: dict[str, Any] = {
+                "ref": ref,
+                "based": f"version {based}" if based else "no version stated (meta.versionId)",
+                "current": existing.version,
+                "writer": existing.writer,
+                "patient": existing.patient,
+            }
+            return Issue("ADP-7017", "error", expression=f"{existing.type}.meta.versionId", args=conflict)
+        return None
+
+    def _receivers(self, tx: Tx, message: _Message, writes: list[_Write], resolve: access.Resolver) -> list[Issue]:
+        """ADP-7010 / ADP-7018 / ADP-7019 for each receiver that may not have a resource of the message; the
+        basis each receiver gets it on is kept in ``message.bases``."""
+        basis, reason = stated_basis(message.header)
+        issues: list[Issue] = []
+        if basis is not None and basis in OTHER_BASES and not reason:
+            issues.append(Issue("ADP-7019", "error", expression="MessageHeader.reason.text", args={"basis": basis}))
+        consents: dict[str, list[access.ConsentRules]] = {}
+
+        def consents_of(patient: str) -> list[access.ConsentRules]:
+            if patient not in consents:
+                stored = {r.ref: r for r in self.sharing.consents(tx, patient)}
+                for write in writes:  # this message's Consents replace the stored ones
+                    if write.body.get("resourceType") == "Consent" and write.patient == patient:
+                        ref = f"Consent/{write.body['id']}"
+                        stored[ref] = access.consent_rules(write.body, resolve, ref)
+                consents[patient] = list(stored.values())
+            return consents[patient]
+
+        for her in message.receivers:
+            for write in writes:
+                if not write.patient or not _is_record(write.body):
+                    continue
+                rtype, ref = str(write.body["resourceType"]), f"{write.body['resourceType']}/{write.body['id']}"
+                decision = self.sharing.judge(
+                    tx,
+                    her,
+                    rtype=rtype,
+                    ref=ref,
+                    profiles=access.profiles_of(write.body),
+                    parties=write.parties,
+                    creator=write.creator,
+                    patient=write.patient,
+                    consents=consents_of(write.patient),
+                    basis=basis if reason else None,
+                )
+                if decision.allowed:
+                    rank = ("hpl-45", "consent", "party")
+                    current = message.bases.get(her, "party")
+                    message.bases[her] = min(current, decision.basis, key=lambda b: rank.index(b) if b in rank else 0)
+                    continue
+                args = {"org": her, "plan": ref, "ref": ref, "patient": write.patient, "consent": decision.consent}
+                code = "ADP-7018" if decision.basis == "denied" else "ADP-7010"
+                issues.append(Issue(code, "error", expression="MessageHeader.destination", args=args))
+                break  # one refusal per receiver: the first resource it may not have
+        return issues
 
     def _stored_ids(self, tx: Tx, message: _Message, bundle: dict[str, Any]) -> dict[str, str]:
         """Where each resource of the message is stored: reference forms -> ``Type/id``. People and organisations
-        already stored under the same national identifier keep their stored id; others keep their own id (or get
-        a deterministic one)."""
+        already stored under the same national identifier keep their stored id; a record with the business
+        identifier of a stored record of the same patient is that record; others keep their own id (or get a
+        deterministic one)."""
         ids: dict[str, str] = {}
+        later: list[tuple[dict[str, Any], str, list[str]]] = []
         for index, entry in enumerate(bundle.get("entry", [])):
             resource = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(resource, dict) or not resource.get("resourceType"):
+            if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
                 continue
             rtype = str(resource["resourceType"])
-            rid = str(resource.get("id") or uuid.uuid5(_STORED_IDS, f"{message.sender}|{message.msg_id}|{index}"))
-            for identifier in resource.get("identifier", []) if isinstance(resource.get("identifier"), list) else []:
+            own = resource.get("id") if isinstance(resource.get("id"), str) else None
+            rid = str(own or uuid.uuid5(_STORED_IDS, f"{message.sender}|{message.msg_id}|{index}"))
+            listed: list[Any] = resource["identifier"] if isinstance(resource.get("identifier"), list) else []
+            for identifier in listed:
+                if not isinstance(identifier, dict):
+                    continue
                 if identifier.get("system") in MATCH_BY_IDENTIFIER.get(rtype, ()) and identifier.get("value"):
                     found = tx.find(rtype, "identifier", f"{identifier['system']}|{identifier['value']}")
                     if found:
                         rid = found[0].id
                         break
             target = f"{rtype}/{rid}"
-            for form in (entry.get("fullUrl"), _key(resource)):
-                if form:
-                    ids[str(form)] = target
+            forms = [str(form) for form in (entry.get("fullUrl"), _key(resource)) if form]
+            for form in forms:
+                ids[form] = target
+            if rtype not in MATCH_BY_IDENTIFIER and listed:
+                later.append((resource, rtype, forms))
+        for resource, rtype, forms in later:  # once the patient's stored id is known
+            written = access.patient_reference(resource)
+            patient = ids.get(written, written) if written else None
+            if not patient:
+                continue
+            for identifier in resource["identifier"]:
+                if not isinstance(identifier, dict) or not identifier.get("value"):
+                    continue
+                token = f"{identifier.get('system')}|{identifier['value']}" if identifier.get("system") else ""
+                found = [
+                    r for r in tx.find(rtype, "identifier", token or str(identifier["value"])) if r.patient == patient
+                ]
+                if found:
+                    for form in forms:
+                        ids[form] = f"{rtype}/{found[0].id}"
+                    break
         return ids
 
     def _answer(self, message: _Message, issues: list[Issue], now: float) -> Reply:
@@ -482,3 +679,40 @@ def _rewritten(resource: dict[str, Any], ids: dict[str, str], full_url: str) -> 
     if target:
         body["id"] = target.split("/", 1)[1]
     return body
+
+
+@dataclass
+class _Write:
+    """One resource of a message as it will be stored: its body (references rewritten), patient, parties and
+    creator; ``keep`` is the stored version used instead when the message may not or need not change it."""
+
+    body: dict[str, Any]
+    patient: str | None
+    parties: frozenset[str]
+    creator: str | None
+    keep: StoredResource | None
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """One delivery of the message: to the receiver ``receiver`` (None: addressed by endpoint only)."""
+
+    receiver: str | None
+    destination: str
+    format: str
+    content_type: str
+    body: bytes
+
+
+def _is_record(body: dict[str, Any]) -> bool:
+    """A resource that holds patient data of its own (not the Patient, not a directory entry)."""
+    return body.get("resourceType") not in ("Patient", *access.DIRECTORY_TYPES)
+
+
+def _same(stored: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether a new body says the same as the stored one (meta and narrative aside)."""
+
+    def content(value: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in value.items() if k not in ("meta", "text")}
+
+    return content(stored) == content(body)

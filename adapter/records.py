@@ -1,11 +1,15 @@
 """FHIR REST over the shared records: read, vread, history, search, create and update, with access control,
 consent and an AuditEvent for every read, write and disclosure.
 
-Who may see what (:mod:`adapter.access`): an organisation reads and changes the resources it is party to. Another
-organisation reads a patient's plan only under the patient's active Consent naming it; that read is a disclosure
-and is audited as one. Searches return only what the caller may see. Writes are validated against their profiles
-first (422 with the OperationOutcome when they do not conform); updates honour ``If-Match`` (412 on a stale
-version). Every answer is a :class:`~adapter.pipeline.Reply`; errors are OperationOutcomes with stable codes.
+Who may see what is decided by :mod:`adapter.sharing` (the same rules as the message path): a party reads and
+changes; another organisation reads under the patient's Consent (a disclosure, audited as one); a deny wins.
+Searches return only what the caller may see. Writes are validated against their profiles, claimed or implied by
+their category (422 when they do not conform); ids are the server's (POST; a PUT never creates, so nobody can take
+an id first); an update must name the version it is based on (``If-Match``: 428 without, 412 when stale). An
+accepted change goes on to every other entitled party (:mod:`adapter.distribute`). The emergency read gives an
+organisation with the emergency scope the patient's current crisis plan only. Every read, search, write, refusal
+and miss writes an AuditEvent. Every answer is a :class:`~adapter.pipeline.Reply`; errors are OperationOutcomes
+with stable codes.
 """
 
 from __future__ import annotations
@@ -17,17 +21,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from adapter import access
+from adapter.distribute import Distributor, parse_criteria
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
 from adapter.pipeline import Reply
 from adapter.receipt.audit import audit_event
-from adapter.security import AUDIT_SCOPE, READ_SCOPE, WRITE_SCOPE, Caller
+from adapter.security import AUDIT_SCOPE, EMERGENCY_SCOPE, READ_SCOPE, WRITE_SCOPE, Caller
 from adapter.store import Store, StoredResource, Tx
 from adapter.store.sql import utc_now
 from adapter.validate import Validator, operation_outcome
+from adapter.validate.implied import claim_implied
 
 #: The resource types the REST API serves, each with the R4 search parameters it supports besides _lastUpdated,
 #: _count and _offset (token, or reference for patient and subject; these two also take ``:identifier``). The
@@ -41,8 +46,12 @@ SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
     "RiskAssessment": ("identifier", "patient", "subject"),
     "Consent": ("identifier", "patient", "category", "status"),
     "QuestionnaireResponse": ("identifier", "patient", "subject", "status"),
+    "ClinicalImpression": ("identifier", "patient", "subject", "status"),
     "Patient": ("identifier", "gender"),
+    "Subscription": ("status",),
 }
+#: The crisis-and-coping plan: what the emergency read gives (its category in our CodeSystem plantype).
+CRISIS_CATEGORY = "http://samhandling.no/fhir/CodeSystem/plantype|krise-og-mestringsplan"
 TYPES = tuple(SEARCH_PARAMS)
 #: A FHIR logical id (R4 id datatype); the API's routes take only these.
 ID_PATTERN = r"[A-Za-z0-9\-.]{1,64}"
@@ -55,29 +64,37 @@ class Records:
     """REST operations over the store; one per app. A caller without the scope an operation needs gets
     :class:`~adapter.errors.AuthError` (ADP-7006), which the API answers with 403."""
 
-    def __init__(self, store: Store, validator: Validator, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: Store, validator: Validator, distributor: Distributor, clock: Callable[[], float] = time.time
+    ) -> None:
         self.store = store
         self.validator = validator
+        self.distributor = distributor
+        self.sharing = distributor.sharing
         self.clock = clock
 
     # --- reading --------------------------------------------------------------------------------------------
 
     def read(self, rtype: str, rid: str, caller: Caller, version: int | None = None) -> Reply:
         """GET [type]/[id] and GET [type]/[id]/_history/[vid]."""
-        if rtype == "AuditEvent":  # searched with the audit scope, never read one by one
+        ref = f"{rtype}/{rid}" + (f"/_history/{version}" if version is not None else "")
+        if rtype == "AuditEvent":  # searched, never read one by one
             where = {"method": "GET", "path": f"/AuditEvent/{rid}", "allowed": "GET /AuditEvent?... (search)"}
-            return Reply(405, operation_outcome([Issue("ADP-5028", "error", args=where)]))
+            return self._refused(
+                caller, "R", ref, Reply(405, operation_outcome([Issue("ADP-5028", "error", args=where)]))
+            )
         caller.require(READ_SCOPE)
         problem = _check_type(rtype)
         if problem:
-            return problem
+            return self._refused(caller, "R", ref, problem)
 
         def work(tx: Tx) -> Reply:
             found = tx.read(rtype, rid, version)
             if found is None:
-                ref = f"{rtype}/{rid}" + (f"/_history/{version}" if version is not None else "")
+                self._audit_miss(tx, caller, "R", ref)
                 return Reply(404, operation_outcome([Issue("ADP-5020", "error", args={"ref": ref})]))
-            allowed, disclosure = self._may_read(tx, found, caller)
+            current = found if version is None else tx.read(rtype, rid)
+            allowed, disclosure = self._may_read(tx, current or found, caller)
             self._audit(tx, caller, "R", found, allowed, disclosure)
             if not allowed:
                 return _forbidden(rtype, rid, caller)
@@ -97,6 +114,7 @@ class Records:
         def work(tx: Tx) -> Reply:
             versions = tx.history(rtype, rid)
             if not versions:
+                self._audit_miss(tx, caller, "R", f"{rtype}/{rid}/_history")
                 return Reply(404, operation_outcome([Issue("ADP-5020", "error", args={"ref": f"{rtype}/{rid}"})]))
             allowed, disclosure = self._may_read(tx, versions[0], caller)
             self._audit(tx, caller, "R", versions[0], allowed, disclosure)
@@ -120,31 +138,35 @@ class Records:
 
     def search(self, rtype: str, query: list[tuple[str, str]], caller: Caller, base: str) -> Reply:
         """GET [type]?params: the current resources the caller may see that match every parameter."""
-        caller.require(AUDIT_SCOPE if rtype == "AuditEvent" else READ_SCOPE)
+        text = "&".join(f"{k}={v}" for k, v in query)
+        if rtype == "AuditEvent" and not caller.has(AUDIT_SCOPE):
+            caller.require(READ_SCOPE)  # a party to the patient's care searches that patient's trail
+        elif rtype != "AuditEvent":
+            caller.require(READ_SCOPE)
         problem = None if rtype == "AuditEvent" else _check_type(rtype)
         if problem:
-            return problem
+            return self._refused(caller, "E", f"{rtype}?{text}", problem)
         try:
             params, updated, count, offset = _parse_query(query, rtype)
         except AdapterError as error:
-            return Reply(400, operation_outcome(error.issues))
+            return self._refused(caller, "E", f"{rtype}?{text}", Reply(400, operation_outcome(error.issues)))
         if rtype == "AuditEvent":
-            return self._search_audit(query, params, updated, count, offset, base)
+            return self._search_audit(caller, query, params, updated, count, offset, base)
 
-        # A type shared under consent may be visible without the caller being party to it: those are all read
-        # and judged one by one; for the others the store keeps to the caller's own. All matches are read, so
-        # the total and the pages are right whatever share of them the caller may see.
-        party = None if rtype in access.CONSENTED_TYPES else caller.org
-
+        # Any type may be shared under consent, so every match is read and judged; the total and the pages
+        # are right whatever share of them the caller may see.
         def work(tx: Tx) -> Reply:
-            found = tx.search(rtype, params, updated=updated, party=party, limit=None)
+            found = tx.search(rtype, params, updated=updated, limit=None)
+            consents: dict[str, list[access.ConsentRules]] = {}
             visible = []
             for resource in found:
-                allowed, disclosure = self._may_read(tx, resource, caller)
+                patient = resource.patient or ""
+                if patient not in consents:
+                    consents[patient] = self.sharing.consents(tx, resource.patient)
+                allowed, disclosure = self._may_read(tx, resource, caller, consents[patient])
                 if allowed:
                     visible.append((resource, disclosure))
             page = visible[offset : offset + count]
-            text = "&".join(f"{k}={v}" for k, v in query)
             for resource, disclosure in page:
                 self._audit(tx, caller, "E", resource, True, disclosure, query=f"{rtype}?{text}")
             if not page:
@@ -158,6 +180,7 @@ class Records:
 
     def _search_audit(
         self,
+        caller: Caller,
         query: list[tuple[str, str]],
         params: list[tuple[str, list[str]]],
         recorded: list[tuple[str, str]],
@@ -165,15 +188,83 @@ class Records:
         offset: int,
         base: str,
     ) -> Reply:
+        """AuditEvents: an auditor (audit scope) searches all; a party to a patient's care searches that patient's
+        (``patient`` required). The search itself is audited."""
         wanted = dict(params)
         patient = wanted["patient"][0] if wanted.get("patient") else None
-        total, events = self.store.run(
-            lambda tx: tx.audits(patient=patient, recorded=recorded, limit=count, offset=offset)
-        )
-        entries = [
-            {"fullUrl": f"{base}/AuditEvent/{e['id']}", "resource": e, "search": {"mode": "match"}} for e in events
-        ]
-        return Reply(200, _searchset(f"{base}/AuditEvent", query, total, count, offset, entries))
+        text = "AuditEvent?" + "&".join(f"{k}={v}" for k, v in query)
+
+        def work(tx: Tx) -> Reply:
+            if not caller.has(AUDIT_SCOPE) and (patient is None or not tx.cares_for(caller.org, patient)):
+                self._audit_query(tx, caller, text, patient=patient, outcome="refused")
+                issue = Issue("ADP-7008", "error", args={"ref": patient or "AuditEvent", "org": caller.org})
+                return Reply(403, operation_outcome([issue]))
+            self._audit_query(tx, caller, text, patient=patient)
+            total, events = tx.audits(patient=patient, recorded=recorded, limit=count, offset=offset)
+            entries = [
+                {"fullUrl": f"{base}/AuditEvent/{e['id']}", "resource": e, "search": {"mode": "match"}} for e in events
+            ]
+            return Reply(200, _searchset(f"{base}/AuditEvent", query, total, count, offset, entries))
+
+        return self.store.run(work)
+
+    def emergency(self, identifier: str, reason: str, caller: Caller, base: str) -> Reply:
+        """The emergency read (``GET /Patient/$krise?identifier=FNR&reason=...``): an organisation with the
+        emergency scope that is not party to the patient's care reads the patient's current crisis-and-coping
+        plan, and the people and organisations it names (its contacts), stating a reason. Audited with purpose of
+        use ETREAT and the reason; the patient's deny blocks it."""
+        caller.require(EMERGENCY_SCOPE)
+        where = f"Patient/$krise?identifier={identifier}"
+        if len(reason.strip()) < 5:
+            issue = Issue("ADP-7020", "error", args={"detail": "give the reason (reason=...), at least 5 characters"})
+            return self._refused(caller, "R", where, Reply(400, operation_outcome([issue])))
+
+        def work(tx: Tx) -> Reply:
+            patients = tx.find("Patient", "identifier", identifier)
+            plans = []
+            for patient in patients:
+                plans += tx.search(
+                    "CarePlan",
+                    [("patient", [f"Patient/{patient.id}"]), ("category", [CRISIS_CATEGORY]), ("status", ["active"])],
+                    limit=None,
+                )
+            if not plans:
+                self._audit_emergency(tx, caller, [], patients[0].id if patients else None, reason, "failed")
+                issue = Issue("ADP-5020", "error", args={"ref": f"the current crisis plan of {identifier}"})
+                return Reply(404, operation_outcome([issue]))
+            plan = plans[0]
+            consents = self.sharing.consents(tx, plan.patient)
+            asked = access.Asked(
+                caller.org,
+                "CarePlan",
+                f"CarePlan/{plan.id}",
+                access.profiles_of(plan.body),
+                self.sharing.today(),
+                frozenset({"access", "disclose"}),
+            )
+            denied = next((c.ref for c in consents if access.verdict(c, asked) == "deny"), None)
+            if denied is not None and caller.org not in plan.parties:
+                self._audit_emergency(tx, caller, [plan], plan.patient, reason, "refused")
+                args = {"ref": f"CarePlan/{plan.id}", "org": caller.org, "consent": denied}
+                return Reply(403, operation_outcome([Issue("ADP-7018", "error", args=args)]))
+            included = [plan]
+            for reference in sorted(_contacts(plan.body)):
+                rtype, _, rid = reference.partition("/")
+                found = tx.read(rtype, rid)
+                if found is not None and not found.deleted:
+                    included.append(found)
+            self._audit_emergency(tx, caller, included, plan.patient, reason, "success")
+            entries = [
+                {
+                    "fullUrl": f"{base}/{r.type}/{r.id}",
+                    "resource": r.body,
+                    "search": {"mode": "match" if r is plan else "include"},
+                }
+                for r in included
+            ]
+            return Reply(200, _searchset(f"{base}/Patient/$krise", [("identifier", identifier)], 1, 1, 0, entries))
+
+        return self.store.run(work)
 
     # --- writing --------------------------------------------------------------------------------------------
 
@@ -209,35 +300,120 @@ class Records:
             return Reply(400, operation_outcome([Issue("ADP-5026", "error", args={"id": rid, "url": rid})]))
         if rid is None:
             resource = {**resource, "id": str(uuid.uuid4())}
+        # validated against the profiles its category implies whether it claims them or not, and stored claiming them
+        resource = claim_implied(resource, self.validator.definitions)
         issues = self.validator.validate_source(source)  # with line and column; the id we add changes no rule
         if any(i.severity in ("error", "fatal") for i in issues):
-            return Reply(422, operation_outcome(issues))
+            return self._refused(
+                caller, "U" if rid else "C", f"{rtype}/{rid or '(new)'}", Reply(422, operation_outcome(issues))
+            )
 
         def work(tx: Tx) -> Reply:
             tx.lock_resource(rtype, str(resource["id"]))  # concurrent updates take turns: If-Match sees the latest
             current = tx.read(rtype, str(resource["id"]))
-            if current is not None and caller.org not in current.parties:
-                self._audit(tx, caller, "U", current, False, False)
-                return _forbidden(rtype, current.id, caller)
-            if if_match is not None and (current is None or if_match.strip() not in _etags(current.version)):
-                stated = current.version if current else None
-                issue = Issue("ADP-5021", "error", args={"etag": if_match, "version": stated})
-                return Reply(412, operation_outcome([issue]))
-            if rtype == "Consent" and caller.org not in access.consent_custodians(resource, tx.resolve):
-                issue = Issue("ADP-7012", "error", expression="Consent.organization", args={"org": caller.org})
-                return Reply(403, operation_outcome([issue]))
+            ref = f"{rtype}/{resource['id']}"
+            if current is None and rid is not None:  # ids are the server's: an update never creates
+                self._audit_miss(tx, caller, "U", ref)
+                issue = Issue("ADP-5040", "error", args={"ref": ref, "type": rtype})
+                return Reply(405, operation_outcome([issue]), headers={"Allow": "GET"})
+            if current is not None:
+                decision = self.sharing.may_change(tx, caller.org, current)
+                if not decision.allowed:
+                    self._audit(tx, caller, "U", current, False, False)
+                    if decision.basis == "denied":
+                        args = {"ref": ref, "org": caller.org, "consent": decision.consent}
+                        return Reply(403, operation_outcome([Issue("ADP-7018", "error", args=args)]))
+                    return Reply(
+                        403, operation_outcome([Issue("ADP-7013", "error", args={"ref": ref, "org": caller.org})])
+                    )
+                if if_match is None:
+                    self._audit(tx, caller, "U", current, False, False)
+                    issue = Issue("ADP-5042", "error", args={"ref": ref, "version": current.version})
+                    return Reply(428, operation_outcome([issue]))
+                if if_match.strip() not in _etags(current.version):
+                    self._audit(tx, caller, "U", current, False, False)
+                    issue = Issue("ADP-5021", "error", args={"etag": if_match, "version": current.version})
+                    return Reply(412, operation_outcome([issue]))
             patient = access.patient_reference(resource)
+            refused = self._write_refused(tx, caller, rtype, resource, patient, current)
+            if refused is not None:
+                return refused
             patient_resource = resource if rtype == "Patient" else (tx.resolve(patient) if patient else None)
             identifiers = access.patient_identifiers(patient_resource)
-            parties = {caller.org} | access.named_organisations(resource, tx.resolve)
+            creator = (tx.creator(rtype, current.id) or current.writer) if current else caller.org
+            parties = access.parties_of(resource, tx.resolve, creator)
             index = list(access.index_terms(resource, patient, identifiers))
-            stored = tx.write(resource, patient=patient, parties=parties, index=index)
+            stored = tx.write(resource, patient=patient, parties=parties, index=index, writer=caller.org)
             self._audit(tx, caller, "U" if current else "C", stored, True, False)
+            if rtype == "Consent" and patient:
+                self.distributor.stop_withdrawn(tx, patient)
+            self.distributor.changed(tx, [stored], caller.org)
             reply = _resource_reply(stored, status=200 if current else 201)
             reply.headers["Location"] = f"{rtype}/{stored.id}/_history/{stored.version}"
             return reply
 
         return self.store.run(work)
+
+    def _write_refused(
+        self,
+        tx: Tx,
+        caller: Caller,
+        rtype: str,
+        resource: dict[str, Any],
+        patient: str | None,
+        current: StoredResource | None,
+    ) -> Reply | None:
+        """Why this write may not happen (a Consent by a non-custodian or a non-carer, a second record with the
+        same business identifier, a Subscription that cannot be served); None when it may."""
+        ref = f"{rtype}/{resource['id']}"
+        if rtype == "Consent":
+            if caller.org not in access.consent_custodians(resource, tx.resolve):
+                issue = Issue("ADP-7012", "error", expression="Consent.organization", args={"org": caller.org})
+                return self._refused_in(tx, caller, "C", ref, Reply(403, operation_outcome([issue])))
+            if patient and not tx.cares_for(caller.org, patient):
+                issue = Issue("ADP-7016", "error", args={"org": caller.org, "patient": patient})
+                return self._refused_in(tx, caller, "C", ref, Reply(403, operation_outcome([issue])))
+        if rtype == "Subscription":
+            problem = self._subscription_problem(resource)
+            if problem:
+                issue = Issue("ADP-5043", "error", expression="Subscription", args={"detail": problem})
+                return self._refused_in(tx, caller, "C", ref, Reply(422, operation_outcome([issue])))
+        if current is None and patient and rtype not in ("Patient", *access.DIRECTORY_TYPES):
+            for identifier in resource.get("identifier", []) if isinstance(resource.get("identifier"), list) else []:
+                if not isinstance(identifier, dict) or not identifier.get("value"):
+                    continue
+                token = f"{identifier.get('system')}|{identifier['value']}" if identifier.get("system") else ""
+                same = [
+                    r for r in tx.find(rtype, "identifier", token or str(identifier["value"])) if r.patient == patient
+                ]
+                if same:
+                    args = {"ref": f"{rtype}/{same[0].id}", "identifier": token or identifier["value"]}
+                    status = 409 if self.sharing.may_change(tx, caller.org, same[0]).allowed else 403
+                    issue = Issue(
+                        "ADP-5041" if status == 409 else "ADP-7013", "error", args={**args, "org": caller.org}
+                    )
+                    return self._refused_in(tx, caller, "C", ref, Reply(status, operation_outcome([issue])))
+        return None
+
+    def _subscription_problem(self, subscription: dict[str, Any]) -> str | None:
+        """What keeps a Subscription from being served: a rest-hook to an http(s) endpoint with criteria on one
+        of the types served here."""
+        channel: dict[str, Any] = subscription["channel"] if isinstance(subscription.get("channel"), dict) else {}
+        if channel.get("type") != "rest-hook":
+            return "only channel.type rest-hook is supported"
+        endpoint = str(channel.get("endpoint") or "")
+        if not endpoint.startswith(("http://", "https://")):
+            return "channel.endpoint must be an http or https URL"
+        if channel.get("payload") not in (None, "", "application/fhir+json", "application/json"):
+            return "channel.payload must be empty or application/fhir+json"
+        criteria = parse_criteria(str(subscription.get("criteria") or ""))
+        if criteria is None or criteria[0] not in TYPES or criteria[0] == "Subscription":
+            return f"criteria must be a search on one of {', '.join(t for t in TYPES if t != 'Subscription')}"
+        try:
+            _parse_query(criteria[1], criteria[0])
+        except AdapterError as error:
+            return error.issues[0].text_en
+        return None
 
     def validate(self, rtype: str | None, data: bytes, fmt: str | None, profiles: tuple[str, ...]) -> Reply:
         """POST [type]/$validate and /$validate: the OperationOutcome, always 200 when the input could be read
@@ -265,16 +441,16 @@ class Records:
 
     # --- access and audit ---------------------------------------------------------------------------------------
 
-    def _may_read(self, tx: Tx, resource: StoredResource, caller: Caller) -> tuple[bool, bool]:
-        """(allowed, is a disclosure): party to it, or a consented plan of the patient (a disclosure)."""
-        if caller.org in resource.parties:
-            return True, False
-        if resource.type not in access.CONSENTED_TYPES or not resource.patient:
-            return False, False
-        today = datetime.datetime.fromtimestamp(self.clock(), ZoneInfo("Europe/Oslo")).date().isoformat()
-        consents = tx.patient_resources("Consent", resource.patient)
-        permitted = any(access.consent_opens(c.body, caller.org, tx.resolve, today, resource.parties) for c in consents)
-        return permitted, permitted
+    def _may_read(
+        self,
+        tx: Tx,
+        resource: StoredResource,
+        caller: Caller,
+        consents: list[access.ConsentRules] | None = None,
+    ) -> tuple[bool, bool]:
+        """(allowed, is a disclosure): a party, or under the patient's Consent (a disclosure); a deny wins."""
+        decision = self.sharing.decide(tx, caller.org, resource, consents=consents)
+        return decision.allowed, decision.allowed and decision.basis != "party"
 
     def _audit(
         self,
@@ -300,17 +476,77 @@ class Records:
         )
         tx.audit(event)
 
-    def _audit_query(self, tx: Tx, caller: Caller, query: str) -> None:
+    def _audit_query(
+        self, tx: Tx, caller: Caller, query: str, *, patient: str | None = None, outcome: str = "success"
+    ) -> None:
         event = audit_event(
             kind="rest",
             action="E",
-            outcome="success",
+            outcome=outcome,
             recorded=utc_now(),
             org=caller.org,
             subject=caller.subject,
             what=[],
-            patient=None,
+            patient=patient,
             query=query,
+        )
+        tx.audit(event)
+
+    def _audit_miss(self, tx: Tx, caller: Caller, action: str, ref: str) -> None:
+        """A request for something that is not there (404): audited, as every request for patient data is."""
+        event = audit_event(
+            kind="rest",
+            action=action,
+            outcome="failed",
+            recorded=utc_now(),
+            org=caller.org,
+            subject=caller.subject,
+            what=[ref],
+            patient=None,
+            detail="not found",
+        )
+        tx.audit(event)
+
+    def _refused_in(self, tx: Tx, caller: Caller, action: str, what: str, reply: Reply) -> Reply:
+        """Audit a refused request inside a transaction; returns ``reply``."""
+        detail = ""
+        if reply.resource is not None:
+            detail = "; ".join(str(i.get("diagnostics", "")) for i in reply.resource.get("issue", []))[:500]
+        event = audit_event(
+            kind="rest",
+            action=action,
+            outcome="refused",
+            recorded=utc_now(),
+            org=caller.org,
+            subject=caller.subject,
+            what=[what],
+            patient=None,
+            detail=f"HTTP {reply.status}: {detail}",
+        )
+        tx.audit(event)
+        return reply
+
+    def _refused(self, caller: Caller, action: str, what: str, reply: Reply) -> Reply:
+        """Audit a refused request in a transaction of its own; returns ``reply``."""
+        return self.store.run(lambda tx: self._refused_in(tx, caller, action, what, reply))
+
+    def _audit_emergency(
+        self, tx: Tx, caller: Caller, read: list[StoredResource], patient: str | None, reason: str, outcome: str
+    ) -> None:
+        """An emergency read: purpose of use ETREAT, the stated reason, what was read; the plan's parties find it
+        in the patient's audit trail."""
+        event = audit_event(
+            kind="disclosure",
+            action="R",
+            outcome=outcome,
+            recorded=utc_now(),
+            org=caller.org,
+            subject=caller.subject,
+            what=[f"{r.type}/{r.id}/_history/{r.version}" for r in read],
+            patient=patient,
+            recipient=caller.org,
+            detail=f"emergency access: {reason.strip()[:500]}",
+            purpose="ETREAT",
         )
         tx.audit(event)
 
@@ -419,3 +655,19 @@ def _next(stamp: str) -> str:
     """Text that sorts after every instant in the period a partial date names (``2026`` covers ``2026-12-31T...``
     but not ``2027``): the upper bound of ``eq``."""
     return stamp + "\uffff"
+
+
+def _contacts(plan: dict[str, Any]) -> set[str]:
+    """The people and organisations a crisis plan names as contacts (activity performers, contributors, author)
+    and its care team: what a legevakt needs to call."""
+    found: set[str] = set()
+    references: list[Any] = [plan.get("author"), *(plan.get("contributor") or []), *(plan.get("careTeam") or [])]
+    for activity in plan.get("activity") or []:
+        detail = activity.get("detail") if isinstance(activity, dict) else None
+        if isinstance(detail, dict):
+            references += [*(detail.get("performer") or []), detail.get("location")]
+    for reference in references:
+        target = reference.get("reference") if isinstance(reference, dict) else None
+        if isinstance(target, str) and target.count("/") == 1 and not target.startswith("Patient/"):
+            found.add(target)
+    return found

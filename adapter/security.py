@@ -22,6 +22,8 @@ Scopes:
 * ``samhandling/validate``: ``$validate`` and ``$convert`` (no patient data is stored)
 * ``samhandling/audit``: search AuditEvents (auditors)
 * ``samhandling/admin``: operate the service (outbox, dead letters, retries)
+* ``samhandling/emergency``: the emergency read of a patient's current crisis plan (legevakt, ambulance), with a
+  stated reason
 
 :class:`DemoIssuer` is the local token issuer for ``samhandling serve --demo`` and for tests: an RSA key kept in the
 data folder (file mode 0600), its JWKS, and :meth:`DemoIssuer.issue` to mint tokens.
@@ -57,7 +59,8 @@ WRITE_SCOPE = "samhandling/plans.write"
 VALIDATE_SCOPE = "samhandling/validate"
 AUDIT_SCOPE = "samhandling/audit"
 ADMIN_SCOPE = "samhandling/admin"
-SCOPES = frozenset({MESSAGES_SCOPE, READ_SCOPE, WRITE_SCOPE, VALIDATE_SCOPE, AUDIT_SCOPE, ADMIN_SCOPE})
+EMERGENCY_SCOPE = "samhandling/emergency"
+SCOPES = frozenset({MESSAGES_SCOPE, READ_SCOPE, WRITE_SCOPE, VALIDATE_SCOPE, AUDIT_SCOPE, ADMIN_SCOPE, EMERGENCY_SCOPE})
 DEFAULT_ORG_CLAIM = "org_her"
 MAX_TOKEN_BYTES = 16384  # a longer Authorization header is refused before any parsing
 

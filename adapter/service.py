@@ -48,7 +48,7 @@ class Service:
             RoutingTable.load(Path(settings.routes_file)) if settings.routes_file else RoutingTable([], None, "none")
         )
         self.pipeline = Pipeline(self.store, self.translator, self.routes, clock)
-        self.records = Records(self.store, self.validator, clock)
+        self.records = Records(self.store, self.validator, self.pipeline.distributor, clock)
         self.issuer = (
             DemoIssuer(settings.data_dir, settings.token_issuer, settings.token_audience)
             if settings.demo_issuer
@@ -73,7 +73,14 @@ class Service:
     def worker(self, **options: Any) -> Worker:
         """An outbox worker that also processes messages accepted asynchronously."""
         worker_settings = WorkerSettings.from_settings(self.settings)
-        return Worker(self.store, self.outbound, worker_settings, before_each=self.pipeline.process_pending, **options)
+        return Worker(
+            self.store,
+            self.outbound,
+            worker_settings,
+            before_each=self.pipeline.process_pending,
+            may_send=self.pipeline.distributor.check_before_sending,
+            **options,
+        )
 
     def load_examples(self) -> list[tuple[str, Reply]]:
         """Send every example message Bundle through the pipeline (consents first), as its sender would; the

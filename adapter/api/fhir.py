@@ -86,6 +86,15 @@ def _issue_header(issues: list[Issue]) -> dict[str, str]:
     return {"X-Issues": f"{errors} error(s), {len(issues) - errors} other"}
 
 
+@blueprint.get("/Patient/$krise")
+def emergency() -> Response:
+    """The emergency read of a patient's current crisis plan (scope ``samhandling/emergency``, a stated reason):
+    ``?identifier=<fødselsnummer or system|value>&reason=<why>``."""
+    identifier = request.args.get("identifier", "")
+    reason = request.args.get("reason", "") or request.headers.get("X-Emergency-Reason", "")
+    return respond(_service().records.emergency(identifier, reason, _caller(), _base()))
+
+
 @blueprint.get("/<type:rtype>")
 def search(rtype: str) -> Response:
     """Search the current resources the caller may see."""

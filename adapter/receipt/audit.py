@@ -39,9 +39,11 @@ def audit_event(
     recipient: str | None = None,
     detail: str | None = None,
     query: str | None = None,
+    purpose: str | None = None,
 ) -> dict[str, Any]:
     """One AuditEvent as a dict. ``what`` are references (``CarePlan/x``, ``Bundle/msg``) to the data concerned,
-    ``recipient`` the HER-id of the organisation a disclosure went to."""
+    ``recipient`` the HER-id of the organisation a disclosure went to, ``purpose`` a v3 ActReason code of the
+    purpose of use (``ETREAT`` for an emergency read)."""
     agents: list[dict[str, Any]] = [
         {
             "who": {"identifier": {"system": HER_SYSTEM, "value": org or "unknown"}},
@@ -87,4 +89,8 @@ def audit_event(
     }
     if detail:
         event["outcomeDesc"] = detail
+    if purpose:
+        event["purposeOfEvent"] = [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": purpose}]}
+        ]
     return event

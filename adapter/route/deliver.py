@@ -5,7 +5,9 @@ processes share one outbox), posts each through :class:`~adapter.transport.outbo
 ``X-Message-Id`` (the receiver's key for recognising a repeat), and records the outcome: ``delivered`` on 2xx; on a
 transient failure (timeout, refused connection, 5xx, 429) the next attempt after an exponential backoff; after
 ``max_attempts`` attempts, or at once on a permanent refusal (other 4xx), the ``dead`` state, which an operator
-sees with ``samhandling outbox list --state dead`` and puts back with ``samhandling outbox retry ID``.
+sees with ``samhandling outbox list --state dead`` and puts back with ``samhandling outbox retry ID``. Right before
+posting, ``may_send`` (the service's access rules) may stop a delivery whose recipient is no longer entitled to it
+(state ``withdrawn``).
 
 A worker that dies holding a claim loses it when the lease runs out, and another worker delivers the message again:
 delivery is at least once, and exactly once in effect because every receiver is given the same message id. A
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from adapter.config import Settings
-from adapter.store import Delivery, Store
+from adapter.store import Delivery, Store, Tx
 from adapter.transport.outbound import Outbound, backoff_seconds
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ class Worker:
         *,
         name: str | None = None,
         before_each: Callable[[], object] | None = None,
+        may_send: Callable[[Tx, Delivery], bool] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -71,6 +74,7 @@ class Worker:
         self.settings = settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.before_each = before_each
+        self.may_send = may_send
         self.clock = clock
 
     def run_once(self) -> int:
@@ -90,11 +94,16 @@ class Worker:
         if not self.store.run(lambda tx: tx.renew(delivery.id, self.name, until)):
             log.info("delivery of %s to %s was taken over by another worker", delivery.msg_id, delivery.destination)
             return
+        # the recipient may have lost its right to it since it was queued (a consent withdrawn or ended)
+        check = self.may_send
+        if check is not None and not self.store.run(lambda tx: check(tx, delivery)):
+            log.info("delivery of %s to %s withdrawn: %s", delivery.msg_id, delivery.destination, delivery.recipient)
+            return
         result = self.outbound.post(
             delivery.destination,
             delivery.body,
             delivery.content_type,
-            headers={"X-Message-Id": delivery.msg_id},
+            headers={**(delivery.headers or {}), "X-Message-Id": delivery.msg_id},
         )
         if result.ok:
             self.store.run(lambda tx: tx.delivered(delivery.id, self.name))

@@ -5,10 +5,13 @@
   answered from here and never processed twice.
 * ``resources``: every version of every stored FHIR resource (``_history``); ``current`` marks the latest.
   ``patient`` is the ``Patient/<id>`` the resource belongs to, ``parties`` the HER-ids of the organisations that
-  are party to it (space separated, with a space at each end so ``LIKE '% 123 %'`` finds one).
+  are party to that version (space separated, with a space at each end so ``LIKE '% 123 %'`` finds one), ``writer``
+  the HER-id of the organisation that wrote it (the writer of version 1 created the resource).
 * ``search``: one row per search parameter value of the current version of a resource.
 * ``outbox``: one row per message to deliver to one destination, with its attempts, lease and state
-  (``pending``, ``delivered``, ``dead``).
+  (``pending``, ``delivered``, ``dead``, ``withdrawn``: stopped because the recipient may no longer have it), the
+  recipient's HER-id, the patient and the resources it discloses, and the basis it goes on (``party``,
+  ``consent``, ``hpl-45``, ``subscription``).
 * ``audit``: one AuditEvent per read, write or disclosure of patient data.
 """
 
@@ -38,6 +41,7 @@ CREATE TABLE IF NOT EXISTS resources (
     patient TEXT,
     parties TEXT NOT NULL,
     body TEXT NOT NULL,
+    writer TEXT,
     PRIMARY KEY (type, id, version)
 );
 CREATE INDEX IF NOT EXISTS resources_current ON resources (type, current, last_updated);
@@ -65,6 +69,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT,
     created_at TEXT NOT NULL,
     delivered_at TEXT,
+    recipient TEXT,
+    patient TEXT,
+    refs TEXT,
+    basis TEXT,
+    method TEXT,
+    headers TEXT,
     UNIQUE (msg_id, destination)
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
@@ -79,6 +89,17 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_patient ON audit (patient, recorded);
 """
+
+#: Columns added after the first release: (table, column, type). A store made before them gets them on opening.
+ADDED_COLUMNS = (
+    ("resources", "writer", "TEXT"),
+    ("outbox", "recipient", "TEXT"),
+    ("outbox", "patient", "TEXT"),
+    ("outbox", "refs", "TEXT"),
+    ("outbox", "basis", "TEXT"),
+    ("outbox", "method", "TEXT"),
+    ("outbox", "headers", "TEXT"),
+)
 
 #: The schema in each dialect.
 DDL = {

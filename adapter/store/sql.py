@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from adapter.errors import AdapterError
-from adapter.store.schema import DDL
+from adapter.store.schema import ADDED_COLUMNS, DDL
 
 try:
     import fcntl
@@ -60,6 +60,7 @@ class StoredResource:
     patient: str | None
     parties: frozenset[str]
     body: dict[str, Any]
+    writer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,12 @@ class Delivery:
     attempts: int
     next_attempt_at: float
     last_error: str | None
+    recipient: str | None = None
+    patient: str | None = None
+    refs: tuple[str, ...] = ()
+    basis: str | None = None
+    method: str = "POST"
+    headers: dict[str, str] | None = None
 
 
 def utc_now() -> str:
@@ -189,30 +196,32 @@ class Tx:
         patient: str | None,
         parties: Iterable[str],
         index: Iterable[tuple[str, str]],
+        writer: str | None,
         deleted: bool = False,
     ) -> StoredResource:
-        """Store a new version of ``body`` (its resourceType and id say which); returns it with meta filled in.
+        """Store a new version of ``body`` (its resourceType and id say which), written by the organisation
+        ``writer``; returns it with meta filled in.
 
-        ``index`` gives the (search parameter, value) pairs of this version; ``parties`` adds to the parties of
-        earlier versions (an organisation that was party to a resource stays so)."""
+        ``index`` gives the (search parameter, value) pairs of this version and ``parties`` its parties: they are
+        this version's own, not added to those of earlier versions (:func:`adapter.access.parties_of`)."""
         rtype, rid = str(body["resourceType"]), str(body["id"])
         self.lock_resource(rtype, rid)
         # the current version's number and parties (its body is not needed: not read, not parsed)
         previous = self._sql(
-            "SELECT version, parties FROM resources WHERE type = ? AND id = ? AND current = 1", (rtype, rid)
+            "SELECT version FROM resources WHERE type = ? AND id = ? AND current = 1", (rtype, rid)
         ).fetchone()
         version = int(previous[0]) + 1 if previous else 1
         stamp = utc_now()
-        all_parties = sorted({*(previous[1].split() if previous else ()), *parties})
+        all_parties = sorted(set(parties))
         body = {**body, "meta": {**body.get("meta", {}), "versionId": str(version), "lastUpdated": stamp}}
         if previous:
             # only the current row: every older version has current = 0 already (touching them all made each
             # write slower than the one before)
             self._sql("UPDATE resources SET current = 0 WHERE type = ? AND id = ? AND current = 1", (rtype, rid))
         self._sql(
-            "INSERT INTO resources (type, id, version, last_updated, current, deleted, patient, parties, body) "
-            "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
-            (rtype, rid, version, stamp, int(deleted), patient, _parties(all_parties), json.dumps(body)),
+            "INSERT INTO resources (type, id, version, last_updated, current, deleted, patient, parties, body, writer) "
+            "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+            (rtype, rid, version, stamp, int(deleted), patient, _parties(all_parties), json.dumps(body), writer),
         )
         self._sql("DELETE FROM search WHERE type = ? AND id = ?", (rtype, rid))
         terms = sorted(set(index)) if not deleted else []
@@ -221,7 +230,7 @@ class Tx:
                 "INSERT INTO search (type, id, param, value) VALUES (?, ?, ?, ?)",
                 [(rtype, rid, param, value) for param, value in terms],
             )
-        return StoredResource(rtype, rid, version, stamp, deleted, patient, frozenset(all_parties), body)
+        return StoredResource(rtype, rid, version, stamp, deleted, patient, frozenset(all_parties), body, writer)
 
     def search(
         self,
@@ -239,6 +248,10 @@ class Tx:
         args: list[Any] = [rtype]
         for param, values in params:
             marks = ", ".join("?" for _ in values)
+            if param == "_id":
+                where.append(f"id IN ({marks})")
+                args.extend(values)
+                continue
             where.append(f"id IN (SELECT id FROM search WHERE type = ? AND param = ? AND value IN ({marks}))")  # noqa: S608
             args.extend([rtype, param, *values])
         where.extend(_compared("last_updated", updated, args))
@@ -258,6 +271,21 @@ class Tx:
         found = self.read(rtype, rid) if rtype and rid and "/" not in rid else None
         return found.body if found and not found.deleted else None
 
+    def creator(self, rtype: str, rid: str) -> str | None:
+        """The HER-id of the organisation that created ``rtype/rid`` (wrote its first version), if known."""
+        row = self._sql(
+            "SELECT writer FROM resources WHERE type = ? AND id = ? AND version = 1", (rtype, rid)
+        ).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def cares_for(self, org: str, patient: str) -> bool:
+        """Whether ``org`` is party to any current resource of ``patient`` (the patient's care)."""
+        row = self._sql(
+            "SELECT 1 FROM resources WHERE patient = ? AND current = 1 AND deleted = 0 AND parties LIKE ? LIMIT 1",
+            (patient, f"% {org} %"),
+        ).fetchone()
+        return row is not None
+
     def find(self, rtype: str, param: str, value: str) -> list[StoredResource]:
         """Current resources of ``rtype`` with this search value (e.g. a Patient by ``identifier``)."""
         return self.search(rtype, [(param, [value])])
@@ -269,15 +297,60 @@ class Tx:
 
     # --- outbox -----------------------------------------------------------------------------------------------
 
-    def enqueue(self, msg_id: str, destination: str, fmt: str, content_type: str, body: bytes) -> bool:
-        """Put a message in the outbox for ``destination``; False when it is there already (idempotent)."""
+    def enqueue(
+        self,
+        msg_id: str,
+        destination: str,
+        fmt: str,
+        content_type: str,
+        body: bytes,
+        *,
+        recipient: str | None = None,
+        patient: str | None = None,
+        refs: Iterable[str] = (),
+        basis: str | None = None,
+        method: str = "POST",
+        headers: dict[str, str] | None = None,
+    ) -> bool:
+        """Put a message in the outbox for ``destination``; False when it is there already (idempotent).
+        ``recipient`` (HER-id), ``patient``, ``refs`` (the resources it discloses) and ``basis`` let the worker
+        check, right before sending, that the recipient may still have it."""
         cursor = self._sql(
             "INSERT INTO outbox (msg_id, destination, format, content_type, body, state, attempts, "
-            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
+            "next_attempt_at, created_at, recipient, patient, refs, basis, method, headers) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (msg_id, destination) DO NOTHING",
-            (msg_id, destination, fmt, content_type, body, 0.0, utc_now()),
+            (
+                msg_id,
+                destination,
+                fmt,
+                content_type,
+                body,
+                0.0,
+                utc_now(),
+                recipient,
+                patient,
+                " ".join(refs),
+                basis,
+                method,
+                json.dumps(headers) if headers else None,
+            ),
         )
         return bool(cursor.rowcount == 1)
+
+    def withdraw(self, delivery_id: int, reason: str) -> bool:
+        """Stop a delivery that has not been made: the recipient may no longer have it (state ``withdrawn``)."""
+        cursor = self._sql(
+            "UPDATE outbox SET state = 'withdrawn', last_error = ?, claimed_by = NULL, claimed_until = NULL "
+            "WHERE id = ? AND state IN ('pending', 'dead')",
+            (reason[:2000], delivery_id),
+        )
+        return bool(cursor.rowcount == 1)
+
+    def deliveries_for(self, patient: str) -> list[Delivery]:
+        """The deliveries of ``patient``'s data not made yet (pending or dead), oldest first."""
+        rows = self._sql(_DELIVERY + "WHERE patient = ? AND state IN ('pending', 'dead') ORDER BY id", (patient,))
+        return [_delivery(r) for r in rows.fetchall()]
 
     def claim(self, worker: str, limit: int, lease: float, now: float) -> list[Delivery]:
         """Claim up to ``limit`` due deliveries for ``lease`` seconds; a claim whose worker died runs out and the
@@ -371,7 +444,7 @@ class Tx:
         limit: int = 100,
         offset: int = 0,
     ) -> tuple[int, list[dict[str, Any]]]:
-        """How many AuditEvents match, and a page of them (newest first), filtered by patient, organisation and
+        """How many AuditEvents match, and a page of them (oldest first), filtered by patient, organisation and
         (operator, instant) on recorded."""
         where: list[str] = ["1 = 1"]
         args: list[Any] = []
@@ -382,7 +455,8 @@ class Tx:
         where.extend(_compared("recorded", recorded, args))
         condition = " AND ".join(where)
         total = int(self._sql("SELECT COUNT(*) FROM audit WHERE " + condition, args).fetchone()[0])  # noqa: S608
-        sql = "SELECT id, body FROM audit WHERE " + condition + " ORDER BY id DESC LIMIT ? OFFSET ?"  # noqa: S608
+        # oldest first: the trail only grows (reading it is audited too), so earlier pages never shift
+        sql = "SELECT id, body FROM audit WHERE " + condition + " ORDER BY id LIMIT ? OFFSET ?"  # noqa: S608
         rows = self._sql(sql, [*args, limit, offset]).fetchall()
         return total, [{**json.loads(body), "id": f"audit-{row_id}"} for row_id, body in rows]
 
@@ -390,10 +464,10 @@ class Tx:
 #: The first key of the advisory locks on resources (the schema lock is 7224, in the one-key space).
 _RESOURCE_LOCKS = 7225
 _OPERATORS = frozenset({"=", "<", "<=", ">", ">="})
-_RESOURCE = "SELECT type, id, version, last_updated, deleted, patient, parties, body FROM resources "
+_RESOURCE = "SELECT type, id, version, last_updated, deleted, patient, parties, body, writer FROM resources "
 _DELIVERY = (
-    "SELECT id, msg_id, destination, format, content_type, body, state, attempts, next_attempt_at, last_error "
-    "FROM outbox "
+    "SELECT id, msg_id, destination, format, content_type, body, state, attempts, next_attempt_at, last_error, "
+    "recipient, patient, refs, basis, method, headers FROM outbox "
 )
 
 
@@ -421,12 +495,29 @@ def _message(row: Any) -> StoredMessage:
 
 def _resource(row: Any) -> StoredResource:
     return StoredResource(
-        row[0], row[1], int(row[2]), row[3], bool(row[4]), row[5], frozenset(row[6].split()), json.loads(row[7])
+        row[0], row[1], int(row[2]), row[3], bool(row[4]), row[5], frozenset(row[6].split()), json.loads(row[7]), row[8]
     )
 
 
 def _delivery(row: Any) -> Delivery:
-    return Delivery(int(row[0]), row[1], row[2], row[3], row[4], bytes(row[5]), row[6], int(row[7]), *row[8:])
+    return Delivery(
+        int(row[0]),
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        bytes(row[5]),
+        row[6],
+        int(row[7]),
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        tuple((row[12] or "").split()),
+        row[13],
+        row[14] or "POST",
+        json.loads(row[15]) if row[15] else None,
+    )
 
 
 class Store:
@@ -454,7 +545,11 @@ class Store:
         # the moment the one before is done. Programs that do not queue (sqlite3 in a shell) still just wait.
         self._sqlite_turn = threading.Lock()
         if self.dialect == "sqlite":
-            self._connection().executescript(DDL["sqlite"])
+            connection = self._connection()
+            connection.executescript(DDL["sqlite"])
+            for table, column, kind in ADDED_COLUMNS:  # a store made by an earlier release
+                if column not in {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}:
+                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         else:
             self.run(lambda tx: None, schema=True)
 
@@ -508,6 +603,8 @@ class Store:
                 if schema:
                     cursor.execute("SELECT pg_advisory_xact_lock(7224)")  # one process creates the tables
                     cursor.execute(DDL["postgresql"])
+                    for table, column, kind in ADDED_COLUMNS:  # a store made by an earlier release
+                        cursor.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
                 yield Tx(cursor, self.dialect)
 
     @contextmanager

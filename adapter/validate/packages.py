@@ -86,6 +86,10 @@ class Package:
                     pkg._loaded[res["url"]] = res
         return pkg
 
+    def urls(self) -> list[str]:
+        """The canonical URLs this package holds (indexed on disk or held in memory)."""
+        return list(dict.fromkeys([*self.files, *self._loaded]))
+
     def version_of(self, url: str, version: str) -> Resource | None:
         """The resource with canonical ``url`` in ``version`` (or a version it is the start of: ``0.2`` finds
         ``0.2.1``); the resources of a folder are taken to be of the version they state."""
@@ -138,18 +142,24 @@ def _listed(value: Any) -> list[Any]:
 class Definitions:
     """Canonical-URL lookup over packages, searched in order, with snapshots generated on demand."""
 
-    def __init__(self, packages: Iterable[Package], held_canonicals: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, packages: Iterable[Package], held_canonicals: tuple[str, ...] = (), own: Package | None = None
+    ) -> None:
         self.packages = list(packages)
         #: Canonical bases whose profiles we hold in full: an unknown profile there is a mistake, not a gap.
         self.held_canonicals = held_canonicals
+        #: The package of our own profiles (profiles/resources): the profiles a resource's category or type implies
+        #: (see :mod:`adapter.validate.implied`); None: no profile is implied.
+        self.own = own
         self._snapshots: dict[str, Resource] = {}
         self._compiled: dict[str, Profile | AdapterError] = {}
         self._globals: dict[str, tuple[str, ...]] | None = None
         self._keys: dict[str, str] = {}  # versioned url -> cache key
 
     def with_packages(self, packages: Iterable[Package]) -> Definitions:
-        """A lookup that searches ``packages`` first, then these (fresh caches, same canonical bases)."""
-        return Definitions([*packages, *self.packages], self.held_canonicals)
+        """A lookup that searches ``packages`` first, then these (fresh caches, same canonical bases and own
+        package)."""
+        return Definitions([*packages, *self.packages], self.held_canonicals, self.own)
 
     def get(self, url: str) -> Resource | None:
         """The resource for ``url``, or None. A ``|version`` suffix picks that version when one is held (``|0.2``

@@ -11,13 +11,12 @@ NO_BASIS_FOLDERS = ("StructureDefinition", "CodeSystem", "ValueSet", "NamingSyst
 
 
 def load_definitions(settings: Settings) -> Definitions:
-    """Lookup over profiles/resources, no-basis and core, searched in that order (ours win on a clash)."""
+    """Lookup over profiles/resources, no-basis and core, searched in that order (ours win on a clash); our own
+    profiles (profiles/resources) are also the ones a resource's category or type implies."""
     no_basis = standards.no_basis_json(settings)
-    held = [
-        Package.open(settings.profiles_dir / "resources"),
-        *(Package.open(no_basis / folder) for folder in NO_BASIS_FOLDERS),
-    ]
-    return Definitions([*held, Package.open(standards.core_package(settings))], canonical_bases(held))
+    own = Package.open(settings.profiles_dir / "resources")
+    held = [own, *(Package.open(no_basis / folder) for folder in NO_BASIS_FOLDERS)]
+    return Definitions([*held, Package.open(standards.core_package(settings))], canonical_bases(held), own)
 
 
 def canonical_bases(packages: list[Package]) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -26,6 +26,7 @@ from adapter.validate.authoring import check_structure_definition
 from adapter.validate.bundle import check_bundle
 from adapter.validate.compiled import CORE_PREFIX, Node, Profile, TypeRef, pattern_matches
 from adapter.validate.identifiers import check_identifier
+from adapter.validate.implied import implied_table
 from adapter.validate.invariants import Env, Invariants
 from adapter.validate.limits import Limits, limit_problems
 from adapter.validate.measure import check_report
@@ -99,6 +100,9 @@ class Engine:
         self.invariants = Invariants()
         self.slices = SliceMatcher(self)
         self._wanted: dict[tuple[tuple[str, ...], str], list[str]] = {}  # target profiles per type, see below
+        #: the profiles a resource's category, type or code implies (see adapter.validate.implied); the table is
+        #: read on the first resource walked
+        self.implied: Callable[[Any], tuple[str, ...]] = self._first_implied
         #: constraint keys not evaluated under this policy (the rules about contained resources, when those are not
         #: validated)
         self._skipped = frozenset() if policy.validate_contained else frozenset({"dom-2", "dom-3", "dom-4", "dom-5"})
@@ -108,6 +112,10 @@ class Engine:
     def profile(self, url: str) -> Profile:
         """The compiled profile or type at ``url``; AdapterError when unknown or its snapshot cannot be made."""
         return self.defs.compiled(url)
+
+    def _first_implied(self, resource: Any) -> tuple[str, ...]:
+        self.implied = implied_table(self.defs).profiles
+        return self.implied(resource)
 
     def maybe_profile(self, url: str) -> Profile | None:
         """Like :meth:`profile`, None when it cannot be had."""
@@ -150,7 +158,13 @@ class Engine:
         claimed = res.get("meta", {}).get("profile", []) if isinstance(res.get("meta"), dict) else []
         if not isinstance(claimed, list):  # not an array: a type error the structure check reports
             claimed = []
-        extra = (*extra, *self.defs.global_profiles(str(rtype)), *walk.entry_profiles.get(id(res), ()))
+        # asked for, global, by the bundle rules, and implied by its category/type/code whether claimed or not
+        extra = (
+            *extra,
+            *self.defs.global_profiles(str(rtype)),
+            *walk.entry_profiles.get(id(res), ()),
+            *self.implied(res),
+        )
         for url in dict.fromkeys([*(u for u in claimed if isinstance(u, str)), *extra]):
             strict = url in extra or url.startswith(self.defs.held_canonicals)
             profile = self._claimed(url, strict, f"{expr}.meta.profile", walk)

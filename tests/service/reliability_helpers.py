@@ -134,15 +134,18 @@ class FakeReceiver:
 
 
 def consent_messages(count: int, prefix: str) -> list[tuple[str, bytes]]:
-    """``count`` distinct valid consent messages (the kommune's consent example with new MessageHeader ids),
-    as (message id, JSON bytes)."""
+    """``count`` distinct valid consent messages (the kommune's consent example with new MessageHeader ids, each a
+    change of the Consent: its dateTime one second later, so each is stored as a new version), as (message id, JSON
+    bytes)."""
     bundle = example_json(CONSENT)
     header = bundle["entry"][0]
+    consent = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Consent")
     messages = []
     for number in range(count):
         msg_id = f"{prefix}-{number:04d}"
         header["resource"]["id"] = msg_id
         header["fullUrl"] = f"http://samhandling.no/fhir/MessageHeader/{msg_id}"
+        consent["dateTime"] = f"2026-01-05T{11 + number // 3600:02d}:{number // 60 % 60:02d}:{number % 60:02d}+01:00"
         messages.append((msg_id, json.dumps(bundle).encode()))
     return messages
 

@@ -49,7 +49,9 @@ def test_metadata_needs_no_token_and_tells_the_truth(client: FlaskClient) -> Non
         "RiskAssessment",
         "Consent",
         "QuestionnaireResponse",
+        "ClinicalImpression",
         "Patient",
+        "Subscription",
         "AuditEvent",
     } == types
     careplan = next(r for r in statement["rest"][0]["resource"] if r["type"] == "CarePlan")
@@ -263,14 +265,14 @@ def test_an_organisation_cannot_open_a_plan_to_itself_with_a_consent_it_writes(s
     claimed = _consent_recorded_by(KOMMUNE, STRANGER)
     forged = shared.post("/Consent", data=json.dumps(claimed), headers=headers)
     assert forged.status_code == 403 and issue_codes(forged.get_json()) == ["ADP-7012"]
-    # its own Consent is stored, but it opens nothing: the stranger is no party to the plan that recorded it
+    # its own Consent is refused too: only a party to the patient's care records one
     own = shared.post("/Consent", data=json.dumps(_consent_recorded_by(STRANGER, STRANGER)), headers=headers)
-    assert own.status_code == 201, own.get_json()
+    assert own.status_code == 403 and issue_codes(own.get_json()) == ["ADP-7016"]
     read = shared.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(STRANGER))
     assert read.status_code == 403 and issue_codes(read.get_json()) == ["ADP-7008"]
     found = shared.get("/CarePlan?patient:identifier=15838510075", headers=auth(STRANGER)).get_json()
     assert found["total"] == 0
-    # the same Consent recorded by a party to the plan (the kommune) opens it
+    # the same Consent recorded by a party to the patient's care (the kommune) opens it
     kommune = {**auth(KOMMUNE, READ, WRITE), "Content-Type": "application/fhir+json"}
     recorded = shared.post("/Consent", data=json.dumps(_consent_recorded_by(KOMMUNE, STRANGER)), headers=kommune)
     assert recorded.status_code == 201, recorded.get_json()
@@ -278,14 +280,15 @@ def test_an_organisation_cannot_open_a_plan_to_itself_with_a_consent_it_writes(s
 
 
 def test_every_read_and_write_is_audited(shared: FlaskClient, auth: Auth) -> None:
-    before = shared.get("/AuditEvent", headers=auth(DPS, "samhandling/audit")).get_json()["total"]
+    audit = auth(DPS, "samhandling/audit")
+    before = shared.get("/AuditEvent?_count=0", headers=audit).get_json()["total"]  # this search is audited too
     shared.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(DPS))
-    shared.get("/CarePlan?status=active", headers=auth(DPS))
-    events = shared.get("/AuditEvent", headers=auth(DPS, "samhandling/audit")).get_json()
-    assert events["total"] == before + 2
-    newest: dict[str, Any] = events["entry"][0]["resource"]
-    assert newest["agent"][0]["who"]["identifier"]["value"] == DPS
-    assert any(e.get("what", {}).get("reference") == "Patient/pasient-ola" for e in newest["entity"])
+    shared.get("/CarePlan?status=active", headers=auth(DPS))  # one plan found: one event
+    events = shared.get(f"/AuditEvent?_offset={before}", headers=audit).get_json()
+    assert events["total"] == before + 3  # the read, the search, and this search of the trail
+    read: dict[str, Any] = events["entry"][0]["resource"]
+    assert read["action"] == "R" and read["agent"][0]["who"]["identifier"]["value"] == DPS
+    assert any(e.get("what", {}).get("reference") == "Patient/pasient-ola" for e in read["entity"])
 
 
 def test_xml_in_and_out(client: FlaskClient, auth: Auth) -> None:
@@ -342,8 +345,10 @@ def test_errors_are_operation_outcomes_never_html(
 
 def test_concurrent_updates_with_the_same_if_match_one_wins(app: Any, auth: Auth) -> None:
     plan = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
-    first = app.test_client().put(f"/CarePlan/{plan['id']}", json=plan, headers=auth(DPS))
+    plan.pop("id")
+    first = app.test_client().post("/CarePlan", json=plan, headers=auth(DPS))  # ids are the server's
     assert first.status_code == 201
+    plan["id"] = first.get_json()["id"]
     barrier = threading.Barrier(4)
     statuses: list[int] = []
 
@@ -379,7 +384,8 @@ def test_audit_search_honours_every_date_comparison(shared: FlaskClient, auth: A
     everything = shared.get("/AuditEvent", headers=headers).get_json()["total"]
     assert everything > 0
     assert shared.get("/AuditEvent?date=lt2000-01-01", headers=headers).get_json()["total"] == 0
-    assert shared.get("/AuditEvent?date=ge2000-01-01", headers=headers).get_json()["total"] == everything
+    # each search of the trail is audited too: two more since everything was counted
+    assert shared.get("/AuditEvent?date=ge2000-01-01", headers=headers).get_json()["total"] == everything + 2
     first_page = shared.get("/AuditEvent?_count=1", headers=headers).get_json()["entry"]
     second_page = shared.get("/AuditEvent?_count=1&_offset=1", headers=headers).get_json()["entry"]
     assert first_page[0]["resource"]["id"] != second_page[0]["resource"]["id"]

@@ -255,9 +255,14 @@ def test_a_fhir_referral_reaches_a_kith_receiver_as_henvisning_2_0(
     assert service.issuer is not None
     token = service.issuer.issue(LEGEKONTOR, ["samhandling/messages"])
     httpserver.expect_oneshot_request("/kith", method="POST").respond_with_data("ok")
+    referral = example_json(REFERRAL)  # no consent is stored: the GP's office states its legal basis
+    referral["entry"][0]["resource"]["reason"] = {
+        "coding": [{"system": "http://samhandling.no/fhir/CodeSystem/delingsgrunnlag", "code": "hpl-45"}],
+        "text": "Henvisning til utredning i DPS: nødvendig for forsvarlig helsehjelp",
+    }
     response = client.post(
         "/$process-message",
-        data=example(REFERRAL),
+        data=json.dumps(referral),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"},
     )
     ack = response.get_json()

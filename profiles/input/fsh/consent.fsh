@@ -4,7 +4,9 @@
 // Who may receive is provision.actor: organisations with role information recipient (v3-ParticipationType IRCP),
 // relatives with role next of kin (v3-RoleClass NOK); both codes are in the core security-role-type ValueSet that
 // actor.role is bound to. What may be shared is provision.class (resource types, e.g. CarePlan) and the legal
-// basis is policy.uri (Lovdata).
+// basis is policy.uri (Lovdata). provision.type permit shares; deny is the person's block (reservasjon,
+// pasient- og brukerrettighetsloven § 5-3 and helsepersonelloven § 45), which wins over any permit and over other
+// legal bases. Nested provisions are exceptions to the one around them (R4).
 //
 // Author A owns this file. Invariant keys used here: samt-1.
 
@@ -70,7 +72,7 @@ Description: "Personens samtykke til deling av opplysninger og planer med navngi
 * policy.uri ^short = "Lovhjemmel, lenke til Lovdata / Legal basis, link to Lovdata"
 * provision 1..1 MS
 * provision.type 1..1 MS
-* provision.type = #permit
+* provision.type ^short = "permit: deling; deny: personen reserverer seg mot deling med aktørene / permit: sharing; deny: the person blocks sharing with the actors"
 * provision.period MS
 * provision.period ^short = "Hvor lenge samtykket gjelder / How long the consent is valid"
 * provision.actor 1..* MS
@@ -95,3 +97,26 @@ Description: "Personens samtykke til deling av opplysninger og planer med navngi
 * provision.purpose ^short = "Formål, f.eks. koordinering av tjenester (COC) / Purpose, e.g. coordination of care (COC)"
 * provision.class MS
 * provision.class ^short = "Hva som kan deles, f.eks. CarePlan / What may be shared, e.g. CarePlan"
+
+CodeSystem: Delingsgrunnlag
+Id: delingsgrunnlag
+Title: "Delingsgrunnlag"
+Description: "Rettslig grunnlag avsenderen oppgir for å dele opplysninger med en mottaker, i MessageHeader.reason (med begrunnelsen i reason.text). Uten oppgitt grunnlag kreves samtykke. / The legal basis a sender states for sharing information with a receiver, in MessageHeader.reason (with the reason in reason.text). Without a stated basis, consent is required."
+* ^status = #draft
+* ^caseSensitive = true
+* ^content = #complete
+* ^experimental = false
+* #samtykke "Samtykke" "Pasientens samtykke (pasient- og brukerrettighetsloven kapittel 4 og § 5-3). / The patient's consent."
+* #samtykke ^designation[0].language = #en
+* #samtykke ^designation[0].value = "Consent"
+* #hpl-45 "Samarbeidende personell (helsepersonelloven § 45)" "Opplysninger til samarbeidende personell når det er nødvendig for å gi forsvarlig helsehjelp, og pasienten ikke har motsatt seg det. / Information to collaborating personnel when needed to give sound health care, and the patient has not objected."
+* #hpl-45 ^designation[0].language = #en
+* #hpl-45 ^designation[0].value = "Collaborating personnel (Health Personnel Act section 45)"
+
+ValueSet: DelingsgrunnlagVS
+Id: delingsgrunnlag
+Title: "Delingsgrunnlag"
+Description: "Alle delingsgrunnlag. / All legal bases for sharing."
+* ^status = #draft
+* ^experimental = false
+* include codes from system Delingsgrunnlag

@@ -4,7 +4,7 @@
 Instance: samtykke-ola-deling
 InstanceOf: Samtykke
 Title: "Samtykke til deling av planer for Ola Nordmann"
-Description: "Ola samtykker til at planene hans deles med Bergen kommune, Vestbyen DPS og Storgata legekontor. / Ola consents to sharing his plans with Bergen kommune, Vestbyen DPS and Storgata legekontor."
+Description: "Ola samtykker til at planene hans, og det de bygger på (mål, tilstander, kartlegging, risikovurdering, henvisning), deles med Bergen kommune, Vestbyen DPS og Storgata legekontor. / Ola consents to sharing his plans, and what they rest on (goals, conditions, assessment, risk assessment, referral), with Bergen kommune, Vestbyen DPS and Storgata legekontor."
 Usage: #example
 * status = #active
 * scope = $ConsentScope#patient-privacy "Privacy Consent"
@@ -27,8 +27,18 @@ Usage: #example
 * provision.action = http://terminology.hl7.org/CodeSystem/consentaction#disclose "Disclose"
 * provision.purpose = http://terminology.hl7.org/CodeSystem/v3-ActReason#COC "coordination of care"
 * provision.class[+] = http://hl7.org/fhir/resource-types#CarePlan "CarePlan"
-* provision.class[+] = http://hl7.org/fhir/resource-types#QuestionnaireResponse "QuestionnaireResponse"
+* provision.class[+] = http://hl7.org/fhir/resource-types#Goal "Goal"
+* provision.class[+] = http://hl7.org/fhir/resource-types#Condition "Condition"
+* provision.class[+] = http://hl7.org/fhir/resource-types#CareTeam "CareTeam"
 * provision.class[+] = http://hl7.org/fhir/resource-types#EpisodeOfCare "EpisodeOfCare"
+* provision.class[+] = http://hl7.org/fhir/resource-types#QuestionnaireResponse "QuestionnaireResponse"
+* provision.class[+] = http://hl7.org/fhir/resource-types#ClinicalImpression "ClinicalImpression"
+* provision.class[+] = http://hl7.org/fhir/resource-types#RiskAssessment "RiskAssessment"
+* provision.class[+] = http://hl7.org/fhir/resource-types#ServiceRequest "ServiceRequest"
+* provision.class[+] = http://hl7.org/fhir/resource-types#Task "Task"
+* provision.class[+] = http://hl7.org/fhir/resource-types#DocumentReference "DocumentReference"
+* provision.class[+] = http://hl7.org/fhir/resource-types#RelatedPerson "RelatedPerson"
+* provision.class[+] = http://hl7.org/fhir/resource-types#Consent "Consent"
 
 Instance: samtykke-ola-parorende
 InstanceOf: Samtykke
