@@ -160,6 +160,10 @@ class Pipeline:
         msg_id = _msghead_text(root, "MsgInfo/MsgId")
         sender = _msghead_text(root, "MsgInfo/Sender/Organisation/Ident/Id") or None
         refused = _sender_check(sender, caller)
+        carried = access.message_sender(translation.bundle) if translation.bundle else None
+        if not refused and carried is not None and carried != sender and ADMIN_SCOPE not in caller.scopes:
+            # the attached FHIR message must be the MsgHead sender's own, or it could speak for another organisation
+            refused = Issue("ADP-7011", "error", args={"sender": carried, "org": caller.org})
         if refused:
             return Reply(403, operation_outcome([refused]))
         if not msg_id:
@@ -468,8 +472,14 @@ class Pipeline:
                     continue
             writes.append(_Write(body, patient, parties, creator or sender, None))
             pending[ref] = body
-        cares = {
-            w.patient for w in writes if w.keep is None and w.patient and _is_record(w.body) and sender in w.parties
+        cares = {  # the message begins the sender's part in the care with a record of its own (not a Consent)
+            w.patient
+            for w in writes
+            if w.keep is None
+            and w.patient
+            and _is_record(w.body)
+            and w.body.get("resourceType") != "Consent"
+            and sender in w.parties
         }
         for write in writes:
             if write.body.get("resourceType") != "Consent" or write.keep is not None:
