@@ -633,8 +633,8 @@ CODES: dict[str, CodeInfo] = {
         "{ref} may not be shared with organisation {org}: it is not party to it, and no active consent of the patient "
         "permits it (actor, provision.class, provision.action, period), nor is another legal basis stated",
         "{ref} kan ikke deles med virksomhet {org}: den er ikke part i den, og ingen aktivt samtykke fra pasienten "
-        "tillater det (aktør, provision.class, provision.action, periode), og heller ikke noe annet rettslig grunnlag er "
-        "oppgitt",
+        "tillater det (aktør, provision.class, provision.action, periode), og heller ikke noe annet rettslig "
+        "grunnlag er oppgitt",
     ),
     "ADP-7013": CodeInfo(
         "forbidden",

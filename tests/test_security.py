@@ -275,7 +275,7 @@ def test_demo_issuer_refuses_unknown_scopes(issuer: DemoIssuer) -> None:
         issuer.issue("8100001", ["samhandling/everything"])
     with pytest.raises(ValueError, match="HER-id"):
         issuer.issue(" ", ["samhandling/messages"])
-    assert len(SCOPES) == 6
+    assert len(SCOPES) == 7  # messages, plans.read, plans.write, validate, audit, admin, emergency
 
 
 @pytest.mark.parametrize(

@@ -282,9 +282,8 @@ def test_withdrawal_wins_for_earlier_recipients_and_queued_deliveries(
 
     def auth(org: str, *scopes: str) -> dict[str, str]:
         assert service.issuer is not None
-        return {
-            "Authorization": f"Bearer {service.issuer.issue(org, scopes or ['samhandling/messages', READ, WRITE, 'samhandling/audit'])}"
-        }
+        granted = scopes or ("samhandling/messages", READ, WRITE, "samhandling/audit")
+        return {"Authorization": f"Bearer {service.issuer.issue(org, granted)}"}
 
     shared_world(client, auth)
     assert client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(LEGEKONTOR)).status_code == 200
