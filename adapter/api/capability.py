@@ -20,6 +20,15 @@ _OPERATIONS = (
 )
 
 
+_EMERGENCY = {
+    "name": "krise",
+    "definition": "http://samhandling.no/fhir/OperationDefinition/Patient-krise",
+    "documentation": "GET [base]/Patient/$krise?identifier=<fødselsnummer>&reason=<why>: the emergency read of the "
+    "patient's current crisis-and-coping plan and its contacts (scope samhandling/emergency), audited with purpose "
+    "of use ETREAT and the reason; the patient's deny blocks it.",
+}
+
+
 def capability_statement(service: Service, base: str) -> dict[str, Any]:
     """The CapabilityStatement of this server at ``base``."""
     profiles, messages = _published(service.settings.profiles_dir / "resources")
@@ -30,12 +39,13 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
             "interaction": [{"code": code} for code in _INTERACTIONS],
             "versioning": "versioned-update",
             "readHistory": True,
-            "updateCreate": True,
+            "updateCreate": False,  # ids are the server's: PUT never creates (nobody can take an id first)
             "conditionalUpdate": False,
             "searchParam": [
                 {"name": name, "type": "reference" if name in ("patient", "subject") else "token"} for name in params
             ]
             + [{"name": "_lastUpdated", "type": "date"}],
+            **({"operation": [_EMERGENCY]} if rtype == "Patient" else {}),
         }
         for rtype, params in SEARCH_PARAMS.items()
     ]
@@ -73,8 +83,10 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
                     ],
                     "description": "OAuth2 bearer JWT (issuer "
                     f"{service.settings.token_issuer}, audience {service.settings.token_audience}); scopes "
-                    "samhandling/messages, plans.read, plans.write, validate, audit, admin. Plans are shared "
-                    "with another organisation only under the patient's active Consent naming it.",
+                    "samhandling/messages, plans.read, plans.write, validate, audit, admin, emergency. A resource "
+                    "goes to or is read by an organisation that is not party to it only under the patient's active "
+                    "Consent that permits it (actor, class, action, period) or a stated legal basis (MessageHeader."
+                    "reason, delingsgrunnlag#hpl-45); a deny wins. Updates need If-Match.",
                 },
                 "resource": rest_resources,
                 "operation": [{"name": name, "definition": url} for name, url in _OPERATIONS],
