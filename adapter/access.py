@@ -49,10 +49,10 @@ def her_id(organization: dict[str, Any] | None) -> str | None:
     """The HER-id of an Organization resource (or a Reference carrying an identifier), if it has one."""
     if not organization:
         return None
-    identifiers = organization.get("identifier", [])
+    identifiers = organization.get("identifier")
     if isinstance(identifiers, dict):  # a Reference.identifier
         identifiers = [identifiers]
-    for identifier in identifiers:
+    for identifier in identifiers if isinstance(identifiers, list) else []:  # read before validation: any shape
         if isinstance(identifier, dict) and identifier.get("system") == HER_SYSTEM and identifier.get("value"):
             return str(identifier["value"])
     return None

@@ -578,6 +578,13 @@ CODES: dict[str, CodeInfo] = {
         "{method} is not supported on {path}; allowed: {allowed}",
         "{method} støttes ikke for {path}; tillatt: {allowed}",
     ),
+    "ADP-5031": CodeInfo(
+        "not-found",
+        "The message names no receiver this service can identify: MessageHeader.destination needs a receiver with a "
+        "HER-id (urn:oid:2.16.578.1.12.4.1.2) or an endpoint in the routing table; nothing was stored",
+        "Meldingen oppgir ingen mottaker tjenesten kan identifisere: MessageHeader.destination må ha en mottaker med "
+        "HER-id (urn:oid:2.16.578.1.12.4.1.2) eller et endepunkt i rutingtabellen; ingenting ble lagret",
+    ),
     "ADP-5030": CodeInfo(
         "invalid",
         "The reference {reference!r} is not a valid reference: {detail}",

@@ -330,7 +330,12 @@ class Pipeline:
         def audit(**event: Any) -> None:
             tx.audit(audit_event(recorded=stamp, org=message.sender, subject=None, **event))
 
-        writes, issues, bases = self._plan(tx, message, ids)
+        writes: list[_Write] = []
+        bases: dict[str, str] = {}
+        if not message.receivers and not outgoing:  # accepted, it would reach nobody: said now, not lost silently
+            issues = [Issue("ADP-5031", "error", expression="MessageHeader.destination")]
+        else:
+            writes, issues, bases = self._plan(tx, message, ids)
         refusals = [i for i in issues if i.severity in ("error", "fatal")]
         for issue in refusals:
             audit(

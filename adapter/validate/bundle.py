@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from adapter.validate.resolution import is_absolute_url
+from adapter.validate.resolution import incomplete_url, is_absolute_url
 from adapter.validate.state import Walk
 
 # As in the reference validator: an optional http(s) base whose segments have no '-', then Type/id[/_history/v].
@@ -52,7 +52,7 @@ def _entry(entry: dict[str, Any], kind: str, expr: str, walk: Walk, is_resource_
         if kind not in _FULL_URL_OPTIONAL:
             walk.add("ADP-4050", "error", expr)
         return
-    if not is_absolute_url(full_url):
+    if not is_absolute_url(full_url) or incomplete_url(full_url) is not None:
         walk.add("ADP-4051", "error", expr, url=full_url)
         return
     rtype = resource.get("resourceType") if resource else None

@@ -228,12 +228,14 @@ class Definitions:
         if key is None:
             found = self.get(url)
             key = base if found is None or found is self.get(base) else f"{base}|{found.get('version')}"
-            self._keys[url] = key
+            if found is not None:  # a URL no package knows (any a sender invents) is not remembered
+                self._keys[url] = key
         return key
 
     def compiled(self, url: str) -> Profile:
         """The compiled snapshot of ``url`` (see :mod:`adapter.validate.compiled`), built once; a definition that
-        is missing or whose snapshot cannot be made raises the same AdapterError every time."""
+        is missing or whose snapshot cannot be made raises the same AdapterError every time. Only definitions the
+        packages hold are remembered, so URLs a sender makes up cannot grow the cache without bound."""
         found = self._compiled.get(url)  # as asked: the common case, one lookup
         if found is None:
             key = self._key(url)
@@ -243,8 +245,10 @@ class Definitions:
                     found = compile_profile(self.snapshot(key))
                 except AdapterError as error:
                     found = error
-                self._compiled[key] = found
-            self._compiled[url] = found
+                if self.get(key) is not None:
+                    self._compiled[key] = found
+            if self.get(url) is not None:
+                self._compiled[url] = found
         if isinstance(found, AdapterError):
             raise found
         return found

@@ -15,14 +15,76 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 _SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
 Status = Literal["found", "missing", "ambiguous", "elsewhere"]
 # an http(s) base, then Type/id: the RESTful form of a fullUrl (the base is group 1)
 _RESTFUL = re.compile(r"(https?://.*?)/?([A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?")
+
+
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{1,63}")  # the shape of a resource type's name, checked before the type
+_BAD_CHARACTER = re.compile(r"[\s\x00-\x1f\x7f]")
+#: (English, Norwegian) reasons why a reference is malformed
+Problem = tuple[str, str]
+
+
+def reference_problem(
+    reference: str, is_resource_type: Callable[[str], bool], *, contained: bool, conditional: bool
+) -> Problem | None:
+    """Why ``reference`` (a Reference.reference) is not a well-formed literal reference, or None when it is one: a
+    local ``#id`` (``#`` alone only from a contained resource, for its container), an absolute URL (an http(s) URL
+    with a host, a ``urn:uuid:``/``urn:oid:`` with a value), or ``[path/]Type/id[/_history/version]`` with a
+    resource type and FHIR ids; ``Type?search`` only where conditional references are (transactions and
+    batches). Whether it resolves is another question (see :class:`Index`)."""
+    if _BAD_CHARACTER.search(reference):
+        return "it contains white space or a control character", "den inneholder mellomrom eller et kontrolltegn"
+    if reference.startswith("#"):
+        if reference == "#" and not contained:
+            return (
+                "'#' refers to the container of a contained resource, and this is not one",
+                "'#' viser til den som inneholder en inneholdt ressurs, og dette er ikke en slik",
+            )
+        return None
+    if is_absolute_url(reference):
+        return incomplete_url(reference)
+    if conditional and "?" in reference:
+        rtype = reference.partition("?")[0]
+        if _TYPE_NAME.fullmatch(rtype) and is_resource_type(rtype):
+            return None
+        return f"{rtype[:70]!r} is not a resource type", f"{rtype[:70]!r} er ikke en ressurstype"
+    parts = reference.split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        version, parts = parts[-1], parts[:-2]
+        if not _ID.fullmatch(version):
+            return f"the version {version!r} is not a FHIR id", f"versjonen {version!r} er ikke en FHIR-id"
+    if len(parts) < 2 or "" in parts:
+        return "a relative reference is Type/id", "en relativ referanse er Type/id"
+    if not (_TYPE_NAME.fullmatch(parts[-2]) and is_resource_type(parts[-2])):
+        return f"{parts[-2][:70]!r} is not a resource type", f"{parts[-2][:70]!r} er ikke en ressurstype"
+    if not _ID.fullmatch(parts[-1]):
+        return f"{parts[-1][:70]!r} is not a FHIR id", f"{parts[-1][:70]!r} er ikke en FHIR-id"
+    return None
+
+
+def incomplete_url(url: str) -> Problem | None:
+    """Why an absolute URL lacks what its scheme needs (an http(s) URL its host, a ``urn:uuid:`` or ``urn:oid:``
+    its value), or None."""
+    scheme, _, rest = url.partition(":")
+    if scheme in ("http", "https"):
+        try:
+            host = urlsplit(url).netloc
+        except ValueError:  # such as an unclosed [ of an IPv6 host
+            return "the URL cannot be read", "URL-en kan ikke leses"
+        if not host:
+            return "the URL has no host", "URL-en har ingen vert"
+    if scheme == "urn" and rest in ("uuid:", "oid:"):
+        return f"the {rest[:-1]} is missing", f"{rest[:-1]} mangler"
+    return None
 
 
 def is_absolute_url(url: str) -> bool:

@@ -32,6 +32,10 @@ _ADDITIVE = ("constraint", "mapping", "condition")
 def generate_snapshot(sd: Resource, defs: Definitions) -> Resource:
     """Return a copy of ``sd`` with ``snapshot.element`` built from its base and its differential."""
     url = sd.get("url", "?")
+    if sd.get("resourceType") != "StructureDefinition":  # a canonical of another kind, claimed as a profile
+        raise _error(url, f"it is a {sd.get('resourceType')}, not a StructureDefinition")
+    if not isinstance(sd.get("baseDefinition"), str):
+        raise _error(url, "it has neither a snapshot nor a baseDefinition to build one from")
     base = defs.snapshot(sd["baseDefinition"])
     # a "specialization" of a type that keeps the type is a constraint in all but name, and is built as one
     if sd.get("derivation", "constraint") != "constraint" and sd.get("type") != base.get("type"):

@@ -32,6 +32,10 @@ class Policy:
       (``Patient:0``: the entry at that position, when it is of that type) [the ``-bundle`` parameter].
     * ``validate_contained``: contained resources are validated (as resources, with the dom-2..dom-5 rules about
       them); when False they are passed over [``validateContains`` IGNORE].
+    * ``malformed_reference_is_error``: a Reference.reference that is not a well-formed literal reference (``#id``,
+      an absolute URL with what its scheme needs, ``Type/id[/_history/version]`` with a resource type and ids,
+      ``Type?search`` in transactions and batches) is an error; when False a warning [the reference validator warns
+      that "the syntax of the reference looks incorrect"].
     * ``display_issues_are_warnings``: a display that is not the code's display or designation is a warning; when
       False an error [``-display-issues-are-warnings``, default off].
     * ``no_html_in_markdown``: what looks like an HTML tag in a markdown value is an error; when False a warning
@@ -45,6 +49,7 @@ class Policy:
     bundle_profiles: tuple[tuple[str, str], ...] = ()
     validate_contained: bool = True
     missing_urn_is_error: bool = True
+    malformed_reference_is_error: bool = True
     display_issues_are_warnings: bool = False
 
 

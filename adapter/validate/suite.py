@@ -127,6 +127,7 @@ def _policy(case: dict[str, Any], step: dict[str, Any] | None = None) -> Policy:
         bundle_profiles=_bundle_rules(case.get("bundle-param")),
         validate_contained=case.get("validateContains") != "IGNORE",
         missing_urn_is_error=False,  # the reference validator's behaviour: a warning
+        malformed_reference_is_error=False,  # also a warning there
     )
 
 

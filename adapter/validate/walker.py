@@ -33,7 +33,7 @@ from adapter.validate.measure import check_report
 from adapter.validate.packages import Definitions
 from adapter.validate.primitives import Primitives
 from adapter.validate.questionnaire import check_questionnaire, check_response
-from adapter.validate.resolution import Index, Status, is_absolute_url
+from adapter.validate.resolution import Index, Status, is_absolute_url, reference_problem
 from adapter.validate.slicing import SliceMatcher
 from adapter.validate.state import DEFAULT_POLICY, Host, Pass, Policy, Walk, count_issues
 from adapter.validate.terminology import Terminology, codes_of, display_matches
@@ -150,7 +150,13 @@ class Engine:
         rtype = res.get("resourceType")
         core = self.maybe_profile(CORE_PREFIX + rtype) if isinstance(rtype, str) else None
         if core is None or core.kind != "resource":
-            detail = "resourceType is missing" if not isinstance(rtype, str) else f"unknown resource type {rtype!r}"
+            detail = (
+                "resourceType is missing"
+                if rtype is None
+                else f"unknown resource type {rtype!r}"
+                if isinstance(rtype, str)
+                else "resourceType must be a JSON string"
+            )
             walk.add("ADP-1002", "fatal" if top else "error", None if top else expr, path="resourceType", detail=detail)
             return
         expr = expr or str(rtype)
@@ -646,9 +652,10 @@ class Engine:
         reference = value.get("reference")
         if not isinstance(reference, str):
             return
+        self._reference_syntax(reference, expr, step)
         target, status = self._locate(step.walk, step.env.root, reference)
-        if isinstance(target, dict):
-            actual = target.get("resourceType")
+        if isinstance(target, dict):  # a resourceType that is not a string is reported where the target is
+            actual = target.get("resourceType") if isinstance(target.get("resourceType"), str) else None
         else:
             actual = _type_in_reference(reference) if self.policy.trust_reference_types else None
         allowed = self._target_types(type_ref)
@@ -673,6 +680,20 @@ class Engine:
         if isinstance(target, dict) and actual:
             self._target_profiles(target, str(actual), reference, type_ref, expr, step)
 
+    def _reference_syntax(self, reference: str, expr: str, step: Pass) -> None:
+        """Report ``reference`` when it is not a well-formed literal reference (see ``reference_problem``)."""
+        index = step.walk.index
+        problem = reference_problem(
+            reference,
+            self._is_resource_type,
+            contained=step.env.resource is not step.env.root,
+            conditional=index is not None and index.kind in ("transaction", "batch"),
+        )
+        if problem is not None:
+            severity: Severity = "error" if self.policy.malformed_reference_is_error else "warning"
+            shown = reference if len(reference) <= 100 else reference[:100] + "..."
+            step.walk.add("ADP-5030", severity, expr, reference=shown, detail=problem[0], detail_nb=problem[1])
+
     def _target_profiles(
         self, target: dict[str, Any], actual: str, reference: str, type_ref: TypeRef, expr: str, step: Pass
     ) -> None:
@@ -690,8 +711,7 @@ class Engine:
             self._wanted[(type_ref.targets, actual)] = wanted
         if not wanted:
             return
-        claimed = target.get("meta", {}).get("profile", []) if isinstance(target.get("meta"), dict) else []
-        if any(url in claimed for url in wanted):
+        if any(url in _claimed_profiles(target) for url in wanted):
             return
         meets = step.walk.meets
         for url in wanted:
@@ -823,6 +843,14 @@ def _as_list(value: Any, expr: str, step: Pass) -> list[Any]:
     if step.structural:
         step.walk.add("ADP-1002", "error", expr, path=expr, detail="must be a JSON array, not a single value")
     return [value]
+
+
+def _claimed_profiles(resource: dict[str, Any]) -> list[str]:
+    """The profiles a resource claims in ``meta.profile``: its strings (a meta, a profile or a claim of another JSON
+    type is a type error the structure check reports)."""
+    meta = resource.get("meta")
+    claimed = meta.get("profile") if isinstance(meta, dict) else None
+    return [url for url in claimed if isinstance(url, str)] if isinstance(claimed, list) else []
 
 
 def _entry_profiles(bundle: dict[str, Any], rules: tuple[tuple[str, str], ...]) -> dict[int, tuple[str, ...]]:
