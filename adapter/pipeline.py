@@ -477,15 +477,6 @@ class Pipeline:
                     continue
             writes.append(_Write(body, patient, parties, creator or sender, None))
             pending[ref] = body
-        cares = {  # the message begins the sender's part in the care with a record of its own (not a Consent)
-            w.patient
-            for w in writes
-            if w.keep is None
-            and w.patient
-            and _is_record(w.body)
-            and w.body.get("resourceType") != "Consent"
-            and sender in w.parties
-        }
         for write in writes:
             if write.body.get("resourceType") != "Consent" or write.keep is not None:
                 continue
@@ -500,7 +491,6 @@ class Pipeline:
                 )
             elif (
                 write.patient
-                and write.patient not in cares
                 and not tx.cares_for(sender, write.patient)
                 and tx.read("Patient", write.patient.partition("/")[2]) is not None  # a new patient: the sender begins
             ):

@@ -210,6 +210,31 @@ def test_only_a_party_to_the_care_records_a_consent_also_in_a_message(client: Fl
     assert client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(STRANGER)).status_code == 403
 
 
+def test_writing_a_record_of_its_own_does_not_make_an_organisation_a_carer(client: FlaskClient, auth: Auth) -> None:
+    shared_world(client, auth)
+    plan = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
+    plan.pop("id")
+    plan.pop("meta")
+    assert client.post("/CarePlan", json=plan, headers=auth(STRANGER)).status_code == 201  # its own, stored
+    assert client.get("/Patient/pasient-ola", headers=auth(STRANGER)).status_code == 403  # no demographics
+    own = client.post("/Consent", json=consent_resource(STRANGER, recorded_by=STRANGER), headers=auth(STRANGER))
+    assert own.status_code == 403 and issue_codes(own.get_json()) == ["ADP-7016"]
+    # the same in one message: a record of its own and a Consent naming itself
+    forged = as_sender(CONSENT, STRANGER, "angrep-omsorg")
+    consent = entry(forged, "Consent")
+    consent["organization"] = [{"reference": "Organization/org-angriper"}]
+    consent["provision"]["actor"][0]["reference"] = {"identifier": {"system": HER, "value": STRANGER}}
+    consent["id"] = "samtykke-angriper"
+    next(e for e in forged["entry"] if e["resource"] is consent)["fullUrl"] = (
+        "urn:uuid:4d7c2b1a-9e8f-4a6b-b5c4-d3e2f1a0b9c8"
+    )
+    forged["entry"].append(
+        {"fullUrl": "urn:uuid:0b6f5a9e-3c1d-4e2f-8a7b-9c0d1e2f3a4b", "resource": {**plan, "id": "egen"}}
+    )
+    assert "ADP-7016" in ack_issue_codes(send(client, STRANGER, forged, auth))
+    assert client.get(f"/CarePlan?patient:identifier={FNR}", headers=auth(STRANGER)).get_json()["total"] == 1
+
+
 # --- consent as the law has it ---------------------------------------------------------------------------------
 
 
