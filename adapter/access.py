@@ -140,19 +140,27 @@ def patient_identifiers(patient: dict[str, Any] | None) -> list[tuple[str, str]]
 
 
 def named_organisations(resource: dict[str, Any], resolve: Resolver) -> set[str]:
-    """HER-ids of the organisations a resource names in its party elements (one level deep) and as CareTeam
-    participants. The actors of a Consent are not parties: they are whom the patient lets see a plan."""
+    """HER-ids of the organisations a resource names in its party elements, as CareTeam participants, as
+    performers of a plan's activities, and as participants of the care team a plan names (``careTeam``): those
+    who work on the plan. The actors of a Consent are not among them: they are whom the patient lets see data."""
     found: set[str] = set()
-    for name in _PARTY_ELEMENTS:
-        for reference in _listed(resource.get(name)):
-            her = reference_her(reference, resolve)
-            if her:
-                found.add(her)
-    for participant in _listed(resource.get("participant")):
-        for key in ("member", "onBehalfOf"):
-            her = reference_her(participant.get(key), resolve)
-            if her:
-                found.add(her)
+    references: list[Any] = [reference for name in _PARTY_ELEMENTS for reference in _listed(resource.get(name))]
+    for activity in _listed(resource.get("activity")):
+        detail = activity.get("detail")
+        if isinstance(detail, dict):
+            references += _listed(detail.get("performer"))
+    teams = [resource]
+    for team in _listed(resource.get("careTeam")):
+        target = resolve(team["reference"]) if isinstance(team.get("reference"), str) else None
+        if isinstance(target, dict) and target.get("resourceType") == "CareTeam":
+            teams.append(target)
+    for team in teams:
+        for participant in _listed(team.get("participant")):
+            references += [participant.get("member"), participant.get("onBehalfOf")]
+    for reference in references:
+        her = reference_her(reference, resolve)
+        if her:
+            found.add(her)
     return found
 
 

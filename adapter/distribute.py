@@ -170,7 +170,8 @@ class Distributor:
             owner = tx.creator("Subscription", subscription.id) or subscription.writer
             criteria = parse_criteria(str(subscription.body.get("criteria", "")))
             channel = subscription.body.get("channel") or {}
-            if owner is None or criteria is None:
+            end = str(subscription.body.get("end") or "")
+            if owner is None or criteria is None or (end and end < _now()):  # ended: no more notifications
                 continue
             for resource in records:
                 if not matches(tx, resource, criteria):

@@ -102,6 +102,11 @@ CODES: dict[str, CodeInfo] = {
         "{path}: this type is not allowed here (allowed: {allowed})",
         "{path}: denne typen er ikke tillatt her (tillatt: {allowed})",
     ),
+    "ADP-1009": CodeInfo(
+        "too-costly",
+        "The content is nested more deeply than this service follows; it was not checked",
+        "Innholdet er nestet dypere enn tjenesten følger; det ble ikke kontrollert",
+    ),
     "ADP-2001": CodeInfo(
         "structure",
         "The message breaks its XML Schema: {detail}",
@@ -686,10 +691,19 @@ CODES: dict[str, CodeInfo] = {
         "Sharing on {basis} needs its reason in MessageHeader.reason.text",
         "Deling med hjemmel i {basis} krever en begrunnelse i MessageHeader.reason.text",
     ),
+    "ADP-7021": CodeInfo(
+        "informational",
+        "{ref} is taken by a record of another organisation that takes no part in the patient's care; this one is "
+        "stored as {stored}, and will be each time it is sent",
+        "{ref} er tatt av en post fra en annen virksomhet som ikke er part i pasientens helsehjelp; denne lagres som "
+        "{stored}, hver gang den sendes",
+    ),
     "ADP-7020": CodeInfo(
         "forbidden",
-        "Emergency access reads the current crisis plan of a patient only, with a stated reason: {detail}",
-        "Nødtilgang gir bare lesing av pasientens gjeldende krise- og mestringsplan, med oppgitt grunn: {detail}",
+        "Emergency access reads the current crisis plan of a patient only, with a stated reason: give it as "
+        "reason=... (at least five letters or digits)",
+        "Nødtilgang gir bare lesing av pasientens gjeldende krise- og mestringsplan, med oppgitt grunn: oppgi den som "
+        "reason=... (minst fem bokstaver eller sifre)",
     ),
     "ADP-5040": CodeInfo(
         "not-supported",

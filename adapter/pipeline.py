@@ -92,6 +92,8 @@ class _Message:
     kith: Translation | None = None
     #: receiver HER-id -> the basis it gets the message's data on (party, consent, hpl-45)
     bases: dict[str, str] = field(default_factory=dict)
+    #: the organisation (and token subject) that relayed it for ``sender`` with the admin scope, when not the sender
+    relay: str | None = None
 
     @cached_property
     def header(self) -> dict[str, Any]:
@@ -143,6 +145,7 @@ class Pipeline:
         issues = [*source.issues]
         content_type = "application/fhir+xml" if source.format == "xml" else FHIR_JSON
         message = _Message(str(sender), str(header["id"]), "fhir", data, content_type, bundle, issues)
+        message.relay = _relay(sender, caller)
         if asynchronous:
             return self._accept_only(message)
         message.issues[:] = self.validator.validate_source(source)
@@ -171,6 +174,7 @@ class Pipeline:
         message = _Message(
             str(sender), msg_id, "kith", data, KITH_XML, translation.bundle, translation.issues, translation
         )
+        message.relay = _relay(sender, caller)
         return self._process(message)
 
     # --- receipts -----------------------------------------------------------------------------------------------
@@ -324,11 +328,14 @@ class Pipeline:
         """Check who may write and receive what, store the message's resources, queue deliveries (to the receivers
         and to every other entitled party) and audit; returns the issues (when any is an error, nothing but the
         refusal's audit events is written)."""
+        known = len(message.issues)
         ids = self._stored_ids(tx, message, message.bundle or {})
+        notes = message.issues[known:]  # where records were stored when their ids were taken (ADP-7021)
+        del message.issues[known:]
         stamp = utc_now()
 
         def audit(**event: Any) -> None:
-            tx.audit(audit_event(recorded=stamp, org=message.sender, subject=None, **event))
+            tx.audit(audit_event(recorded=stamp, org=message.sender, subject=message.relay, **event))
 
         writes: list[_Write] = []
         bases: dict[str, str] = {}
@@ -336,6 +343,7 @@ class Pipeline:
             issues = [Issue("ADP-5031", "error", expression="MessageHeader.destination")]
         else:
             writes, issues, bases = self._plan(tx, message, ids)
+            issues = notes + issues
         refusals = [i for i in issues if i.severity in ("error", "fatal")]
         for issue in refusals:
             audit(
@@ -436,7 +444,7 @@ class Pipeline:
         pending: dict[str, dict[str, Any]] = {}
 
         def resolve(reference: str) -> dict[str, Any] | None:  # what this message will store, then the store
-            return pending.get(reference) or tx.resolve(reference)
+            return pending.get(reference) or message.resolve(reference) or tx.resolve(reference)
 
         writes: list[_Write] = []
         issues: list[Issue] = []
@@ -603,9 +611,13 @@ class Pipeline:
             forms = [str(form) for form in (entry.get("fullUrl"), _key(resource)) if form]
             for form in forms:
                 ids[form] = target
-            if rtype not in MATCH_BY_IDENTIFIER and listed:
+            if rtype not in MATCH_BY_IDENTIFIER:
                 later.append((resource, rtype, forms))
         for resource, rtype, forms in later:  # once the patient's stored id is known
+            if forms:
+                self._unsquatted(tx, message, resource, rtype, forms, ids)
+            if not isinstance(resource.get("identifier"), list):
+                continue
             written = access.patient_reference(resource)
             patient = ids.get(written, written) if written else None
             if not patient:
@@ -622,6 +634,28 @@ class Pipeline:
                         ids[form] = f"{rtype}/{found[0].id}"
                     break
         return ids
+
+    def _unsquatted(
+        self, tx: Tx, message: _Message, resource: dict[str, Any], rtype: str, forms: list[str], ids: dict[str, str]
+    ) -> None:
+        """A record whose id is held by a stored record of another patient, or by one whose creator takes no part in
+        the patient's care, is not that record: someone took the id first (squatted it), or it collides. It is
+        stored under an id of the sender's own, the same every time (information ADP-7021), so nobody can lock a
+        sender out of its ids. Otherwise the same id is the same record, and the rules for changing it apply
+        (ADP-7013, ADP-7017)."""
+        target = ids[forms[0]]
+        held = tx.read(*access.split_reference(target))
+        written = access.patient_reference(resource)
+        patient = ids.get(written, written) if written else None
+        if held is None or not held.patient or not patient:
+            return
+        holder = tx.creator(held.type, held.id) or held.writer
+        if holder == message.sender or (held.patient == patient and holder and tx.cares_for(holder, held.patient)):
+            return
+        own = f"{rtype}/{uuid.uuid5(_STORED_IDS, f'{message.sender}|{target}')}"
+        message.issues.append(Issue("ADP-7021", "information", args={"ref": target, "stored": own}))
+        for form in forms:
+            ids[form] = own
 
     def _answer(self, message: _Message, issues: list[Issue], now: float) -> Reply:
         """The acknowledgement: an AppRec for KITH, a FHIR acknowledgement message for FHIR."""
@@ -650,10 +684,19 @@ def _sender_check(sender: str | None, caller: Caller) -> Issue | None:
     return Issue("ADP-7011", "error", args={"sender": sender or "(none)", "org": caller.org})
 
 
+def _relay(sender: str | None, caller: Caller) -> str | None:
+    """Who relayed a message for another organisation (the admin scope), for the audit trail; None for the
+    sender itself."""
+    return None if sender == caller.org else f"relayed by {caller.org} ({caller.subject})"
+
+
 def _msghead_text(root: etree._Element, path: str) -> str:
     steps = "/".join(f"{{{MSGHEAD_NS}}}{step}" for step in path.split("/"))
     found = root.find(steps)
-    return (found.text or "").strip() if found is not None else ""
+    try:
+        return (found.text or "").strip() if found is not None else ""
+    except UnicodeDecodeError:  # a character reference to a lone surrogate (&#xD800;): no usable text
+        return ""
 
 
 def _stored_reply(found: StoredMessage) -> Reply:

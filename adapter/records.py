@@ -20,18 +20,19 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from adapter import access
 from adapter.distribute import Distributor, parse_criteria
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
-from adapter.pipeline import Reply
+from adapter.pipeline import MATCH_BY_IDENTIFIER, Reply
 from adapter.receipt.audit import audit_event
 from adapter.security import AUDIT_SCOPE, EMERGENCY_SCOPE, READ_SCOPE, WRITE_SCOPE, Caller
 from adapter.store import Store, StoredResource, Tx
 from adapter.store.sql import utc_now
 from adapter.validate import Validator, operation_outcome
+from adapter.validate.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from adapter.validate.implied import claim_implied
 
 #: The resource types the REST API serves, each with the R4 search parameters it supports besides _lastUpdated,
@@ -97,7 +98,7 @@ class Records:
             allowed, disclosure = self._may_read(tx, current or found, caller)
             self._audit(tx, caller, "R", found, allowed, disclosure)
             if not allowed:
-                return _forbidden(rtype, rid, caller)
+                return self._forbidden(tx, current or found, caller)
             if found.deleted:
                 return Reply(410, operation_outcome([Issue("ADP-5024", "error", args={"ref": f"{rtype}/{rid}"})]))
             return _resource_reply(found)
@@ -119,7 +120,7 @@ class Records:
             allowed, disclosure = self._may_read(tx, versions[0], caller)
             self._audit(tx, caller, "R", versions[0], allowed, disclosure)
             if not allowed:
-                return _forbidden(rtype, rid, caller)
+                return self._forbidden(tx, versions[0], caller)
             entries = [
                 {
                     "fullUrl": f"{base}/{v.type}/{v.id}",
@@ -215,19 +216,28 @@ class Records:
         use ETREAT and the reason; the patient's deny blocks it."""
         caller.require(EMERGENCY_SCOPE)
         where = f"Patient/$krise?identifier={identifier}"
-        if len(reason.strip()) < 5:
-            issue = Issue("ADP-7020", "error", args={"detail": "give the reason (reason=...), at least 5 characters"})
+        if sum(1 for c in reason if c.isalnum()) < 5:
+            issue = Issue("ADP-7020", "error")
             return self._refused(caller, "R", where, Reply(400, operation_outcome([issue])))
 
+        # a national identifier (fødselsnummer, D-nummer), in any of its forms
+        national = (FNR_SYSTEM, DNR_SYSTEM)
+        tokens = [identifier] if "|" in identifier else [f"{system}|{identifier}" for system in national]
+        if "|" in identifier and identifier.partition("|")[0] not in (FNR_SYSTEM, DNR_SYSTEM):
+            tokens = []
+
         def work(tx: Tx) -> Reply:
-            patients = tx.find("Patient", "identifier", identifier)
+            patients = tx.search("Patient", [("identifier", tokens)], limit=None) if tokens else []
             plans = []
             for patient in patients:
-                plans += tx.search(
+                candidates = tx.search(
                     "CarePlan",
                     [("patient", [f"Patient/{patient.id}"]), ("category", [CRISIS_CATEGORY]), ("status", ["active"])],
                     limit=None,
                 )
+                # only a plan made by a party to the patient's care: anyone may write a plan of its own, and a
+                # legevakt must never be shown one a stranger made up
+                plans += [p for p in candidates if p.patient and tx.cares_for(_creator(tx, p), p.patient)]
             if not plans:
                 self._audit_emergency(tx, caller, [], patients[0].id if patients else None, reason, "failed")
                 issue = Issue("ADP-5020", "error", args={"ref": f"the current crisis plan of {identifier}"})
@@ -251,7 +261,8 @@ class Records:
             for reference in sorted(_contacts(plan.body)):
                 rtype, _, rid = reference.partition("/")
                 found = tx.read(rtype, rid)
-                if found is not None and not found.deleted:
+                # the contacts of this patient's plan: nothing of another patient's
+                if found is not None and not found.deleted and found.patient in (None, plan.patient):
                     included.append(found)
             self._audit_emergency(tx, caller, included, plan.patient, reason, "success")
             entries = [
@@ -302,6 +313,8 @@ class Records:
             resource = {**resource, "id": str(uuid.uuid4())}
         # validated against the profiles its category implies whether it claims them or not, and stored claiming them
         resource = claim_implied(resource, self.validator.definitions)
+        if rtype == "Subscription" and resource.get("status") == "requested":  # R4: the server activates it
+            resource = {**resource, "status": "active"}
         issues = self.validator.validate_source(source)  # with line and column; the id we add changes no rule
         if any(i.severity in ("error", "fatal") for i in issues):
             return self._refused(
@@ -334,6 +347,9 @@ class Records:
                     self._audit(tx, caller, "U", current, False, False)
                     issue = Issue("ADP-5021", "error", args={"etag": if_match, "version": current.version})
                     return Reply(412, operation_outcome([issue]))
+            if current is not None and _same(current.body, resource):  # nothing changed: no new version, no sync
+                self._audit(tx, caller, "U", current, True, False)
+                return _resource_reply(current)
             patient = access.patient_reference(resource)
             refused = self._write_refused(tx, caller, rtype, resource, patient, current)
             if refused is not None:
@@ -374,17 +390,22 @@ class Records:
                 issue = Issue("ADP-7016", "error", args={"org": caller.org, "patient": patient})
                 return self._refused_in(tx, caller, "C", ref, Reply(403, operation_outcome([issue])))
         if rtype == "Subscription":
-            problem = self._subscription_problem(resource)
+            problem = self._subscription_problem(resource, caller.org)
             if problem:
                 issue = Issue("ADP-5043", "error", expression="Subscription", args={"detail": problem})
                 return self._refused_in(tx, caller, "C", ref, Reply(422, operation_outcome([issue])))
-        if current is None and patient and rtype not in ("Patient", *access.DIRECTORY_TYPES):
+        national = MATCH_BY_IDENTIFIER.get(rtype)
+        if current is None and (national or (patient and rtype not in access.DIRECTORY_TYPES)):
             for identifier in resource.get("identifier", []) if isinstance(resource.get("identifier"), list) else []:
                 if not isinstance(identifier, dict) or not identifier.get("value"):
                     continue
+                if national and identifier.get("system") not in national:
+                    continue
                 token = f"{identifier.get('system')}|{identifier['value']}" if identifier.get("system") else ""
                 same = [
-                    r for r in tx.find(rtype, "identifier", token or str(identifier["value"])) if r.patient == patient
+                    r
+                    for r in tx.find(rtype, "identifier", token or str(identifier["value"]))
+                    if national or r.patient == patient  # a person or organisation is one record nationwide
                 ]
                 if same:
                     args = {"ref": f"{rtype}/{same[0].id}", "identifier": token or identifier["value"]}
@@ -395,15 +416,24 @@ class Records:
                     return self._refused_in(tx, caller, "C", ref, Reply(status, operation_outcome([issue])))
         return None
 
-    def _subscription_problem(self, subscription: dict[str, Any]) -> str | None:
-        """What keeps a Subscription from being served: a rest-hook to an http(s) endpoint with criteria on one
-        of the types served here."""
+    def _subscription_problem(self, subscription: dict[str, Any], org: str) -> str | None:
+        """What keeps a Subscription from being served: a rest-hook to an endpoint of the subscriber's own (on a
+        host and port the routing table routes its messages to: patient data goes nowhere else, and the service
+        never posts to an address a caller makes up), headers without line breaks, criteria on one of the types
+        served here."""
         channel: dict[str, Any] = subscription["channel"] if isinstance(subscription.get("channel"), dict) else {}
         if channel.get("type") != "rest-hook":
             return "only channel.type rest-hook is supported"
         endpoint = str(channel.get("endpoint") or "")
-        if not endpoint.startswith(("http://", "https://")):
-            return "channel.endpoint must be an http or https URL"
+        own = {_origin(r.destination) for r in self.distributor.routes.routes if r.receiver == org}
+        if not endpoint.startswith(("http://", "https://")) or _origin(endpoint) not in own:
+            known = ", ".join(sorted(own)) or "none: the routing table has no route to this organisation"
+            return f"channel.endpoint must be on a host the routing table routes {org}'s messages to ({known})"
+        headers = channel.get("header")
+        if headers is not None and (
+            not isinstance(headers, list) or any(not isinstance(h, str) or "\r" in h or "\n" in h for h in headers)
+        ):
+            return "channel.header must be a list of single-line 'Name: value' strings"
         if channel.get("payload") not in (None, "", "application/fhir+json", "application/json"):
             return "channel.payload must be empty or application/fhir+json"
         criteria = parse_criteria(str(subscription.get("criteria") or ""))
@@ -424,7 +454,10 @@ class Records:
             return Reply(400, operation_outcome(error.issues))
         resource = source.resource
         if isinstance(resource, dict) and resource.get("resourceType") == "Parameters":
-            for part in resource.get("parameter", []):
+            parts = resource.get("parameter")
+            for part in parts if isinstance(parts, list) else []:
+                if not isinstance(part, dict):
+                    continue
                 if part.get("name") == "resource" and isinstance(part.get("resource"), dict):
                     resource = part["resource"]
                 elif part.get("name") == "profile" and part.get("valueUri"):
@@ -451,6 +484,16 @@ class Records:
         """(allowed, is a disclosure): a party, or under the patient's Consent (a disclosure); a deny wins."""
         decision = self.sharing.decide(tx, caller.org, resource, consents=consents)
         return decision.allowed, decision.allowed and decision.basis != "party"
+
+    def _forbidden(self, tx: Tx, resource: StoredResource, caller: Caller) -> Reply:
+        """403: ADP-7018 when the patient denied it to the caller, ADP-7008 otherwise."""
+        decision = self.sharing.decide(tx, caller.org, resource)
+        ref = f"{resource.type}/{resource.id}"
+        if decision.basis == "denied":
+            issue = Issue("ADP-7018", "error", args={"ref": ref, "org": caller.org, "consent": decision.consent})
+        else:
+            issue = Issue("ADP-7008", "error", args={"ref": ref, "org": caller.org})
+        return Reply(403, operation_outcome([issue]))
 
     def _audit(
         self,
@@ -557,11 +600,6 @@ def _check_type(rtype: str) -> Reply | None:
     return Reply(404, operation_outcome([Issue("ADP-5022", "error", args={"type": rtype, "types": ", ".join(TYPES)})]))
 
 
-def _forbidden(rtype: str, rid: str, caller: Caller) -> Reply:
-    issue = Issue("ADP-7008", "error", args={"ref": f"{rtype}/{rid}", "org": caller.org})
-    return Reply(403, operation_outcome([issue]))
-
-
 def _etags(version: int) -> set[str]:
     return {f'W/"{version}"', f'"{version}"', str(version)}
 
@@ -619,18 +657,20 @@ def _parse_query(
         if name in ("_format", "_pretty"):
             continue
         if name in ("_count", "_offset"):
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):
                 raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": "not a number"})])
             if name == "_count":
                 count = min(int(value), 500)  # 0: the total only
             else:
-                offset = int(value)
+                offset = min(int(value), 2**62)  # a database integer, whatever was asked
             continue
         if name == date_param:
             match = _DATE_PREFIX.match(value)
             if not match:
                 raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": f"bad date {value}"})])
             prefix, stamp = match.group(1) or "eq", match.group(2)
+            if not _real_date(stamp):
+                raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": f"bad date {value}"})])
             updated.append((_OPERATOR[prefix], stamp))
             if prefix == "eq":
                 updated.append(("<", _next(stamp)))
@@ -651,10 +691,38 @@ def _reference_value(name: str, value: str) -> str:
     return value
 
 
+def _real_date(stamp: str) -> bool:
+    """Whether a (partial) date or instant names a real moment (no month 13, no hour 25)."""
+    padded = stamp + "-01-01"[len(stamp) - 4 :] if len(stamp) < 10 else stamp
+    try:
+        datetime.datetime.fromisoformat(padded.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
 def _next(stamp: str) -> str:
     """Text that sorts after every instant in the period a partial date names (``2026`` covers ``2026-12-31T...``
     but not ``2027``): the upper bound of ``eq``."""
     return stamp + "\uffff"
+
+
+def _creator(tx: Tx, resource: StoredResource) -> str:
+    return tx.creator(resource.type, resource.id) or resource.writer or ""
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port of a URL (the port made explicit)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _same(stored: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether a new body says the same as the stored one (meta and narrative aside)."""
+    return {k: v for k, v in stored.items() if k not in ("meta", "text")} == {
+        k: v for k, v in body.items() if k not in ("meta", "text")
+    }
 
 
 def _contacts(plan: dict[str, Any]) -> set[str]:

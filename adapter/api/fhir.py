@@ -130,7 +130,7 @@ def history(rtype: str, rid: str) -> Response:
 @blueprint.get("/<type:rtype>/<id:rid>/_history/<vid>")
 def vread(rtype: str, rid: str, vid: str) -> Response:
     """One version of a resource."""
-    if not vid.isdigit():
+    if not (vid.isascii() and vid.isdigit() and len(vid) <= 18):
         issue = Issue("ADP-5020", "error", args={"ref": f"{rtype}/{rid}/_history/{vid}"})
         return respond(Reply(404, operation_outcome([issue])))
     return respond(_service().records.read(rtype, rid, _caller(), int(vid)))

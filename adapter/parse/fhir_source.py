@@ -155,6 +155,13 @@ def _read_json(data: bytes) -> Source:
     except _ConstantError as exc:
         line, column = _constant_position(text, exc.token)
         raise _json_error(f"{exc.token} is not a JSON number", line, column) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise _json_error(str(exc).split(";")[0], 1, 1) from None
+    if _SURROGATE_ESCAPE.search(text):  # rare: only then check that every string is real Unicode
+        try:
+            json.dumps(resource, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise _json_error("a \\u escape is a lone surrogate, not a character", 1, 1) from None
     source = Source(resource, "json", text=text)
     if duplicated:  # rare: only now pay for the tokenizer
         root = resource.get("resourceType") if isinstance(resource, dict) else None
@@ -162,6 +169,9 @@ def _read_json(data: bytes) -> Source:
         name = root if isinstance(root, str) else ""
         source.duplicates = [(format_path(name, path), line, column) for path, (line, column) in found]
     return source
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class _ConstantError(ValueError):

@@ -415,10 +415,11 @@ class Tx:
         )
 
     def retry(self, delivery_id: int) -> bool:
-        """Put a dead delivery back in the queue with fresh attempts (an operator's decision)."""
+        """Put a dead or withdrawn delivery back in the queue with fresh attempts (an operator's decision: a
+        withdrawn one is checked again before it goes, so it goes only if its recipient may have it now)."""
         cursor = self._sql(
             "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0, claimed_by = NULL, "
-            "claimed_until = NULL WHERE id = ? AND state = 'dead'",
+            "claimed_until = NULL WHERE id = ? AND state IN ('dead', 'withdrawn')",
             (delivery_id,),
         )
         return bool(cursor.rowcount == 1)

@@ -48,7 +48,10 @@ class Validator:
 
     def validate(self, resource: Any, profiles: tuple[str, ...] = ()) -> list[Issue]:
         """All issues for ``resource`` (plus ``profiles`` it must also conform to)."""
-        found = self.engine.validate(resource, profiles)
+        try:
+            found = self.engine.validate(resource, profiles)
+        except RecursionError:  # a Bundle in a Bundle in a Bundle ...: refused, never a crash
+            return [Issue("ADP-1009", "fatal")]
         unique: dict[tuple[str, str, str | None, str], Issue] = {}
         for issue in found:  # a rule shared by the core type and a profile is reported once
             unique.setdefault((issue.code, issue.severity, issue.expression, issue.text_en), issue)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,6 @@ from service_helpers import (
 )
 from test_service_messaging import deliver_all, routed
 
-from adapter.api import create_app
 from adapter.config import Settings
 from adapter.service import Service
 
@@ -41,6 +41,7 @@ CRISIS = "fhir/Bundle-melding-kriseplan-ola.json"
 RISK = "fhir/Bundle-melding-risikovurdering-ola.json"
 CONSENT = "fhir/Bundle-melding-samtykke-ola.json"
 LEGEVAKT = "8100009"
+FOURTH = "8100004"  # an organisation outside the patient's care team
 
 
 def send(client: FlaskClient, org: str, bundle: dict[str, Any] | bytes, auth: Auth) -> dict[str, Any]:
@@ -302,8 +303,9 @@ def test_consent_guards_every_type_and_its_class(client: FlaskClient, auth: Auth
 def test_withdrawal_wins_for_earlier_recipients_and_queued_deliveries(
     make_service: Callable[..., Service], service_settings: Settings, tmp_path: Path, httpserver: HTTPServer
 ) -> None:
-    service, client = routed(make_service, service_settings, tmp_path, {LEGEKONTOR: (httpserver.url_for("/k"), "fhir")})
-    assert service.issuer is not None
+    """An organisation outside the care team gets the crisis plan under a consent; the consent is withdrawn while a
+    delivery to it waits: the delivery is stopped, its reads end, new messages to it are refused."""
+    service, client = routed(make_service, service_settings, tmp_path, {FOURTH: (httpserver.url_for("/k"), "fhir")})
 
     def auth(org: str, *scopes: str) -> dict[str, str]:
         assert service.issuer is not None
@@ -311,27 +313,35 @@ def test_withdrawal_wins_for_earlier_recipients_and_queued_deliveries(
         return {"Authorization": f"Bearer {service.issuer.issue(org, granted)}"}
 
     shared_world(client, auth)
-    assert client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(LEGEKONTOR)).status_code == 200
-    queued = [d for d in service.store.run(lambda tx: tx.deliveries()) if d.recipient == LEGEKONTOR]
-    assert queued and all(d.state == "pending" for d in queued)
-    consent = client.get("/Consent/samtykke-ola-deling", headers=auth(KOMMUNE)).get_json()
+    permit = client.post("/Consent", json=consent_resource(FOURTH), headers=auth(KOMMUNE))
+    assert permit.status_code == 201, permit.get_json()
+    message = to_org(renamed(example_json(CRISIS), "til-fjerde"), FOURTH)
+    entry(message, "CarePlan")["meta"]["versionId"] = "1"
+    entry(message, "CarePlan")["description"] = "delt med en fjerde virksomhet"
+    assert ack_code(send(client, DPS, message, auth)) == "ok"
+    assert client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(FOURTH)).status_code == 200
+    queued = [d for d in service.store.run(lambda tx: tx.deliveries()) if d.recipient == FOURTH]
+    assert queued and {d.state for d in queued} == {"pending"}
+    consent = permit.get_json()
     withdrawn = client.put(
-        "/Consent/samtykke-ola-deling",
+        f"/Consent/{consent['id']}",
         json={**consent, "status": "inactive"},
-        headers={**auth(KOMMUNE), "If-Match": f'W/"{consent["meta"]["versionId"]}"'},
+        headers={**auth(KOMMUNE), "If-Match": 'W/"1"'},
     )
     assert withdrawn.status_code == 200, withdrawn.get_json()
-    deliveries = [d for d in service.store.run(lambda tx: tx.deliveries()) if d.recipient == LEGEKONTOR]
+    deliveries = [d for d in service.store.run(lambda tx: tx.deliveries()) if d.recipient == FOURTH]
     plans = [d for d in deliveries if any(ref.startswith("CarePlan/") for ref in d.refs)]
-    assert plans and {d.state for d in plans} == {"withdrawn"}  # the Consent itself still goes: it names them
+    assert plans and {d.state for d in plans} == {"withdrawn"}
+    # what still goes is the withdrawn Consent itself: it names the fourth organisation, which learns of it
+    assert all(d.refs == (f"Consent/{consent['id']}",) for d in deliveries if d not in plans)
     httpserver.expect_request("/k").respond_with_data("ok")
     deliver_all(service)
     assert not any(b"krise-og-mestringsplan-ola" in request.get_data() for request, _ in httpserver.log)
-    assert client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(LEGEKONTOR)).status_code == 403
-    message = to_org(renamed(example_json(CRISIS), "etter-tilbaketrekning"), LEGEKONTOR)
-    entry(message, "CarePlan")["meta"]["versionId"] = "1"
-    entry(message, "CarePlan")["description"] = "ny versjon etter tilbaketrekking"
-    assert "ADP-7010" in ack_issue_codes(send(client, DPS, message, auth))
+    assert client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(FOURTH)).status_code == 403
+    again = to_org(renamed(example_json(CRISIS), "etter-tilbaketrekning"), FOURTH)
+    entry(again, "CarePlan")["meta"]["versionId"] = "2"
+    entry(again, "CarePlan")["description"] = "ny versjon etter tilbaketrekking"
+    assert "ADP-7010" in ack_issue_codes(send(client, DPS, again, auth))
     refused = [e for e in audit_events(client, auth) if e["outcome"] == "4" and "withdrawn" in e.get("outcomeDesc", "")]
     assert refused
 
@@ -403,8 +413,7 @@ def test_a_rest_change_reaches_every_other_party(
 def test_a_subscription_is_notified_through_the_outbox(
     make_service: Callable[..., Service], service_settings: Settings, tmp_path: Path, httpserver: HTTPServer
 ) -> None:
-    service = make_service(service_settings)
-    client = create_app(service=service).test_client()
+    service, client = routed(make_service, service_settings, tmp_path, {KOMMUNE: (httpserver.url_for("/k"), "kith")})
     assert service.issuer is not None
 
     def auth(org: str) -> dict[str, str]:
@@ -423,6 +432,10 @@ def test_a_subscription_is_notified_through_the_outbox(
     assert client.post("/Subscription", json=subscription, headers=auth(KOMMUNE)).status_code == 201
     bad = client.post("/Subscription", json={**subscription, "criteria": "Nonsense"}, headers=auth(KOMMUNE))
     assert bad.status_code == 422 and issue_codes(bad.get_json()) == ["ADP-5043"]
+    for elsewhere in ("http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:1/intern"):  # not its own
+        channel = {**subscription["channel"], "endpoint": elsewhere}
+        ssrf = client.post("/Subscription", json={**subscription, "channel": channel}, headers=auth(KOMMUNE))
+        assert ssrf.status_code == 422 and issue_codes(ssrf.get_json()) == ["ADP-5043"]
     httpserver.expect_request("/hook").respond_with_data("ok")
     plan = client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(DPS)).get_json()
     client.put(
@@ -486,3 +499,159 @@ def test_every_disclosure_miss_refusal_and_receipt_read_is_audited(client: Flask
     assert any(d == "receipt read" for _, _, d in outcomes)
     assert any(o == "4" and "ADP-7013" in d for _, o, d in outcomes)  # the refused message
     assert any("AuditEvent?" in json.dumps(e.get("entity", [])) for e in after)  # the search of the trail itself
+
+
+# --- found by an outside review (each failed before its fix) ------------------------------------------------------
+
+
+def test_a_legevakt_is_never_shown_a_crisis_plan_a_stranger_made_up(client: FlaskClient, auth: Auth) -> None:
+    shared_world(client, auth)
+    fake = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
+    fake.pop("id")
+    fake.pop("meta")
+    fake["title"] = "FALSK kriseplan"
+    assert client.post("/CarePlan", json=fake, headers=auth(STRANGER)).status_code == 201
+    legevakt = auth(LEGEVAKT, "samhandling/emergency")
+    found = client.get(f"/Patient/$krise?identifier={FNR}&reason=Akutt+krise+i+natt", headers=legevakt)
+    assert found.status_code == 200
+    assert found.get_json()["entry"][0]["resource"]["id"] == "krise-og-mestringsplan-ola"
+    # a decoy patient under a made-up identifier system is no patient of the emergency read
+    decoy = {"resourceType": "Patient", "identifier": [{"system": "urn:ond", "value": "X123"}]}
+    decoy_id = client.post("/Patient", json=decoy, headers=auth(STRANGER)).get_json()["id"]
+    plan = json.loads(json.dumps(fake).replace("Patient/pasient-ola", f"Patient/{decoy_id}"))
+    assert client.post("/CarePlan", json=plan, headers=auth(STRANGER)).status_code == 201
+    leak = client.get("/Patient/$krise?identifier=X123&reason=lese+andres+data", headers=legevakt)
+    assert leak.status_code == 404
+    leak = client.get("/Patient/$krise?identifier=urn:ond|X123&reason=lese+andres+data", headers=legevakt)
+    assert leak.status_code == 404
+    assert (
+        client.get(f"/Patient/$krise?identifier={FNR}&reason=%00%00%00%00%00%00", headers=legevakt).status_code == 400
+    )
+
+
+def test_a_second_patient_with_the_same_fodselsnummer_is_refused(client: FlaskClient, auth: Auth) -> None:
+    shared_world(client, auth)
+    twin = {"resourceType": "Patient", "identifier": [{"system": "urn:oid:2.16.578.1.12.4.1.4.1", "value": FNR}]}
+    created = client.post("/Patient", json={**twin, "name": [{"family": "Falsk"}]}, headers=auth(STRANGER))
+    assert created.status_code == 403 and issue_codes(created.get_json()) == ["ADP-7013"]
+    again = client.post("/Patient", json=twin, headers=auth(KOMMUNE))
+    assert again.status_code == 409 and issue_codes(again.get_json()) == ["ADP-5041"]
+    message = renamed(example_json(CRISIS), "etter-tvilling")
+    entry(message, "CarePlan")["meta"]["versionId"] = "1"
+    entry(message, "CarePlan")["description"] = "fortsatt én pasient"
+    assert ack_code(send(client, DPS, message, auth)) == "ok"  # messaging about the patient still works
+
+
+def test_odd_values_get_an_outcome_never_a_5xx(client: FlaskClient, auth: Auth) -> None:
+    shared_world(client, auth)
+    surrogate = b'{"resourceType":"CarePlan","status":"active","intent":"plan",'
+    surrogate += b'"subject":{"reference":"Patient/pasient-ola"},"title":"\\ud800"}'
+    stored = client.post("/CarePlan", data=surrogate, headers={**auth(STRANGER), **JSON})
+    assert stored.status_code == 400 and issue_codes(stored.get_json()) == ["ADP-1001"]
+    assert client.get(f"/CarePlan?patient:identifier={FNR}", headers=auth(DPS)).status_code == 200
+    huge = b'{"resourceType":"Patient","multipleBirthInteger":' + b"9" * 5000 + b"}"
+    for path in ("/$validate", "/Patient"):
+        assert client.post(path, data=huge, headers={**auth(DPS), **JSON}).status_code == 400
+    odd = {"resourceType": "Parameters", "parameter": {"name": "resource"}}
+    assert client.post("/$validate", json=odd, headers=auth(DPS)).status_code < 500
+    nested: dict[str, Any] = {"resourceType": "Bundle", "type": "collection"}
+    for _ in range(200):
+        nested = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": nested}]}
+    deep = client.post("/$validate", data=json.dumps(nested), headers={**auth(DPS), **JSON})
+    assert deep.status_code < 500
+    for path in ("/AuditEvent?_offset=99999999999999999999", "/CarePlan/x/_history/99999999999999999999"):
+        assert client.get(path, headers=auth(DPS, "samhandling/audit", READ)).status_code < 500, path
+    assert client.get("/CarePlan?_count=²", headers=auth(DPS)).status_code == 400
+    for date in ("ge2026-13-45", "lt2026-05-01T25:00"):
+        assert client.get(f"/CarePlan?_lastUpdated={date}", headers=auth(DPS)).status_code == 400
+    kith = example("kith/dialogmelding-individuell-plan-ola.xml").replace(b"<MsgId>", b"<MsgId>&#xD800;")
+    assert client.post("/kith/messages", data=kith, headers=auth(KOMMUNE)).status_code < 500
+
+
+def test_a_relay_is_in_the_audit_trail(client: FlaskClient, auth: Auth) -> None:
+    gateway = auth(STRANGER, "samhandling/messages", "samhandling/admin")
+    assert ack_code(send(client, KOMMUNE, example(CONSENT), lambda org: gateway)) == "ok"
+    relayed = [e for e in audit_events(client, auth) if e["type"]["code"] == "110107"]
+    assert relayed and relayed[0]["agent"][0]["altId"].startswith(f"relayed by {STRANGER}")
+
+
+def test_an_id_taken_first_by_a_stranger_does_not_lock_out_its_rightful_writer(client: FlaskClient, auth: Auth) -> None:
+    assert ack_code(send(client, KOMMUNE, example(CONSENT), auth)) == "ok"
+    for number, patient in enumerate(("decoy", "real")):  # a patient of its own, and the real patient by FNR
+        squatter = as_sender(CRISIS, STRANGER, f"ta-id-en-{number}")
+        if patient == "decoy":
+            decoy = entry(squatter, "Patient")
+            decoy["identifier"] = [{"system": "urn:ond", "value": "Y1"}]
+            decoy["id"] = "pasient-angriper"
+            text = json.dumps(squatter).replace("Patient/pasient-ola", "Patient/pasient-angriper")
+            squatter = json.loads(text)
+        squatter["entry"][0]["resource"]["destination"] = [
+            {"endpoint": "urn:x", "receiver": {"reference": "Organization/org-angriper"}}
+        ]
+        ack = send(client, STRANGER, squatter, auth)
+        assert ack_code(ack) == "ok", ack_issue_codes(ack)  # it took the id krise-og-mestringsplan-ola first
+    ack = send(client, DPS, example(CRISIS), auth)  # the DPS's own plan, with the id a stranger took
+    assert ack_code(ack) == "ok", ack_issue_codes(ack)
+    outcome = next(e["resource"] for e in ack["entry"] if e["resource"]["resourceType"] == "OperationOutcome")
+    told = next(i["diagnostics"] for i in outcome["issue"] if "ADP-7021" in json.dumps(i))  # where it is stored
+    stored = re.search(r"stored as (CarePlan/[0-9a-f-]+)", told)
+    assert stored is not None
+    own = client.get(f"/{stored.group(1)}", headers=auth(DPS)).get_json()
+    assert own["meta"]["versionId"] == "1" and own["subject"]["reference"] == "Patient/pasient-ola"
+    again = renamed(example_json(CRISIS), "igjen")
+    entry(again, "CarePlan")["meta"]["versionId"] = "1"
+    entry(again, "CarePlan")["description"] = "DPS endrer sin egen plan"
+    assert ack_code(send(client, DPS, again, auth)) == "ok"  # the same own id every time
+    assert client.get(f"/{stored.group(1)}", headers=auth(DPS)).get_json()["meta"]["versionId"] == "2"
+
+
+def test_a_deny_is_named_on_read_and_a_withdrawn_delivery_can_be_put_back(client: FlaskClient, auth: Auth) -> None:
+    shared_world(client, auth)
+    assert (
+        client.post("/Consent", json=consent_resource(LEGEKONTOR, deny=True), headers=auth(KOMMUNE)).status_code == 201
+    )
+    read = client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(LEGEKONTOR))
+    assert read.status_code == 403 and issue_codes(read.get_json()) == ["ADP-7018"]
+
+
+def test_an_unchanged_put_writes_no_version_and_the_care_team_may_change_the_plan(
+    client: FlaskClient, auth: Auth
+) -> None:
+    shared_world(client, auth)
+    plan = client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(KOMMUNE)).get_json()
+    same = client.put("/CarePlan/krise-og-mestringsplan-ola", json=plan, headers={**auth(DPS), "If-Match": 'W/"1"'})
+    assert same.status_code == 200 and same.headers["ETag"] == 'W/"1"'
+    # the kommune's coordinator works on the DPS's crisis plan: the kommune is in its care team, so a party
+    changed = client.put(
+        "/CarePlan/krise-og-mestringsplan-ola",
+        json={**plan, "description": "Kommunen oppdaterte planen"},
+        headers={**auth(KOMMUNE), "If-Match": 'W/"1"'},
+    )
+    assert changed.status_code == 200, changed.get_json()
+
+
+def test_subscriptions_as_r4_has_them(
+    make_service: Callable[..., Service], service_settings: Settings, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    service, client = routed(make_service, service_settings, tmp_path, {KOMMUNE: (httpserver.url_for("/k"), "kith")})
+
+    def auth(org: str) -> dict[str, str]:
+        assert service.issuer is not None
+        return {"Authorization": f"Bearer {service.issuer.issue(org, ['samhandling/messages', READ, WRITE])}"}
+
+    base = {
+        "resourceType": "Subscription",
+        "reason": "Hold planen oppdatert",
+        "criteria": f"CarePlan?patient:identifier={FNR}",
+        "channel": {"type": "rest-hook", "endpoint": httpserver.url_for("/hook")},
+    }
+    requested = client.post("/Subscription", json={**base, "status": "requested"}, headers=auth(KOMMUNE))
+    assert requested.status_code == 201 and requested.get_json()["status"] == "active"
+    channel = {**base["channel"], "header": ["X-Evil: a\r\nInjected: b"]}
+    crlf = client.post("/Subscription", json={**base, "status": "active", "channel": channel}, headers=auth(KOMMUNE))
+    assert crlf.status_code == 422
+    ended = {**base, "status": "active", "end": "2001-01-01T00:00:00Z"}
+    assert client.post("/Subscription", json=ended, headers=auth(KOMMUNE)).status_code == 201
+    shared_world(client, auth)
+    outbox = [d for d in service.store.run(lambda tx: tx.deliveries()) if d.basis == "subscription"]
+    assert outbox and len({d.msg_id.split("-CarePlan")[0] for d in outbox}) == 1  # the ended one sent nothing
