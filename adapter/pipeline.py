@@ -64,6 +64,7 @@ MATCH_BY_IDENTIFIER: dict[str, tuple[str, ...]] = {
     "Practitioner": (HPR_SYSTEM,),
 }
 log = logging.getLogger(__name__)
+_BASE = "http://samhandling.no/fhir"  # the fullUrl base of the resources this service forwards
 _STORED_IDS = uuid.UUID("0d5c3e1a-8f2b-5a47-9c6d-3e2f1a0b4c5d")
 
 
@@ -319,9 +320,8 @@ class Pipeline:
                 # What the KITH message has no place for (it travels in the attached Bundle) is the sender's to know.
                 message.issues.extend(i for i in translated.issues if i not in message.issues)
                 out.append(_Outgoing(receiver, route.destination, "kith", KITH_XML, translated.xml))
-            else:
-                body = json.dumps(bundle, ensure_ascii=False).encode()
-                out.append(_Outgoing(receiver, route.destination, "fhir", FHIR_JSON, body))
+            else:  # the body is made after the write: the message as stored (_as_stored)
+                out.append(_Outgoing(receiver, route.destination, "fhir", FHIR_JSON, b""))
         return out
 
     def _apply(self, tx: Tx, message: _Message, outgoing: list[_Outgoing], now: float) -> list[Issue]:
@@ -387,6 +387,7 @@ class Pipeline:
             detail=f"message {message.msg_id}",
         )
         refs = [f"{s.type}/{s.id}" for s in written if s.patient and s.type not in access.DIRECTORY_TYPES]
+        as_stored = _as_stored(message.bundle or {}, ids, written) if any(o.format == "fhir" for o in outgoing) else b""
         routed = set()
         for out in outgoing:
             routed.add(out.receiver)
@@ -395,7 +396,7 @@ class Pipeline:
                 out.destination,
                 out.format,
                 out.content_type,
-                out.body,
+                as_stored if out.format == "fhir" else out.body,
                 recipient=out.receiver,
                 patient=patient,
                 refs=refs if out.receiver else (),
@@ -750,6 +751,25 @@ class _Outgoing:
     format: str
     content_type: str
     body: bytes
+
+
+def _as_stored(bundle: dict[str, Any], ids: dict[str, str], written: list[StoredResource]) -> bytes:
+    """The message as a FHIR receiver gets it: each resource as stored (its id, ``meta.versionId`` and references
+    as here, so the receiver can base its next change on that version), under a fullUrl that names it."""
+    stored = {f"{s.type}/{s.id}": s.body for s in written}
+    entries = []
+    for entry in bundle.get("entry", []):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        target = ids.get(str(entry.get("fullUrl", ""))) or (
+            ids.get(_key(resource)) if isinstance(resource, dict) else None
+        )
+        if target in stored:
+            entries.append({"fullUrl": f"{_BASE}/{target}", "resource": stored[target]})
+        elif isinstance(resource, dict):  # the header (and what was not stored): its references as stored
+            entries.append({**entry, "resource": _rewritten(resource, ids, str(entry.get("fullUrl", "")))})
+        else:
+            entries.append(entry)
+    return json.dumps({**bundle, "entry": entries}, ensure_ascii=False).encode()
 
 
 def _is_record(body: dict[str, Any]) -> bool:
