@@ -252,6 +252,9 @@ class Asked:
     profiles: frozenset[str]
     today: str
     actions: frozenset[str] = DISCLOSE_ACTIONS
+    #: whatever provision.class says (the person is the subject of every class: a permit to share a patient's
+    #: data with an organisation lets it know whom the data is about)
+    any_class: bool = False
 
 
 def verdict(rules: ConsentRules, asked: Asked) -> str | None:
@@ -279,7 +282,7 @@ def _covers(provision: Provision, asked: Asked) -> bool:
         return False
     if provision.actors and asked.org not in provision.actors:
         return False
-    if provision.classes and not (provision.classes & ({asked.rtype} | asked.profiles)):
+    if provision.classes and not asked.any_class and not (provision.classes & ({asked.rtype} | asked.profiles)):
         return False
     if provision.data and asked.ref not in provision.data:
         return False

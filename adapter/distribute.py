@@ -108,6 +108,14 @@ class Distributor:
         route = self.routes.lookup(org, None)
         detail = f"change by {writer} ({basis})"
         queued = False
+        patients = {r.patient for r in resources if r.patient}
+
+        def include(reference: str) -> bool:  # the patient goes along unless the patient denied it to ``org``
+            if reference not in patients:
+                return True
+            stored = tx.read(*access.split_reference(reference))
+            return stored is None or self.sharing.decide(tx, org, stored, accompanying=True).allowed
+
         if route is not None:
             message = sync_message(
                 resources,
@@ -118,6 +126,7 @@ class Distributor:
                 organisation=lambda her: _organisation(tx, her),
                 events=self.events,
                 timestamp=_now(),
+                include=include,
             )
             body, content_type = self._encode(message, route.format) if message else (None, "")
             if message is not None and body is not None:
@@ -130,7 +139,7 @@ class Distributor:
                     body,
                     recipient=org,
                     patient=patient,
-                    refs=[f"{r.type}/{r.id}" for r in resources],
+                    refs=[f"{r.type}/{r.id}" for r in resources] + [p for p in sorted(patients) if include(p)],
                     basis=basis,
                 )
                 detail += f": message {message_id} to {route.destination}"

@@ -386,7 +386,9 @@ class Pipeline:
             patient=patient,
             detail=f"message {message.msg_id}",
         )
-        refs = [f"{s.type}/{s.id}" for s in written if s.patient and s.type not in access.DIRECTORY_TYPES]
+        refs = [
+            f"{s.type}/{s.id}" for s in written if s.patient and s.type not in access.DIRECTORY_TYPES
+        ]  # Patient too
         as_stored = _as_stored(message.bundle or {}, ids, written) if any(o.format == "fhir" for o in outgoing) else b""
         routed = set()
         for out in outgoing:
@@ -559,7 +561,7 @@ class Pipeline:
 
         for her in message.receivers:
             for write in writes:
-                if not write.patient or not _is_record(write.body):
+                if not write.patient or not (_is_record(write.body) or write.body.get("resourceType") == "Patient"):
                     continue
                 rtype, ref = str(write.body["resourceType"]), f"{write.body['resourceType']}/{write.body['id']}"
                 decision = self.sharing.judge(
@@ -573,6 +575,7 @@ class Pipeline:
                     patient=write.patient,
                     consents=consents_of(write.patient),
                     basis=basis if reason else None,
+                    accompanying=rtype == "Patient",
                 )
                 if decision.allowed:
                     rank = ("hpl-45", "consent", "party")

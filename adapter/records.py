@@ -253,7 +253,7 @@ class Records:
                 frozenset({"access", "disclose"}),
             )
             denied = next((c.ref for c in consents if access.verdict(c, asked) == "deny"), None)
-            if denied is not None and caller.org not in plan.parties:
+            if denied is not None and caller.org != _creator(tx, plan):  # a deny wins, as on every path
                 self._audit_emergency(tx, caller, [plan], plan.patient, reason, "refused")
                 args = {"ref": f"CarePlan/{plan.id}", "org": caller.org, "consent": denied}
                 return Reply(403, operation_outcome([Issue("ADP-7018", "error", args=args)]))

@@ -25,6 +25,7 @@ the next read, search and delivery, queued deliveries included (the worker asks 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import time
 from collections.abc import Callable
@@ -78,9 +79,11 @@ class Sharing:
         *,
         consents: list[access.ConsentRules] | None = None,
         basis: str | None = None,
+        accompanying: bool = False,
     ) -> Decision:
         """May ``org`` read or be sent ``resource``? ``basis`` is a legal basis other than consent the sender
-        stated (``hpl-45``)."""
+        stated (``hpl-45``); ``accompanying``: a Patient sent along with data ``org`` may have (then only a deny
+        keeps it back)."""
         return self.judge(
             tx,
             org,
@@ -92,6 +95,7 @@ class Sharing:
             patient=resource.patient,
             consents=consents,
             basis=basis,
+            accompanying=accompanying,
         )
 
     def judge(
@@ -107,6 +111,7 @@ class Sharing:
         patient: str | None,
         consents: list[access.ConsentRules] | None = None,
         basis: str | None = None,
+        accompanying: bool = False,
     ) -> Decision:
         """:meth:`decide` for a resource given by its parts (one not stored yet, in a message)."""
         if org == creator:
@@ -117,11 +122,14 @@ class Sharing:
         denied = next((r for v, r in verdicts if v == "deny"), None)
         if denied is not None:
             return Decision(False, "denied", denied.ref)
-        if org in parties:
+        if org in parties or (accompanying and rtype == "Patient"):
             return Decision(True, "party")
         if rtype == "Patient" and patient and tx.cares_for(org, patient):
             return Decision(True, "party")
         # Only a party to the patient's care records a Consent, as its custodian (refused otherwise, on every path)
+        if rtype == "Patient":  # whom the data is about: a permit of any class names the person too
+            whole = dataclasses.replace(asked, any_class=True)
+            verdicts = [(access.verdict(r, whole), r) for r in rules]
         permitted = next((r for v, r in verdicts if v == "permit" and r.custodians), None)
         if permitted is not None:
             return Decision(True, "consent", permitted.ref)
@@ -169,7 +177,9 @@ class Sharing:
             stored = tx.read(rtype, rid)
             if stored is None:
                 continue
-            decision = self.decide(tx, delivery.recipient, stored, consents=consents, basis=stated)
+            decision = self.decide(
+                tx, delivery.recipient, stored, consents=consents, basis=stated, accompanying=stored.type == "Patient"
+            )
             if not decision.allowed:
                 why = f"denied by {decision.consent}" if decision.basis == "denied" else "no consent in force"
                 return f"withdrawn: {delivery.recipient} may no longer have {ref} ({why})"

@@ -53,10 +53,12 @@ def sync_message(
     organisation: Callable[[str], StoredResource | None],
     events: dict[str, tuple[dict[str, Any], str]],
     timestamp: str,
+    include: Callable[[str], bool] = lambda reference: True,
 ) -> dict[str, Any] | None:
     """The message telling ``recipient`` (HER-id) that organisation ``writer`` changed ``changed`` (the first is
     the focus); None when no MessageDefinition covers the focus (then there is no message to send).
-    ``resolve`` reads a stored resource by reference, ``organisation`` finds the stored Organization of a HER-id."""
+    ``resolve`` reads a stored resource by reference, ``organisation`` finds the stored Organization of a HER-id,
+    ``include`` says whether a referenced resource may go along (the Patient, unless the patient denied it)."""
     focus = changed[0]
     event = next((events[p] for p in _profiles(focus.body) if p in events), None)
     if event is None:
@@ -67,7 +69,8 @@ def sync_message(
     for resource in changed:
         entries[f"{resource.type}/{resource.id}"] = resource.body
     for reference in sorted(_references(r.body for r in changed)):
-        if reference not in entries and reference.split("/")[0] in ("Patient", "Organization", "Practitioner"):
+        kind = reference.split("/")[0]
+        if reference not in entries and kind in ("Patient", "Organization", "Practitioner") and include(reference):
             body = resolve(reference)
             if body is not None:
                 entries[reference] = body

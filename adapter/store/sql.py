@@ -281,11 +281,13 @@ class Tx:
     def cares_for(self, org: str, patient: str) -> bool:
         """Whether ``org`` takes part in the care of ``patient``: it is party to the Patient record, or another
         organisation's record of the patient names it. Records an organisation made about the patient on its own
-        do not count, or anyone could make itself a carer by writing one."""
+        do not count, or anyone could make itself a carer by writing one; nor does a Consent naming it (a permit or
+        deny is about it, not a part in the care)."""
         row = self._sql(
-            "SELECT 1 FROM resources r WHERE r.patient = ? AND r.current = 1 AND r.deleted = 0 AND r.parties LIKE ? "
-            "AND (r.type = 'Patient' OR EXISTS (SELECT 1 FROM resources f WHERE f.type = r.type AND f.id = r.id "
-            "AND f.version = 1 AND f.writer IS NOT NULL AND f.writer <> ?)) LIMIT 1",
+            "SELECT 1 FROM resources r WHERE r.patient = ? AND r.current = 1 AND r.deleted = 0 "
+            "AND r.parties LIKE ? AND r.type <> 'Consent' AND (r.type = 'Patient' OR EXISTS (SELECT 1 FROM "
+            "resources f WHERE f.type = r.type AND f.id = r.id AND f.version = 1 AND f.writer IS NOT NULL "
+            "AND f.writer <> ?)) LIMIT 1",
             (patient, f"% {org} %", org),
         ).fetchone()
         return row is not None
