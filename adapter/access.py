@@ -17,8 +17,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from adapter.validate.identifiers import HER_SYSTEM
+from adapter.validate.identifiers import DNR_SYSTEM, FHN_SYSTEM, FNR_SYSTEM, HER_SYSTEM, HPR_SYSTEM, ORGNR_SYSTEM
 
+#: People and organisations: one record nationwide, matched on their national identifiers (data, not code paths).
+MATCH_BY_IDENTIFIER: dict[str, tuple[str, ...]] = {
+    "Patient": (FNR_SYSTEM, DNR_SYSTEM, FHN_SYSTEM),
+    "Organization": (HER_SYSTEM, ORGNR_SYSTEM),
+    "Practitioner": (HPR_SYSTEM,),
+}
 #: Coding system of provision.class codes that name resource types.
 RESOURCE_TYPES_SYSTEM = "http://hl7.org/fhir/resource-types"
 #: The consent actions (consentaction) a disclosure needs one of: a provision with actions permits or denies only
@@ -327,6 +333,26 @@ def her_ids(organization: dict[str, Any]) -> list[str]:
     ]
 
 
+def same_content(stored: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether a new body says the same as the stored one (meta and narrative aside): no new version."""
+    return {k: v for k, v in stored.items() if k not in ("meta", "text")} == {
+        k: v for k, v in body.items() if k not in ("meta", "text")
+    }
+
+
+def identity_tokens(rtype: str, resource: dict[str, Any]) -> list[str]:
+    """The identifiers that make a resource the same record as a stored one, as search tokens: a person's or an
+    organisation's national identifiers, a record's business identifiers (``system|value``, or the value alone)."""
+    national = MATCH_BY_IDENTIFIER.get(rtype)
+    tokens = []
+    for identifier in _listed(resource.get("identifier")):
+        system, value = identifier.get("system"), identifier.get("value")
+        if not value or (national is not None and system not in national):
+            continue
+        tokens.append(f"{system}|{value}" if system else str(value))
+    return tokens
+
+
 def profiles_of(resource: dict[str, Any]) -> frozenset[str]:
     """The profiles a resource claims (meta.profile), as strings."""
     meta = resource.get("meta")
@@ -345,6 +371,8 @@ def index_terms(
     for name in ("status", "intent", "gender"):
         if isinstance(resource.get(name), str):
             yield name, resource[name]
+    for profile in sorted(profiles_of(resource)):
+        yield "_profile", profile
     for param in ("category", "type"):
         for concept in _listed(resource.get(param)):
             for coding in concept.get("coding", []):

@@ -5,7 +5,7 @@ message), so the change, its deliveries and their AuditEvents commit together. F
 holds patient data it asks :class:`~adapter.sharing.Sharing` who is entitled to it now; every such organisation
 but the writer (and the message's own receivers, which get the message itself) gets the new version:
 
-* through the routing table, in its own format: a FHIR message (:func:`adapter.route.sync.sync_message`) or the
+* through the routing table, in its own format: a FHIR message (:func:`adapter.receipt.sync.sync_message`) or the
   same message as KITH (a Dialogmelding with the Bundle attached and the readable text);
 * and through each active R4 Subscription (rest-hook) whose owner is entitled and whose criteria match.
 
@@ -21,12 +21,13 @@ import json
 import logging
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from adapter import access
+from adapter.errors import AdapterError
 from adapter.receipt.audit import audit_event
-from adapter.route.sync import events_by_profile, sync_message
+from adapter.receipt.sync import events_by_profile, sync_message
 from adapter.route.table import RoutingTable
+from adapter.search import parse_criteria, parse_query
 from adapter.sharing import Decision, Sharing
 from adapter.store import Delivery, StoredResource, Tx
 from adapter.store.sql import utc_now
@@ -49,7 +50,10 @@ class Distributor:
 
     def changed(self, tx: Tx, changed: list[StoredResource], writer: str, *, exclude: Iterable[str] = ()) -> list[str]:
         """Queue the changed resources for every entitled organisation but ``writer`` and ``exclude``; returns
-        the HER-ids they were queued for (or audited as available, without a route)."""
+        the HER-ids they were queued for (or audited as available, without a route). A changed Consent first stops
+        the queued deliveries of its patient's data that it no longer allows."""
+        for patient in sorted({r.patient for r in changed if r.type == "Consent" and r.patient}):
+            self.stop_withdrawn(tx, patient)
         records = [r for r in changed if r.patient and r.type not in ("Patient", *access.DIRECTORY_TYPES)]
         if not records:
             return []
@@ -78,20 +82,8 @@ class Distributor:
         """Stop one delivery (state ``withdrawn``) and audit the refused disclosure."""
         if not tx.withdraw(delivery.id, reason):
             return False
-        tx.audit(
-            audit_event(
-                kind="disclosure",
-                action="E",
-                outcome="refused",
-                recorded=utc_now(),
-                org=None,
-                subject=None,
-                what=list(delivery.refs),
-                patient=delivery.patient,
-                recipient=delivery.recipient,
-                detail=f"delivery {delivery.id} of message {delivery.msg_id} stopped: {reason}",
-            )
-        )
+        detail = f"delivery {delivery.id} of message {delivery.msg_id} stopped: {reason}"
+        _disclosure(tx, "refused", None, delivery.recipient, list(delivery.refs), delivery.patient, detail)
         return True
 
     def check_before_sending(self, tx: Tx, delivery: Delivery) -> bool:
@@ -107,7 +99,6 @@ class Distributor:
         basis = items[0][1].basis
         route = self.routes.lookup(org, None)
         detail = f"change by {writer} ({basis})"
-        queued = False
         patients = {r.patient for r in resources if r.patient}
 
         def include(reference: str) -> bool:  # the patient goes along unless the patient denied it to ``org``
@@ -116,6 +107,7 @@ class Distributor:
             stored = tx.read(*access.split_reference(reference))
             return stored is None or self.sharing.decide(tx, org, stored, accompanying=True).allowed
 
+        outcome = "success"
         if route is not None:
             message = sync_message(
                 resources,
@@ -125,7 +117,7 @@ class Distributor:
                 resolve=tx.resolve,
                 organisation=lambda her: _organisation(tx, her),
                 events=self.events,
-                timestamp=_now(),
+                timestamp=utc_now(),
                 include=include,
             )
             body, content_type = self._encode(message, route.format) if message else (None, "")
@@ -142,26 +134,15 @@ class Distributor:
                     refs=[f"{r.type}/{r.id}" for r in resources] + [p for p in sorted(patients) if include(p)],
                     basis=basis,
                 )
+                if not queued:  # the same change went to it already
+                    return
                 detail += f": message {message_id} to {route.destination}"
-            else:
+            else:  # logged by _encode; the operator sees the failed disclosure in the audit trail
+                outcome = "failed"
                 detail += ": no message could be made for this receiver; the data is there for it to read"
         else:
             detail += ": no route; the data is there for it to read"
-        if queued or route is None or "no message" in detail:
-            tx.audit(
-                audit_event(
-                    kind="disclosure",
-                    action="E",
-                    outcome="success",
-                    recorded=utc_now(),
-                    org=writer,
-                    subject=None,
-                    what=refs,
-                    patient=patient,
-                    recipient=org,
-                    detail=detail,
-                )
-            )
+        _disclosure(tx, outcome, writer, org, refs, patient, detail)
 
     def _encode(self, message: dict[str, Any], fmt: str) -> tuple[bytes | None, str]:
         if fmt == "fhir":
@@ -176,11 +157,10 @@ class Distributor:
         """Rest-hook notifications of the active Subscriptions whose criteria match, to owners entitled to it."""
         subscriptions = tx.search("Subscription", [("status", ["active"])], limit=None)
         for subscription in subscriptions:
-            owner = tx.creator("Subscription", subscription.id) or subscription.writer
+            owner = subscription.creator
             criteria = parse_criteria(str(subscription.body.get("criteria", "")))
             channel = subscription.body.get("channel") or {}
-            end = str(subscription.body.get("end") or "")
-            if owner is None or criteria is None or (end and end < _now()):  # ended: no more notifications
+            if owner is None or criteria is None or _ended(subscription.body.get("end"), self.sharing.clock()):
                 continue
             for resource in records:
                 if not matches(tx, resource, criteria):
@@ -204,41 +184,21 @@ class Distributor:
                     basis="subscription",
                     headers=headers,
                 ):
-                    tx.audit(
-                        audit_event(
-                            kind="disclosure",
-                            action="E",
-                            outcome="success",
-                            recorded=utc_now(),
-                            org=owner,
-                            subject=None,
-                            what=[f"{resource.type}/{resource.id}/_history/{resource.version}"],
-                            patient=resource.patient,
-                            recipient=owner,
-                            detail=f"Subscription/{subscription.id} notification ({decision.basis})",
-                        )
-                    )
-
-
-def parse_criteria(criteria: str) -> tuple[str, list[tuple[str, str]]] | None:
-    """``CarePlan?patient=Patient/x&category=...`` -> (type, [(param, value)]); None when unusable."""
-    parts = urlsplit(criteria)
-    rtype = parts.path.strip("/")
-    if not rtype or "/" in rtype or not rtype[:1].isupper():
-        return None
-    return rtype, parse_qsl(parts.query)
+                    what = [f"{resource.type}/{resource.id}/_history/{resource.version}"]
+                    detail = f"Subscription/{subscription.id} notification ({decision.basis})"
+                    _disclosure(tx, "success", owner, owner, what, resource.patient, detail)
 
 
 def matches(tx: Tx, resource: StoredResource, criteria: tuple[str, list[tuple[str, str]]]) -> bool:
-    """Whether a stored resource matches a Subscription's criteria (its type and each search term)."""
+    """Whether a stored resource matches a Subscription's criteria: what the same search would find."""
     rtype, terms = criteria
     if resource.type != rtype:
         return False
-    for param, value in terms:
-        value = f"Patient/{value}" if param in ("patient", "subject") and "/" not in value else value
-        if not tx.search(rtype, [("_id", [resource.id]), (param, value.split(","))], limit=1):
-            return False
-    return True
+    try:
+        params, updated, _, _ = parse_query(terms, rtype)
+    except AdapterError:  # checked when the Subscription was written; a search that is no longer one matches nothing
+        return False
+    return bool(tx.search(rtype, [("_id", [resource.id]), *params], updated=updated, limit=1))
 
 
 def _header(line: Any) -> tuple[str, str]:
@@ -251,5 +211,29 @@ def _organisation(tx: Tx, her: str) -> StoredResource | None:
     return found[0] if found else None
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+def _ended(end: object, now: float) -> bool:
+    """Whether a Subscription's ``end`` (an instant) has passed; one that cannot be read has not."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(end).replace("Z", "+00:00")) if end else None
+    except ValueError:
+        return False
+    return moment is not None and moment.tzinfo is not None and moment.timestamp() < now
+
+
+def _disclosure(
+    tx: Tx, outcome: str, org: str | None, recipient: str | None, what: list[str], patient: str | None, detail: str
+) -> None:
+    """The AuditEvent of a disclosure (or of one stopped or failed) to ``recipient``."""
+    event = audit_event(
+        kind="disclosure",
+        action="E",
+        outcome=outcome,
+        recorded=utc_now(),
+        org=org,
+        subject=None,
+        what=what,
+        patient=patient,
+        recipient=recipient,
+        detail=detail,
+    )
+    tx.audit(event)

@@ -699,7 +699,7 @@ CODES: dict[str, CodeInfo] = {
         "{stored}, hver gang den sendes",
     ),
     "ADP-7020": CodeInfo(
-        "forbidden",
+        "required",
         "Emergency access reads the current crisis plan of a patient only, with a stated reason: give it as "
         "reason=... (at least five letters or digits)",
         "Nødtilgang gir bare lesing av pasientens gjeldende krise- og mestringsplan, med oppgitt grunn: oppgi den som "

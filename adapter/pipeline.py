@@ -44,27 +44,20 @@ from adapter.parse.fhir_source import read_fhir
 from adapter.receipt import ReceiptImpossible, receipt_for
 from adapter.receipt.audit import audit_event
 from adapter.receipt.fhir_response import acknowledgement
+from adapter.receipt.sync import BASE
 from adapter.route.table import Route, RoutingTable
 from adapter.security import ADMIN_SCOPE, Caller
-from adapter.sharing import OTHER_BASES, Sharing, stated_basis
+from adapter.sharing import OTHER_BASES, Sharing, same_record, stated_basis
 from adapter.store import Store, StoredMessage, StoredResource, Tx
 from adapter.store.sql import utc_now
 from adapter.translate import Translation, Translator
 from adapter.validate import operation_outcome
-from adapter.validate.identifiers import DNR_SYSTEM, FHN_SYSTEM, FNR_SYSTEM, HER_SYSTEM, HPR_SYSTEM, ORGNR_SYSTEM
 from adapter.validate.implied import claim_implied
 
 FHIR_JSON = "application/fhir+json"
 KITH_XML = "application/xml"
 MSGHEAD_NS = "http://www.kith.no/xmlstds/msghead/2006-05-24"
-#: Resource types matched to stored records by their national identifiers (data, not code paths).
-MATCH_BY_IDENTIFIER: dict[str, tuple[str, ...]] = {
-    "Patient": (FNR_SYSTEM, DNR_SYSTEM, FHN_SYSTEM),
-    "Organization": (HER_SYSTEM, ORGNR_SYSTEM),
-    "Practitioner": (HPR_SYSTEM,),
-}
 log = logging.getLogger(__name__)
-_BASE = "http://samhandling.no/fhir"  # the fullUrl base of the resources this service forwards
 _STORED_IDS = uuid.UUID("0d5c3e1a-8f2b-5a47-9c6d-3e2f1a0b4c5d")
 
 
@@ -373,8 +366,6 @@ class Pipeline:
             identifiers_of.pop(f"{stored.type}/{stored.id}", None)  # a new version: read again when next asked
             written.append(stored)
             changed.append(stored)
-        for patient in sorted({s.patient for s in changed if s.type == "Consent" and s.patient}):
-            self.distributor.stop_withdrawn(tx, patient)
         patients = sorted({s.patient for s in written if s.patient})
         patient = patients[0] if patients else None
         what = [f"{s.type}/{s.id}/_history/{s.version}" for s in written]
@@ -390,10 +381,9 @@ class Pipeline:
             f"{s.type}/{s.id}" for s in written if s.patient and s.type not in access.DIRECTORY_TYPES
         ]  # Patient too
         as_stored = _as_stored(message.bundle or {}, ids, written) if any(o.format == "fhir" for o in outgoing) else b""
-        routed = set()
+        disclosed: dict[str, str] = {}  # recipient -> how it got the message
         for out in outgoing:
-            routed.add(out.receiver)
-            if not tx.enqueue(
+            if tx.enqueue(
                 message.msg_id,
                 out.destination,
                 out.format,
@@ -404,27 +394,23 @@ class Pipeline:
                 refs=refs if out.receiver else (),
                 basis=bases.get(out.receiver or "", "party"),
             ):
-                continue
-            audit(
-                kind="disclosure",
-                action="E",
-                outcome="success",
-                what=what,
-                patient=patient,
-                recipient=out.receiver or out.destination,
-                detail=f"message {message.msg_id} to {out.destination} ({bases.get(out.receiver or '', 'party')})",
-            )
+                disclosed[out.receiver or out.destination] = f"to {out.destination}"
+            elif out.receiver:
+                disclosed[out.receiver] = ""  # queued before: a repeat is no new disclosure
         for her in message.receivers:
-            if her not in routed:
+            disclosed.setdefault(her, "no route; the data is there for it to read")
+        for recipient, how in disclosed.items():
+            if how:
+                basis = bases.get(recipient, "party")
+                detail = f"message {message.msg_id} {how} ({basis})"
                 audit(
                     kind="disclosure",
                     action="E",
                     outcome="success",
                     what=what,
                     patient=patient,
-                    recipient=her,
-                    detail=f"message {message.msg_id}: no route to {her}; the data is there for it to read "
-                    f"({bases.get(her, 'party')})",
+                    recipient=recipient,
+                    detail=detail,
                 )
         self.distributor.changed(tx, changed, message.sender, exclude=message.receivers)
         return issues
@@ -443,7 +429,7 @@ class Pipeline:
         entries = [
             e for e in bundle.get("entry", [])[1:] if isinstance(e, dict) and isinstance(e.get("resource"), dict)
         ]
-        entries.sort(key=lambda e: e["resource"].get("resourceType") not in MATCH_BY_IDENTIFIER)  # people first
+        entries.sort(key=lambda e: e["resource"].get("resourceType") not in access.MATCH_BY_IDENTIFIER)  # people first
         pending: dict[str, dict[str, Any]] = {}
 
         def resolve(reference: str) -> dict[str, Any] | None:  # what this message will store, then the store
@@ -463,7 +449,7 @@ class Pipeline:
             ref = f"{rtype}/{body['id']}"
             existing = tx.read(rtype, body["id"])
             existing = existing if existing is not None and not existing.deleted else None
-            creator = (tx.creator(rtype, body["id"]) if existing else None) or (existing.writer if existing else None)
+            creator = existing.creator if existing else None
             if rtype == "Organization":
                 found, stored_hers = access.her_ids(body), access.her_ids(existing.body) if existing else []
                 if len(found) > 1 or (found and stored_hers and found != stored_hers):
@@ -471,14 +457,14 @@ class Pipeline:
                     issues.append(Issue("ADP-7014", "error", expression="Organization.identifier", args=args))
                     continue
             patient = access.patient_reference(body)
-            if existing is not None and _same(existing.body, body):
+            if existing is not None and access.same_content(existing.body, body):
                 writes.append(_Write(body, patient, existing.parties, creator, existing))
                 pending[ref] = existing.body
                 continue
             parties = frozenset(access.parties_of(body, resolve, creator or sender))
             if existing is not None:
                 refused = self._authority(tx, message, existing, body, creator)
-                if refused is not None and rtype in MATCH_BY_IDENTIFIER:
+                if refused is not None and rtype in access.MATCH_BY_IDENTIFIER:
                     issues.append(Issue("ADP-7015", "information", args={"ref": ref, "org": sender}))
                     writes.append(_Write(body, patient, existing.parties, creator, existing))
                     pending[ref] = existing.body
@@ -525,7 +511,7 @@ class Pipeline:
             allowed = decision.allowed
         if not allowed:
             return Issue("ADP-7013", "error", args={"ref": ref, "org": sender, "patient": existing.patient})
-        if existing.type in MATCH_BY_IDENTIFIER:
+        if existing.type in access.MATCH_BY_IDENTIFIER:
             return None
         meta: dict[str, Any] = body["meta"] if isinstance(body.get("meta"), dict) else {}
         based = str(meta.get("versionId") or "")
@@ -589,12 +575,12 @@ class Pipeline:
         return issues
 
     def _stored_ids(self, tx: Tx, message: _Message, bundle: dict[str, Any]) -> dict[str, str]:
-        """Where each resource of the message is stored: reference forms -> ``Type/id``. People and organisations
-        already stored under the same national identifier keep their stored id; a record with the business
-        identifier of a stored record of the same patient is that record; others keep their own id (or get a
-        deterministic one)."""
+        """Where each resource of the message is stored: reference forms -> ``Type/id``. A person or organisation
+        already stored under the same national identifier, or a record with the business identifier of a stored
+        record of the same patient, is that stored one (:func:`~adapter.sharing.same_record`); others keep their
+        own id (or get a deterministic one), unless it was taken (:meth:`_unsquatted`)."""
         ids: dict[str, str] = {}
-        later: list[tuple[dict[str, Any], str, list[str]]] = []
+        records: list[tuple[dict[str, Any], str, list[str]]] = []
         for index, entry in enumerate(bundle.get("entry", [])):
             resource = entry.get("resource") if isinstance(entry, dict) else None
             if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
@@ -602,45 +588,25 @@ class Pipeline:
             rtype = str(resource["resourceType"])
             own = resource.get("id") if isinstance(resource.get("id"), str) else None
             rid = str(own or uuid.uuid5(_STORED_IDS, f"{message.sender}|{message.msg_id}|{index}"))
-            listed: list[Any] = resource["identifier"] if isinstance(resource.get("identifier"), list) else []
-            for identifier in listed:
-                if not isinstance(identifier, dict):
-                    continue
-                if identifier.get("system") in MATCH_BY_IDENTIFIER.get(rtype, ()) and identifier.get("value"):
-                    found = tx.find(rtype, "identifier", f"{identifier['system']}|{identifier['value']}")
-                    if found:
-                        rid = found[0].id
-                        break
-            target = f"{rtype}/{rid}"
+            found = same_record(tx, rtype, resource, None) if rtype in access.MATCH_BY_IDENTIFIER else None
             forms = [str(form) for form in (entry.get("fullUrl"), _key(resource)) if form]
             for form in forms:
-                ids[form] = target
-            if rtype not in MATCH_BY_IDENTIFIER:
-                later.append((resource, rtype, forms))
-        for resource, rtype, forms in later:  # once the patient's stored id is known
-            if forms:
-                self._unsquatted(tx, message, resource, rtype, forms, ids)
-            if not isinstance(resource.get("identifier"), list):
-                continue
+                ids[form] = f"{rtype}/{found.id if found else rid}"
+            if rtype not in access.MATCH_BY_IDENTIFIER and forms:
+                records.append((resource, rtype, forms))
+        for resource, rtype, forms in records:  # once the patients' stored ids are known
             written = access.patient_reference(resource)
             patient = ids.get(written, written) if written else None
-            if not patient:
-                continue
-            for identifier in resource["identifier"]:
-                if not isinstance(identifier, dict) or not identifier.get("value"):
-                    continue
-                token = f"{identifier.get('system')}|{identifier['value']}" if identifier.get("system") else ""
-                found = [
-                    r for r in tx.find(rtype, "identifier", token or str(identifier["value"])) if r.patient == patient
-                ]
-                if found:
-                    for form in forms:
-                        ids[form] = f"{rtype}/{found[0].id}"
-                    break
+            found = same_record(tx, rtype, resource, patient)
+            if found is not None:
+                for form in forms:
+                    ids[form] = f"{rtype}/{found.id}"
+            else:
+                self._unsquatted(tx, message, rtype, patient, forms, ids)
         return ids
 
     def _unsquatted(
-        self, tx: Tx, message: _Message, resource: dict[str, Any], rtype: str, forms: list[str], ids: dict[str, str]
+        self, tx: Tx, message: _Message, rtype: str, patient: str | None, forms: list[str], ids: dict[str, str]
     ) -> None:
         """A record whose id is held by a stored record of another patient, or by one whose creator takes no part in
         the patient's care, is not that record: someone took the id first (squatted it), or it collides. It is
@@ -649,11 +615,9 @@ class Pipeline:
         (ADP-7013, ADP-7017)."""
         target = ids[forms[0]]
         held = tx.read(*access.split_reference(target))
-        written = access.patient_reference(resource)
-        patient = ids.get(written, written) if written else None
         if held is None or not held.patient or not patient:
             return
-        holder = tx.creator(held.type, held.id) or held.writer
+        holder = held.creator
         if holder == message.sender or (held.patient == patient and holder and tx.cares_for(holder, held.patient)):
             return
         own = f"{rtype}/{uuid.uuid5(_STORED_IDS, f'{message.sender}|{target}')}"
@@ -767,7 +731,7 @@ def _as_stored(bundle: dict[str, Any], ids: dict[str, str], written: list[Stored
             ids.get(_key(resource)) if isinstance(resource, dict) else None
         )
         if target in stored:
-            entries.append({"fullUrl": f"{_BASE}/{target}", "resource": stored[target]})
+            entries.append({"fullUrl": f"{BASE}/{target}", "resource": stored[target]})
         elif isinstance(resource, dict):  # the header (and what was not stored): its references as stored
             entries.append({**entry, "resource": _rewritten(resource, ids, str(entry.get("fullUrl", "")))})
         else:
@@ -778,12 +742,3 @@ def _as_stored(bundle: dict[str, Any], ids: dict[str, str], written: list[Stored
 def _is_record(body: dict[str, Any]) -> bool:
     """A resource that holds patient data of its own (not the Patient, not a directory entry)."""
     return body.get("resourceType") not in ("Patient", *access.DIRECTORY_TYPES)
-
-
-def _same(stored: dict[str, Any], body: dict[str, Any]) -> bool:
-    """Whether a new body says the same as the stored one (meta and narrative aside)."""
-
-    def content(value: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in value.items() if k not in ("meta", "text")}
-
-    return content(stored) == content(body)

@@ -23,41 +23,25 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from adapter import access
-from adapter.distribute import Distributor, parse_criteria
+from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
-from adapter.pipeline import MATCH_BY_IDENTIFIER, Reply
+from adapter.pipeline import Reply
 from adapter.receipt.audit import audit_event
+from adapter.search import TYPES, parse_criteria, parse_query
 from adapter.security import AUDIT_SCOPE, EMERGENCY_SCOPE, READ_SCOPE, WRITE_SCOPE, Caller
+from adapter.sharing import same_record
 from adapter.store import Store, StoredResource, Tx
 from adapter.store.sql import utc_now
 from adapter.validate import Validator, operation_outcome
 from adapter.validate.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from adapter.validate.implied import claim_implied
 
-#: The resource types the REST API serves, each with the R4 search parameters it supports besides _lastUpdated,
-#: _count and _offset (token, or reference for patient and subject; these two also take ``:identifier``). The
-#: CapabilityStatement is built from this table.
-SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
-    "CarePlan": ("identifier", "patient", "subject", "category", "status", "intent"),
-    "EpisodeOfCare": ("identifier", "patient", "status", "type"),
-    "CareTeam": ("identifier", "patient", "subject", "category", "status"),
-    "ServiceRequest": ("identifier", "patient", "subject", "category", "status", "intent", "code"),
-    "Task": ("identifier", "patient", "subject", "status", "intent", "code"),
-    "RiskAssessment": ("identifier", "patient", "subject"),
-    "Consent": ("identifier", "patient", "category", "status"),
-    "QuestionnaireResponse": ("identifier", "patient", "subject", "status"),
-    "ClinicalImpression": ("identifier", "patient", "subject", "status"),
-    "Patient": ("identifier", "gender"),
-    "Subscription": ("status",),
-}
-#: The crisis-and-coping plan: what the emergency read gives (its category in our CodeSystem plantype).
-CRISIS_CATEGORY = "http://samhandling.no/fhir/CodeSystem/plantype|krise-og-mestringsplan"
-TYPES = tuple(SEARCH_PARAMS)
+#: The crisis-and-coping plan: what the emergency read gives. Every stored one claims it (claim_implied), so it is
+#: found by ``_profile``.
+CRISIS_PROFILE = "http://samhandling.no/fhir/StructureDefinition/krise-og-mestringsplan"
 #: A FHIR logical id (R4 id datatype); the API's routes take only these.
 ID_PATTERN = r"[A-Za-z0-9\-.]{1,64}"
-_DATE_PREFIX = re.compile(r"^(eq|lt|le|gt|ge)?(\d{4}(-\d{2}(-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?)$")
-_OPERATOR = {"eq": ">=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _ID = re.compile(f"^{ID_PATTERN}$")
 
 
@@ -148,7 +132,7 @@ class Records:
         if problem:
             return self._refused(caller, "E", f"{rtype}?{text}", problem)
         try:
-            params, updated, count, offset = _parse_query(query, rtype)
+            params, updated, count, offset = parse_query(query, rtype)
         except AdapterError as error:
             return self._refused(caller, "E", f"{rtype}?{text}", Reply(400, operation_outcome(error.issues)))
         if rtype == "AuditEvent":
@@ -232,33 +216,24 @@ class Records:
             for patient in patients:
                 candidates = tx.search(
                     "CarePlan",
-                    [("patient", [f"Patient/{patient.id}"]), ("category", [CRISIS_CATEGORY]), ("status", ["active"])],
+                    [("patient", [f"Patient/{patient.id}"]), ("_profile", [CRISIS_PROFILE]), ("status", ["active"])],
                     limit=None,
                 )
                 # only a plan made by a party to the patient's care: anyone may write a plan of its own, and a
                 # legevakt must never be shown one a stranger made up
-                plans += [p for p in candidates if p.patient and tx.cares_for(_creator(tx, p), p.patient)]
+                plans += [p for p in candidates if p.patient and tx.cares_for(p.creator or "", p.patient)]
             if not plans:
                 self._audit_emergency(tx, caller, [], patients[0].id if patients else None, reason, "failed")
                 issue = Issue("ADP-5020", "error", args={"ref": f"the current crisis plan of {identifier}"})
                 return Reply(404, operation_outcome([issue]))
             plan = plans[0]
-            consents = self.sharing.consents(tx, plan.patient)
-            asked = access.Asked(
-                caller.org,
-                "CarePlan",
-                f"CarePlan/{plan.id}",
-                access.profiles_of(plan.body),
-                self.sharing.today(),
-                frozenset({"access", "disclose"}),
-            )
-            denied = next((c.ref for c in consents if access.verdict(c, asked) == "deny"), None)
-            if denied is not None and caller.org != _creator(tx, plan):  # a deny wins, as on every path
+            decision = self.sharing.decide(tx, caller.org, plan)
+            if decision.basis == "denied":  # the emergency overrides a missing consent, never a deny
                 self._audit_emergency(tx, caller, [plan], plan.patient, reason, "refused")
-                args = {"ref": f"CarePlan/{plan.id}", "org": caller.org, "consent": denied}
+                args = {"ref": f"CarePlan/{plan.id}", "org": caller.org, "consent": decision.consent}
                 return Reply(403, operation_outcome([Issue("ADP-7018", "error", args=args)]))
             included = [plan]
-            for reference in sorted(_contacts(plan.body)):
+            for reference in sorted(_contacts(plan.body, tx.resolve)):
                 rtype, _, rid = reference.partition("/")
                 found = tx.read(rtype, rid)
                 # the contacts of this patient's plan: nothing of another patient's
@@ -347,7 +322,9 @@ class Records:
                     self._audit(tx, caller, "U", current, False, False)
                     issue = Issue("ADP-5021", "error", args={"etag": if_match, "version": current.version})
                     return Reply(412, operation_outcome([issue]))
-            if current is not None and _same(current.body, resource):  # nothing changed: no new version, no sync
+            if current is not None and access.same_content(
+                current.body, resource
+            ):  # nothing changed: no new version, no sync
                 self._audit(tx, caller, "U", current, True, False)
                 return _resource_reply(current)
             patient = access.patient_reference(resource)
@@ -356,13 +333,11 @@ class Records:
                 return refused
             patient_resource = resource if rtype == "Patient" else (tx.resolve(patient) if patient else None)
             identifiers = access.patient_identifiers(patient_resource)
-            creator = (tx.creator(rtype, current.id) or current.writer) if current else caller.org
+            creator = current.creator if current else caller.org
             parties = access.parties_of(resource, tx.resolve, creator)
             index = list(access.index_terms(resource, patient, identifiers))
             stored = tx.write(resource, patient=patient, parties=parties, index=index, writer=caller.org)
             self._audit(tx, caller, "U" if current else "C", stored, True, False)
-            if rtype == "Consent" and patient:
-                self.distributor.stop_withdrawn(tx, patient)
             self.distributor.changed(tx, [stored], caller.org)
             reply = _resource_reply(stored, status=200 if current else 201)
             reply.headers["Location"] = f"{rtype}/{stored.id}/_history/{stored.version}"
@@ -394,26 +369,12 @@ class Records:
             if problem:
                 issue = Issue("ADP-5043", "error", expression="Subscription", args={"detail": problem})
                 return self._refused_in(tx, caller, "C", ref, Reply(422, operation_outcome([issue])))
-        national = MATCH_BY_IDENTIFIER.get(rtype)
-        if current is None and (national or (patient and rtype not in access.DIRECTORY_TYPES)):
-            for identifier in resource.get("identifier", []) if isinstance(resource.get("identifier"), list) else []:
-                if not isinstance(identifier, dict) or not identifier.get("value"):
-                    continue
-                if national and identifier.get("system") not in national:
-                    continue
-                token = f"{identifier.get('system')}|{identifier['value']}" if identifier.get("system") else ""
-                same = [
-                    r
-                    for r in tx.find(rtype, "identifier", token or str(identifier["value"]))
-                    if national or r.patient == patient  # a person or organisation is one record nationwide
-                ]
-                if same:
-                    args = {"ref": f"{rtype}/{same[0].id}", "identifier": token or identifier["value"]}
-                    status = 409 if self.sharing.may_change(tx, caller.org, same[0]).allowed else 403
-                    issue = Issue(
-                        "ADP-5041" if status == 409 else "ADP-7013", "error", args={**args, "org": caller.org}
-                    )
-                    return self._refused_in(tx, caller, "C", ref, Reply(status, operation_outcome([issue])))
+        same = same_record(tx, rtype, resource, patient) if current is None else None
+        if same is not None:  # a person or organisation is one record nationwide, a record one per patient
+            args = {"ref": f"{rtype}/{same.id}", "identifier": ", ".join(access.identity_tokens(rtype, resource))}
+            status = 409 if self.sharing.may_change(tx, caller.org, same).allowed else 403
+            issue = Issue("ADP-5041" if status == 409 else "ADP-7013", "error", args={**args, "org": caller.org})
+            return self._refused_in(tx, caller, "C", ref, Reply(status, operation_outcome([issue])))
         return None
 
     def _subscription_problem(self, subscription: dict[str, Any], org: str) -> str | None:
@@ -440,7 +401,7 @@ class Records:
         if criteria is None or criteria[0] not in TYPES or criteria[0] == "Subscription":
             return f"criteria must be a search on one of {', '.join(t for t in TYPES if t != 'Subscription')}"
         try:
-            _parse_query(criteria[1], criteria[0])
+            parse_query(criteria[1], criteria[0])
         except AdapterError as error:
             return error.issues[0].text_en
         return None
@@ -495,6 +456,33 @@ class Records:
             issue = Issue("ADP-7008", "error", args={"ref": ref, "org": caller.org})
         return Reply(403, operation_outcome([issue]))
 
+    def _event(
+        self,
+        tx: Tx,
+        caller: Caller,
+        action: str,
+        outcome: str,
+        what: list[str],
+        *,
+        patient: str | None = None,
+        kind: str = "rest",
+        **extra: Any,
+    ) -> None:
+        """One AuditEvent of the caller's request (every audit of this module is one of these)."""
+        tx.audit(
+            audit_event(
+                kind=kind,
+                action=action,
+                outcome=outcome,
+                recorded=utc_now(),
+                org=caller.org,
+                subject=caller.subject,
+                what=what,
+                patient=patient,
+                **extra,
+            )
+        )
+
     def _audit(
         self,
         tx: Tx,
@@ -505,68 +493,31 @@ class Records:
         disclosure: bool,
         query: str | None = None,
     ) -> None:
-        event = audit_event(
-            kind="disclosure" if disclosure else "rest",
-            action=action,
-            outcome="success" if allowed else "refused",
-            recorded=utc_now(),
-            org=caller.org,
-            subject=caller.subject,
-            what=[f"{resource.type}/{resource.id}/_history/{resource.version}"],
-            patient=resource.patient,
-            recipient=caller.org if disclosure else None,
-            query=query,
+        """A read, search hit or write of ``resource`` (a disclosure when the caller is no party to it)."""
+        what = [f"{resource.type}/{resource.id}/_history/{resource.version}"]
+        outcome = "success" if allowed else "refused"
+        recipient = caller.org if disclosure else None
+        kind = "disclosure" if disclosure else "rest"
+        self._event(
+            tx, caller, action, outcome, what, patient=resource.patient, kind=kind, recipient=recipient, query=query
         )
-        tx.audit(event)
 
     def _audit_query(
         self, tx: Tx, caller: Caller, query: str, *, patient: str | None = None, outcome: str = "success"
     ) -> None:
-        event = audit_event(
-            kind="rest",
-            action="E",
-            outcome=outcome,
-            recorded=utc_now(),
-            org=caller.org,
-            subject=caller.subject,
-            what=[],
-            patient=patient,
-            query=query,
-        )
-        tx.audit(event)
+        """A search (of the records or of the audit trail), whatever it found."""
+        self._event(tx, caller, "E", outcome, [], patient=patient, query=query)
 
     def _audit_miss(self, tx: Tx, caller: Caller, action: str, ref: str) -> None:
         """A request for something that is not there (404): audited, as every request for patient data is."""
-        event = audit_event(
-            kind="rest",
-            action=action,
-            outcome="failed",
-            recorded=utc_now(),
-            org=caller.org,
-            subject=caller.subject,
-            what=[ref],
-            patient=None,
-            detail="not found",
-        )
-        tx.audit(event)
+        self._event(tx, caller, action, "failed", [ref], detail="not found")
 
     def _refused_in(self, tx: Tx, caller: Caller, action: str, what: str, reply: Reply) -> Reply:
         """Audit a refused request inside a transaction; returns ``reply``."""
         detail = ""
         if reply.resource is not None:
             detail = "; ".join(str(i.get("diagnostics", "")) for i in reply.resource.get("issue", []))[:500]
-        event = audit_event(
-            kind="rest",
-            action=action,
-            outcome="refused",
-            recorded=utc_now(),
-            org=caller.org,
-            subject=caller.subject,
-            what=[what],
-            patient=None,
-            detail=f"HTTP {reply.status}: {detail}",
-        )
-        tx.audit(event)
+        self._event(tx, caller, action, "refused", [what], detail=f"HTTP {reply.status}: {detail}")
         return reply
 
     def _refused(self, caller: Caller, action: str, what: str, reply: Reply) -> Reply:
@@ -578,20 +529,20 @@ class Records:
     ) -> None:
         """An emergency read: purpose of use ETREAT, the stated reason, what was read; the plan's parties find it
         in the patient's audit trail."""
-        event = audit_event(
-            kind="disclosure",
-            action="R",
-            outcome=outcome,
-            recorded=utc_now(),
-            org=caller.org,
-            subject=caller.subject,
-            what=[f"{r.type}/{r.id}/_history/{r.version}" for r in read],
+        what = [f"{r.type}/{r.id}/_history/{r.version}" for r in read]
+        detail = f"emergency access: {reason.strip()[:500]}"
+        self._event(
+            tx,
+            caller,
+            "R",
+            outcome,
+            what,
             patient=patient,
+            kind="disclosure",
             recipient=caller.org,
-            detail=f"emergency access: {reason.strip()[:500]}",
+            detail=detail,
             purpose="ETREAT",
         )
-        tx.audit(event)
 
 
 def _check_type(rtype: str) -> Reply | None:
@@ -639,78 +590,6 @@ def _searchset(
     return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": entries}
 
 
-def _parse_query(
-    query: list[tuple[str, str]], rtype: str
-) -> tuple[list[tuple[str, list[str]]], list[tuple[str, str]], int, int]:
-    """Search parameters -> (param, values) pairs, lastUpdated comparisons, _count and _offset; an unknown
-    parameter or a bad value is an error (ADP-5023), never silently ignored."""
-    params: list[tuple[str, list[str]]] = []
-    updated: list[tuple[str, str]] = []
-    count, offset = 50, 0
-    if rtype == "AuditEvent":
-        allowed: tuple[str, ...] = ("patient",)
-    else:
-        references = [p for p in SEARCH_PARAMS[rtype] if p in ("patient", "subject")]
-        allowed = (*SEARCH_PARAMS[rtype], *(f"{p}:identifier" for p in references))
-    date_param = "date" if rtype == "AuditEvent" else "_lastUpdated"
-    for name, value in query:
-        if name in ("_format", "_pretty"):
-            continue
-        if name in ("_count", "_offset"):
-            if not (value.isascii() and value.isdigit()):
-                raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": "not a number"})])
-            if name == "_count":
-                count = min(int(value), 500)  # 0: the total only
-            else:
-                offset = min(int(value), 2**62)  # a database integer, whatever was asked
-            continue
-        if name == date_param:
-            match = _DATE_PREFIX.match(value)
-            if not match:
-                raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": f"bad date {value}"})])
-            prefix, stamp = match.group(1) or "eq", match.group(2)
-            if not _real_date(stamp):
-                raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": f"bad date {value}"})])
-            updated.append((_OPERATOR[prefix], stamp))
-            if prefix == "eq":
-                updated.append(("<", _next(stamp)))
-            continue
-        if name not in allowed:
-            detail = "supported: " + ", ".join((*allowed, date_param, "_count", "_offset"))
-            raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": detail})])
-        values = [_reference_value(name, v) for v in value.split(",") if v]
-        if not values:
-            raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": "no value"})])
-        params.append((name, values))
-    return params, updated, count, offset
-
-
-def _reference_value(name: str, value: str) -> str:
-    if name in ("patient", "subject") and "/" not in value:
-        return f"Patient/{value}"
-    return value
-
-
-def _real_date(stamp: str) -> bool:
-    """Whether a (partial) date or instant names a real moment (no month 13, no hour 25)."""
-    padded = stamp + "-01-01"[len(stamp) - 4 :] if len(stamp) < 10 else stamp
-    try:
-        datetime.datetime.fromisoformat(padded.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-def _next(stamp: str) -> str:
-    """Text that sorts after every instant in the period a partial date names (``2026`` covers ``2026-12-31T...``
-    but not ``2027``): the upper bound of ``eq``."""
-    return stamp + "\uffff"
-
-
-def _creator(tx: Tx, resource: StoredResource) -> str:
-    return tx.creator(resource.type, resource.id) or resource.writer or ""
-
-
 def _origin(url: str) -> str:
     """scheme://host:port of a URL (the port made explicit)."""
     parts = urlsplit(url)
@@ -718,22 +597,22 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
-def _same(stored: dict[str, Any], body: dict[str, Any]) -> bool:
-    """Whether a new body says the same as the stored one (meta and narrative aside)."""
-    return {k: v for k, v in stored.items() if k not in ("meta", "text")} == {
-        k: v for k, v in body.items() if k not in ("meta", "text")
-    }
-
-
-def _contacts(plan: dict[str, Any]) -> set[str]:
+def _contacts(plan: dict[str, Any], resolve: access.Resolver) -> set[str]:
     """The people and organisations a crisis plan names as contacts (activity performers, contributors, author)
-    and its care team: what a legevakt needs to call."""
+    and the members of its care team: whom a legevakt calls (the care team record itself is not given)."""
     found: set[str] = set()
-    references: list[Any] = [plan.get("author"), *(plan.get("contributor") or []), *(plan.get("careTeam") or [])]
+    references: list[Any] = [plan.get("author"), *(plan.get("contributor") or [])]
     for activity in plan.get("activity") or []:
         detail = activity.get("detail") if isinstance(activity, dict) else None
         if isinstance(detail, dict):
             references += [*(detail.get("performer") or []), detail.get("location")]
+    for team in plan.get("careTeam") or []:
+        target = (
+            resolve(team["reference"]) if isinstance(team, dict) and isinstance(team.get("reference"), str) else None
+        )
+        for participant in (target or {}).get("participant") or []:
+            if isinstance(participant, dict):
+                references += [participant.get("member"), participant.get("onBehalfOf")]
     for reference in references:
         target = reference.get("reference") if isinstance(reference, dict) else None
         if isinstance(target, str) and target.count("/") == 1 and not target.startswith("Patient/"):

@@ -91,7 +91,7 @@ class Sharing:
             ref=f"{resource.type}/{resource.id}",
             profiles=access.profiles_of(resource.body),
             parties=resource.parties,
-            creator=tx.creator(resource.type, resource.id) or resource.writer,
+            creator=resource.creator,
             patient=resource.patient,
             consents=consents,
             basis=basis,
@@ -184,6 +184,19 @@ class Sharing:
                 why = f"denied by {decision.consent}" if decision.basis == "denied" else "no consent in force"
                 return f"withdrawn: {delivery.recipient} may no longer have {ref} ({why})"
         return None
+
+
+def same_record(tx: Tx, rtype: str, resource: dict[str, Any], patient: str | None) -> StoredResource | None:
+    """The stored record ``resource`` is by identity, if any: a person or organisation by a national identifier
+    (one record nationwide), a record by a business identifier of the same ``patient``."""
+    national = rtype in access.MATCH_BY_IDENTIFIER
+    if not national and not patient:
+        return None
+    for token in access.identity_tokens(rtype, resource):
+        for found in tx.find(rtype, "identifier", token):
+            if national or found.patient == patient:
+                return found
+    return None
 
 
 def _actors(provision: access.Provision) -> set[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from adapter import __version__
-from adapter.records import SEARCH_PARAMS
+from adapter.search import SEARCH_PARAMS
 from adapter.service import Service
 
 _INTERACTIONS = ("read", "vread", "search-type", "create", "update", "history-instance")
@@ -44,7 +44,7 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
             "searchParam": [
                 {"name": name, "type": "reference" if name in ("patient", "subject") else "token"} for name in params
             ]
-            + [{"name": "_lastUpdated", "type": "date"}],
+            + [{"name": "_lastUpdated", "type": "date"}, {"name": "_profile", "type": "uri"}],
             **({"operation": [_EMERGENCY]} if rtype == "Patient" else {}),
         }
         for rtype, params in SEARCH_PARAMS.items()

@@ -1,4 +1,7 @@
-"""Receipts a receiver sends back for a message it processed: the AppRec (:mod:`adapter.receipt.apprec`).
+"""Receipts a receiver sends back for a message it processed: the AppRec (:mod:`adapter.receipt.apprec`); beside
+it the other messages the service writes itself: FHIR acknowledgements (:mod:`adapter.receipt.fhir_response`),
+AuditEvents (:mod:`adapter.receipt.audit`) and the change notices that keep every party in sync
+(:mod:`adapter.receipt.sync`).
 
 :func:`receipt_for` answers a :class:`~adapter.translate.Translation` (the inbound MsgHead and the issues found
 reading it) with AppRec XML bytes; :func:`error_codes` gives the AppRec error codes (list 8221) its issues lead to.

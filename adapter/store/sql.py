@@ -61,6 +61,8 @@ class StoredResource:
     parties: frozenset[str]
     body: dict[str, Any]
     writer: str | None = None
+    #: the organisation that created it (wrote version 1)
+    creator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,9 +210,11 @@ class Tx:
         self.lock_resource(rtype, rid)
         # the current version's number and parties (its body is not needed: not read, not parsed)
         previous = self._sql(
-            "SELECT version FROM resources WHERE type = ? AND id = ? AND current = 1", (rtype, rid)
+            "SELECT version, " + _CREATOR + " FROM resources WHERE type = ? AND id = ? AND current = 1",  # noqa: S608
+            (rtype, rid),
         ).fetchone()
         version = int(previous[0]) + 1 if previous else 1
+        creator = previous[1] if previous else writer
         stamp = utc_now()
         all_parties = sorted(set(parties))
         body = {**body, "meta": {**body.get("meta", {}), "versionId": str(version), "lastUpdated": stamp}}
@@ -230,7 +234,9 @@ class Tx:
                 "INSERT INTO search (type, id, param, value) VALUES (?, ?, ?, ?)",
                 [(rtype, rid, param, value) for param, value in terms],
             )
-        return StoredResource(rtype, rid, version, stamp, deleted, patient, frozenset(all_parties), body, writer)
+        return StoredResource(
+            rtype, rid, version, stamp, deleted, patient, frozenset(all_parties), body, writer, creator
+        )
 
     def search(
         self,
@@ -271,26 +277,31 @@ class Tx:
         found = self.read(rtype, rid) if rtype and rid and "/" not in rid else None
         return found.body if found and not found.deleted else None
 
-    def creator(self, rtype: str, rid: str) -> str | None:
-        """The HER-id of the organisation that created ``rtype/rid`` (wrote its first version), if known."""
-        row = self._sql(
-            "SELECT writer FROM resources WHERE type = ? AND id = ? AND version = 1", (rtype, rid)
-        ).fetchone()
-        return str(row[0]) if row and row[0] else None
-
     def cares_for(self, org: str, patient: str) -> bool:
-        """Whether ``org`` takes part in the care of ``patient``: it is party to the Patient record, or another
-        organisation's record of the patient names it. Records an organisation made about the patient on its own
-        do not count, or anyone could make itself a carer by writing one; nor does a Consent naming it (a permit or
-        deny is about it, not a part in the care)."""
-        row = self._sql(
-            "SELECT 1 FROM resources r WHERE r.patient = ? AND r.current = 1 AND r.deleted = 0 "
-            "AND r.parties LIKE ? AND r.type <> 'Consent' AND (r.type = 'Patient' OR EXISTS (SELECT 1 FROM "
-            "resources f WHERE f.type = r.type AND f.id = r.id AND f.version = 1 AND f.writer IS NOT NULL "
-            "AND f.writer <> ?)) LIMIT 1",
-            (patient, f"% {org} %", org),
-        ).fetchone()
-        return row is not None
+        """Whether ``org`` takes part in the care of ``patient``: it is party to the Patient record, or named by a
+        record of the patient written by an organisation that takes part (and so on). Records an organisation
+        writes on its own, or that organisations outside the care write about each other, make nobody a carer; nor
+        does a Consent naming it (a permit or deny is about it, not a part in the care)."""
+        return org in self.carers(patient)
+
+    def carers(self, patient: str) -> set[str]:
+        """The organisations that take part in the care of ``patient`` (see :meth:`cares_for`): from the parties
+        of the Patient record, each record a carer created adds the organisations it names."""
+        rows = self._sql(
+            "SELECT type, parties, " + _CREATOR + " FROM resources WHERE patient = ? AND current = 1 "  # noqa: S608
+            "AND deleted = 0 AND type <> 'Consent'",
+            (patient,),
+        ).fetchall()
+        carers = {her for rtype, parties, _ in rows if rtype == "Patient" for her in parties.split()}
+        records = [(set(parties.split()), creator) for rtype, parties, creator in rows if rtype != "Patient"]
+        grown = True
+        while grown:
+            grown = False
+            for parties, creator in records:
+                if creator in carers and not parties <= carers:
+                    carers |= parties
+                    grown = True
+        return carers
 
     def find(self, rtype: str, param: str, value: str) -> list[StoredResource]:
         """Current resources of ``rtype`` with this search value (e.g. a Patient by ``identifier``)."""
@@ -471,7 +482,13 @@ class Tx:
 #: The first key of the advisory locks on resources (the schema lock is 7224, in the one-key space).
 _RESOURCE_LOCKS = 7225
 _OPERATORS = frozenset({"=", "<", "<=", ">", ">="})
-_RESOURCE = "SELECT type, id, version, last_updated, deleted, patient, parties, body, writer FROM resources "
+#: the writer of a resource's first version, its creator (a primary-key lookup per row read)
+_CREATOR = "(SELECT f.writer FROM resources f WHERE f.type = resources.type AND f.id = resources.id AND f.version = 1)"
+_RESOURCE = (
+    "SELECT type, id, version, last_updated, deleted, patient, parties, body, writer, "  # noqa: S608 - fixed text
+    + _CREATOR
+    + " FROM resources "
+)
 _DELIVERY = (
     "SELECT id, msg_id, destination, format, content_type, body, state, attempts, next_attempt_at, last_error, "
     "recipient, patient, refs, basis, method, headers FROM outbox "
@@ -502,7 +519,16 @@ def _message(row: Any) -> StoredMessage:
 
 def _resource(row: Any) -> StoredResource:
     return StoredResource(
-        row[0], row[1], int(row[2]), row[3], bool(row[4]), row[5], frozenset(row[6].split()), json.loads(row[7]), row[8]
+        row[0],
+        row[1],
+        int(row[2]),
+        row[3],
+        bool(row[4]),
+        row[5],
+        frozenset(row[6].split()),
+        json.loads(row[7]),
+        row[8],
+        row[9],
     )
 
 

@@ -44,6 +44,18 @@ LEGEVAKT = "8100009"
 FOURTH = "8100004"  # an organisation outside the patient's care team
 
 
+def tokens(service: Service) -> Auth:
+    """``auth(org, *scopes)`` for a service of a test's own: request headers with a token of its demo issuer
+    (messages, plans.read, plans.write and audit when no scopes are named)."""
+
+    def auth(org: str, *scopes: str) -> dict[str, str]:
+        assert service.issuer is not None
+        granted = scopes or ("samhandling/messages", READ, WRITE, "samhandling/audit")
+        return {"Authorization": f"Bearer {service.issuer.issue(org, granted)}"}
+
+    return auth
+
+
 def send(client: FlaskClient, org: str, bundle: dict[str, Any] | bytes, auth: Auth) -> dict[str, Any]:
     data = bundle if isinstance(bundle, bytes) else json.dumps(bundle).encode()
     response = client.post("/$process-message", data=data, headers={**auth(org), **JSON})
@@ -307,10 +319,7 @@ def test_withdrawal_wins_for_earlier_recipients_and_queued_deliveries(
     delivery to it waits: the delivery is stopped, its reads end, new messages to it are refused."""
     service, client = routed(make_service, service_settings, tmp_path, {FOURTH: (httpserver.url_for("/k"), "fhir")})
 
-    def auth(org: str, *scopes: str) -> dict[str, str]:
-        assert service.issuer is not None
-        granted = scopes or ("samhandling/messages", READ, WRITE, "samhandling/audit")
-        return {"Authorization": f"Bearer {service.issuer.issue(org, granted)}"}
+    auth = tokens(service)
 
     shared_world(client, auth)
     permit = client.post("/Consent", json=consent_resource(FOURTH), headers=auth(KOMMUNE))
@@ -336,6 +345,11 @@ def test_withdrawal_wins_for_earlier_recipients_and_queued_deliveries(
     assert all(d.refs[0] == f"Consent/{consent['id']}" for d in deliveries if d not in plans)
     httpserver.expect_request("/k").respond_with_data("ok")
     deliver_all(service)
+    assert not any(b"krise-og-mestringsplan-ola" in request.get_data() for request, _ in httpserver.log)
+    # an operator puts a withdrawn delivery back: it is checked again, and stays withdrawn while the consent is
+    assert service.store.run(lambda tx: tx.retry(plans[0].id))
+    deliver_all(service)
+    assert service.store.run(lambda tx: tx.delivery(plans[0].id)).state == "withdrawn"
     assert not any(b"krise-og-mestringsplan-ola" in request.get_data() for request, _ in httpserver.log)
     assert client.get("/CarePlan/krise-og-mestringsplan-ola", headers=auth(FOURTH)).status_code == 403
     again = to_org(renamed(example_json(CRISIS), "etter-tilbaketrekning"), FOURTH)
@@ -365,6 +379,8 @@ def test_a_crisis_plan_without_its_claim_is_checked_and_stored_claiming_it(clien
     assert stored.get_json()["meta"]["profile"] == [
         "http://samhandling.no/fhir/StructureDefinition/krise-og-mestringsplan"
     ]
+    claimed = f"_profile={stored.get_json()['meta']['profile'][0]}"
+    assert client.get(f"/CarePlan?{claimed}", headers=auth(DPS)).get_json()["total"] == 1  # found by the claim
     message = example_json(CRISIS)
     del entry(message, "CarePlan")["meta"]
     entry(message, "CarePlan")["activity"] = entry(message, "CarePlan")["activity"][:1]
@@ -385,10 +401,7 @@ def test_a_rest_change_reaches_every_other_party(
     )
     assert service.issuer is not None
 
-    def auth(org: str) -> dict[str, str]:
-        assert service.issuer is not None
-        scopes = ["samhandling/messages", READ, WRITE, "samhandling/audit"]
-        return {"Authorization": f"Bearer {service.issuer.issue(org, scopes)}"}
+    auth = tokens(service)
 
     httpserver.expect_request("/dps").respond_with_data("ok")
     httpserver.expect_request("/lege").respond_with_data("ok")
@@ -416,10 +429,7 @@ def test_a_subscription_is_notified_through_the_outbox(
     service, client = routed(make_service, service_settings, tmp_path, {KOMMUNE: (httpserver.url_for("/k"), "kith")})
     assert service.issuer is not None
 
-    def auth(org: str) -> dict[str, str]:
-        assert service.issuer is not None
-        scopes = ["samhandling/messages", READ, WRITE]
-        return {"Authorization": f"Bearer {service.issuer.issue(org, scopes)}"}
+    auth = tokens(service)
 
     shared_world(client, auth)
     subscription = {
@@ -605,7 +615,7 @@ def test_an_id_taken_first_by_a_stranger_does_not_lock_out_its_rightful_writer(c
     assert client.get(f"/{stored.group(1)}", headers=auth(DPS)).get_json()["meta"]["versionId"] == "2"
 
 
-def test_a_deny_is_named_on_read_and_a_withdrawn_delivery_can_be_put_back(client: FlaskClient, auth: Auth) -> None:
+def test_a_deny_is_named_on_read(client: FlaskClient, auth: Auth) -> None:
     shared_world(client, auth)
     assert (
         client.post("/Consent", json=consent_resource(LEGEKONTOR, deny=True), headers=auth(KOMMUNE)).status_code == 201
@@ -635,9 +645,7 @@ def test_subscriptions_as_r4_has_them(
 ) -> None:
     service, client = routed(make_service, service_settings, tmp_path, {KOMMUNE: (httpserver.url_for("/k"), "kith")})
 
-    def auth(org: str) -> dict[str, str]:
-        assert service.issuer is not None
-        return {"Authorization": f"Bearer {service.issuer.issue(org, ['samhandling/messages', READ, WRITE])}"}
+    auth = tokens(service)
 
     base = {
         "resourceType": "Subscription",
@@ -650,8 +658,34 @@ def test_subscriptions_as_r4_has_them(
     channel = {**base["channel"], "header": ["X-Evil: a\r\nInjected: b"]}
     crlf = client.post("/Subscription", json={**base, "status": "active", "channel": channel}, headers=auth(KOMMUNE))
     assert crlf.status_code == 422
+    sloppy = {**base, "status": "active", "criteria": f"CarePlan?patient:identifier={FNR}&&&="}
+    assert client.post("/Subscription", json=sloppy, headers=auth(KOMMUNE)).status_code == 422  # as a search would
     ended = {**base, "status": "active", "end": "2001-01-01T00:00:00Z"}
     assert client.post("/Subscription", json=ended, headers=auth(KOMMUNE)).status_code == 201
     shared_world(client, auth)
     outbox = [d for d in service.store.run(lambda tx: tx.deliveries()) if d.basis == "subscription"]
     assert outbox and len({d.msg_id.split("-CarePlan")[0] for d in outbox}) == 1  # the ended one sent nothing
+
+
+def test_two_strangers_naming_each_other_do_not_become_carers(client: FlaskClient, auth: Auth) -> None:
+    """Found by a second outside review: two organisations of one attacker write a plan each that names the other;
+    neither takes part in the patient's care, since no one who does named them."""
+    shared_world(client, auth)
+    accomplice = "8199998"
+    for writer, named in ((STRANGER, accomplice), (accomplice, STRANGER)):
+        plan = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
+        plan.pop("id")
+        plan.pop("meta")
+        plan["title"] = f"FALSK plan fra {writer}"
+        plan["activity"][0]["detail"]["performer"] = [{"identifier": {"system": HER, "value": named}}]
+        assert client.post("/CarePlan", json=plan, headers=auth(writer)).status_code == 201
+    for org in (STRANGER, accomplice):
+        assert client.get("/Patient/pasient-ola", headers=auth(org)).status_code == 403
+        own = client.post("/Consent", json=consent_resource(org, recorded_by=org), headers=auth(org))
+        assert own.status_code == 403 and issue_codes(own.get_json()) == ["ADP-7016"]
+    legevakt = auth(LEGEVAKT, "samhandling/emergency")
+    found = client.get(f"/Patient/$krise?identifier={FNR}&reason=Akutt+krise+i+natt", headers=legevakt).get_json()
+    assert found["entry"][0]["resource"]["id"] == "krise-og-mestringsplan-ola"
+    # the legevakt gets the people and organisations to call, not the care team record itself
+    assert "CareTeam" not in {e["resource"]["resourceType"] for e in found["entry"]}
+    assert {"Practitioner", "Organization"} <= {e["resource"]["resourceType"] for e in found["entry"]}

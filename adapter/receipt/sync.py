@@ -21,13 +21,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from adapter.access import profiles_of
+from adapter.receipt.fhir_response import PROFILE_BUNDLE, PROFILE_HEADER
 from adapter.store import StoredResource
 from adapter.validate.identifiers import HER_SYSTEM
 
 _SYNC_IDS = uuid.UUID("3c9e1f7a-52d4-5b8e-a1c6-7d2e9f0b4a13")
-EVENT_SYSTEM = "http://samhandling.no/fhir/CodeSystem/meldingshendelse"
-BUNDLE_PROFILE = "http://samhandling.no/fhir/StructureDefinition/samhandlingsmelding-bundle"
-HEADER_PROFILE = "http://samhandling.no/fhir/StructureDefinition/samhandlingsmelding"
+#: The base of the fullUrls of the resources this service sends on (its canonical base).
 BASE = "http://samhandling.no/fhir"
 
 
@@ -60,7 +60,7 @@ def sync_message(
     ``resolve`` reads a stored resource by reference, ``organisation`` finds the stored Organization of a HER-id,
     ``include`` says whether a referenced resource may go along (the Patient, unless the patient denied it)."""
     focus = changed[0]
-    event = next((events[p] for p in _profiles(focus.body) if p in events), None)
+    event = next((events[p] for p in sorted(profiles_of(focus.body)) if p in events), None)
     if event is None:
         return None
     key = "|".join(f"{r.type}/{r.id}/{r.version}" for r in changed)
@@ -87,7 +87,7 @@ def sync_message(
     header = {
         "resourceType": "MessageHeader",
         "id": message_id,
-        "meta": {"profile": [HEADER_PROFILE]},
+        "meta": {"profile": [PROFILE_HEADER]},
         "eventCoding": event[0],
         "destination": [destination],
         "sender": sender,
@@ -98,7 +98,7 @@ def sync_message(
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid5(_SYNC_IDS, f"bundle|{message_id}")),
-        "meta": {"profile": [BUNDLE_PROFILE]},
+        "meta": {"profile": [PROFILE_BUNDLE]},
         "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{message_id}"},
         "type": "message",
         "timestamp": timestamp,
@@ -107,11 +107,6 @@ def sync_message(
             *({"fullUrl": f"{BASE}/{ref}", "resource": body} for ref, body in entries.items()),
         ],
     }
-
-
-def _profiles(body: dict[str, Any]) -> list[str]:
-    meta = body.get("meta")
-    return [str(p) for p in (meta.get("profile") or [])] if isinstance(meta, dict) else []
 
 
 def _references(bodies: Iterable[dict[str, Any]]) -> set[str]:

@@ -1,0 +1,111 @@
+"""FHIR search as this service serves it: the types and their R4 search parameters, and reading a query (REST
+search, Subscription criteria) into what the store searches by. One reading for both, so a Subscription matches
+exactly what the same search would find."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+from adapter.errors import AdapterError, Issue
+
+#: The resource types the REST API serves, each with the R4 search parameters it supports besides _lastUpdated,
+#: _count and _offset (token, or reference for patient and subject; these two also take ``:identifier``). The
+#: CapabilityStatement is built from this table.
+SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
+    "CarePlan": ("identifier", "patient", "subject", "category", "status", "intent"),
+    "EpisodeOfCare": ("identifier", "patient", "status", "type"),
+    "CareTeam": ("identifier", "patient", "subject", "category", "status"),
+    "ServiceRequest": ("identifier", "patient", "subject", "category", "status", "intent", "code"),
+    "Task": ("identifier", "patient", "subject", "status", "intent", "code"),
+    "RiskAssessment": ("identifier", "patient", "subject"),
+    "Consent": ("identifier", "patient", "category", "status"),
+    "QuestionnaireResponse": ("identifier", "patient", "subject", "status"),
+    "ClinicalImpression": ("identifier", "patient", "subject", "status"),
+    "Patient": ("identifier", "gender"),
+    "Subscription": ("status",),
+}
+TYPES = tuple(SEARCH_PARAMS)
+_DATE_PREFIX = re.compile(r"^(eq|lt|le|gt|ge)?(\d{4}(-\d{2}(-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?)$")
+_OPERATOR = {"eq": ">=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def parse_query(
+    query: list[tuple[str, str]], rtype: str
+) -> tuple[list[tuple[str, list[str]]], list[tuple[str, str]], int, int]:
+    """Search parameters -> (param, values) pairs, lastUpdated comparisons, _count and _offset; an unknown
+    parameter or a bad value is an error (ADP-5023), never silently ignored."""
+    params: list[tuple[str, list[str]]] = []
+    updated: list[tuple[str, str]] = []
+    count, offset = 50, 0
+    if rtype == "AuditEvent":
+        allowed: tuple[str, ...] = ("patient",)
+    else:
+        references = [p for p in SEARCH_PARAMS[rtype] if p in ("patient", "subject")]
+        allowed = (*SEARCH_PARAMS[rtype], *(f"{p}:identifier" for p in references), "_profile")
+    date_param = "date" if rtype == "AuditEvent" else "_lastUpdated"
+    for name, value in query:
+        if name in ("_format", "_pretty"):
+            continue
+        if name in ("_count", "_offset"):
+            if not (value.isascii() and value.isdigit()):
+                raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": "not a number"})])
+            if name == "_count":
+                count = min(int(value), 500)  # 0: the total only
+            else:
+                offset = min(int(value), 2**62)  # a database integer, whatever was asked
+            continue
+        if name == date_param:
+            match = _DATE_PREFIX.match(value)
+            if not match:
+                raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": f"bad date {value}"})])
+            prefix, stamp = match.group(1) or "eq", match.group(2)
+            if not _real_date(stamp):
+                raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": f"bad date {value}"})])
+            updated.append((_OPERATOR[prefix], stamp))
+            if prefix == "eq":
+                updated.append(("<", _next(stamp)))
+            continue
+        if name not in allowed:
+            detail = "supported: " + ", ".join((*allowed, date_param, "_count", "_offset"))
+            raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": detail})])
+        values = [_reference_value(name, v) for v in value.split(",") if v]
+        if not values:
+            raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": "no value"})])
+        params.append((name, values))
+    return params, updated, count, offset
+
+
+def _reference_value(name: str, value: str) -> str:
+    if name in ("patient", "subject") and "/" not in value:
+        return f"Patient/{value}"
+    return value
+
+
+def _real_date(stamp: str) -> bool:
+    """Whether a (partial) date or instant names a real moment (no month 13, no hour 25)."""
+    padded = stamp + "-01-01"[len(stamp) - 4 :] if len(stamp) < 10 else stamp
+    try:
+        datetime.datetime.fromisoformat(padded.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _next(stamp: str) -> str:
+    """Text that sorts after every instant in the period a partial date names (``2026`` covers ``2026-12-31T...``
+    but not ``2027``): the upper bound of ``eq``."""
+    return stamp + "\uffff"
+
+
+def parse_criteria(criteria: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """``CarePlan?patient=Patient/x&category=...`` -> (type, [(param, value)]); None when unusable."""
+    parts = urlsplit(criteria)
+    rtype = parts.path.strip("/")
+    if not rtype or "/" in rtype or not rtype[:1].isupper():
+        return None
+    try:  # read as strictly as a search: an empty or malformed term is an error, not dropped
+        return rtype, parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError:
+        return None
