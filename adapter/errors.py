@@ -578,6 +578,14 @@ CODES: dict[str, CodeInfo] = {
         "The body is not valid base64: {detail}",
         "Innholdet er ikke gyldig base64: {detail}",
     ),
+    "ADP-5018": CodeInfo(
+        "duplicate",
+        "The message id {id} was already used by {sender} for another message with different content: the first "
+        "message and its receipt stand, this one is refused. A new message needs a new id (MsgId / MessageHeader.id).",
+        "Meldingsidentifikatoren {id} er allerede brukt av {sender} for en annen melding med annet innhold: den første "
+        "meldingen og kvitteringen på den gjelder, denne avvises. En ny melding må ha en ny identifikator (MsgId / "
+        "MessageHeader.id).",
+    ),
     "ADP-5028": CodeInfo(
         "not-supported",
         "{method} is not supported on {path}; allowed: {allowed}",
@@ -749,6 +757,27 @@ CODES: dict[str, CodeInfo] = {
         "not-found",
         "No route for receiver {receiver} (endpoint {endpoint}), and the routing table has no fallback",
         "Ingen rute for mottaker {receiver} (endepunkt {endpoint}), og rutetabellen har ingen reserverute",
+    ),
+    # 60xx: delivery and receipts (adapter/route, adapter/transport).
+    "ADP-6001": CodeInfo(
+        "informational",
+        "The application receipt of {sender} for message {answers} ({status}) is recorded on delivery {deliveries}.",
+        "Applikasjonskvitteringen fra {sender} for melding {answers} ({status}) er registrert på levering "
+        "{deliveries}.",
+    ),
+    "ADP-6002": CodeInfo(
+        "not-found",
+        "The application receipt of {sender} answers message {answers}, which this service did not deliver to "
+        "{sender}: it is stored, but completes no delivery.",
+        "Applikasjonskvitteringen fra {sender} svarer på melding {answers}, som denne tjenesten ikke har levert til "
+        "{sender}: den er lagret, men fullfører ingen levering.",
+    ),
+    "ADP-6010": CodeInfo(
+        "incomplete",
+        "The national message service (NHN EDI 2.0) is not configured: {detail}. Set the SAMHANDLING_NHN_* and "
+        "SAMHANDLING_HELSEID_* settings (see the README).",
+        "Den nasjonale meldingstjenesten (NHN EDI 2.0) er ikke satt opp: {detail}. Sett innstillingene "
+        "SAMHANDLING_NHN_* og SAMHANDLING_HELSEID_* (se README).",
     ),
     # 70xx: the caller's bearer token (adapter/security); AuthError gives the HTTP status.
     "ADP-7001": CodeInfo(

@@ -121,7 +121,8 @@ class Trial:
 
 
 def trials(examples_dir: Path) -> list[Trial]:
-    """Every example as a request with its expected outcome: message Bundles to ``$process-message`` (ack ``ok``),
+    """Every example as a request with its expected outcome: message Bundles to ``$process-message`` (ack ``ok``; an
+    acknowledgement is taken as a receipt),
     single resources to ``$validate`` (no error), negative cases to ``$validate`` (exactly the stated errors) and
     KITH messages to ``/kith/messages`` (the AppRec status stated in examples/kith/expected.yaml)."""
     found: list[Trial] = []
@@ -131,9 +132,14 @@ def trials(examples_dir: Path) -> list[Trial]:
         rtype = str(resource.get("resourceType"))
         if rtype == "Bundle" and resource.get("type") == "message":
             sender = access.message_sender(resource) or ""
-            found.append(
-                Trial(example.name, "POST", "/$process-message", data, FHIR_JSON, sender, "acknowledgement ok", _ack_ok)
-            )
+            header = access.message_header(resource) or {}
+            if isinstance(header.get("response"), dict):  # an acknowledgement: recorded, never answered with one
+                trial = Trial(example.name, "POST", "/$process-message", data, FHIR_JSON, sender, "receipt taken", _taken)
+            else:
+                trial = Trial(
+                    example.name, "POST", "/$process-message", data, FHIR_JSON, sender, "acknowledgement ok", _ack_ok
+                )
+            found.append(trial)
         else:
             expected = example.expected
             endpoint = "/$validate" if example.negative else f"/{rtype}/$validate"
@@ -184,6 +190,15 @@ def _ack_ok(answer: Answer) -> tuple[bool, str]:
         if i.get("severity") in ("error", "fatal")
     ]
     return False, f"acknowledgement {code}: {'; '.join(errors)[:300]}"
+
+
+def _taken(answer: Answer) -> tuple[bool, str]:
+    """A receipt is taken: 200 with an OperationOutcome without errors (recorded on a delivery, or on none)."""
+    body = _json(answer)
+    if answer.status != 200 or body is None or body.get("resourceType") != "OperationOutcome":
+        return False, f"HTTP {answer.status}: {answer.body[:200]!r}"
+    errors = [i for i in body.get("issue", []) if i.get("severity") in ("error", "fatal")]
+    return (not errors), "receipt taken" if not errors else f"receipt refused: {errors[0].get('diagnostics', '')}"
 
 
 def _outcome_is(expected: frozenset[Expected]) -> Callable[[Answer], tuple[bool, str]]:

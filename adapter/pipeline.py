@@ -35,13 +35,12 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from lxml import etree
-
 from adapter import access
 from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
-from adapter.receipt import ReceiptImpossible, receipt_for
+from adapter.parse.xml_safe import canonical_xml
+from adapter.receipt import RECEIPT_STATUS, ReceiptImpossible, receipt_for
 from adapter.receipt.audit import audit_event
 from adapter.receipt.fhir_response import acknowledgement
 from adapter.receipt.sync import BASE
@@ -56,7 +55,6 @@ from adapter.validate.implied import claim_implied
 
 FHIR_JSON = "application/fhir+json"
 KITH_XML = "application/xml"
-MSGHEAD_NS = "http://www.kith.no/xmlstds/msghead/2006-05-24"
 log = logging.getLogger(__name__)
 _STORED_IDS = uuid.UUID("0d5c3e1a-8f2b-5a47-9c6d-3e2f1a0b4c5d")
 
@@ -140,6 +138,12 @@ class Pipeline:
         content_type = "application/fhir+xml" if source.format == "xml" else FHIR_JSON
         message = _Message(str(sender), str(header["id"]), "fhir", data, content_type, bundle, issues)
         message.relay = _relay(sender, caller)
+        response = header.get("response")
+        if isinstance(response, dict) and response.get("identifier"):  # an acknowledgement of a message of ours
+            message.issues[:] = self.validator.validate_source(source)
+            codes = _ack_codes(response, message.resolve)
+            status = _ACK_STATUS.get(str(response.get("code")), "rejected")
+            return self._take_receipt(message, str(response["identifier"]), status, codes)
         if asynchronous:
             return self._accept_only(message)
         message.issues[:] = self.validator.validate_source(source)
@@ -148,27 +152,34 @@ class Pipeline:
     # --- KITH ---------------------------------------------------------------------------------------------------
 
     def process_kith(self, data: bytes, caller: Caller) -> Reply:
-        """``POST /kith/messages``: answer a KITH message (MsgHead XML) with its AppRec."""
+        """``POST /kith/messages``: answer a KITH message (MsgHead, or a standard that is its own envelope) with its
+        AppRec; an application receipt is recorded on the delivery it answers instead (never answered itself)."""
         translation = self.translator.kith_to_fhir(data)
-        root = translation.kith_root
-        if root is None or root.tag != f"{{{MSGHEAD_NS}}}MsgHead":
-            issues = translation.issues or [Issue("ADP-3005", "fatal", args={"what": "a MsgHead"})]
+        envelope = translation.envelope
+        if envelope is None:
+            issues = translation.issues or [Issue("ADP-3005", "fatal", args={"what": "a KITH message we know"})]
             return Reply(400, operation_outcome(issues))
-        msg_id = _msghead_text(root, "MsgInfo/MsgId")
-        sender = _msghead_text(root, "MsgInfo/Sender/Organisation/Ident/Id") or None
+        sender = _kith_sender(envelope.sender.her_ids, caller)
         refused = _sender_check(sender, caller)
         carried = access.message_sender(translation.bundle) if translation.bundle else None
-        if not refused and carried is not None and carried != sender and ADMIN_SCOPE not in caller.scopes:
-            # the attached FHIR message must be the MsgHead sender's own, or it could speak for another organisation
+        if not refused and carried is not None and carried not in envelope.sender.her_ids and not _admin(caller):
+            # the attached FHIR message must be the envelope sender's own, or it could speak for another organisation
             refused = Issue("ADP-7011", "error", args={"sender": carried, "org": caller.org})
         if refused:
             return Reply(403, operation_outcome([refused]))
-        if not msg_id:
-            return Reply(400, operation_outcome([Issue("ADP-3005", "fatal", args={"what": "MsgInfo/MsgId"})]))
+        if not envelope.msg_id:  # refused with its AppRec (E10), not stored: there is no id to keep it by
+            answered = replace(translation, issues=[*translation.issues])
+            try:
+                return Reply(400, body=receipt_for(answered, gen_date=_oslo(self.clock())), content_type=KITH_XML)
+            except ReceiptImpossible:
+                return Reply(400, operation_outcome(translation.issues))
         message = _Message(
-            str(sender), msg_id, "kith", data, KITH_XML, translation.bundle, translation.issues, translation
+            str(sender), envelope.msg_id, "kith", data, KITH_XML, translation.bundle, translation.issues, translation
         )
         message.relay = _relay(sender, caller)
+        if envelope.is_receipt:
+            status = RECEIPT_STATUS.get(envelope.status, "rejected")
+            return self._take_receipt(message, envelope.answers, status, [c for c, _ in envelope.errors if c])
         return self._process(message)
 
     # --- receipts -----------------------------------------------------------------------------------------------
@@ -234,6 +245,8 @@ class Pipeline:
             return tx.message(message.sender, message.fmt, message.msg_id)
 
         existing = self.store.run(work)
+        if existing is not None and not same_message(existing.body, message.original, message.fmt):
+            return self._reused_id(message, self.clock())
         if existing is not None and existing.receipt is not None:
             return _stored_reply(existing)
         where = {"Content-Location": f"/kith/receipts/{quote(message.msg_id, safe='')}"}  # polled for the answer
@@ -257,6 +270,8 @@ class Pipeline:
                     message.sender, message.msg_id, message.fmt, message.content_type, message.original
                 ):
                     existing = tx.message(message.sender, message.fmt, message.msg_id, lock=True)
+                    if existing is not None and not same_message(existing.body, message.original, message.fmt):
+                        return self._reused_id(message, now)
                     if existing is not None and existing.receipt is not None:
                         return _stored_reply(existing)
                     # stored, not yet answered (asynchronous, or a crash): processed now, once, in this transaction
@@ -305,16 +320,17 @@ class Pipeline:
             seen.add(route.destination)
             if route.format == "kith":
                 if message.fmt == "kith":
-                    out.append(_Outgoing(receiver, route.destination, "kith", KITH_XML, message.original))
+                    out.append(_Outgoing(receiver, route, KITH_XML, message.original, message.msg_id))
                     continue
                 translated = self.translator.fhir_to_kith(bundle)
                 if translated.xml is None or not translated.ok:
                     raise AdapterError(translated.issues or [Issue("ADP-3004", "error", args={"detail": "no XML"})])
                 # What the KITH message has no place for (it travels in the attached Bundle) is the sender's to know.
                 message.issues.extend(i for i in translated.issues if i not in message.issues)
-                out.append(_Outgoing(receiver, route.destination, "kith", KITH_XML, translated.xml))
+                made = self.translator.mappings.envelope(translated.kith_root)
+                out.append(_Outgoing(receiver, route, KITH_XML, translated.xml, made.msg_id if made else None))
             else:  # the body is made after the write: the message as stored (_as_stored)
-                out.append(_Outgoing(receiver, route.destination, "fhir", FHIR_JSON, b""))
+                out.append(_Outgoing(receiver, route, FHIR_JSON, b"", message.msg_id))
         return out
 
     def _apply(self, tx: Tx, message: _Message, outgoing: list[_Outgoing], now: float) -> list[Issue]:
@@ -393,6 +409,8 @@ class Pipeline:
                 patient=patient,
                 refs=refs if out.receiver else (),
                 basis=bases.get(out.receiver or "", "party"),
+                transport=out.route.transport,
+                answer_id=out.answer_id,
             ):
                 disclosed[out.receiver or out.destination] = f"to {out.destination}"
             elif out.receiver:
@@ -625,13 +643,63 @@ class Pipeline:
         for form in forms:
             ids[form] = own
 
+    def _reused_id(self, message: _Message, now: float) -> Reply:
+        """The answer to a message whose id its sender already used for another message: refused (409, AppRec E10),
+        nothing of it stored; the first message and its receipt stay as they were."""
+        issue = Issue("ADP-5018", "error", args={"id": message.msg_id, "sender": message.sender, "apprec_code": "E10"})
+        return replace(self._answer(message, [issue], now), status=409)
+
+    def _take_receipt(self, message: _Message, answers: str, status: str, codes: list[str]) -> Reply:
+        """An application receipt (AppRec, or a FHIR acknowledgement) from a receiver: stored once like any message
+        and recorded on the deliveries of ours it answers, which it completes. Only the authenticated sender's own
+        deliveries are matched, whatever other identifiers the receipt lists. Answered with an OperationOutcome:
+        a receipt is never answered with a receipt."""
+
+        def work(tx: Tx) -> Reply:
+            if not tx.insert_message(
+                message.sender, message.msg_id, message.fmt, message.content_type, message.original
+            ):
+                existing = tx.message(message.sender, message.fmt, message.msg_id, lock=True)
+                if existing is not None and not same_message(existing.body, message.original, message.fmt):
+                    return self._reused_id(message, self.clock())
+                if existing is not None and existing.receipt is not None:
+                    return _stored_reply(existing)
+            if _blocking(message.issues):
+                reply = Reply(400, operation_outcome(message.issues))
+                state = "rejected"
+            else:
+                found = tx.record_receipt(answers, [message.sender], status, codes, utc_now())
+                args = {"answers": answers, "sender": message.sender, "status": status}
+                if found:
+                    issue = Issue("ADP-6001", "information", args={**args, "deliveries": ", ".join(map(str, found))})
+                else:
+                    issue = Issue("ADP-6002", "warning", args=args)
+                reply, state = Reply(200, operation_outcome([issue])), "processed"
+                tx.audit(
+                    audit_event(
+                        kind="message",
+                        action="U",
+                        outcome="success" if found else "failed",
+                        recorded=utc_now(),
+                        org=message.sender,
+                        subject=message.relay,
+                        what=[f"Bundle/{message.msg_id}"],
+                        patient=None,
+                        detail=f"receipt {status} {' '.join(codes)} for message {answers}".strip(),
+                    )
+                )
+            body = json.dumps(reply.resource).encode()
+            tx.finish_message(message.sender, message.fmt, message.msg_id, state, body, FHIR_JSON, reply.status)
+            return reply
+
+        return self.store.run(work)
+
     def _answer(self, message: _Message, issues: list[Issue], now: float) -> Reply:
         """The acknowledgement: an AppRec for KITH, a FHIR acknowledgement message for FHIR."""
         if message.fmt == "kith" and message.kith is not None:
             answered = replace(message.kith, issues=issues)
-            gen_date = datetime.datetime.fromtimestamp(now, ZoneInfo("Europe/Oslo")).replace(tzinfo=None)
             try:
-                xml = receipt_for(answered, gen_date=gen_date.isoformat(timespec="seconds"))
+                xml = receipt_for(answered, gen_date=_oslo(now))
             except ReceiptImpossible:
                 return Reply(400, operation_outcome(issues))
             return Reply(200, body=xml, content_type=KITH_XML)
@@ -645,6 +713,53 @@ def _blocking(issues: list[Issue]) -> bool:
     return any(i.severity in ("error", "fatal") for i in issues)
 
 
+#: MessageHeader.response.code -> how the delivery it answers ended (a transient error is no acceptance either)
+_ACK_STATUS = {"ok": "ok", "transient-error": "rejected", "fatal-error": "rejected"}
+
+
+def _ack_codes(response: dict[str, Any], resolve: access.Resolver) -> list[str]:
+    """The issue codes of the OperationOutcome a FHIR acknowledgement carries (``response.details``)."""
+    details = response.get("details")
+    outcome = resolve(str(details.get("reference", ""))) if isinstance(details, dict) else None
+    codes = []
+    for issue in (outcome or {}).get("issue", []) if isinstance(outcome, dict) else []:
+        if not isinstance(issue, dict) or issue.get("severity") not in ("error", "fatal", "warning"):
+            continue
+        coding = (issue.get("details") or {}).get("coding") or [{}]
+        codes.append(str(coding[0].get("code") or issue.get("code") or ""))
+    return [c for c in codes if c]
+
+
+def same_message(stored: bytes, received: bytes, fmt: str) -> bool:
+    """Whether a message that reuses a stored message's id is that message again (a resend), not another one: the
+    same bytes, or the same JSON (FHIR) or the same canonical XML (KITH) when a system wrote it out afresh."""
+    if stored.strip() == received.strip():
+        return True
+    try:
+        if fmt == "fhir" and received.lstrip()[:1] == b"{":
+            return bool(json.loads(stored) == json.loads(received))
+        return bool(canonical_xml(stored) == canonical_xml(received))
+    except (AdapterError, ValueError):
+        return False
+
+
+def _oslo(now: float) -> str:
+    """``now`` as a KITH GenDate: Norwegian local time without offset, to the second."""
+    return datetime.datetime.fromtimestamp(now, ZoneInfo("Europe/Oslo")).replace(tzinfo=None).isoformat("T", "seconds")
+
+
+def _admin(caller: Caller) -> bool:
+    return ADMIN_SCOPE in caller.scopes
+
+
+def _kith_sender(her_ids: tuple[str, ...], caller: Caller) -> str | None:
+    """Who sends a KITH message: the caller, when its HER-id is one of the sending party's (the organisation's or a
+    unit's, in any order); for an admin relay the party's first HER-id; None when the party has none."""
+    if caller.org in her_ids:
+        return caller.org
+    return her_ids[0] if her_ids else None
+
+
 def _sender_check(sender: str | None, caller: Caller) -> Issue | None:
     """A caller sends only as its own organisation (an admin-scoped gateway may relay for others)."""
     if sender == caller.org or ADMIN_SCOPE in caller.scopes:
@@ -656,15 +771,6 @@ def _relay(sender: str | None, caller: Caller) -> str | None:
     """Who relayed a message for another organisation (the admin scope), for the audit trail; None for the
     sender itself."""
     return None if sender == caller.org else f"relayed by {caller.org} ({caller.subject})"
-
-
-def _msghead_text(root: etree._Element, path: str) -> str:
-    steps = "/".join(f"{{{MSGHEAD_NS}}}{step}" for step in path.split("/"))
-    found = root.find(steps)
-    try:
-        return (found.text or "").strip() if found is not None else ""
-    except UnicodeDecodeError:  # a character reference to a lone surrogate (&#xD800;): no usable text
-        return ""
 
 
 def _stored_reply(found: StoredMessage) -> Reply:
@@ -711,13 +817,22 @@ class _Write:
 
 @dataclass(frozen=True)
 class _Outgoing:
-    """One delivery of the message: to the receiver ``receiver`` (None: addressed by endpoint only)."""
+    """One delivery of the message: to the receiver ``receiver`` (None: addressed by endpoint only) by ``route``;
+    ``answer_id`` is the message id the receiver's receipt will name."""
 
     receiver: str | None
-    destination: str
-    format: str
+    route: Route
     content_type: str
     body: bytes
+    answer_id: str | None
+
+    @property
+    def destination(self) -> str:
+        return self.route.destination
+
+    @property
+    def format(self) -> str:
+        return self.route.format
 
 
 def _as_stored(bundle: dict[str, Any], ids: dict[str, str], written: list[StoredResource]) -> bytes:

@@ -24,6 +24,7 @@ from adapter.access import bundle_resolver, message_header
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
 from adapter.mapping import Mappings
+from adapter.mapping.envelope import Read
 from adapter.mapping.referral import shape_referral, telecom_url
 from adapter.mapping.render import render_plan
 from adapter.parse.xml_safe import parse_xml, salvage_root
@@ -50,6 +51,8 @@ class Translation:
     xml: bytes | None = None
     kith_root: etree._Element | None = None
     issues: list[Issue] = field(default_factory=list)
+    #: the envelope of the inbound KITH message (id, date, type, parties, patient) as its standard declares it
+    envelope: Read | None = None
 
     @property
     def ok(self) -> bool:
@@ -77,8 +80,14 @@ class Translator:
             result.issues.extend(error.issues)
             # The receipt (T01) still goes to the sender when the MsgHead can be read (HITS 1168 5.3).
             result.kith_root = salvage_root(data)
+            result.envelope = self.mappings.envelope(result.kith_root)
             return result
         result.kith_root = tree.getroot()
+        result.envelope = self.mappings.envelope(result.kith_root)
+        if result.envelope is not None and not result.envelope.msg_id:
+            # nothing can be answered or recognised again without it: refused with E10, by the CLI and the service
+            what = {"what": "the message id (MsgId)", "apprec_code": "E10"}
+            result.issues.append(Issue("ADP-3005", "error", args=what))
         schema_issues = self.schemas.validate(tree)
         result.issues.extend(schema_issues)
         broken = any(issue.code == "ADP-2001" for issue in schema_issues)

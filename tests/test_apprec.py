@@ -43,7 +43,8 @@ def _header(data: bytes | None = None) -> etree._Element:
 
 
 def _build(header: etree._Element | None, issues: list[Issue], version: str = "1.0") -> etree._Element:
-    return build_apprec(header, issues, version=version, gen_date=GEN_DATE, apprec_id=APPREC_ID)
+    envelope = Mappings.load(Settings.from_env()).envelope(header)
+    return build_apprec(envelope, issues, version=version, gen_date=GEN_DATE, apprec_id=APPREC_ID)
 
 
 def _valid(registry: SchemaRegistry, root: etree._Element) -> None:

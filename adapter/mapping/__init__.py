@@ -18,6 +18,7 @@ from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
 from adapter.mapping import engine
 from adapter.mapping.conceptmaps import ConceptMaps
+from adapter.mapping.envelope import Read
 from adapter.mapping.spec import Mapping, load_mappings
 
 MSGHEAD = "{http://www.kith.no/xmlstds/msghead/2006-05-24}MsgHead"
@@ -42,6 +43,15 @@ class Mappings:
     def for_root(self, root: etree._Element) -> Mapping | None:
         """The mapping whose root element is ``root``'s (MsgHead, AppRec...), or None."""
         return self.by_root.get(root.tag)
+
+    def envelope(self, root: etree._Element | None) -> Read | None:
+        """The envelope of the message ``root`` as its standard declares it (None: not a message we know)."""
+        if root is None:
+            return None
+        mapping = self.by_root.get(root.tag)
+        if mapping is None or mapping.envelope is None:
+            return None
+        return mapping.envelope.read(root)
 
     def root_for(self, definition: str) -> str:
         """The KITH root element for a Bundle whose MessageHeader.definition is ``definition``: a standalone document

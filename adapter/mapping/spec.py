@@ -45,6 +45,7 @@ import yaml
 from lxml import etree
 
 from adapter.errors import AdapterError
+from adapter.mapping.envelope import Envelope, EnvelopeError
 from adapter.mapping.functions import FUNCTIONS
 from adapter.mapping.paths import parse_path
 
@@ -98,6 +99,7 @@ _HEADER_KEYS = {
     "map",
     "inverse",
     "enveloped",
+    "envelope",
 }
 
 
@@ -156,6 +158,9 @@ class Mapping:
     event: list[str] = field(default_factory=list)
     #: The MessageHeader.definition when a standalone document travels inside a MsgHead instead (Henvisning 1.x).
     enveloped: str | None = None
+    #: Where the message id, date, type, parties and patient are, for a standard that stands at the root of a
+    #: message (:mod:`adapter.mapping.envelope`); None for a payload.
+    envelope: Envelope | None = None
 
 
 def load_mappings(folder: Path, tables: dict[str, dict[str, Any]], conceptmaps: set[str]) -> dict[str, Mapping]:
@@ -217,6 +222,12 @@ def _mapping(
     namespaces = dict(data.get("namespaces") or {})
     reader = _Reader(file, namespaces, tables, maps, fragments)
     nodes = [reader.node(raw) for raw in data.get("map") or []]
+    envelope = None
+    if "envelope" in data:
+        try:
+            envelope = Envelope.declared(data["envelope"], namespaces)
+        except EnvelopeError as error:
+            raise _invalid(file, str(error)) from error
     return Mapping(
         file=file,
         url=str(data["url"]),
@@ -231,6 +242,7 @@ def _mapping(
         definition=data.get("definition"),
         event=[str(e) for e in data.get("event") or []],
         enveloped=data.get("enveloped"),
+        envelope=envelope,
     )
 
 

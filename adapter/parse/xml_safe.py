@@ -107,6 +107,19 @@ def parse_xml(data: bytes, *, max_bytes: int = MAX_BYTES) -> etree._ElementTree:
 SALVAGE_BYTES = 1024 * 1024
 
 
+def canonical_xml(data: bytes) -> bytes:
+    """The canonical form (C14N 2.0, white space between elements dropped) of an XML document read with the hardened
+    parser: two documents that say the same in other bytes (declaration, attribute order, quoting, indentation) give
+    the same. Raises AdapterError like :func:`parse_xml`."""
+    root = parse_xml(data).getroot()
+    for element in root.iter():
+        if element.text is not None and not element.text.strip() and len(element):
+            element.text = None
+        if element.tail is not None and not element.tail.strip():
+            element.tail = None
+    return etree.tostring(root, method="c14n2")
+
+
 def salvage_root(data: bytes) -> etree._Element | None:
     """What a recovering read of the start of a document that :func:`parse_xml` refused still gives: its root with
     the elements that could be read, or None. Used only to address the receipt (AppRec T01) for a message whose

@@ -17,12 +17,14 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from adapter.errors import Issue
-from adapter.receipt.apprec import MSGHEAD_NS, ReceiptImpossible, build_apprec, error_code, receipt_issues
+from adapter.receipt.apprec import RECEIPT_STATUS, ReceiptImpossible, build_apprec, error_code, receipt_issues
 
 if TYPE_CHECKING:
     from adapter.translate import Translation
 
-__all__ = ["ReceiptImpossible", "build_apprec", "error_code", "error_codes", "receipt_for", "receipt_issues"]
+__all__ = [
+    "RECEIPT_STATUS",
+    "ReceiptImpossible", "build_apprec", "error_code", "error_codes", "receipt_for", "receipt_issues"]
 
 #: uuid5 namespace of AppRec ids made from the original message id (deterministic for a given GenDate).
 _APPREC_IDS = uuid.UUID("a1f3c2d4-6b7e-5f80-9a1b-2c3d4e5f6071")
@@ -38,17 +40,16 @@ def receipt_for(result: Translation, *, version: str = "1.0", gen_date: str | No
     """The AppRec for a translated inbound message, as UTF-8 XML with a declaration.
 
     ``gen_date`` defaults to now in Norwegian local time (the KITH convention: no offset). The AppRec Id is a
-    uuid5 of the original MsgId, the version and ``gen_date``, so a given input gives the same bytes. Raises
+    uuid5 of the sender's HER-id, the original message id, the version and ``gen_date``, so a given input gives the
+    same bytes and two messages never get the same AppRec Id. Raises
     :class:`ReceiptImpossible` when there is no readable MsgHead to answer (see :mod:`adapter.receipt.apprec`).
     """
     if gen_date is None:
         now = datetime.datetime.now(ZoneInfo("Europe/Oslo"))
         gen_date = now.replace(tzinfo=None, microsecond=0).isoformat()
-    root = result.kith_root
-    message_id = ""
-    if root is not None:
-        found = root.find(f"{{{MSGHEAD_NS}}}MsgInfo/{{{MSGHEAD_NS}}}MsgId")
-        message_id = (found.text or "").strip() if found is not None else ""
-    apprec_id = str(uuid.uuid5(_APPREC_IDS, f"{message_id}|{version}|{gen_date}"))
-    apprec = build_apprec(root, result.issues, version=version, gen_date=gen_date, apprec_id=apprec_id)
+    envelope = result.envelope
+    sender = envelope.sender.her_ids[0] if envelope and envelope.sender.her_ids else ""
+    message_id = envelope.msg_id if envelope else ""
+    apprec_id = str(uuid.uuid5(_APPREC_IDS, f"{sender}|{message_id}|{version}|{gen_date}"))
+    apprec = build_apprec(envelope, result.issues, version=version, gen_date=gen_date, apprec_id=apprec_id)
     return etree.tostring(apprec, encoding="utf-8", xml_declaration=True, pretty_print=True)

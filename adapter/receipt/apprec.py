@@ -23,8 +23,9 @@ bytes. The rules follow HIS 80415:2012 (AppRec 1.1) and HITS 1168:2016 (Veiledni
   was found (expression, line). AppRec has no other place for that: ``Error`` is a bare CV (V, S, DN, OT), and
   HITS 1168 chapter 7 asks for the precise cause in ``OT``.
 
-A standalone Henvisning 1.0/1.1 (root ``Message``, its own envelope) is answered the same way: its Requester and
-ServProvider ``Inst`` are already in AppRec's form and are copied in AppRec's element order.
+Where the parties, ids and dates are is not known here: each message standard declares its envelope in its mapping
+file (:mod:`adapter.mapping.envelope`). A party in the organisation form (MsgHead) is converted as above; one in the
+KITH ``Inst`` form (the standalone Henvisning 1.x and Epikrise) is copied in AppRec's element order.
 
 Without a readable MsgHead (``header`` None, e.g. the message was not well-formed XML) no AppRec can be built: the
 schema requires ``OriginalMsgId/IssueDate`` (a dateTime only the original message can give) and HITS 1168 5.3
@@ -45,21 +46,14 @@ from lxml import etree
 
 from adapter.config import Settings
 from adapter.errors import CODES, Issue
+from adapter.mapping.envelope import Party, Read
 
-MSGHEAD_NS = "http://www.kith.no/xmlstds/msghead/2006-05-24"
 APPREC_NS = {
     "1.0": "http://www.kith.no/xmlstds/apprec/2004-11-21",
     "1.1": "http://www.kith.no/xmlstds/apprec/2012-02-15",
 }
 MIG_VERSION = {"1.0": "1.0 2004-11-21", "1.1": "v1.1 2012-02-15"}
 ERROR_SYSTEM = "2.16.578.1.12.4.1.1.8221"
-#: Root elements of the standalone Henvisning 1.0 and 1.1 (their own envelope, no MsgHead).
-HENVISNING_1X = frozenset(
-    {
-        "{http://www.kith.no/xmlstds/henvisning/2005-07-08}Message",
-        "{http://www.kith.no/xmlstds/henvisning/2012-02-15}Message",
-    }
-)
 #: Warnings that make the receipt "OK, feil i delmelding" (status 3) with one Error each: an identifier carried
 #: without the national system whose check it fails (ADP-3010).
 PARTIAL = frozenset({"ADP-3010"})
@@ -85,8 +79,10 @@ _MISSING_PATIENT = (
 _PATIENT = re.compile(r"\bPatient\b")
 _PERSON_NUMBER_KINDS = ("fødselsnummer", "D-nummer")
 _STATUS = {"1": "OK", "2": "Avvist", "3": "OK, feil i delmelding"}
-#: AppRec party, the MsgHead party it mirrors, and its 1.1 role (HIS 80415 4.4.4, 4.4.5).
-_PARTIES = (("Sender", "Receiver", ("PRIM", "Primærmottaker")), ("Receiver", "Sender", ("AVS", "Avsender")))
+#: AppRec status (list 8258) -> how the delivery it answers ended, as the outbox records it.
+RECEIPT_STATUS = {"1": "ok", "2": "rejected", "3": "ok-with-errors"}
+#: AppRec party and its 1.1 role (HIS 80415 4.4.4, 4.4.5): we answer as the primary receiver, to the sender.
+_ROLES = (("Sender", ("PRIM", "Primærmottaker")), ("Receiver", ("AVS", "Avsender")))
 
 
 class ReceiptImpossible(ValueError):
@@ -118,7 +114,7 @@ def error_code(issue: Issue, patient_ids: frozenset[str] = frozenset()) -> str:
 
 
 def build_apprec(
-    header: etree._Element | None,
+    envelope: Read | None,
     issues: list[Issue],
     *,
     version: str = "1.0",
@@ -126,43 +122,43 @@ def build_apprec(
     apprec_id: str,
     displays: Mapping[str, str] | None = None,
 ) -> etree._Element:
-    """The AppRec root element answering the MsgHead ``header`` with the ``issues`` found in the message.
+    """The AppRec root element answering the message whose envelope is ``envelope`` (as its mapping file declares
+    it, :mod:`adapter.mapping.envelope`) with the ``issues`` found in the message.
 
     ``version`` is "1.0" (default) or "1.1"; ``gen_date`` (xs:dateTime) and ``apprec_id`` (a UUID) are the
     AppRec's own GenDate and Id. ``displays`` (8221 code -> text) defaults to CodeSystem-kith-8221.json of the
-    project. Raises :class:`ReceiptImpossible` when ``header`` is None or not a MsgHead, or has no GenDate.
+    project. Raises :class:`ReceiptImpossible` when there is no envelope, when it lacks the date the AppRec must
+    name, and for a receipt (a receipt is never answered with a receipt, HITS 1168 5.1).
     """
     if version not in APPREC_NS:
         raise ValueError(f"AppRec version {version!r} is not supported (1.0 or 1.1)")
-    if header is None:
+    if envelope is None:
         raise ReceiptImpossible(
-            "the message could not be read, so there is no MsgHead to answer: AppRec requires OriginalMsgId/"
-            "IssueDate and the sender's address (HITS 1168 5.3: such a message is not answered with an AppRec)"
+            "the message could not be read as a message we know, so there is no envelope to answer: AppRec requires "
+            "OriginalMsgId/IssueDate and the sender's address (HITS 1168 5.3: such a message is not answered with an "
+            "AppRec)"
         )
-    if header.tag in HENVISNING_1X:
-        return _build_for_standalone(header, issues, version, gen_date, apprec_id, displays)
-    if header.tag != f"{{{MSGHEAD_NS}}}MsgHead":
-        raise ReceiptImpossible(f"the root element {header.tag} is not a MsgHead v1.2")
-    info = header.find(_mh("MsgInfo"))
-    issue_date = _text(info, "GenDate") if info is not None else ""
-    if info is None or not issue_date:
-        raise ReceiptImpossible("the MsgHead has no MsgInfo/GenDate, which AppRec requires as OriginalMsgId/IssueDate")
-    parties = {
-        source: _organisation_party(info.find(f"{_mh(source)}/{_mh('Organisation')}"))
-        for source in ("Sender", "Receiver")
-    }
-    patient_ids = frozenset(_text(ident, "Id") for ident in info.findall(f"{_mh('Patient')}/{_mh('Ident')}"))
-    message_type = info.find(_mh("Type"))
-    original = (message_type, issue_date, _text(info, "MsgId"))
-    return _assemble(version, gen_date, apprec_id, displays, parties, issues, patient_ids, original)
+    if envelope.is_receipt:
+        raise ReceiptImpossible("the message is itself an application receipt, which is never answered with one")
+    if not envelope.date:
+        raise ReceiptImpossible("the message has no GenDate, which AppRec requires as OriginalMsgId/IssueDate")
+    parties = {"Sender": _party(envelope.receiver), "Receiver": _party(envelope.sender)}
+    original = (envelope.type, envelope.date, envelope.msg_id)
+    return _assemble(version, gen_date, apprec_id, displays, parties, issues, frozenset(envelope.patient_ids), original)
 
 
 _Party = Callable[[etree._Element, "_Builder"], None]
 
 
-def _organisation_party(organisation: etree._Element | None) -> _Party:
+def _party(party: Party) -> _Party:
+    """How the AppRec's Inst is filled from a party of the original message: a MsgHead Organisation is converted
+    (:func:`_inst`), a KITH Inst (the standalone messages, AppRec itself) copied in AppRec's order."""
+
     def fill(inst: etree._Element, sub: _Builder) -> None:
-        _inst(inst, organisation, sub)
+        if party.form == "organisation":
+            _inst(inst, party.element, sub)
+        else:
+            _copy_inst(inst, party.element, sub)
 
     return fill
 
@@ -177,8 +173,9 @@ def _assemble(
     patient_ids: frozenset[str],
     original_msg: tuple[etree._Element | None, str, str],
 ) -> etree._Element:
-    """The AppRec from the parts every answered message gives: its two parties (by their role in the original
-    message), the issues, the patient's identifiers and (type element, issue date, id) of the original."""
+    """The AppRec from the parts every answered message gives: its two parties (by their role in the AppRec: the
+    original's receiver is its Sender), the issues, the patient's identifiers and (type element, issue date, id)
+    of the original."""
     names = displays if displays is not None else _displays_8221(str(Settings.from_env().profiles_dir))
     namespace = APPREC_NS[version]
     sub = _Builder(namespace)
@@ -188,11 +185,11 @@ def _assemble(
     sub(root, "MIGversion", MIG_VERSION[version])
     sub(root, "GenDate", gen_date)
     sub(root, "Id", apprec_id)
-    for name, source, (role, role_name) in _PARTIES:
+    for name, (role, role_name) in _ROLES:
         party = sub(root, name)
         if version == "1.1":
             sub(party, "Role", V=role, DN=role_name)
-        parties[source](sub(sub(party, "HCP"), "Inst"), sub)
+        parties[name](sub(sub(party, "HCP"), "Inst"), sub)
     reported = receipt_issues(issues)
     status = receipt_status(issues)
     sub(root, "Status", V=status, DN=_STATUS[status])
@@ -238,56 +235,6 @@ def receipt_issues(issues: list[Issue]) -> list[Issue]:
     return errors or [issue for issue in issues if issue.code in PARTIAL]
 
 
-# --- standalone documents with their own header (Henvisning 1.0 / 1.1: root Message) ---------------------------
-
-
-def _build_for_standalone(
-    header: etree._Element,
-    issues: list[Issue],
-    version: str,
-    gen_date: str,
-    apprec_id: str,
-    displays: Mapping[str, str] | None,
-) -> etree._Element:
-    """A Henvisning 1.x is its own envelope: Type, GenDate/@V and MsgId at the root; the referrer is
-    ServReq/Requester/HCP/Inst and the service provider ServReq/ServProvider/HCP/Inst, both already in the KITH
-    Inst form AppRec uses (copied in AppRec's element order)."""
-    ns = etree.QName(header).namespace or ""
-
-    def q(name: str) -> str:
-        return f"{{{ns}}}{name}"
-
-    gen = header.find(q("GenDate"))
-    issue_date = (gen.get("V") or "").strip() if gen is not None else ""
-    if not issue_date:
-        raise ReceiptImpossible("the referral has no GenDate, which AppRec requires as OriginalMsgId/IssueDate")
-    request = header.find(q("ServReq"))
-
-    def party(role: str) -> _Party:
-        found = request.find(f"{q(role)}/{q('HCP')}/{q('Inst')}") if request is not None else None
-
-        def fill(inst: etree._Element, sub: _Builder) -> None:
-            _copy_inst(inst, found, sub)
-
-        return fill
-
-    parties = {"Sender": party("Requester"), "Receiver": party("ServProvider")}
-    patient_ids = frozenset(
-        (e.text or "").strip() for e in (request.findall(f"{q('Patient')}/{q('OffId')}") if request is not None else [])
-    )
-    message_id = (header.findtext(q("MsgId")) or "").strip()
-    return _assemble(
-        version,
-        gen_date,
-        apprec_id,
-        displays,
-        parties,
-        issues,
-        patient_ids,
-        (header.find(q("Type")), issue_date, message_id),
-    )
-
-
 #: AppRec's order of the children of Inst, Dept and HCPerson (HIS 80415); the other KITH 2004 messages use the same
 #: elements in another order.
 _INST_ORDER = {
@@ -318,16 +265,17 @@ def _copy_inst(target: etree._Element, source: etree._Element | None, sub: _Buil
 
 
 def _inst(inst: etree._Element, organisation: etree._Element | None, sub: _Builder) -> None:
-    """MsgHead Organisation -> AppRec Inst (Name, Id, TypeId, Dept*, AdditionalId*, HCPerson*), in schema order."""
+    """An organisation party (MsgHead's Organisation form) -> AppRec Inst (Name, Id, TypeId, Dept*, AdditionalId*,
+    HCPerson*), in schema order."""
     if organisation is None:
         return
     _named(inst, _text(organisation, "OrganisationName"), organisation, sub)
-    professionals = organisation.findall(_mh("HealthcareProfessional"))
-    for unit in organisation.findall(_mh("Organisation")):
+    professionals = organisation.findall(_in(organisation, "HealthcareProfessional"))
+    for unit in organisation.findall(_in(organisation, "Organisation")):
         dept = sub(inst, "Dept")
         _named(dept, _text(unit, "OrganisationName"), unit, sub)
         _additional(dept, unit, sub)
-        professionals += unit.findall(_mh("HealthcareProfessional"))
+        professionals += unit.findall(_in(unit, "HealthcareProfessional"))
     _additional(inst, organisation, sub)
     for professional in professionals:
         person = sub(inst, "HCPerson")
@@ -352,7 +300,7 @@ def _named(target: etree._Element, name: str, source: etree._Element, sub: _Buil
 def _additional(target: etree._Element, source: etree._Element, sub: _Builder) -> None:
     """Every Ident but the main one as AdditionalId (Id, Type): all identifiers go back (HIS 80415 3.5)."""
     main = _main_ident(source)
-    for ident in source.findall(_mh("Ident")):
+    for ident in source.findall(_in(source, "Ident")):
         if ident is main:
             continue
         identifier, type_id = _ident(ident)
@@ -363,9 +311,9 @@ def _additional(target: etree._Element, source: etree._Element, sub: _Builder) -
 
 
 def _main_ident(source: etree._Element) -> etree._Element | None:
-    idents = source.findall(_mh("Ident"))
+    idents = source.findall(_in(source, "Ident"))
     for ident in idents:
-        type_id = ident.find(_mh("TypeId"))
+        type_id = ident.find(_in(ident, "TypeId"))
         if type_id is not None and (type_id.get("V") or "").strip() == "HER":
             return ident
     return idents[0] if idents else None
@@ -373,7 +321,7 @@ def _main_ident(source: etree._Element) -> etree._Element | None:
 
 def _ident(ident: etree._Element) -> tuple[str, dict[str, str]]:
     """Id text and the TypeId as a CS (V, DN; the CV's S is dropped: AppRec's TypeId is a CS)."""
-    type_id = ident.find(_mh("TypeId"))
+    type_id = ident.find(_in(ident, "TypeId"))
     attrs = {k: v for k in ("V", "DN") if type_id is not None and (v := type_id.get(k))}
     return _text(ident, "Id"), attrs
 
@@ -396,12 +344,13 @@ class _Builder:
         return element
 
 
-def _mh(name: str) -> str:
-    return f"{{{MSGHEAD_NS}}}{name}"
+def _in(parent: etree._Element, name: str) -> str:
+    """``name`` in the namespace of ``parent`` (an organisation party is read in its own message's namespace)."""
+    return f"{{{etree.QName(parent).namespace or ''}}}{name}"
 
 
 def _text(parent: etree._Element, name: str) -> str:
-    found = parent.find(_mh(name))
+    found = parent.find(_in(parent, name))
     return (found.text or "").strip() if found is not None else ""
 
 

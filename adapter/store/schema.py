@@ -11,7 +11,10 @@
 * ``outbox``: one row per message to deliver to one destination, with its attempts, lease and state
   (``pending``, ``delivered``, ``dead``, ``withdrawn``: stopped because the recipient may no longer have it), the
   recipient's HER-id, the patient and the resources it discloses, and the basis it goes on (``party``,
-  ``consent``, ``hpl-45``, ``subscription``).
+  ``consent``, ``hpl-45``, ``subscription``). ``transport`` is how it goes (``http``, ``nhn-edi``), ``answer_id``
+  the message id the receiver's application receipt will name, ``remote_id`` the id the national message service
+  gave it; ``receipt_status`` (``ok``, ``ok-with-errors``, ``rejected``), ``receipt_errors`` and ``receipt_at``
+  record the receipt, which completes the delivery.
 * ``audit``: one AuditEvent per read, write or disclosure of patient data.
 """
 
@@ -75,8 +78,15 @@ CREATE TABLE IF NOT EXISTS outbox (
     basis TEXT,
     method TEXT,
     headers TEXT,
+    transport TEXT,
+    answer_id TEXT,
+    remote_id TEXT,
+    receipt_status TEXT,
+    receipt_errors TEXT,
+    receipt_at TEXT,
     UNIQUE (msg_id, destination)
 );
+CREATE INDEX IF NOT EXISTS outbox_answer ON outbox (answer_id);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS audit (
     id {serial},
@@ -99,6 +109,12 @@ ADDED_COLUMNS = (
     ("outbox", "basis", "TEXT"),
     ("outbox", "method", "TEXT"),
     ("outbox", "headers", "TEXT"),
+    ("outbox", "transport", "TEXT"),
+    ("outbox", "answer_id", "TEXT"),
+    ("outbox", "remote_id", "TEXT"),
+    ("outbox", "receipt_status", "TEXT"),
+    ("outbox", "receipt_errors", "TEXT"),
+    ("outbox", "receipt_at", "TEXT"),
 )
 
 #: The schema in each dialect.

@@ -85,6 +85,15 @@ class Delivery:
     basis: str | None = None
     method: str = "POST"
     headers: dict[str, str] | None = None
+    transport: str = "http"
+    answer_id: str | None = None
+    remote_id: str | None = None
+    #: the receiver's application receipt: ok, ok-with-errors or rejected (None: none yet), its error codes, when
+    receipt_status: str | None = None
+    receipt_errors: tuple[str, ...] = ()
+    receipt_at: str | None = None
+    delivered_at: str | None = None
+    created_at: str | None = None
 
 
 def utc_now() -> str:
@@ -328,14 +337,17 @@ class Tx:
         basis: str | None = None,
         method: str = "POST",
         headers: dict[str, str] | None = None,
+        transport: str = "http",
+        answer_id: str | None = None,
     ) -> bool:
         """Put a message in the outbox for ``destination``; False when it is there already (idempotent).
         ``recipient`` (HER-id), ``patient``, ``refs`` (the resources it discloses) and ``basis`` let the worker
-        check, right before sending, that the recipient may still have it."""
+        check, right before sending, that the recipient may still have it; ``transport`` says how it goes and
+        ``answer_id`` which message id the receiver's receipt will name."""
         cursor = self._sql(
             "INSERT INTO outbox (msg_id, destination, format, content_type, body, state, attempts, "
-            "next_attempt_at, created_at, recipient, patient, refs, basis, method, headers) "
-            "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "next_attempt_at, created_at, recipient, patient, refs, basis, method, headers, transport, answer_id) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (msg_id, destination) DO NOTHING",
             (
                 msg_id,
@@ -351,6 +363,8 @@ class Tx:
                 basis,
                 method,
                 json.dumps(headers) if headers else None,
+                transport,
+                answer_id,
             ),
         )
         return bool(cursor.rowcount == 1)
@@ -411,13 +425,47 @@ class Tx:
         rows = self._sql(_DELIVERY + "WHERE state = ? ORDER BY id LIMIT ?", (state, limit)).fetchall()
         return [_delivery(r) for r in rows]
 
-    def delivered(self, delivery_id: int, worker: str) -> None:
-        """The receiver took it (only the worker holding the claim may say so)."""
+    def delivered(self, delivery_id: int, worker: str, remote_id: str | None = None) -> None:
+        """The receiver (or the national message service, which gave it ``remote_id``) took it; only the worker
+        holding the claim may say so."""
         self._sql(
             "UPDATE outbox SET state = 'delivered', delivered_at = ?, claimed_by = NULL, claimed_until = NULL, "
-            "last_error = NULL WHERE id = ? AND claimed_by = ?",
-            (utc_now(), delivery_id, worker),
+            "last_error = NULL, remote_id = COALESCE(?, remote_id) WHERE id = ? AND claimed_by = ?",
+            (utc_now(), remote_id, delivery_id, worker),
         )
+
+    def record_receipt(
+        self, answer_id: str, recipients: Iterable[str], status: str, errors: Iterable[str], at: str
+    ) -> list[int]:
+        """The application receipt of one of ``recipients`` (HER-ids) for the message ``answer_id`` arrived: it
+        completes the deliveries it answers (the first receipt counts; a repeat changes nothing). Returns the ids of
+        the deliveries it answers (empty: it answers none of ours)."""
+        found = [str(r) for r in recipients]
+        if not found:
+            return []
+        marks = ", ".join("?" for _ in found)
+        rows = self._sql(
+            f"SELECT id FROM outbox WHERE answer_id = ? AND recipient IN ({marks}) ORDER BY id",  # noqa: S608
+            (answer_id, *found),
+        ).fetchall()
+        ids = [int(row[0]) for row in rows]
+        for delivery_id in ids:
+            self._sql(
+                "UPDATE outbox SET receipt_status = ?, receipt_errors = ?, receipt_at = ? "
+                "WHERE id = ? AND receipt_status IS NULL",
+                (status, " ".join(errors), at, delivery_id),
+            )
+        return ids
+
+    def awaiting_receipt(self, transport: str | None = None, limit: int = 100) -> list[Delivery]:
+        """Delivered messages whose receipt has not come (over ``transport`` when given), oldest first."""
+        where = "WHERE state = 'delivered' AND receipt_status IS NULL AND answer_id IS NOT NULL "
+        args: list[Any] = []
+        if transport is not None:
+            where += "AND transport = ? "
+            args.append(transport)
+        rows = self._sql(_DELIVERY + where + "ORDER BY id LIMIT ?", (*args, limit)).fetchall()
+        return [_delivery(r) for r in rows]
 
     def failed(self, delivery_id: int, worker: str, error: str, next_attempt_at: float, dead: bool) -> None:
         """An attempt failed: try again at ``next_attempt_at``, or give up (``dead``: the dead-letter state)."""
@@ -491,7 +539,8 @@ _RESOURCE = (
 )
 _DELIVERY = (
     "SELECT id, msg_id, destination, format, content_type, body, state, attempts, next_attempt_at, last_error, "
-    "recipient, patient, refs, basis, method, headers FROM outbox "
+    "recipient, patient, refs, basis, method, headers, transport, answer_id, remote_id, receipt_status, "
+    "receipt_errors, receipt_at, delivered_at, created_at FROM outbox "
 )
 
 
@@ -550,6 +599,14 @@ def _delivery(row: Any) -> Delivery:
         row[13],
         row[14] or "POST",
         json.loads(row[15]) if row[15] else None,
+        row[16] or "http",
+        row[17],
+        row[18],
+        row[19],
+        tuple((row[20] or "").split()),
+        row[21],
+        row[22],
+        row[23],
     )
 
 
