@@ -1,9 +1,10 @@
-"""The service's commands: ``serve``, ``worker``, ``token``, ``outbox`` and ``examples run``."""
+"""The service's commands: ``serve``, ``worker``, ``token``, ``outbox``, ``nhn poll`` and ``examples run``."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import logging
 import signal
 import sqlite3
@@ -185,15 +186,74 @@ def outbox() -> None:
 @click.option("--state", type=click.Choice(["pending", "delivered", "dead"]), help="Only this state.")
 @click.pass_context
 def outbox_list(ctx: click.Context, state: str | None) -> None:
-    """One line per delivery: id, state, attempts, message id, destination, last error."""
+    """One line per delivery: id, state, attempts, message id, destination, the receiver's application receipt
+    (ok, ok-with-errors or rejected with its error codes; OVERDUE when none came within receipt_deadline_hours)
+    and the last error."""
     settings = _settings(ctx)
     store = _operator_store(settings)
     with _setup_errors(settings):
         rows = store.run(lambda tx: tx.deliveries(state))
+    now = datetime.datetime.now(datetime.UTC)
+    overdue = 0
     for row in rows:
+        receipt = receipt_column(row, now, settings.receipt_deadline_hours)
+        overdue += receipt.startswith("OVERDUE")
         error = f"  {row.last_error}" if row.last_error else ""
-        click.echo(f"{row.id:>6}  {row.state:<9} {row.attempts:>3}  {row.msg_id}  {row.destination}{error}")
-    click.echo(f"{len(rows)} deliveries", err=True)
+        line = f"{row.id:>6}  {row.state:<9} {row.attempts:>3}  {row.msg_id}  {row.destination}  {receipt}{error}"
+        click.echo(line)
+    click.echo(f"{len(rows)} deliveries" + (f", {overdue} without a receipt in time" if overdue else ""), err=True)
+
+
+def receipt_column(row: Any, now: datetime.datetime, deadline_hours: float) -> str:
+    """What the outbox list says of a delivery's application receipt."""
+    if row.receipt_status:
+        codes = f" {' '.join(row.receipt_errors)}" if row.receipt_errors else ""
+        return f"receipt {row.receipt_status}{codes}"
+    if row.state != "delivered" or not row.answer_id:
+        return "-"
+    delivered = datetime.datetime.fromisoformat(str(row.delivered_at).replace("Z", "+00:00"))
+    waited = (now - delivered).total_seconds() / 3600
+    if waited > deadline_hours:
+        return f"OVERDUE: no receipt in {waited:.0f} h (deadline {deadline_hours:g} h)"
+    remote = f" ({row.remote_status})" if row.remote_status else ""
+    return f"awaiting receipt{remote}"
+
+
+@click.group("nhn")
+def nhn() -> None:
+    """NHN EDI 2.0 (the national message service): fetch and answer our messages, follow our receipts."""
+
+
+@nhn.command("poll")
+@click.option("--once", is_flag=True, help="One round, then exit (exit 1 when something failed).")
+@click.pass_context
+def nhn_poll(ctx: click.Context, once: bool) -> None:
+    """Fetch the unread messages for our HER-ids (SAMHANDLING_NHN_HER_IDS), process each like POST /kith/messages,
+    send its AppRec back and mark it read; then record the AppRecs of our sent messages. Every
+    SAMHANDLING_NHN_POLL_INTERVAL seconds until stopped (the worker also polls, so this is for scripts and for a
+    service that runs no worker)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(ctx)
+    service = _service(settings)
+    with _setup_errors(settings):
+        inbox = service.nhn_inbox()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while True:
+        report = inbox.poll_once()
+        click.echo(
+            f"{report.listed} listed, {report.answered} processed and answered, {report.read} marked read, "
+            f"{report.receipts} receipts recorded" + (f", {len(report.failures)} failed" if report.failures else "")
+        )
+        for failure in report.failures:
+            click.echo(f"  {failure}", err=True)
+        if once:
+            sys.exit(1 if report.failures else 0)
+        try:
+            if stop.wait(settings.nhn_poll_interval):
+                return
+        except KeyboardInterrupt:
+            return
 
 
 @outbox.command("retry")

@@ -56,6 +56,23 @@ class Settings:
     #: Outbox delivery: the wait before the first retry (doubled for each later one, at most the cap), seconds.
     delivery_backoff_base: float = 1.0
     delivery_backoff_cap: float = 300.0
+    #: A delivered message whose application receipt has not come within this many hours is flagged for the
+    #: operator (HITS 1168: 96 hours from the message's GenDate).
+    receipt_deadline_hours: float = 96.0
+    #: NHN EDI 2.0 (Meldingstjener): the API's base URL, our system's name for the ``nhn-source-system`` header,
+    #: the HER-ids whose messages this adapter fetches (comma separated), and the pause between polls (seconds).
+    nhn_base_url: str = ""
+    nhn_source_system: str = "samhandling-adapter"
+    nhn_her_ids: str = ""
+    nhn_poll_interval: float = 30.0
+    #: HelseID client credentials for NHN EDI 2.0: token endpoint, client id, the private key (PEM or JWK file) that
+    #: signs the client assertion, the scope, and the assertion's audience (empty: HelseID's issuer, see
+    #: adapter/transport/helseid.py).
+    helseid_token_url: str = ""
+    helseid_client_id: str = ""
+    helseid_key_file: str = ""
+    helseid_scope: str = "nhn:msh/api"
+    helseid_audience: str = ""
 
     @property
     def profiles_dir(self) -> Path:
@@ -66,6 +83,11 @@ class Settings:
     def examples_dir(self) -> Path:
         """Example instances, scenario bundles and negative examples."""
         return self.home / "examples"
+
+    @property
+    def own_her_ids(self) -> tuple[str, ...]:
+        """The HER-ids whose messages this adapter fetches from NHN (``nhn_her_ids``, comma separated)."""
+        return tuple(h.strip() for h in self.nhn_her_ids.split(",") if h.strip())
 
     @property
     def sqlite_file(self) -> Path | None:

@@ -120,7 +120,7 @@ class Distributor:
                 timestamp=utc_now(),
                 include=include,
             )
-            body, content_type = self._encode(message, route.format) if message else (None, "")
+            body, content_type, answer_id = self._encode(message, route.format) if message else (None, "", None)
             if message is not None and body is not None:
                 message_id = str(message["entry"][0]["resource"]["id"])
                 queued = tx.enqueue(
@@ -133,6 +133,8 @@ class Distributor:
                     patient=patient,
                     refs=[f"{r.type}/{r.id}" for r in resources] + [p for p in sorted(patients) if include(p)],
                     basis=basis,
+                    transport=route.transport,
+                    answer_id=answer_id,
                 )
                 if not queued:  # the same change went to it already
                     return
@@ -144,14 +146,17 @@ class Distributor:
             detail += ": no route; the data is there for it to read"
         _disclosure(tx, outcome, writer, org, refs, patient, detail)
 
-    def _encode(self, message: dict[str, Any], fmt: str) -> tuple[bytes | None, str]:
+    def _encode(self, message: dict[str, Any], fmt: str) -> tuple[bytes | None, str, str | None]:
+        """The change notice in the receiver's format, and the message id its receipt will name."""
         if fmt == "fhir":
-            return json.dumps(message, ensure_ascii=False).encode(), FHIR_JSON
+            header_id = str(message["entry"][0]["resource"]["id"])
+            return json.dumps(message, ensure_ascii=False).encode(), FHIR_JSON, header_id
         translated = self.translator.fhir_to_kith(message)
         if translated.xml is None or not translated.ok:
             log.warning("a change could not be sent as KITH: %s", [i.text_en for i in translated.issues][:3])
-            return None, ""
-        return translated.xml, KITH_XML
+            return None, "", None
+        made = self.translator.mappings.envelope(translated.kith_root)
+        return translated.xml, KITH_XML, made.msg_id if made else None
 
     def _notify(self, tx: Tx, records: list[StoredResource]) -> None:
         """Rest-hook notifications of the active Subscriptions whose criteria match, to owners entitled to it."""

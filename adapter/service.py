@@ -14,15 +14,20 @@ from typing import Any
 
 from adapter import access
 from adapter.config import Settings
-from adapter.errors import Issue, SetupError
+from adapter.errors import AdapterError, Issue, SetupError
 from adapter.examples import scenario_order
+from adapter.parse.xml_safe import parse_xml
 from adapter.pipeline import Pipeline, Reply
+from adapter.receipt.apprec import ERROR_CODES, OTHER_ERROR, apprec_summary
 from adapter.records import Records
 from adapter.route.deliver import Worker, WorkerSettings
+from adapter.route.nhn import NhnInbox, NhnOutbound, Processed
 from adapter.route.table import RoutingTable
-from adapter.security import SCOPES, Caller, DemoIssuer, TokenVerifier
+from adapter.security import MESSAGES_SCOPE, SCOPES, Caller, DemoIssuer, TokenVerifier
 from adapter.store import Store, open_store
 from adapter.translate import Translator
+from adapter.transport.helseid import HelseIdClient, HelseIdConfig
+from adapter.transport.nhn import Meldingstjener
 from adapter.transport.outbound import Outbound
 from adapter.validate import Validator
 
@@ -39,6 +44,7 @@ class Service:
         validator: Validator | None = None,
         translator: Translator | None = None,
         clock: Callable[[], float] = time.time,
+        meldingstjener: Meldingstjener | None = None,
     ) -> None:
         self.settings = settings
         self.store: Store = open_store(settings.store_url)
@@ -56,6 +62,74 @@ class Service:
         )
         self.verifier = self._verifier()
         self.outbound = Outbound(settings.delivery_connect_timeout, settings.delivery_read_timeout)
+        self.meldingstjener = meldingstjener or self._meldingstjener()
+        self.nhn_outbound = NhnOutbound(self.meldingstjener, self._sender_of)
+        self.clock = clock
+        self._polled_at = 0.0
+
+    def _meldingstjener(self) -> Meldingstjener | None:
+        """The NHN EDI 2.0 client when ``nhn_base_url`` is set; its HelseID settings must then be complete."""
+        s = self.settings
+        if not s.nhn_base_url:
+            return None
+        missing = [
+            name
+            for name in ("helseid_token_url", "helseid_client_id", "helseid_key_file", "nhn_her_ids")
+            if not getattr(s, name)
+        ]
+        if missing:
+            detail = f"nhn_base_url is set, but {', '.join('SAMHANDLING_' + m.upper() for m in missing)} not"
+            raise SetupError([Issue("ADP-6010", "fatal", args={"detail": detail})])
+        config = HelseIdConfig(
+            s.helseid_token_url, s.helseid_client_id, s.helseid_key_file, s.helseid_scope, s.helseid_audience
+        )
+        timeout = (s.delivery_connect_timeout, s.delivery_read_timeout)
+        helseid = HelseIdClient(config, timeout=timeout)
+        return Meldingstjener(s.nhn_base_url, helseid, source_system=s.nhn_source_system, timeout=timeout)
+
+    def _sender_of(self, document: bytes) -> str | None:
+        """The sending HER-id of a KITH document we send (its envelope's), for the message service."""
+        try:
+            envelope = self.translator.mappings.envelope(parse_xml(document).getroot())
+        except AdapterError:
+            return None
+        return envelope.sender.her_ids[0] if envelope and envelope.sender.her_ids else None
+
+    def nhn_inbox(self) -> NhnInbox:
+        """The poller of NHN EDI 2.0 for our HER-ids (raises SetupError ADP-6010 when NHN is not configured)."""
+        if self.meldingstjener is None or not self.settings.own_her_ids:
+            detail = "SAMHANDLING_NHN_BASE_URL and SAMHANDLING_NHN_HER_IDS are not set"
+            raise SetupError([Issue("ADP-6010", "fatal", args={"detail": detail})])
+        return NhnInbox(self.store, self.meldingstjener, self.settings.own_her_ids, self._from_nhn)
+
+    def _from_nhn(self, document: bytes, sender: str) -> Processed:
+        """A message fetched from NHN, processed as ``POST /kith/messages`` from the sender NHN authenticated; the
+        AppRec to send back through the API (none for a receipt)."""
+        caller = Caller(org=sender, scopes=frozenset({MESSAGES_SCOPE}), subject="nhn-edi", client_id=None)
+        reply = self.pipeline.process_kith(document, caller)
+        if reply.content_type == "application/xml" and reply.body:
+            return apprec_summary(reply.body)
+        issues = (reply.resource or {}).get("issue", [])
+        if reply.status < 300:  # a receipt taken: never answered
+            return Processed(None)
+        errors = [
+            (ERROR_CODES.get(_issue_code(i), OTHER_ERROR), str(i.get("diagnostics", ""))[:1000])
+            for i in issues
+            if isinstance(i, dict) and i.get("severity") in ("error", "fatal")
+        ]
+        return Processed("rejected", tuple(errors) or ((OTHER_ERROR, f"HTTP {reply.status}"),))
+
+    def poll_nhn_when_due(self) -> None:
+        """Poll NHN when ``nhn_poll_interval`` has passed since the last poll (the worker's rounds call this)."""
+        if self.meldingstjener is None or not self.settings.own_her_ids:
+            return
+        now = self.clock()
+        if now - self._polled_at < self.settings.nhn_poll_interval:
+            return
+        self._polled_at = now
+        report = self.nhn_inbox().poll_once()
+        for failure in report.failures:
+            log.warning("NHN EDI 2.0: %s", failure)
 
     def _verifier(self) -> TokenVerifier:
         keys: list[Any] = []
@@ -73,12 +147,17 @@ class Service:
     def worker(self, **options: Any) -> Worker:
         """An outbox worker that also processes messages accepted asynchronously."""
         worker_settings = WorkerSettings.from_settings(self.settings)
+        def before_each() -> None:
+            self.pipeline.process_pending()
+            self.poll_nhn_when_due()
+
         return Worker(
             self.store,
             self.outbound,
             worker_settings,
-            before_each=self.pipeline.process_pending,
+            before_each=before_each,
             may_send=self.pipeline.distributor.check_before_sending,
+            nhn=self.nhn_outbound.post,
             **options,
         )
 
@@ -94,3 +173,8 @@ class Service:
             caller = Caller(org=sender, scopes=frozenset(SCOPES), subject="demo-loader", client_id=None)
             answers.append((path.name, self.pipeline.process_message(data, "json", caller)))
         return answers
+
+
+def _issue_code(issue: dict[str, Any]) -> str:
+    coding = (issue.get("details") or {}).get("coding") or [{}]
+    return str(coding[0].get("code") or "")

@@ -47,6 +47,8 @@ from lxml import etree
 from adapter.config import Settings
 from adapter.errors import CODES, Issue
 from adapter.mapping.envelope import Party, Read
+from adapter.parse.xml_safe import safe_parser
+from adapter.route.nhn import Processed
 
 APPREC_NS = {
     "1.0": "http://www.kith.no/xmlstds/apprec/2004-11-21",
@@ -207,6 +209,14 @@ def _assemble(
     sub(original, "IssueDate", issue_date)
     sub(original, "Id", message_id)
     return root
+
+
+def apprec_summary(xml: bytes) -> Processed:
+    """Status and errors of an AppRec we built (our own output), as the message service's API takes them."""
+    root = etree.fromstring(xml, parser=safe_parser())
+    status = root.find("{*}Status")
+    errors = tuple(((e.get("V") or ""), (e.get("OT") or e.get("DN") or "")) for e in root.iterfind("{*}Error"))
+    return Processed(RECEIPT_STATUS.get(status.get("V", "") if status is not None else "", "rejected"), errors)
 
 
 def receipt_status(issues: list[Issue]) -> str:

@@ -9,6 +9,11 @@ sees with ``samhandling outbox list --state dead`` and puts back with ``samhandl
 posting, ``may_send`` (the service's access rules) may stop a delivery whose recipient is no longer entitled to it
 (state ``withdrawn``).
 
+A delivery whose route says ``transport: nhn-edi`` goes through NHN's Meldingstjener instead (``nhn``,
+:class:`~adapter.route.nhn.NhnOutbound`), with the same retries; the id the API gives it is kept on the delivery to
+follow its AppRec. A delivery is complete when the receiver's application receipt arrives (recorded by the pipeline
+or :class:`~adapter.route.nhn.NhnInbox`), not when the transport took it.
+
 A worker that dies holding a claim loses it when the lease runs out, and another worker delivers the message again:
 delivery is at least once, and exactly once in effect because every receiver is given the same message id. A
 worker renews its claim on each delivery right before posting it and skips one it no longer holds, so a batch that
@@ -27,7 +32,7 @@ from dataclasses import dataclass
 
 from adapter.config import Settings
 from adapter.store import Delivery, Store, Tx
-from adapter.transport.outbound import Outbound, backoff_seconds
+from adapter.transport.outbound import DeliveryResult, Outbound, backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +73,11 @@ class Worker:
         before_each: Callable[[], object] | None = None,
         may_send: Callable[[Tx, Delivery], bool] | None = None,
         clock: Callable[[], float] = time.time,
+        nhn: Callable[[Delivery], DeliveryResult] | None = None,
     ) -> None:
         self.store = store
         self.outbound = outbound
+        self.nhn = nhn
         self.settings = settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.before_each = before_each
@@ -99,14 +106,9 @@ class Worker:
         if check is not None and not self.store.run(lambda tx: check(tx, delivery)):
             log.info("delivery of %s to %s withdrawn: %s", delivery.msg_id, delivery.destination, delivery.recipient)
             return
-        result = self.outbound.post(
-            delivery.destination,
-            delivery.body,
-            delivery.content_type,
-            headers={**(delivery.headers or {}), "X-Message-Id": delivery.msg_id},
-        )
+        result = self._post(delivery)
         if result.ok:
-            self.store.run(lambda tx: tx.delivered(delivery.id, self.name))
+            self.store.run(lambda tx: tx.delivered(delivery.id, self.name, result.remote_id or None))
             log.info("delivered %s to %s", delivery.msg_id, delivery.destination)
             return
         dead = not result.transient or delivery.attempts >= self.settings.max_attempts
@@ -119,6 +121,20 @@ class Worker:
             delivery.destination,
             error,
             ", dead-lettered" if dead else f", next attempt in {wait:.1f} s",
+        )
+
+    def _post(self, delivery: Delivery) -> DeliveryResult:
+        """One attempt over the delivery's transport: NHN EDI 2.0 (``nhn``), else an HTTP POST."""
+        if delivery.transport == "nhn-edi":
+            if self.nhn is None:
+                detail = "ADP-6010: NHN EDI 2.0 is not configured (nhn_base_url and the helseid_* settings)"
+                return DeliveryResult(False, False, None, detail)
+            return self.nhn(delivery)
+        return self.outbound.post(
+            delivery.destination,
+            delivery.body,
+            delivery.content_type,
+            headers={**(delivery.headers or {}), "X-Message-Id": delivery.msg_id},
         )
 
     def run_forever(self, stop: threading.Event) -> None:

@@ -7,7 +7,10 @@ with :class:`~adapter.errors.RouteError` ADP-5001, naming the file and the place
       - receiver: "8100001"                   # the receiver's HER-id (digits; quoted or not) ...
         destination: http://127.0.0.1:8081/kith
         format: kith                          # kith | fhir: the format the receiver speaks
-        transport: http                       # http (the default; the only transport so far)
+        transport: http                       # http (the default) | nhn-edi (below)
+      - receiver: "8100003"                   # through NHN's EDI 2.0 Meldingstjener: KITH only, no destination
+        format: kith                          #   (the API's address is the setting nhn_base_url)
+        transport: nhn-edi
       - endpoint: https://fhir.example/fhir   # ... or the FHIR endpoint (MessageHeader.destination.endpoint)
         destination: https://fhir.example/fhir/$process-message
         format: fhir
@@ -32,10 +35,12 @@ import yaml
 from adapter.errors import Issue, RouteError
 
 Format = Literal["fhir", "kith"]
-Transport = Literal["http"]
+Transport = Literal["http", "nhn-edi"]
 
 FORMATS: tuple[Format, ...] = ("fhir", "kith")
-TRANSPORTS: tuple[Transport, ...] = ("http",)
+TRANSPORTS: tuple[Transport, ...] = ("http", "nhn-edi")
+#: The destination of a row that goes through NHN EDI 2.0: the receiver's HER-id is its address there.
+NHN_DESTINATION = "nhn-edi:{receiver}"
 
 _HER_ID = re.compile(r"[0-9]{1,9}")
 _ROUTE_KEYS = frozenset({"receiver", "endpoint", "destination", "format", "transport"})
@@ -147,6 +152,11 @@ def _route(row: Any, where: str, source: str, *, is_fallback: bool = False) -> R
     transport = row.get("transport", "http")
     if transport not in TRANSPORTS:
         raise _invalid(source, f"{where}.transport", f"{transport!r} is not one of {', '.join(TRANSPORTS)}")
+    if transport == "nhn-edi":
+        if fmt != "kith" or receiver is None or row.get("destination") is not None:
+            detail = "goes to a receiver HER-id in KITH format and has no destination (NHN addresses by HER-id)"
+            raise _invalid(source, f"{where}.transport", f"nhn-edi {detail}")
+        return Route(NHN_DESTINATION.format(receiver=receiver), "kith", "nhn-edi", receiver, None)
     destination = _url(row.get("destination"), f"{where}.destination", source)
     return Route(destination, cast(Format, fmt), cast(Transport, transport), receiver, endpoint)
 

@@ -14,7 +14,10 @@
   ``consent``, ``hpl-45``, ``subscription``). ``transport`` is how it goes (``http``, ``nhn-edi``), ``answer_id``
   the message id the receiver's application receipt will name, ``remote_id`` the id the national message service
   gave it; ``receipt_status`` (``ok``, ``ok-with-errors``, ``rejected``), ``receipt_errors`` and ``receipt_at``
-  record the receipt, which completes the delivery.
+  record the receipt, which completes the delivery; ``remote_status`` the message service's transport state.
+* ``nhn_inbox``: each message fetched from NHN's Meldingstjener by its id there, with how far it got
+  (``answered``: processed and its AppRec sent; ``read``: marked read), so a poller that stopped half-way neither
+  answers a message twice nor leaves it unread.
 * ``audit``: one AuditEvent per read, write or disclosure of patient data.
 """
 
@@ -84,10 +87,18 @@ CREATE TABLE IF NOT EXISTS outbox (
     receipt_status TEXT,
     receipt_errors TEXT,
     receipt_at TEXT,
+    remote_status TEXT,
     UNIQUE (msg_id, destination)
 );
 CREATE INDEX IF NOT EXISTS outbox_answer ON outbox (answer_id);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS nhn_inbox (
+    remote_id TEXT PRIMARY KEY,
+    receiver TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
     id {serial},
     recorded TEXT NOT NULL,
@@ -115,6 +126,7 @@ ADDED_COLUMNS = (
     ("outbox", "receipt_status", "TEXT"),
     ("outbox", "receipt_errors", "TEXT"),
     ("outbox", "receipt_at", "TEXT"),
+    ("outbox", "remote_status", "TEXT"),
 )
 
 #: The schema in each dialect.

@@ -94,6 +94,7 @@ class Delivery:
     receipt_at: str | None = None
     delivered_at: str | None = None
     created_at: str | None = None
+    remote_status: str | None = None
 
 
 def utc_now() -> str:
@@ -457,6 +458,23 @@ class Tx:
             )
         return ids
 
+    def remote_state(self, delivery_id: int, status: str) -> None:
+        """The message service's transport state of a delivered message (e.g. Unconfirmed, Acknowledged)."""
+        self._sql("UPDATE outbox SET remote_status = ? WHERE id = ?", (status[:200], delivery_id))
+
+    def inbox_state(self, remote_id: str) -> str | None:
+        """How far a message fetched from the national message service got (None: not yet processed)."""
+        row = self._sql("SELECT state FROM nhn_inbox WHERE remote_id = ?", (remote_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_inbox_state(self, remote_id: str, receiver: str, sender: str, state: str) -> None:
+        """Record how far a fetched message got (``answered``, ``read``)."""
+        self._sql(
+            "INSERT INTO nhn_inbox (remote_id, receiver, sender, state, updated) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (remote_id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
+            (remote_id, receiver, sender, state, utc_now()),
+        )
+
     def awaiting_receipt(self, transport: str | None = None, limit: int = 100) -> list[Delivery]:
         """Delivered messages whose receipt has not come (over ``transport`` when given), oldest first."""
         where = "WHERE state = 'delivered' AND receipt_status IS NULL AND answer_id IS NOT NULL "
@@ -540,7 +558,7 @@ _RESOURCE = (
 _DELIVERY = (
     "SELECT id, msg_id, destination, format, content_type, body, state, attempts, next_attempt_at, last_error, "
     "recipient, patient, refs, basis, method, headers, transport, answer_id, remote_id, receipt_status, "
-    "receipt_errors, receipt_at, delivered_at, created_at FROM outbox "
+    "receipt_errors, receipt_at, delivered_at, created_at, remote_status FROM outbox "
 )
 
 
@@ -607,6 +625,7 @@ def _delivery(row: Any) -> Delivery:
         row[21],
         row[22],
         row[23],
+        row[24],
     )
 
 

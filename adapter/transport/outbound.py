@@ -44,7 +44,8 @@ class DeliveryResult:
 
     ``ok`` is true for a 2xx answer. ``transient`` is true when a later attempt may succeed. ``status`` is the HTTP
     status, or None when no answer came. ``detail`` is one line for logs and for the operator's dead-letter view.
-    ``body`` and ``content_type`` are the receiver's answer (empty when none), cut at ``max_response_bytes``.
+    ``body`` and ``content_type`` are the receiver's answer (empty when none), cut at ``max_response_bytes``;
+    ``remote_id`` the id a message service gave the message (NHN EDI 2.0), to follow it there.
     """
 
     ok: bool
@@ -53,6 +54,7 @@ class DeliveryResult:
     detail: str
     body: bytes = b""
     content_type: str = ""
+    remote_id: str = ""
 
 
 def is_transient_status(status: int) -> bool:
