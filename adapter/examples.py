@@ -134,7 +134,8 @@ def trials(examples_dir: Path) -> list[Trial]:
             sender = access.message_sender(resource) or ""
             header = access.message_header(resource) or {}
             if isinstance(header.get("response"), dict):  # an acknowledgement: recorded, never answered with one
-                trial = Trial(example.name, "POST", "/$process-message", data, FHIR_JSON, sender, "receipt taken", _taken)
+                expect = "receipt taken"
+                trial = Trial(example.name, "POST", "/$process-message", data, FHIR_JSON, sender, expect, _taken)
             else:
                 trial = Trial(
                     example.name, "POST", "/$process-message", data, FHIR_JSON, sender, "acknowledgement ok", _ack_ok

@@ -31,7 +31,18 @@ from lxml import etree
 from adapter.errors import Issue
 from adapter.mapping import paths
 from adapter.mapping.conceptmaps import ConceptMaps
-from adapter.mapping.functions import FUNCTIONS, IMPLIED, TEXT, Context, fhir_id
+from adapter.mapping.functions import (
+    CONTENT,
+    FUNCTIONS,
+    IMPLIED,
+    TEXT,
+    XSI_TYPE,
+    Context,
+    content_of,
+    declare,
+    fhir_id,
+    set_content,
+)
 from adapter.mapping.spec import Mapping, Node
 from adapter.parse.xml_safe import parse_xml
 from adapter.validate.identifiers import IDENTIFIER_KINDS, check_identifier
@@ -303,7 +314,10 @@ def _forward_value(
                 state.systems.append((parents[-1], element, resource))
         if node.reverse and function.lexical is not None and function.source is not None:
             source = function.source(ctx)
-            original = (element.text or "") if source == TEXT else (element.get(source) or "")
+            if source == CONTENT:  # text with markup: the content as written (plain text needs no original)
+                original = content_of(element)
+            else:
+                original = (element.text or "") if source == TEXT else (element.get(source) or "")
             if function.lexical(value, ctx) != original.strip():
                 _keep_original(target, path, original.strip())
 
@@ -396,6 +410,8 @@ def _collect_residue(state: _Forward) -> None:
             if value:
                 parts.append({"url": "value", "valueString": value})
             resource.setdefault("extension", []).append({"url": RESIDUE, "extension": parts})
+            if where.rpartition(" ")[2].startswith(_DECLARATION):
+                continue  # what an xsi:type value needs, not content of its own: its attribute is reported
             state.issues.append(
                 Issue(
                     "ADP-3001",
@@ -418,6 +434,10 @@ def _residue(
     for name, value in element.attrib.items():
         if str(name) not in used:
             items.append((f"{where}@{name!s}", str(value)))
+            if name == XSI_TYPE:  # the value names a type by prefix: its namespace declaration travels with it
+                items.extend((f"{where}{_DECLARATION}{p}", uri) for p, uri in qname_prefixes_of(element).items())
+    if CONTENT in used:  # read whole by a function (text with markup); kept as written in kith-original
+        return
     if element.text and element.text.strip() and TEXT not in used:
         items.append((f"{where}{TEXT}", element.text))
     counts: dict[str, int] = {}
@@ -430,6 +450,18 @@ def _residue(
             items.append((where + step.rstrip(), str(etree.tostring(child, encoding="unicode", with_tail=False))))
         else:
             _residue(state, child, where + step, touched, groups, items)
+
+
+#: A residue path's last step for a namespace declaration (``@xmlns:xsd``) that an ``xsi:type`` value needs.
+_DECLARATION = "@xmlns:"
+
+
+def qname_prefixes_of(element: etree._Element) -> dict[str, str]:
+    """The declaration the element's own ``xsi:type`` value needs (prefix -> URI), when it has a prefix."""
+    value = element.get(XSI_TYPE) or ""
+    prefix = value.strip().partition(":")[0] if ":" in value else ""
+    uri = element.nsmap.get(prefix) if prefix else None
+    return {prefix: uri} if prefix and uri else {}
 
 
 def _readable(where: str) -> str:
@@ -453,6 +485,7 @@ class _Reverse:
     group: dict[str, Any] | None = None  # the resource whose element is being built
     group_element: etree._Element | None = None  # that resource's element
     enveloped: bool = False  # building a payload inside a MsgHead
+    written: set[int] = field(default_factory=set)  # id() of each resource a resource node has written
 
 
 def to_kith(
@@ -578,6 +611,7 @@ def _reverse(state: _Reverse, mapping: Mapping, node: Node, parent: etree._Eleme
         return
     if node.resource is not None:
         for resource in _instances(state, node):
+            state.written.add(id(resource))
             element, _ = _make(parent, node.path)
             state.aliases[node.resource] = resource
             state.groups.append((resource, element))
@@ -628,19 +662,25 @@ def _nsmap(mapping: Mapping) -> Any:  # lxml accepts None as the default-namespa
 
 
 def _instances(state: _Reverse, node: Node) -> list[dict[str, Any]]:
+    """The resources a resource node writes: those its first link references, and of those only the ones that
+    refer back as its backlink says (a professional is the message's author *and* belongs to that organisation);
+    without a link, those that refer back, else all of its type. A resource found without a link is written once:
+    one an earlier node wrote (the MsgHead's author, say) is not written again by a node that only knows where
+    such resources point (another professional of the same organisation)."""
+    resources = [entry.get("resource", {}) for entry in state.bundle.get("entry", [])]
     if node.link:
         alias, _, path = node.link[0].partition(":")
         candidates = _resolve(state, paths.get(state.aliases.get(alias, {}), path))
-    elif node.backlink:
+    else:
+        candidates = [r for r in resources if isinstance(r, dict) and id(r) not in state.written]
+    if node.backlink:
         path, _, alias = node.backlink.partition("->")
         url = state.urls.get(id(state.aliases.get(alias)))
         candidates = [
-            entry.get("resource", {})
-            for entry in state.bundle.get("entry", [])
-            if any(v.get("reference") == url for v in paths.get(entry.get("resource", {}), path) if isinstance(v, dict))
+            resource
+            for resource in candidates
+            if any(v.get("reference") == url for v in paths.get(resource, path) if isinstance(v, dict))
         ]
-    else:
-        candidates = [entry.get("resource", {}) for entry in state.bundle.get("entry", [])]
     result = []
     for resource in candidates:
         if resource.get("resourceType") != node.type:
@@ -673,10 +713,16 @@ def _reverse_value(state: _Reverse, node: Node, parent: etree._Element, item: di
         function.write(value, element, ctx)
         if original is not None and function.source is not None:
             source = function.source(ctx)
-            if source == TEXT:
+            if source == CONTENT:
+                set_content(element, original, _parse)
+            elif source == TEXT:
                 element.text = original
             else:
                 element.set(source, original)
+
+
+def _parse(data: bytes) -> etree._Element:
+    return parse_xml(data).getroot()
 
 
 def _originals(target: dict[str, Any], path: str, count: int) -> list[str | None]:
@@ -729,7 +775,9 @@ def _restore_residue(resource: dict[str, Any], element: etree._Element) -> None:
         for step in steps[:-1]:
             current = _step(current, step)
         last = steps[-1]
-        if last.startswith("@"):
+        if last.startswith(_DECLARATION):
+            declare(current, {last.removeprefix(_DECLARATION): value})
+        elif last.startswith("@"):
             current.set(last[1:], value)
         elif last == TEXT:
             current.text = value

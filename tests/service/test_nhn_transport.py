@@ -294,7 +294,8 @@ def test_with_faults_injected_nothing_is_lost_and_nothing_processed_twice(nhn_se
     copies = [m for m in fake.msh.sent() if not m.is_apprec]
     msg_ids = [m.business_document_id for m in copies]
     print(
-        f"\nNHN faults {faults}: received {len(incoming)} from NHN ({len(distinct)} distinct MsgIds, each processed once; none lost or left unread), "
+        f"\nNHN faults {faults}: received {len(incoming)} from NHN ({len(distinct)} distinct MsgIds, each processed "
+        f"once; none lost or left unread), "
         f"sent {len(nhn)} deliveries as {len(copies)} posts ({len(msg_ids) - len(set(msg_ids))} duplicates by MsgId)"
     )
     assert set(msg_ids) >= {d.answer_id for d in nhn}
