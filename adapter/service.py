@@ -147,6 +147,7 @@ class Service:
     def worker(self, **options: Any) -> Worker:
         """An outbox worker that also processes messages accepted asynchronously."""
         worker_settings = WorkerSettings.from_settings(self.settings)
+
         def before_each() -> None:
             self.pipeline.process_pending()
             self.poll_nhn_when_due()

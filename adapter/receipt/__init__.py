@@ -24,7 +24,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RECEIPT_STATUS",
-    "ReceiptImpossible", "build_apprec", "error_code", "error_codes", "receipt_for", "receipt_issues"]
+    "ReceiptImpossible",
+    "build_apprec",
+    "error_code",
+    "error_codes",
+    "receipt_for",
+    "receipt_issues",
+]
 
 #: uuid5 namespace of AppRec ids made from the original message id (deterministic for a given GenDate).
 _APPREC_IDS = uuid.UUID("a1f3c2d4-6b7e-5f80-9a1b-2c3d4e5f6071")

@@ -121,9 +121,9 @@ class Outbound:
         except requests.exceptions.ReadTimeout:
             return DeliveryResult(False, True, None, f"no answer within the read timeout of {self.read_timeout:g} s")
         except requests.exceptions.ConnectionError as error:
-            return DeliveryResult(False, True, None, f"connection failed: {_short(error)}")
+            return DeliveryResult(False, True, None, f"connection failed: {short_reason(error)}")
         except requests.exceptions.RequestException as error:
-            return DeliveryResult(False, True, None, f"request failed: {_short(error)}")
+            return DeliveryResult(False, True, None, f"request failed: {short_reason(error)}")
         with response:
             return self._read(response)
 
@@ -149,7 +149,9 @@ class Outbound:
                     )
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
             # The receiver may or may not have taken the message; only an answer read in full counts as delivered.
-            return DeliveryResult(False, True, status, f"{detail}, but reading the answer failed: {_short(error)}")
+            return DeliveryResult(
+                False, True, status, f"{detail}, but reading the answer failed: {short_reason(error)}"
+            )
         if size > self.max_response_bytes:
             detail += f" (answer cut at {self.max_response_bytes} of {size} bytes)"
         return DeliveryResult(ok, transient, status, detail, b"".join(chunks), content_type)
@@ -165,7 +167,7 @@ class Outbound:
         self.close()
 
 
-def _short(error: BaseException) -> str:
+def short_reason(error: BaseException) -> str:
     """The innermost reason of a requests/urllib3 error in one line (they nest several wrappers deep)."""
     reason: BaseException = error
     while True:
