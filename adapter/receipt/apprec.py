@@ -22,6 +22,10 @@ bytes. The rules follow HIS 80415:2012 (AppRec 1.1) and HITS 1168:2016 (Veiledni
   of the code in CodeSystem-kith-8221.json; ``OT`` is the issue's Norwegian text followed by where it
   was found (expression, line). AppRec has no other place for that: ``Error`` is a bare CV (V, S, DN, OT), and
   HITS 1168 chapter 7 asks for the precise cause in ``OT``.
+* A message taken (status 1 or 3) whose parts travel only verbatim (no FHIR element, ADP-3001) gets one more, last
+  ``Error`` X99 whose ``OT`` begins "Til informasjon, ikke en feil" and lists those parts (:func:`residue_note`):
+  AppRec has no element for information, list 8221 no code for it, and a code system of our own would need an OID
+  (HIS 80415 5.4), so the sender learns it from the text.
 
 Where the parties, ids and dates are is not known here: each message standard declares its envelope in its mapping
 file (:mod:`adapter.mapping.envelope`). A party in the organisation form (MsgHead) is converted as above; one in the
@@ -202,6 +206,9 @@ def _assemble(
             attrs["DN"] = names[code]
         attrs["OT"] = _error_text(issue)
         sub(root, "Error", **attrs)
+    kept = residue_note(issues) if status != "2" else ""
+    if kept:  # accepted, but some of it only verbatim: the sender is told, as the last Error, marked information
+        sub(root, "Error", V=OTHER_ERROR, S=ERROR_SYSTEM, DN=names.get(OTHER_ERROR, "Annen feil"), OT=kept)
     original = sub(root, "OriginalMsgId")
     message_type, issue_date, message_id = original_msg
     type_attrs = {k: v for k in ("V", "DN") if (v := (message_type.get(k) if message_type is not None else None))}
@@ -217,6 +224,27 @@ def apprec_summary(xml: bytes) -> Processed:
     status = root.find("{*}Status")
     errors = tuple(((e.get("V") or ""), (e.get("OT") or e.get("DN") or "")) for e in root.iterfind("{*}Error"))
     return Processed(RECEIPT_STATUS.get(status.get("V", "") if status is not None else "", "rejected"), errors)
+
+
+#: Residue that is no data of the message: where its schema lies and a code's display text.
+_NOT_DATA = ("schemaLocation", "/@DN")
+#: The longest note on what travels only verbatim (AppRec's OT has no limit; receiving systems show it in a line).
+RESIDUE_NOTE_CHARS = 1000
+
+
+def residue_note(issues: list[Issue]) -> str:
+    """The information, for the AppRec of a message we took, that parts of it have no FHIR element and travel only
+    verbatim (ADP-3001): which elements, so the sender knows what a FHIR receiver will not see as data. Empty when
+    everything was mapped."""
+    elements = list(dict.fromkeys(str(i.args.get("element", "")) for i in issues if i.code == "ADP-3001"))
+    elements = [e for e in elements if e and not e.endswith(_NOT_DATA)]
+    if not elements:
+        return ""
+    text = (
+        "Til informasjon, ikke en feil (ADP-3001): meldingen er tatt imot, men disse delene har ikke noe FHIR-element "
+        f"og er tatt vare på uendret (kith-residue): {', '.join(elements)}"
+    )
+    return text if len(text) <= RESIDUE_NOTE_CHARS else text[: RESIDUE_NOTE_CHARS - 1] + "…"
 
 
 def receipt_status(issues: list[Issue]) -> str:
