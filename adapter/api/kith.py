@@ -27,7 +27,8 @@ blueprint = Blueprint("kith", __name__, url_prefix="/kith")
 
 @blueprint.post("/messages")
 def receive() -> Response:
-    """Process one KITH message and answer with its AppRec (a stored duplicate gets the stored AppRec)."""
+    """Process one KITH message and answer with its AppRec (a stored duplicate gets the stored AppRec); an AppRec
+    is recorded on the delivery it answers and answered with an OperationOutcome."""
     _caller().require(MESSAGES_SCOPE)
     data = _body()
     if _is_base64(data):

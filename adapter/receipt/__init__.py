@@ -3,8 +3,9 @@ it the other messages the service writes itself: FHIR acknowledgements (:mod:`ad
 AuditEvents (:mod:`adapter.receipt.audit`) and the change notices that keep every party in sync
 (:mod:`adapter.receipt.sync`).
 
-:func:`receipt_for` answers a :class:`~adapter.translate.Translation` (the inbound MsgHead and the issues found
-reading it) with AppRec XML bytes; :func:`error_codes` gives the AppRec error codes (list 8221) its issues lead to.
+:func:`receipt_for` answers a :class:`~adapter.translate.Translation` (the inbound message's envelope and the
+issues found reading it) with AppRec XML bytes; :func:`error_codes` gives the AppRec error codes (list 8221) its
+issues lead to.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def receipt_for(result: Translation, *, version: str = "1.0", gen_date: str | No
     ``gen_date`` defaults to now in Norwegian local time (the KITH convention: no offset). The AppRec Id is a
     uuid5 of the sender's HER-id, the original message id, the version and ``gen_date``, so a given input gives the
     same bytes and two messages never get the same AppRec Id. Raises
-    :class:`ReceiptImpossible` when there is no readable MsgHead to answer (see :mod:`adapter.receipt.apprec`).
+    :class:`ReceiptImpossible` when there is no readable envelope to answer (see :mod:`adapter.receipt.apprec`).
     """
     if gen_date is None:
         now = datetime.datetime.now(ZoneInfo("Europe/Oslo"))

@@ -1,8 +1,9 @@
 """The application receipt (AppRec 1.0 or 1.1) a receiver sends back for a KITH message it has processed.
 
-:func:`build_apprec` is a pure function of the inbound MsgHead, the issues found while reading it and two values
-the caller supplies (``gen_date``, ``apprec_id``): no clock and no random inside, so the same input gives the same
-bytes. The rules follow HIS 80415:2012 (AppRec 1.1) and HITS 1168:2016 (Veiledning i bruk av applikasjonskvittering):
+:func:`build_apprec` is a pure function of the inbound message's envelope, the issues found while reading it and
+two values the caller supplies (``gen_date``, ``apprec_id``): no clock and no random inside, so the same input gives
+the same bytes. The rules follow HIS 80415:2012 (AppRec 1.1) and HITS 1168:2016 (Veiledning i bruk av
+applikasjonskvittering):
 
 * Addressing is mirrored (HIS 80415 3.5, HITS 1168 6.1): the receiver of the original message becomes the AppRec
   ``Sender`` and its sender the AppRec ``Receiver``. MsgHead ``Organisation`` -> ``HCP/Inst``, its sub-organisation
@@ -31,10 +32,11 @@ Where the parties, ids and dates are is not known here: each message standard de
 file (:mod:`adapter.mapping.envelope`). A party in the organisation form (MsgHead) is converted as above; one in the
 KITH ``Inst`` form (the standalone Henvisning 1.x and Epikrise) is copied in AppRec's element order.
 
-Without a readable MsgHead (``header`` None, e.g. the message was not well-formed XML) no AppRec can be built: the
+Without a readable envelope (``envelope`` None, e.g. the message was not well-formed XML) no AppRec can be built: the
 schema requires ``OriginalMsgId/IssueDate`` (a dateTime only the original message can give) and HITS 1168 5.3
 says that a message too broken to tell where it came from is not answered with an AppRec. :func:`build_apprec`
-then raises :class:`ReceiptImpossible`; the transport layer (ebXML error signal) has to report it.
+then raises :class:`ReceiptImpossible`, as it does for a receipt (never answered with one); the service answers
+such a message with an OperationOutcome.
 """
 
 from __future__ import annotations
