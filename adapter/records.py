@@ -40,6 +40,9 @@ from adapter.validate.implied import claim_implied
 #: The crisis-and-coping plan: what the emergency read gives. Every stored one claims it (claim_implied), so it is
 #: found by ``_profile``.
 CRISIS_PROFILE = "http://samhandling.no/fhir/StructureDefinition/krise-og-mestringsplan"
+#: A crisis plan that came as text or PDF (a Dialogmelding about one): a DocumentReference of this type (Volven
+#: 9602 Dokumenttyper, A01-2 Kriseplan), found by the emergency read next to the structured plans.
+CRISIS_DOCUMENT = "urn:oid:2.16.578.1.12.4.1.1.9602|A01-2"
 #: A FHIR logical id (R4 id datatype); the API's routes take only these.
 ID_PATTERN = r"[A-Za-z0-9\-.]{1,64}"
 _ID = re.compile(f"^{ID_PATTERN}$")
@@ -219,6 +222,11 @@ class Records:
                     [("patient", [f"Patient/{patient.id}"]), ("_profile", [CRISIS_PROFILE]), ("status", ["active"])],
                     limit=None,
                 )
+                candidates += tx.search(  # after the structured plans: a plan that came only as text or PDF
+                    "DocumentReference",
+                    [("patient", [f"Patient/{patient.id}"]), ("type", [CRISIS_DOCUMENT]), ("status", ["current"])],
+                    limit=None,
+                )
                 # only a plan made by a party to the patient's care: anyone may write a plan of its own, and a
                 # legevakt must never be shown one a stranger made up
                 plans += [p for p in candidates if p.patient and tx.cares_for(p.creator or "", p.patient)]
@@ -230,9 +238,16 @@ class Records:
             decision = self.sharing.decide(tx, caller.org, plan)
             if decision.basis == "denied":  # the emergency overrides a missing consent, never a deny
                 self._audit_emergency(tx, caller, [plan], plan.patient, reason, "refused")
-                args = {"ref": f"CarePlan/{plan.id}", "org": caller.org, "consent": decision.consent}
+                args = {"ref": f"{plan.type}/{plan.id}", "org": caller.org, "consent": decision.consent}
                 return Reply(403, operation_outcome([Issue("ADP-7018", "error", args=args)]))
-            included = [plan]
+            # the crisis plans that came as text or PDF go along, each unless a deny covers it
+            documents = [
+                d
+                for d in plans[1:]
+                if d.type == "DocumentReference" and self.sharing.decide(tx, caller.org, d).basis != "denied"
+            ]
+            matched = [plan, *documents]
+            included = list(matched)
             for reference in sorted(_contacts(plan.body, tx.resolve)):
                 rtype, _, rid = reference.partition("/")
                 found = tx.read(rtype, rid)
@@ -244,7 +259,7 @@ class Records:
                 {
                     "fullUrl": f"{base}/{r.type}/{r.id}",
                     "resource": r.body,
-                    "search": {"mode": "match" if r is plan else "include"},
+                    "search": {"mode": "match" if r in matched else "include"},
                 }
                 for r in included
             ]

@@ -23,6 +23,7 @@ SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
     "Consent": ("identifier", "patient", "category", "status"),
     "QuestionnaireResponse": ("identifier", "patient", "subject", "status"),
     "ClinicalImpression": ("identifier", "patient", "subject", "status"),
+    "DocumentReference": ("identifier", "patient", "subject", "type", "status"),
     "Patient": ("identifier", "gender"),
     "Subscription": ("status",),
 }

@@ -27,11 +27,12 @@ from adapter.translate import Translation, Translator
 SETTINGS = Settings.from_env()
 SAMPLES = SETTINGS.standards / "kith" / "samples"
 #: The sample folders whose translation is in place: MsgHead 1.2 with Dialogmelding 1.0/1.1 (the PLO test cases
-#: carried in Dialogmelding 1.0 included), Henvisning 1.0/1.1/2.0 and PLO 1.6; AppRec 1.0/1.1; the acceptance test
-#: cases of these standards; the deliberately invalid samples (*/invalid).
+#: carried in Dialogmelding 1.0 included), Henvisning 1.0/1.1/2.0, Epikrise 1.2 and PLO 1.6; AppRec 1.0/1.1; the
+#: acceptance test cases of these standards; the deliberately invalid samples (*/invalid).
 COVERED = [
     "apprec",
     "dialogmelding",
+    "epikrise/v1.2",
     "henvisning",
     "plo/v1.6",
     "testcases/dialogmelding-v1.0-mottak",

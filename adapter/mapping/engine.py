@@ -6,7 +6,15 @@ in a ``kith-residue`` extension on the resource made from the nearest enclosing 
 position), and reported as an information issue (ADP-3001). A value a function normalised (a local time given an
 offset, a code translated one way) keeps its original text in a ``kith-original`` extension on the primitive. The
 reverse direction rebuilds the elements from the rules in the order the tree gives (schema order), then puts every
-residue back at its recorded position, so a KITH message survives KITH -> FHIR -> KITH unchanged.
+residue back at its recorded position, so a KITH message survives KITH -> FHIR -> KITH unchanged. Text written with
+markup (an anyType note holding XHTML) is read whole by its function; the markup is kept in ``kith-original`` and
+written back. An ``xsi:type`` value names a type by a namespace prefix that no XML tool sees as used: its residue
+carries the declaration too (path step ``@xmlns:prefix``), declared again on the way back.
+
+On the way back a resource node writes the resources its first link references (narrowed by its backlink), else
+those that refer back as its backlink says, else all of its type; a resource found without a link is written once,
+so a professional of the sender that the MsgHead writes as its author is not written again as another professional
+of the same organisation (and one directly under the sender never moves into its unit, nor the other way round).
 
 Ids are deterministic: uuid5 of the message's seed (sender HER-id and MsgId) and the element's path. Timestamps
 come from the message.
@@ -75,6 +83,8 @@ class _Forward:
     enveloped: bool = False  # mapping a payload inside a MsgHead
     #: Identifier systems written from a KITH id type: (the Identifier, the element it came from, the resource).
     systems: list[tuple[dict[str, Any], etree._Element, dict[str, Any]]] = field(default_factory=list)
+    #: References to an alias no resource had yet when the rule ran (target, path, alias), written at the end.
+    pending: list[tuple[dict[str, Any], str, str]] = field(default_factory=list)
 
 
 def to_fhir(
@@ -95,6 +105,9 @@ def to_fhir(
     state = _Forward(mappings, conceptmaps, seed, bundle, tree=root.getroottree())
     state.aliases["bundle"] = bundle
     _apply_root(state, mapping, root)
+    for target, path, alias in state.pending:
+        if alias in state.aliases:
+            paths.put(target, path, {"reference": state.urls[id(state.aliases[alias])]})
     _check_identifiers(state)
     _collect_residue(state)
     if keep_whole and bundle["entry"]:
@@ -165,6 +178,8 @@ def _forward(
         referenced = state.aliases.get(node.ref)
         if referenced is not None:
             paths.put(target, path, {"reference": state.urls[id(referenced)]})
+        else:  # a resource the message gives later (Epikrise's Patient follows its events): written at the end
+            state.pending.append((target, path, node.ref))
         return
     matches = _select(context, node)
     if node.require is not None:
@@ -435,7 +450,7 @@ def _residue(
         if str(name) not in used:
             items.append((f"{where}@{name!s}", str(value)))
             if name == XSI_TYPE:  # the value names a type by prefix: its namespace declaration travels with it
-                items.extend((f"{where}{_DECLARATION}{p}", uri) for p, uri in qname_prefixes_of(element).items())
+                items.extend((f"{where}{_DECLARATION}{p}", uri) for p, uri in _declarations_of(element).items())
     if CONTENT in used:  # read whole by a function (text with markup); kept as written in kith-original
         return
     if element.text and element.text.strip() and TEXT not in used:
@@ -456,7 +471,7 @@ def _residue(
 _DECLARATION = "@xmlns:"
 
 
-def qname_prefixes_of(element: etree._Element) -> dict[str, str]:
+def _declarations_of(element: etree._Element) -> dict[str, str]:
     """The declaration the element's own ``xsi:type`` value needs (prefix -> URI), when it has a prefix."""
     value = element.get(XSI_TYPE) or ""
     prefix = value.strip().partition(":")[0] if ":" in value else ""
@@ -709,8 +724,11 @@ def _reverse_value(state: _Reverse, node: Node, parent: etree._Element, item: di
     if not _list_step(node.to):
         values, originals = values[:1], originals[:1]
     for value, original in zip(values, originals, strict=True):
-        element, _ = _make(parent, node.path)
+        element, created = _make(parent, node.path)
         function.write(value, element, ctx)
+        if _empty(element):  # the function could not write this value here (a code of another list)
+            _prune(created)
+            continue
         if original is not None and function.source is not None:
             source = function.source(ctx)
             if source == CONTENT:

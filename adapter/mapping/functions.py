@@ -12,6 +12,7 @@ the original text, the original is kept next to the FHIR value.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import re
 import uuid
@@ -110,6 +111,8 @@ def _read_cs(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
 
 
 def _write_cs(value: Any, element: etree._Element, ctx: Context) -> None:
+    if value.get("system") not in (None, ctx.args["system"]):
+        return  # a code of another list has no place in this element (the element fixes its list)
     element.set("V", value["code"])
     if "display" in value:
         element.set("DN", value["display"])
@@ -185,9 +188,10 @@ def _lexical_mapped(value: Any, ctx: Context) -> str:
 
 
 def _read_table(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
-    """A value looked up in the rule's ``table`` (KITH code -> FHIR value), from attribute V (or ``attr``)."""
+    """A value looked up in the rule's ``table`` (KITH code -> FHIR value), from attribute V (or ``attr``; ``#text``:
+    the element's text)."""
     attr = ctx.args.get("attr", "V")
-    code = element.get(attr)
+    code = _text_of(element) if attr == TEXT else element.get(attr)
     table: dict[str, Any] = ctx.args["table"]
     if code is None or code not in table:
         return None, frozenset()
@@ -197,7 +201,11 @@ def _read_table(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
 def _write_table(value: Any, element: etree._Element, ctx: Context) -> None:
     for code, target in ctx.args["table"].items():
         if target == value:
-            element.set(ctx.args.get("attr", "V"), code)
+            attr = ctx.args.get("attr", "V")
+            if attr == TEXT:
+                element.text = code
+            else:
+                element.set(attr, code)
             return
 
 
@@ -513,7 +521,8 @@ def content_of(element: etree._Element) -> str:
     (not its attributes) as XML, with the namespace declarations that content needs."""
     if not len(element):
         return element.text or ""
-    copy = etree.Element(element.tag, nsmap=element.nsmap)
+    namespaces: Any = element.nsmap  # the default namespace's key is None, which lxml's stubs do not allow
+    copy = etree.Element(element.tag, nsmap=namespaces)
     copy.text = element.text
     for child in element:
         copy.append(deepcopy(child))  # with its tail
@@ -555,3 +564,36 @@ def _content_source(ctx: Context) -> str:
 
 
 FUNCTIONS["markup"] = Function(_read_markup, _write_text, _lexical_plain, _content_source)
+
+
+# --- appended: a note as a document (a crisis plan sent as text only) ------------------------------------------
+
+
+def _read_base64(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
+    """A derived value: the text of the element as a reader sees it (plain, or :func:`readable_text` of markup) in
+    base64 of its UTF-8, the data of a text/plain attachment made from a note (a crisis plan sent as text only);
+    one way (write it with ``reverse: false``), uses nothing."""
+    text = readable_text(element) if len(element) else _text_of(element)
+    if not text:
+        return None, frozenset()
+    return base64.b64encode(text.encode("utf-8")).decode("ascii"), frozenset()
+
+
+def _read_message_datetime(element: etree._Element, ctx: Context) -> tuple[Any, Used]:
+    """A derived value: the date and time of the message the element is part of, at ``value`` (local names of
+    elements from the message's root, ``MsgInfo/GenDate``; the element's text, or its V), as ``datetime`` reads it.
+    A date without a time gives nothing (it is meant for instants such as DocumentReference.date); one way (write
+    it with ``reverse: false``), uses nothing."""
+    current: etree._Element | None = element.getroottree().getroot()
+    for name in str(ctx.args["value"]).split("/"):
+        children = current.iterchildren(etree.Element) if current is not None else iter(())
+        current = next((child for child in children if etree.QName(child).localname == name), None)
+    if current is None:
+        return None, frozenset()
+    raw = current.get("V") if current.get("V") is not None else _text_of(current)
+    value = _fhir_datetime(raw.strip()) if raw and "T" in raw else None
+    return (value, frozenset()) if value is not None else (None, frozenset())
+
+
+FUNCTIONS["base64"] = Function(_read_base64, _write_nothing)
+FUNCTIONS["message-datetime"] = Function(_read_message_datetime, _write_nothing)

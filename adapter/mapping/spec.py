@@ -21,7 +21,8 @@ map:
     set: {status: completed}      # constants written into the new resource or item (this direction only)
     rules:
       - {path: d:Tema, to: topic.text, fn: text}        # a value: fn reads the element, `to` is a FHIR path
-      - {to: subject, ref: patient}                     # a reference to another resource by alias
+      - {to: subject, ref: patient}                     # a reference to another resource by alias (to one the
+                                                        # message gives later once the whole message is mapped)
       - path: d:RollerRelatertNotat                     # a structure: its own FHIR item when `to` is given
       # require: {test: XPath, code: E36, what: ...}    # a content rule: when false, ADP-3011 with that AppRec code
       # reverse: only, when: "header:eventCoding.code=X" # built from FHIR written as FHIR (see Node.forward)
