@@ -50,6 +50,7 @@ def test_metadata_needs_no_token_and_tells_the_truth(client: FlaskClient) -> Non
         "Consent",
         "QuestionnaireResponse",
         "ClinicalImpression",
+        "DocumentReference",
         "Patient",
         "Subscription",
         "AuditEvent",
