@@ -21,7 +21,7 @@ from service_helpers import DPS, KOMMUNE, LEGEKONTOR, example
 from adapter.api import create_app
 from adapter.cli import main
 from adapter.config import Settings
-from adapter.route.deliver import Worker
+from adapter.route.deliver import Worker, WorkerSettings
 from adapter.route.nhn import NhnInbox
 from adapter.service import Service
 from adapter.store import Delivery
@@ -299,3 +299,28 @@ def test_with_faults_injected_nothing_is_lost_and_nothing_processed_twice(nhn_se
         f"sent {len(nhn)} deliveries as {len(copies)} posts ({len(msg_ids) - len(set(msg_ids))} duplicates by MsgId)"
     )
     assert set(msg_ids) >= {d.answer_id for d in nhn}
+
+
+def test_a_lost_answer_to_a_send_is_sent_again_and_the_copy_carries_the_same_msgid(
+    nhn_service: Service, fake: FakeNhn
+) -> None:
+    """The Meldingstjener took the message but its answer was lost: the worker cannot know, and sends it again
+    (at least once); both copies carry the same MsgId, by which the receiver recognises the second. The delivery
+    follows the copy it was told about."""
+    _send_plan(nhn_service)
+    fake.msh.lose_answers(1)  # the next answer of the Meldingstjener: the worker's first send (no polling here)
+    worker = Worker(
+        nhn_service.store,
+        nhn_service.outbound,
+        WorkerSettings.from_settings(nhn_service.settings),
+        nhn=nhn_service.nhn_outbound.post,
+    )
+    for _ in range(10):
+        worker.run_once()
+    posts = [m for m in fake.msh.sent() if not m.is_apprec]
+    delivered = [d for d in _deliveries(nhn_service) if d.transport == "nhn-edi"]
+    assert len(posts) == len(delivered) + 1
+    first, second = posts[0], next(m for m in posts[1:] if m.business_document_id == posts[0].business_document_id)
+    assert first.document == second.document
+    mine = next(d for d in delivered if d.answer_id == first.business_document_id)
+    assert mine.remote_id == second.id and mine.attempts == 2
