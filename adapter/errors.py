@@ -156,6 +156,11 @@ CODES: dict[str, CodeInfo] = {
         "The KITH message lacks {what}, so it cannot be read",
         "KITH-meldingen mangler {what}, og kan derfor ikke leses",
     ),
+    "ADP-3015": CodeInfo(
+        "required",
+        "The message has no message id (MsgId): it cannot be answered, recognised again or stored",
+        "Meldingen mangler meldingsidentifikator (MsgId): den kan ikke besvares, kjennes igjen eller lagres",
+    ),
     "ADP-3010": CodeInfo(
         "value",
         "{element}: '{value}' is not a valid {kind_en}: {detail_en}. The identifier is carried in full with its KITH "
@@ -662,6 +667,13 @@ CODES: dict[str, CodeInfo] = {
         "created it and those it names may); nothing of the message was stored",
         "{ref} finnes, og virksomhet {org} er ikke part i den og kan derfor ikke endre den (bare virksomheten som "
         "opprettet den og de den nevner, kan det); ingenting fra meldingen ble lagret",
+    ),
+    "ADP-7022": CodeInfo(
+        "security",
+        "The sending organisation (or one of its units) lists more than one HER-id ({found}): a message must say "
+        "who sends it, and an organisation is its one HER-id",
+        "Avsendervirksomheten (eller en av enhetene) oppgir mer enn én HER-id ({found}): en melding må si hvem som "
+        "sender den, og en virksomhet er sin ene HER-id",
     ),
     "ADP-7014": CodeInfo(
         "security",

@@ -161,9 +161,13 @@ class Pipeline:
             return Reply(400, operation_outcome(issues))
         sender = _kith_sender(envelope.sender.her_ids, caller)
         refused = _sender_check(sender, caller)
+        if not refused and envelope.sender.ambiguous:  # two HER-ids for one organisation: who sends it?
+            refused = Issue("ADP-7022", "error", args={"found": ", ".join(envelope.sender.her_ids)})
         carried = access.message_sender(translation.bundle) if translation.bundle else None
-        if not refused and carried is not None and carried not in envelope.sender.her_ids and not _admin(caller):
-            # the attached FHIR message must be the envelope sender's own, or it could speak for another organisation
+        # The FHIR message must be the sender's own, or it could speak for another organisation: one it carried as an
+        # attachment exactly; one made of its elements names the unit that sent it (the token's HER-id).
+        foreign = not refused and carried is not None and carried != sender and not _admin(caller)
+        if foreign and (translation.attached or not _sent_by_unit(translation.bundle or {}, str(sender))):
             refused = Issue("ADP-7011", "error", args={"sender": carried, "org": caller.org})
         if refused:
             return Reply(403, operation_outcome([refused]))
@@ -741,6 +745,20 @@ def same_message(stored: bytes, received: bytes, fmt: str) -> bool:
         return bool(canonical_xml(stored) == canonical_xml(received))
     except (AdapterError, ValueError):
         return False
+
+
+def _sent_by_unit(bundle: dict[str, Any], her: str) -> bool:
+    """Make a message that a unit of an organisation sent (the caller's HER-id is the unit's) name that unit as its
+    sender, as the Organization the mapping made of it; False when the message has no such unit."""
+    header = access.message_header(bundle)
+    for entry in bundle.get("entry", []):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if header is None or not isinstance(resource, dict) or resource.get("resourceType") != "Organization":
+            continue
+        if access.her_ids(resource) == [her] and entry.get("fullUrl"):
+            header["sender"] = {"reference": str(entry["fullUrl"])}
+            return True
+    return False
 
 
 def _oslo(now: float) -> str:

@@ -53,6 +53,8 @@ class Translation:
     issues: list[Issue] = field(default_factory=list)
     #: the envelope of the inbound KITH message (id, date, type, parties, patient) as its standard declares it
     envelope: Read | None = None
+    #: ``bundle`` is the FHIR message the KITH message carried as an attachment (not one mapped from its elements)
+    attached: bool = False
 
     @property
     def ok(self) -> bool:
@@ -86,8 +88,7 @@ class Translator:
         result.envelope = self.mappings.envelope(result.kith_root)
         if result.envelope is not None and not result.envelope.msg_id:
             # nothing can be answered or recognised again without it: refused with E10, by the CLI and the service
-            what = {"what": "the message id (MsgId)", "apprec_code": "E10"}
-            result.issues.append(Issue("ADP-3005", "error", args=what))
+            result.issues.append(Issue("ADP-3015", "error", args={"apprec_code": "E10"}))
         schema_issues = self.schemas.validate(tree)
         result.issues.extend(schema_issues)
         broken = any(issue.code == "ADP-2001" for issue in schema_issues)
@@ -102,9 +103,9 @@ class Translator:
         result.issues.extend(issues)
         if any(issue.code == "ADP-3002" for issue in issues):
             return result  # content we cannot map: refused (T10), no half a Bundle
-        bundle, unwrap_issues = self._unwrap_plan(bundle)
+        unwrapped, unwrap_issues = self._unwrap_plan(bundle)
         result.issues.extend(unwrap_issues)
-        result.bundle = bundle
+        result.bundle, result.attached = unwrapped, unwrapped is not bundle
         result.issues.extend(self.validator.validate(bundle))
         return result
 

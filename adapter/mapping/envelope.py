@@ -10,16 +10,18 @@ Epikrise) declares its envelope in its to-FHIR mapping file::
       sender:                                        # the sending party
         path: "mh:MsgInfo/mh:Sender/mh:Organisation" #   its element
         form: organisation                           #   organisation (MsgHead Organisation/Ident) | inst (KITH Inst)
-        her: "mh:Ident[mh:TypeId/@V='HER']/mh:Id | mh:Organisation/mh:Ident[mh:TypeId/@V='HER']/mh:Id"
-      receiver: {path: ..., form: ..., her: ...}     #   the same for the receiver; ``her`` is relative to ``path``
+        her: "mh:Ident[mh:TypeId/@V='HER']/mh:Id"    #   its own HER-id, relative to path
+        units: "mh:Organisation"                     #   its units (sub-organisations), whose HER-id ``her`` finds
+      receiver: {path: ..., form: ..., her: ..., units: ...}   # the same for the receiver
       patient: "mh:MsgInfo/mh:Patient/mh:Ident/mh:Id"  # the patient's identifiers (optional)
       answers: "ar:OriginalMsgId/ar:Id"              # a receipt only: the id of the message it answers
       status: "ar:Status/@V"                         #   its status (list 8258)
       errors: "ar:Error"                             #   its error elements (V, OT)
 
 The receipts, the pipeline, duplicate detection and routing read these declarations (:class:`Envelope`); no code
-names a message standard. ``her`` finds every HER-id of the party, at any level, whatever the order of its
-identifiers, so a sender that lists its organisation number first is still found by its HER-id.
+names a message standard. ``her`` finds the HER-id of the party and of each of its units, whatever the order of
+their identifiers, so a sender that lists its organisation number first is still found by its HER-id. An organisation
+is one HER-id: a party (or a unit) that lists two is :attr:`Party.ambiguous`, and the service refuses the message.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from lxml import etree
 PartyForm = Literal["organisation", "inst"]
 _KEYS = {"id", "date", "type", "sender", "receiver", "patient", "answers", "status", "errors"}
 _REQUIRED = ("id", "date", "type", "sender", "receiver")
-_PARTY_KEYS = {"path", "form", "her"}
+_PARTY_KEYS = {"path", "form", "her", "units"}
 
 
 class EnvelopeError(ValueError):
@@ -41,12 +43,24 @@ class EnvelopeError(ValueError):
 
 @dataclass(frozen=True)
 class Party:
-    """A sending or receiving party of a message as found in it: its element, the form of that element and every
-    HER-id it carries (the organisation's and its units', in document order)."""
+    """A sending or receiving party of a message as found in it: its element, the form of that element, the
+    HER-ids it lists for itself (``own``: one, unless the message is wrong) and those of its units (one tuple per
+    unit)."""
 
     element: etree._Element | None
     form: PartyForm
-    her_ids: tuple[str, ...]
+    own: tuple[str, ...] = ()
+    units: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def her_ids(self) -> tuple[str, ...]:
+        """Every HER-id of the party: its own first, then its units', each once."""
+        return tuple(dict.fromkeys([*self.own, *(her for unit in self.units for her in unit)]))
+
+    @property
+    def ambiguous(self) -> bool:
+        """The party or one of its units lists more than one HER-id: it cannot say who it is."""
+        return len(self.own) > 1 or any(len(unit) > 1 for unit in self.units)
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,7 @@ class _PartyPaths:
     path: etree.XPath
     form: PartyForm
     her: etree.XPath
+    units: etree.XPath
 
 
 @dataclass(frozen=True)
@@ -120,7 +135,7 @@ class Envelope:
                 raise EnvelopeError(f"envelope {name} needs exactly {sorted(_PARTY_KEYS)}")
             if value["form"] not in ("organisation", "inst"):
                 raise EnvelopeError(f"envelope {name}.form must be organisation or inst, not {value['form']!r}")
-            return _PartyPaths(xpath(value["path"]), value["form"], xpath(value["her"]))
+            return _PartyPaths(xpath(value["path"]), value["form"], xpath(value["her"]), xpath(value["units"]))
 
         optional = {key: xpath(raw[key]) for key in ("patient", "answers", "status", "errors") if key in raw}
         return cls(
@@ -148,8 +163,10 @@ class Envelope:
 
 def _party(paths: _PartyPaths, root: etree._Element) -> Party:
     element = next(iter(_elements(paths.path(root))), None)
-    her_ids = _all(paths.her(element)) if element is not None else ()
-    return Party(element, paths.form, tuple(dict.fromkeys(her_ids)))
+    if element is None:
+        return Party(None, paths.form)
+    units = tuple(tuple(dict.fromkeys(_all(paths.her(unit)))) for unit in _elements(paths.units(element)))
+    return Party(element, paths.form, tuple(dict.fromkeys(_all(paths.her(element)))), tuple(u for u in units if u))
 
 
 def _elements(result: Any) -> list[etree._Element]:

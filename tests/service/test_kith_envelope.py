@@ -124,3 +124,66 @@ def test_a_message_without_msgid_gets_the_same_answer_from_the_service_and_the_c
     result = CliRunner().invoke(main, ["convert", str(source), "--to", "apprec"])
     assert result.exit_code == 0, result.output
     assert _status(_apprec(result.stdout.encode()))[0] == "2" and "E10" in _status(_apprec(result.stdout.encode()))[1]
+
+
+def _sender_idents(data: bytes, *, own: list[str], unit: str | None = None) -> bytes:
+    """The message with the sending organisation's HER Idents replaced by ``own`` (in that order), and a unit
+    (sub-organisation) with the HER-id ``unit`` when given."""
+    root = parse_xml(data).getroot()
+    organisation = root.find(f"{MH}MsgInfo/{MH}Sender/{MH}Organisation")
+    assert organisation is not None
+    idents = organisation.findall(f"{MH}Ident")
+    anchor = idents[0]
+    for her in own:
+        ident = etree.Element(f"{MH}Ident")
+        etree.SubElement(ident, f"{MH}Id").text = her
+        etree.SubElement(ident, f"{MH}TypeId", V="HER", S="2.16.578.1.12.4.1.1.9051", DN="HER-id")
+        anchor.addprevious(ident)
+    for ident in idents:
+        organisation.remove(ident)
+    if unit is not None:
+        sub = etree.SubElement(organisation, f"{MH}Organisation")
+        etree.SubElement(sub, f"{MH}OrganisationName").text = "Psykisk helse og rus, team sentrum"
+        ident = etree.SubElement(sub, f"{MH}Ident")
+        etree.SubElement(ident, f"{MH}Id").text = unit
+        etree.SubElement(ident, f"{MH}TypeId", V="HER", S="2.16.578.1.12.4.1.1.9051", DN="HER-id")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_sender_listing_two_her_ids_is_refused(client: FlaskClient, auth: Callable[..., dict[str, str]]) -> None:
+    """An attacker (the legekontor) lists its own HER-id and the kommune's: it could pass as either. Refused, in
+    either order, and nothing is stored."""
+    for own in (["8100003", KOMMUNE], [KOMMUNE, "8100003"]):
+        data = _sender_idents(example("kith/dialogmelding-samtykke-ola.xml"), own=own)
+        answer = client.post("/kith/messages", data=data, headers={**auth("8100003", "samhandling/messages"), **XML})
+        assert answer.status_code == 403, answer.data
+        assert "ADP-7022" in answer.get_data(as_text=True)
+    found = client.get("/Consent?patient:identifier=15838510075", headers=auth(KOMMUNE, "samhandling/plans.read"))
+    assert found.get_json().get("total") == 0
+
+
+def test_a_unit_cannot_carry_its_parents_fhir_message(client: FlaskClient, auth: Callable[..., dict[str, str]]) -> None:
+    """The legekontor claims to be a unit of the kommune: the FHIR message attached names the kommune as sender,
+    which the caller is not. Refused (ADP-7011)."""
+    data = _sender_idents(example("kith/dialogmelding-samtykke-ola.xml"), own=[KOMMUNE], unit="8100003")
+    answer = client.post("/kith/messages", data=data, headers={**auth("8100003", "samhandling/messages"), **XML})
+    assert answer.status_code == 403 and "ADP-7011" in answer.get_data(as_text=True), answer.data
+
+
+def test_a_unit_sends_as_itself(client: FlaskClient, auth: Callable[..., dict[str, str]]) -> None:
+    """A unit of the kommune with a HER-id of its own sends a note with its own token: accepted, and the note
+    names the unit (not the kommune) as its sender."""
+    from test_crisis_plan_document import _text_plan
+
+    data = _sender_idents(_text_plan(), own=[KOMMUNE], unit="8100011")
+    answer = client.post("/kith/messages", data=data, headers={**auth("8100011", "samhandling/messages"), **XML})
+    assert answer.status_code == 200, answer.data
+    receipt = _apprec(answer.data)
+    assert receipt.findtext("{*}Receiver/{*}HCP/{*}Inst/{*}Dept/{*}Id") == "8100011"
+    assert "ADP-7011" not in answer.get_data(as_text=True)
+    audit = client.get("/AuditEvent", headers=auth(KOMMUNE, "samhandling/audit")).get_json()
+    assert any(
+        agent.get("who", {}).get("identifier", {}).get("value") == "8100011"
+        for entry in audit.get("entry", [])
+        for agent in entry["resource"].get("agent", [])
+    )
