@@ -87,6 +87,11 @@ CODES: dict[str, CodeInfo] = {
         "The XML uses a construct that is refused for safety: {detail}",
         "XML-en bruker en konstruksjon som avvises av sikkerhetshensyn: {detail}",
     ),
+    "ADP-1010": CodeInfo(
+        "too-costly",
+        "The document has more than {limit} elements, more than any message needs",
+        "Dokumentet har mer enn {limit} elementer, mer enn noen melding trenger",
+    ),
     "ADP-1006": CodeInfo(
         "too-costly",
         "The content is {size} bytes, more than the limit of {limit} bytes",

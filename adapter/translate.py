@@ -28,7 +28,7 @@ from adapter.mapping.envelope import Read
 from adapter.mapping.referral import shape_referral, telecom_url
 from adapter.mapping.render import render_plan
 from adapter.parse.xml_safe import parse_xml, salvage_root
-from adapter.parse.xsd import SchemaRegistry
+from adapter.parse.xsd import MAX_FINDINGS, SchemaRegistry
 from adapter.validate import Validator
 
 FHIR_XML = "application/fhir+xml"
@@ -92,6 +92,8 @@ class Translator:
         schema_issues = self.schemas.validate(tree)
         result.issues.extend(schema_issues)
         broken = any(issue.code == "ADP-2001" for issue in schema_issues)
+        if sum(issue.code == "ADP-2001" for issue in schema_issues) > MAX_FINDINGS:
+            return result  # refused for its schema (T02) already; mapping thousands of stray elements helps no one
         try:
             bundle, issues = self.mappings.to_fhir(tree.getroot(), keep_whole=broken)
         except AdapterError as error:

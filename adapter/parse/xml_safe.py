@@ -24,6 +24,10 @@ from adapter.errors import AdapterError, Issue
 
 #: The default size limit for one XML document (20 MiB).
 MAX_BYTES = 20 * 1024 * 1024
+#: The most elements one document may have. A real KITH message has hundreds, a large PLO message a few thousand
+#: (an attachment is one element of base64 text); a million tiny elements in 10 MB would hold the validator, the
+#: mapping and the receipt (one error each) for minutes, and 20,000 cost about a second.
+MAX_ELEMENTS = 20_000
 
 # libxml2 error types that come from DTDs, entities or attempts to fetch them; they are refusals (ADP-1005), not
 # well-formedness errors. An unescaped "&" is not in this list: that is plain bad XML (ADP-1004).
@@ -75,8 +79,9 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
-def parse_xml(data: bytes, *, max_bytes: int = MAX_BYTES) -> etree._ElementTree:
-    """Parse ``data`` with the hardened parser, or raise :class:`AdapterError` (ADP-1004, 1005 or 1006)."""
+def parse_xml(data: bytes, *, max_bytes: int = MAX_BYTES, max_elements: int = MAX_ELEMENTS) -> etree._ElementTree:
+    """Parse ``data`` with the hardened parser, or raise :class:`AdapterError` (ADP-1004, 1005, 1006 or 1010: more
+    than ``max_elements`` elements)."""
     if len(data) > max_bytes:
         raise AdapterError([Issue("ADP-1006", "fatal", args={"size": len(data), "limit": max_bytes})])
     match = _PROLOG_DOCTYPE.match(data)
@@ -100,6 +105,9 @@ def parse_xml(data: bytes, *, max_bytes: int = MAX_BYTES) -> etree._ElementTree:
     for entity in root.iter(etree.Entity):
         where: Any = entity.sourceline
         raise _refused(f"the entity reference {entity.text} is not allowed", where, None)
+    for count, _ in enumerate(root.iter(), start=1):
+        if count > max_elements:
+            raise AdapterError([Issue("ADP-1010", "fatal", args={"limit": max_elements})])
     return tree
 
 

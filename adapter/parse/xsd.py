@@ -317,6 +317,11 @@ class SchemaRegistry:
         """ADP-2001 per log entry, plus ADP-2002 where a strict wildcard met a namespace without schema."""
         by_path: dict[str, etree._Element] | None = None
         issues: list[Issue] = []
+        if len(entries) > MAX_FINDINGS:  # the first ones say what is wrong; thousands more only cost the sender
+            more = {"detail": f"{len(entries) - MAX_FINDINGS} more schema errors are not listed"}
+            entries = entries[:MAX_FINDINGS]
+        else:
+            more = None
         for entry in entries:
             element: etree._Element | None = None
             if entry.path:
@@ -331,6 +336,8 @@ class SchemaRegistry:
                 namespace = etree.QName(element).namespace or ""
                 if namespace not in self._schemas:
                     issues.append(_unknown_namespace(element, "error"))
+        if more is not None:
+            issues.append(Issue("ADP-2001", "error", args=more))
         return issues
 
 
@@ -350,6 +357,10 @@ def _read_catalog(path: Path, what: str, *, base: Path | None = None) -> dict[st
         if name and target:
             entries.setdefault(name, folder / target)
     return entries
+
+
+#: The most schema errors listed for one document (one more says how many were left out).
+MAX_FINDINGS = 100
 
 
 def _entries(log: Any) -> list[Any]:

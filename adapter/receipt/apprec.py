@@ -71,6 +71,7 @@ ERROR_CODES: Mapping[str, str] = {
     "ADP-1004": "T01",  # not well-formed XML
     "ADP-1005": "T01",  # a refused construct (DTD, entity): unreadable for us
     "ADP-1006": "T01",  # too large to read
+    "ADP-1010": "T01",  # too many elements to read
     "ADP-2001": "T02",  # breaks its XML Schema
     "ADP-2002": "T10",  # a namespace (message format) we have no schema for
     "ADP-3002": "T10",  # a payload format we do not support
@@ -201,6 +202,11 @@ def _assemble(
     reported = receipt_issues(issues)
     status = receipt_status(issues)
     sub(root, "Status", V=status, DN=_STATUS[status])
+    if len(reported) > MAX_ERRORS:  # the first ones say what is wrong; an AppRec far larger than the message does not
+        left_out = len(reported) - MAX_ERRORS
+        reported = reported[:MAX_ERRORS]
+    else:
+        left_out = 0
     for issue in reported:
         code = error_code(issue, patient_ids)
         attrs = {"V": code, "S": ERROR_SYSTEM}
@@ -208,6 +214,9 @@ def _assemble(
             attrs["DN"] = names[code]
         attrs["OT"] = _error_text(issue)
         sub(root, "Error", **attrs)
+    if left_out:
+        note = f"{left_out} feil til er ikke listet (bare de første {MAX_ERRORS})"
+        sub(root, "Error", V=OTHER_ERROR, S=ERROR_SYSTEM, DN=names.get(OTHER_ERROR, "Annen feil"), OT=note)
     kept = residue_note(issues) if status != "2" else ""
     if kept:  # accepted, but some of it only verbatim: the sender is told, as the last Error, marked information
         sub(root, "Error", V=OTHER_ERROR, S=ERROR_SYSTEM, DN=names.get(OTHER_ERROR, "Annen feil"), OT=kept)
@@ -228,6 +237,8 @@ def apprec_summary(xml: bytes) -> Processed:
     return Processed(RECEIPT_STATUS.get(status.get("V", "") if status is not None else "", "rejected"), errors)
 
 
+#: The most Error elements one AppRec lists for the issues (one more says how many were left out).
+MAX_ERRORS = 50
 #: Residue that is no data of the message: where its schema lies and a code's display text.
 _NOT_DATA = ("schemaLocation", "/@DN")
 #: The longest note on what travels only verbatim (AppRec's OT has no limit; receiving systems show it in a line).
