@@ -148,7 +148,8 @@ def patient_identifiers(patient: dict[str, Any] | None) -> list[tuple[str, str]]
 def named_organisations(resource: dict[str, Any], resolve: Resolver) -> set[str]:
     """HER-ids of the organisations a resource names in its party elements, as CareTeam participants, as
     performers of a plan's activities, and as participants of the care team a plan names (``careTeam``): those
-    who work on the plan. The actors of a Consent are not among them: they are whom the patient lets see data."""
+    who work on the plan, and the organisations these are units of (``partOf``). The actors of a Consent are not
+    among them: they are whom the patient lets see data."""
     found: set[str] = set()
     references: list[Any] = [reference for name in _PARTY_ELEMENTS for reference in _listed(resource.get(name))]
     for activity in _listed(resource.get("activity")):
@@ -164,10 +165,27 @@ def named_organisations(resource: dict[str, Any], resolve: Resolver) -> set[str]
         for participant in _listed(team.get("participant")):
             references += [participant.get("member"), participant.get("onBehalfOf")]
     for reference in references:
+        found.update(_organisation_line(reference, resolve))
+    return found
+
+
+#: How far up ``Organization.partOf`` an organisation named in a record is followed (unit, department, institution).
+PART_OF_DEPTH = 3
+
+
+def _organisation_line(reference: Any, resolve: Resolver) -> list[str]:
+    """The HER-id of the organisation a reference names and those of the organisations it is part of: a referral
+    to a hospital's department names the hospital too (the one its message went to)."""
+    line: list[str] = []
+    for _ in range(PART_OF_DEPTH + 1):
         her = reference_her(reference, resolve)
         if her:
-            found.add(her)
-    return found
+            line.append(her)
+        target = resolve(str(reference.get("reference", ""))) if isinstance(reference, dict) else None
+        if not isinstance(target, dict) or target.get("resourceType") != "Organization":
+            break
+        reference = target.get("partOf")
+    return line
 
 
 def consent_custodians(consent: dict[str, Any], resolve: Resolver) -> set[str]:

@@ -552,6 +552,9 @@ class Pipeline:
         """ADP-7010 / ADP-7018 / ADP-7019 for each receiver that may not have a resource of the message; the
         basis each receiver gets it on is kept in ``message.bases``."""
         basis, reason = stated_basis(message.header)
+        if basis is None and message.fmt == "kith":  # what every message of its KITH type goes under, if anything
+            declared = self.translator.mappings.basis_for(str(message.header.get("definition", "")))
+            basis, reason = declared if declared else (None, "")
         issues: list[Issue] = []
         if basis is not None and basis in OTHER_BASES and not reason:
             issues.append(Issue("ADP-7019", "error", expression="MessageHeader.reason.text", args={"basis": basis}))

@@ -108,7 +108,7 @@ class Translator:
         unwrapped, unwrap_issues = self._unwrap_plan(bundle)
         result.issues.extend(unwrap_issues)
         result.bundle, result.attached = unwrapped, unwrapped is not bundle
-        result.issues.extend(self.validator.validate(bundle))
+        result.issues.extend(self.validator.validate(unwrapped))
         return result
 
     def _unwrap_plan(self, bundle: dict[str, Any]) -> tuple[dict[str, Any], list[Issue]]:

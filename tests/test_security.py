@@ -308,3 +308,20 @@ def test_certificate_pem_is_accepted(issuer: DemoIssuer) -> None:
     )
     verifier = TokenVerifier([cert.public_bytes(serialization.Encoding.PEM)], ISS, AUD)
     assert verifier.verify(_bearer(issuer.issue("8100001", ["samhandling/messages"]))).org == "8100001"
+
+
+def test_a_record_naming_a_department_names_its_institution() -> None:
+    """A referral performed by a hospital's department (Organization.partOf the hospital) names the hospital too:
+    the organisation the referral was addressed to is party to it."""
+    from adapter import access
+
+    hospital = {"resourceType": "Organization", "id": "h", "identifier": [{"system": access.HER_SYSTEM, "value": "59"}]}
+    department = {
+        "resourceType": "Organization",
+        "id": "d",
+        "identifier": [{"system": access.HER_SYSTEM, "value": "90998"}],
+        "partOf": {"reference": "Organization/h"},
+    }
+    resolve = {"Organization/h": hospital, "Organization/d": department}.get
+    referral = {"resourceType": "ServiceRequest", "performer": [{"reference": "Organization/d"}]}
+    assert access.named_organisations(referral, resolve) == {"59", "90998"}

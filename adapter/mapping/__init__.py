@@ -53,6 +53,14 @@ class Mappings:
             return None
         return mapping.envelope.read(root)
 
+    def basis_for(self, definition: str) -> tuple[str, str] | None:
+        """The legal basis (code, reason) the mapping whose messages have MessageHeader.definition ``definition``
+        declares for every message of its type (None: none, the ordinary rules apply)."""
+        for mapping in self.by_root.values():
+            if definition in (mapping.definition, mapping.enveloped):
+                return mapping.basis
+        return None
+
     def root_for(self, definition: str) -> str:
         """The KITH root element for a Bundle whose MessageHeader.definition is ``definition``: a standalone document
         (AppRec, Henvisning 1.x) whose mapping has that definition, else MsgHead (payloads travel inside it)."""

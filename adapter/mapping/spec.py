@@ -101,6 +101,7 @@ _HEADER_KEYS = {
     "inverse",
     "enveloped",
     "envelope",
+    "basis",
 }
 
 
@@ -162,6 +163,9 @@ class Mapping:
     #: Where the message id, date, type, parties and patient are, for a standard that stands at the root of a
     #: message (:mod:`adapter.mapping.envelope`); None for a payload.
     envelope: Envelope | None = None
+    #: The legal basis other than consent every message of this type goes under (code of CodeSystem delingsgrunnlag,
+    #: and the reason), e.g. a referral or an epikrise to collaborating personnel (helsepersonelloven § 45).
+    basis: tuple[str, str] | None = None
 
 
 def load_mappings(folder: Path, tables: dict[str, dict[str, Any]], conceptmaps: set[str]) -> dict[str, Mapping]:
@@ -229,6 +233,12 @@ def _mapping(
             envelope = Envelope.declared(data["envelope"], namespaces)
         except EnvelopeError as error:
             raise _invalid(file, str(error)) from error
+    basis = None
+    if "basis" in data:
+        raw = data["basis"]
+        if not isinstance(raw, dict) or set(raw) != {"code", "reason"} or not all(str(v).strip() for v in raw.values()):
+            raise _invalid(file, "basis needs exactly code (delingsgrunnlag) and reason (a text that says why)")
+        basis = (str(raw["code"]), str(raw["reason"]).strip())
     return Mapping(
         file=file,
         url=str(data["url"]),
@@ -244,6 +254,7 @@ def _mapping(
         event=[str(e) for e in data.get("event") or []],
         enveloped=data.get("enveloped"),
         envelope=envelope,
+        basis=basis,
     )
 
 

@@ -74,6 +74,8 @@ def test_standalone_referrals_come_in_with_distinct_apprecs(
         answer = client.post("/kith/messages", data=data, headers={**auth(DPS), **XML})  # every scope: a relay
         assert answer.status_code == 200, answer.data
         root = _apprec(answer.data)
+        # taken: a referral goes to the service it is addressed to on helsepersonelloven § 45, as its mapping says
+        assert _status(root)[0] == "1", answer.data
         assert root.findtext("{*}OriginalMsgId/{*}Id") == msg_id
         assert root.find("{*}OriginalMsgId/{*}MsgType").get("V") == sent.find("{*}Type").get("V")
         requester = sent.find("{*}ServReq/{*}Requester/{*}HCP/{*}Inst/{*}Name")
