@@ -183,10 +183,11 @@ def outbox() -> None:
 
 
 @outbox.command("list")
-@click.option("--state", type=click.Choice(["pending", "delivered", "dead"]), help="Only this state.")
+@click.option("--state", type=click.Choice(["pending", "delivered", "dead", "withdrawn"]), help="Only this state.")
 @click.pass_context
 def outbox_list(ctx: click.Context, state: str | None) -> None:
-    """One line per delivery: id, state, attempts, message id, destination, the receiver's application receipt
+    """One line per delivery: id, state, attempts, message id (as the delivered message names itself, so as its
+    receipt names it), destination, the receiver's application receipt
     (ok, ok-with-errors or rejected with its error codes; OVERDUE when none came within receipt_deadline_hours)
     and the last error."""
     settings = _settings(ctx)
@@ -199,7 +200,8 @@ def outbox_list(ctx: click.Context, state: str | None) -> None:
         receipt = receipt_column(row, now, settings.receipt_deadline_hours)
         overdue += receipt.startswith("OVERDUE")
         error = f"  {row.last_error}" if row.last_error else ""
-        line = f"{row.id:>6}  {row.state:<9} {row.attempts:>3}  {row.msg_id}  {row.destination}  {receipt}{error}"
+        named = row.answer_id or row.msg_id
+        line = f"{row.id:>6}  {row.state:<9} {row.attempts:>3}  {named}  {row.destination}  {receipt}{error}"
         click.echo(line)
     click.echo(f"{len(rows)} deliveries" + (f", {overdue} without a receipt in time" if overdue else ""), err=True)
 

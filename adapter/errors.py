@@ -789,6 +789,13 @@ CODES: dict[str, CodeInfo] = {
         "Applikasjonskvitteringen fra {sender} svarer på melding {answers}, som denne tjenesten ikke har levert til "
         "{sender}: den er lagret, men fullfører ingen levering.",
     ),
+    "ADP-6003": CodeInfo(
+        "duplicate",
+        "Delivery {deliveries} already has the application receipt of {sender} for message {answers}: this one "
+        "({status}) is stored, but the first receipt stands",
+        "Levering {deliveries} har allerede applikasjonskvitteringen fra {sender} for melding {answers}: denne "
+        "({status}) er lagret, men den første kvitteringen gjelder",
+    ),
     "ADP-6010": CodeInfo(
         "incomplete",
         "The national message service (NHN EDI 2.0) is not configured: {detail}. Set the SAMHANDLING_NHN_* and "

@@ -671,22 +671,29 @@ class Pipeline:
                     return self._reused_id(message, self.clock())
                 if existing is not None and existing.receipt is not None:
                     return _stored_reply(existing)
-            if _blocking(message.issues):
-                reply = Reply(400, operation_outcome(message.issues))
+            # A receipt is taken when it can be read (the envelope says what it answers, with which status): how
+            # another vendor words a code's display, or a profile rule it breaks, must not lose it. Those are told.
+            unreadable = [i for i in message.issues if _blocking([i]) and not i.code.startswith("ADP-4")]
+            if unreadable:
+                reply = Reply(400, operation_outcome(unreadable))
                 state = "rejected"
             else:
-                found = tx.record_receipt(answers, [message.sender], status, codes, utc_now())
+                found, completed = tx.record_receipt(answers, [message.sender], status, codes, utc_now())
                 args = {"answers": answers, "sender": message.sender, "status": status}
-                if found:
-                    issue = Issue("ADP-6001", "information", args={**args, "deliveries": ", ".join(map(str, found))})
+                deliveries = ", ".join(map(str, found))
+                if completed:
+                    issue = Issue("ADP-6001", "information", args={**args, "deliveries": deliveries})
+                elif found:
+                    issue = Issue("ADP-6003", "information", args={**args, "deliveries": deliveries})
                 else:
                     issue = Issue("ADP-6002", "warning", args=args)
-                reply, state = Reply(200, operation_outcome([issue])), "processed"
+                told = [replace(i, severity="warning") for i in message.issues if _blocking([i])]
+                reply, state = Reply(200, operation_outcome([issue, *told])), "processed"
                 tx.audit(
                     audit_event(
                         kind="message",
                         action="U",
-                        outcome="success" if found else "failed",
+                        outcome="success" if completed else "failed",
                         recorded=utc_now(),
                         org=message.sender,
                         subject=message.relay,

@@ -26,7 +26,7 @@ from adapter.route.table import RoutingTable
 from adapter.security import MESSAGES_SCOPE, SCOPES, Caller, DemoIssuer, TokenVerifier
 from adapter.store import Store, open_store
 from adapter.translate import Translator
-from adapter.transport.helseid import HelseIdClient, HelseIdConfig
+from adapter.transport.helseid import HelseIdClient, HelseIdConfig, HelseIdError
 from adapter.transport.nhn import Meldingstjener
 from adapter.transport.outbound import Outbound
 from adapter.validate import Validator
@@ -84,7 +84,10 @@ class Service:
             s.helseid_token_url, s.helseid_client_id, s.helseid_key_file, s.helseid_scope, s.helseid_audience
         )
         timeout = (s.delivery_connect_timeout, s.delivery_read_timeout)
-        helseid = HelseIdClient(config, timeout=timeout)
+        try:
+            helseid = HelseIdClient(config, timeout=timeout)
+        except HelseIdError as error:  # a key file that is missing or not a private key: a setup error
+            raise SetupError([Issue("ADP-6010", "fatal", args={"detail": error.detail})]) from error
         return Meldingstjener(s.nhn_base_url, helseid, source_system=s.nhn_source_system, timeout=timeout)
 
     def _sender_of(self, document: bytes) -> str | None:
@@ -98,7 +101,9 @@ class Service:
     def nhn_inbox(self) -> NhnInbox:
         """The poller of NHN EDI 2.0 for our HER-ids (raises SetupError ADP-6010 when NHN is not configured)."""
         if self.meldingstjener is None or not self.settings.own_her_ids:
-            detail = "SAMHANDLING_NHN_BASE_URL and SAMHANDLING_NHN_HER_IDS are not set"
+            names = ("nhn_base_url", "nhn_her_ids")
+            unset = [f"SAMHANDLING_{name.upper()}" for name in names if not getattr(self.settings, name)]
+            detail = f"{' and '.join(unset)} {'is' if len(unset) == 1 else 'are'} not set"
             raise SetupError([Issue("ADP-6010", "fatal", args={"detail": detail})])
         return NhnInbox(self.store, self.meldingstjener, self.settings.own_her_ids, self._from_nhn)
 

@@ -116,10 +116,20 @@ SALVAGE_BYTES = 1024 * 1024
 
 
 def canonical_xml(data: bytes) -> bytes:
-    """The canonical form (C14N 2.0, white space between elements dropped) of an XML document read with the hardened
-    parser: two documents that say the same in other bytes (declaration, attribute order, quoting, indentation) give
-    the same. Raises AdapterError like :func:`parse_xml`."""
+    """The canonical form (C14N 2.0, white space between elements, comments and processing instructions dropped) of an
+    XML document read with the hardened parser: two documents that say the same in other bytes (declaration,
+    attribute order, quoting, indentation, comments) give the same. Raises AdapterError like :func:`parse_xml`."""
     root = parse_xml(data).getroot()
+    for other in [*root.iter(etree.Comment, etree.ProcessingInstruction)]:  # no content of the message
+        parent = other.getparent()
+        if parent is not None:
+            if other.tail:
+                previous = other.getprevious()
+                if previous is not None:
+                    previous.tail = (previous.tail or "") + other.tail
+                else:
+                    parent.text = (parent.text or "") + other.tail
+            parent.remove(other)
     for element in root.iter():
         if element.text is not None and not element.text.strip() and len(element):
             element.text = None

@@ -160,7 +160,7 @@ class NhnInbox:
             codes = [code for code, _ in receipt.errors if code]
 
             def record(tx: Tx, status: str = receipt.status, codes: list[str] = codes) -> list[int]:
-                return tx.record_receipt(answer_id, [recipient], status, codes, utc_now())
+                return tx.record_receipt(answer_id, [recipient], status, codes, utc_now())[1]
 
             if self.store.run(record):
                 log.info("delivery %s: AppRec %s %s", delivery.id, receipt.status, " ".join(codes))

@@ -437,26 +437,29 @@ class Tx:
 
     def record_receipt(
         self, answer_id: str, recipients: Iterable[str], status: str, errors: Iterable[str], at: str
-    ) -> list[int]:
+    ) -> tuple[list[int], list[int]]:
         """The application receipt of one of ``recipients`` (HER-ids) for the message ``answer_id`` arrived: it
-        completes the deliveries it answers (the first receipt counts; a repeat changes nothing). Returns the ids of
-        the deliveries it answers (empty: it answers none of ours)."""
+        completes the deliveries it answers (the first receipt counts; a later one changes nothing). Returns the ids
+        of the deliveries it answers (empty: none of ours) and of those it completed (empty: they had theirs)."""
         found = [str(r) for r in recipients]
         if not found:
-            return []
+            return [], []
         marks = ", ".join("?" for _ in found)
         rows = self._sql(
             f"SELECT id FROM outbox WHERE answer_id = ? AND recipient IN ({marks}) ORDER BY id",  # noqa: S608
             (answer_id, *found),
         ).fetchall()
         ids = [int(row[0]) for row in rows]
+        completed = []
         for delivery_id in ids:
-            self._sql(
+            cursor = self._sql(
                 "UPDATE outbox SET receipt_status = ?, receipt_errors = ?, receipt_at = ? "
                 "WHERE id = ? AND receipt_status IS NULL",
                 (status, " ".join(errors), at, delivery_id),
             )
-        return ids
+            if cursor.rowcount == 1:
+                completed.append(delivery_id)
+        return ids, completed
 
     def remote_state(self, delivery_id: int, status: str) -> None:
         """The message service's transport state of a delivered message (e.g. Unconfirmed, Acknowledged)."""

@@ -189,3 +189,13 @@ def test_a_unit_sends_as_itself(client: FlaskClient, auth: Callable[..., dict[st
         for entry in audit.get("entry", [])
         for agent in entry["resource"].get("agent", [])
     )
+
+
+def test_a_comment_is_no_other_content(client: FlaskClient, auth: Callable[..., dict[str, str]]) -> None:
+    headers = {**auth(KOMMUNE, "samhandling/messages"), **XML}
+    first = example("kith/dialogmelding-samtykke-ola.xml")
+    answered = client.post("/kith/messages", data=first, headers=headers)
+    commented = first.replace(b"<MsgInfo>", "<MsgInfo><!--sendt på nytt-->".encode(), 1)
+    assert commented != first
+    again = client.post("/kith/messages", data=commented, headers=headers)
+    assert again.status_code == 200 and again.data == answered.data

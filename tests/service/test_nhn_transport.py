@@ -324,3 +324,58 @@ def test_a_lost_answer_to_a_send_is_sent_again_and_the_copy_carries_the_same_msg
     assert first.document == second.document
     mine = next(d for d in delivered if d.answer_id == first.business_document_id)
     assert mine.remote_id == second.id and mine.attempts == 2
+
+
+def test_a_receipt_is_taken_whatever_display_text_it_gives_and_a_second_one_changes_nothing(
+    nhn_service: Service, fake: FakeNhn
+) -> None:
+    """From the outside test: the receiver's AppRec wrote its own display text for E35 (not list 8221's): its
+    receipt still counts. A second receipt for the same delivery is stored, says the first stands, and changes
+    nothing."""
+    _send_plan(nhn_service)
+    _drain(nhn_service)
+    target = next(d for d in _deliveries(nhn_service) if d.transport == "nhn-edi" and d.recipient == KOMMUNE)
+    http = create_app(service=nhn_service).test_client()
+    headers = {"Content-Type": "application/xml", **_auth(nhn_service, KOMMUNE)}
+    rejecting = _apprec(str(target.answer_id), answering=KOMMUNE).replace(
+        b'<Status V="1" DN="OK"/>',
+        b'<Status V="2" DN="Avvist"/><Error V="E35" S="2.16.578.1.12.4.1.1.8221" DN="Pasienten finnes ikke"/>',
+    )
+    answer = http.post("/kith/messages", data=rejecting, headers=headers)
+    assert answer.status_code == 200, answer.data
+    assert "ADP-6001" in answer.get_data(as_text=True)
+    later = _apprec(str(target.answer_id), answering=KOMMUNE).replace(b"-apprec-", b"-apprec-again-")
+    again = http.post("/kith/messages", data=later, headers=headers)
+    assert again.status_code == 200 and "ADP-6003" in again.get_data(as_text=True), again.data
+    closed = nhn_service.store.run(lambda tx: tx.delivery(target.id))
+    assert closed is not None and (closed.receipt_status, closed.receipt_errors) == ("rejected", ("E35",))
+
+
+def test_the_outbox_list_names_a_delivery_by_the_id_its_receipt_will_name(nhn_service: Service, fake: FakeNhn) -> None:
+    _send_plan(nhn_service)
+    _drain(nhn_service)
+    target = next(d for d in _deliveries(nhn_service) if d.transport == "nhn-edi" and d.recipient == KOMMUNE)
+    environment = {"SAMHANDLING_DATA_DIR": str(nhn_service.settings.data_dir), "SAMHANDLING_DATABASE_URL": ""}
+    listing = CliRunner().invoke(main, ["outbox", "list"], env=environment)
+    assert f"{target.id:>6}  delivered   1  {target.answer_id}  " in listing.output, listing.output
+
+
+def test_a_missing_or_unusable_helseid_key_is_a_setup_error(
+    service_settings: Settings, translator: Translator, tmp_path: Path
+) -> None:
+    from adapter.errors import SetupError
+
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    for key_file in (str(tmp_path / "missing.pem"), str(broken)):
+        settings = dataclasses.replace(
+            service_settings,
+            nhn_base_url="https://msh.test.example/api",
+            nhn_her_ids=DPS,
+            helseid_token_url="https://helseid.test.example/connect/token",  # noqa: S106 - a URL, no secret
+            helseid_client_id="client",
+            helseid_key_file=key_file,
+        )
+        with pytest.raises(SetupError) as raised:
+            Service(settings, translator=translator)
+        assert raised.value.issues[0].code == "ADP-6010"
