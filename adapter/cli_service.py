@@ -7,7 +7,6 @@ import dataclasses
 import datetime
 import logging
 import signal
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -54,7 +53,7 @@ def _operator_store(settings: Settings) -> Any:
 @contextlib.contextmanager
 def _setup_errors(settings: Settings) -> Iterator[None]:
     """Exit 2 with one line, not a traceback, when the setup is broken or the database cannot be reached."""
-    import psycopg
+    from adapter.store import database_errors
 
     try:
         yield
@@ -62,7 +61,7 @@ def _setup_errors(settings: Settings) -> Iterator[None]:
         for issue in error.issues:
             click.echo(f"{issue.code}: {issue.text_en}", err=True)
         sys.exit(2)
-    except (psycopg.Error, sqlite3.Error) as exc:
+    except database_errors() as exc:
         where = redact(settings.store_url)
         click.echo(f"the database {where} cannot be used: {' '.join(str(exc).split())}", err=True)
         sys.exit(2)

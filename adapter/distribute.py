@@ -24,6 +24,7 @@ from typing import Any
 
 from adapter import access
 from adapter.errors import AdapterError
+from adapter.identifiers import HER_SYSTEM
 from adapter.receipt.audit import audit_event
 from adapter.receipt.sync import events_by_profile, sync_message
 from adapter.route.table import RoutingTable
@@ -32,7 +33,6 @@ from adapter.sharing import Decision, Sharing
 from adapter.store import Delivery, StoredResource, Tx
 from adapter.store.sql import utc_now
 from adapter.translate import Translator
-from adapter.validate.identifiers import HER_SYSTEM
 
 log = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"

@@ -8,34 +8,31 @@ their category (422 when they do not conform); ids are the server's (POST; a PUT
 an id first); an update must name the version it is based on (``If-Match``: 428 without, 412 when stale). An
 accepted change goes on to every other entitled party (:mod:`adapter.distribute`). The emergency read gives an
 organisation with the emergency scope the patient's current crisis plan only. Every read, search, write, refusal
-and miss writes an AuditEvent. Every answer is a :class:`~adapter.pipeline.Reply`; errors are OperationOutcomes
+and miss writes an AuditEvent. Every answer is a :class:`~adapter.reply.Reply`; errors are OperationOutcomes
 with stable codes.
 """
 
 from __future__ import annotations
 
-import datetime
-import re
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from adapter import access
 from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
+from adapter.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from adapter.parse.fhir_source import read_fhir
-from adapter.pipeline import Reply
-from adapter.receipt.audit import audit_event
-from adapter.search import TYPES, parse_criteria, parse_query
-from adapter.security import AUDIT_SCOPE, EMERGENCY_SCOPE, READ_SCOPE, WRITE_SCOPE, Caller
-from adapter.sharing import same_record
+from adapter.records_access import check_type, resource_reply
+from adapter.records_write import ID_PATTERN, RecordWrites
+from adapter.reply import Reply
+from adapter.search import parse_query
+from adapter.security import AUDIT_SCOPE, EMERGENCY_SCOPE, READ_SCOPE, Caller
 from adapter.store import Store, StoredResource, Tx
-from adapter.store.sql import utc_now
 from adapter.validate import Validator, operation_outcome
-from adapter.validate.identifiers import DNR_SYSTEM, FNR_SYSTEM
-from adapter.validate.implied import claim_implied
+
+__all__ = ["CRISIS_DOCUMENT", "CRISIS_PROFILE", "ID_PATTERN", "Records"]
 
 #: The crisis-and-coping plan: what the emergency read gives. Every stored one claims it (claim_implied), so it is
 #: found by ``_profile``.
@@ -43,12 +40,9 @@ CRISIS_PROFILE = "http://samhandling.no/fhir/StructureDefinition/krise-og-mestri
 #: A crisis plan that came as text or PDF (a Dialogmelding about one): a DocumentReference of this type (Volven
 #: 9602 Dokumenttyper, A01-2 Kriseplan), found by the emergency read next to the structured plans.
 CRISIS_DOCUMENT = "urn:oid:2.16.578.1.12.4.1.1.9602|A01-2"
-#: A FHIR logical id (R4 id datatype); the API's routes take only these.
-ID_PATTERN = r"[A-Za-z0-9\-.]{1,64}"
-_ID = re.compile(f"^{ID_PATTERN}$")
 
 
-class Records:
+class Records(RecordWrites):
     """REST operations over the store; one per app. A caller without the scope an operation needs gets
     :class:`~adapter.errors.AuthError` (ADP-7006), which the API answers with 403."""
 
@@ -72,7 +66,7 @@ class Records:
                 caller, "R", ref, Reply(405, operation_outcome([Issue("ADP-5028", "error", args=where)]))
             )
         caller.require(READ_SCOPE)
-        problem = _check_type(rtype)
+        problem = check_type(rtype)
         if problem:
             return self._refused(caller, "R", ref, problem)
 
@@ -88,14 +82,14 @@ class Records:
                 return self._forbidden(tx, current or found, caller)
             if found.deleted:
                 return Reply(410, operation_outcome([Issue("ADP-5024", "error", args={"ref": f"{rtype}/{rid}"})]))
-            return _resource_reply(found)
+            return resource_reply(found)
 
         return self.store.run(work)
 
     def history(self, rtype: str, rid: str, caller: Caller, base: str) -> Reply:
         """GET [type]/[id]/_history: every version, newest first, as a history Bundle."""
         caller.require(READ_SCOPE)
-        problem = _check_type(rtype)
+        problem = check_type(rtype)
         if problem:
             return problem
 
@@ -131,7 +125,7 @@ class Records:
             caller.require(READ_SCOPE)  # a party to the patient's care searches that patient's trail
         elif rtype != "AuditEvent":
             caller.require(READ_SCOPE)
-        problem = None if rtype == "AuditEvent" else _check_type(rtype)
+        problem = None if rtype == "AuditEvent" else check_type(rtype)
         if problem:
             return self._refused(caller, "E", f"{rtype}?{text}", problem)
         try:
@@ -215,21 +209,7 @@ class Records:
 
         def work(tx: Tx) -> Reply:
             patients = tx.search("Patient", [("identifier", tokens)], limit=None) if tokens else []
-            plans = []
-            for patient in patients:
-                candidates = tx.search(
-                    "CarePlan",
-                    [("patient", [f"Patient/{patient.id}"]), ("_profile", [CRISIS_PROFILE]), ("status", ["active"])],
-                    limit=None,
-                )
-                candidates += tx.search(  # after the structured plans: a plan that came only as text or PDF
-                    "DocumentReference",
-                    [("patient", [f"Patient/{patient.id}"]), ("type", [CRISIS_DOCUMENT]), ("status", ["current"])],
-                    limit=None,
-                )
-                # only a plan made by a party to the patient's care: anyone may write a plan of its own, and a
-                # legevakt must never be shown one a stranger made up
-                plans += [p for p in candidates if p.patient and tx.cares_for(p.creator or "", p.patient)]
+            plans = [plan for patient in patients for plan in _crisis_plans(tx, patient)]
             if not plans:
                 self._audit_emergency(tx, caller, [], patients[0].id if patients else None, reason, "failed")
                 issue = Issue("ADP-5020", "error", args={"ref": f"the current crisis plan of {identifier}"})
@@ -256,170 +236,12 @@ class Records:
                     included.append(found)
             self._audit_emergency(tx, caller, included, plan.patient, reason, "success")
             entries = [
-                {
-                    "fullUrl": f"{base}/{r.type}/{r.id}",
-                    "resource": r.body,
-                    "search": {"mode": "match" if r in matched else "include"},
-                }
+                {"fullUrl": f"{base}/{r.type}/{r.id}", "resource": r.body, "search": {"mode": _mode(r, matched)}}
                 for r in included
             ]
             return Reply(200, _searchset(f"{base}/Patient/$krise", [("identifier", identifier)], 1, 1, 0, entries))
 
         return self.store.run(work)
-
-    # --- writing --------------------------------------------------------------------------------------------
-
-    def create(self, rtype: str, data: bytes, fmt: str | None, caller: Caller) -> Reply:
-        """POST [type]: validate and store a new resource (the server assigns the id)."""
-        return self._write(rtype, None, data, fmt, caller, None)
-
-    def update(self, rtype: str, rid: str, data: bytes, fmt: str | None, caller: Caller, if_match: str | None) -> Reply:
-        """PUT [type]/[id]: validate and store a new version; ``If-Match: W/"n"`` must name the current one."""
-        return self._write(rtype, rid, data, fmt, caller, if_match)
-
-    def _write(
-        self, rtype: str, rid: str | None, data: bytes, fmt: str | None, caller: Caller, if_match: str | None
-    ) -> Reply:
-        caller.require(WRITE_SCOPE)
-        problem = _check_type(rtype)
-        if problem:
-            return problem
-        try:
-            source = read_fhir(data, self.validator.definitions, fmt)
-        except AdapterError as error:
-            return Reply(400, operation_outcome(error.issues))
-        resource = source.resource
-        if not isinstance(resource, dict) or resource.get("resourceType") != rtype:
-            found = resource.get("resourceType") if isinstance(resource, dict) else type(resource).__name__
-            issue = Issue("ADP-5027", "error", expression="resourceType", args={"expected": rtype, "found": found})
-            return Reply(400, operation_outcome([issue]))
-        if rid is not None and resource.get("id") != rid:
-            stated = resource.get("id", "(none)")
-            issue = Issue("ADP-5026", "error", expression=f"{rtype}.id", args={"id": stated, "url": rid})
-            return Reply(400, operation_outcome([issue]))
-        if rid is not None and not _ID.match(rid):
-            return Reply(400, operation_outcome([Issue("ADP-5026", "error", args={"id": rid, "url": rid})]))
-        if rid is None:
-            resource = {**resource, "id": str(uuid.uuid4())}
-        # validated against the profiles its category implies whether it claims them or not, and stored claiming them
-        resource = claim_implied(resource, self.validator.definitions)
-        if rtype == "Subscription" and resource.get("status") == "requested":  # R4: the server activates it
-            resource = {**resource, "status": "active"}
-        issues = self.validator.validate_source(source)  # with line and column; the id we add changes no rule
-        if any(i.severity in ("error", "fatal") for i in issues):
-            return self._refused(
-                caller, "U" if rid else "C", f"{rtype}/{rid or '(new)'}", Reply(422, operation_outcome(issues))
-            )
-
-        def work(tx: Tx) -> Reply:
-            tx.lock_resource(rtype, str(resource["id"]))  # concurrent updates take turns: If-Match sees the latest
-            current = tx.read(rtype, str(resource["id"]))
-            ref = f"{rtype}/{resource['id']}"
-            if current is None and rid is not None:  # ids are the server's: an update never creates
-                self._audit_miss(tx, caller, "U", ref)
-                issue = Issue("ADP-5040", "error", args={"ref": ref, "type": rtype})
-                return Reply(405, operation_outcome([issue]), headers={"Allow": "GET"})
-            if current is not None:
-                decision = self.sharing.may_change(tx, caller.org, current)
-                if not decision.allowed:
-                    self._audit(tx, caller, "U", current, False, False)
-                    if decision.basis == "denied":
-                        args = {"ref": ref, "org": caller.org, "consent": decision.consent}
-                        return Reply(403, operation_outcome([Issue("ADP-7018", "error", args=args)]))
-                    return Reply(
-                        403, operation_outcome([Issue("ADP-7013", "error", args={"ref": ref, "org": caller.org})])
-                    )
-                if if_match is None:
-                    self._audit(tx, caller, "U", current, False, False)
-                    issue = Issue("ADP-5042", "error", args={"ref": ref, "version": current.version})
-                    return Reply(428, operation_outcome([issue]))
-                if if_match.strip() not in _etags(current.version):
-                    self._audit(tx, caller, "U", current, False, False)
-                    issue = Issue("ADP-5021", "error", args={"etag": if_match, "version": current.version})
-                    return Reply(412, operation_outcome([issue]))
-            if current is not None and access.same_content(
-                current.body, resource
-            ):  # nothing changed: no new version, no sync
-                self._audit(tx, caller, "U", current, True, False)
-                return _resource_reply(current)
-            patient = access.patient_reference(resource)
-            refused = self._write_refused(tx, caller, rtype, resource, patient, current)
-            if refused is not None:
-                return refused
-            patient_resource = resource if rtype == "Patient" else (tx.resolve(patient) if patient else None)
-            identifiers = access.patient_identifiers(patient_resource)
-            creator = current.creator if current else caller.org
-            parties = access.parties_of(resource, tx.resolve, creator)
-            index = list(access.index_terms(resource, patient, identifiers))
-            stored = tx.write(resource, patient=patient, parties=parties, index=index, writer=caller.org)
-            self._audit(tx, caller, "U" if current else "C", stored, True, False)
-            self.distributor.changed(tx, [stored], caller.org)
-            reply = _resource_reply(stored, status=200 if current else 201)
-            reply.headers["Location"] = f"{rtype}/{stored.id}/_history/{stored.version}"
-            return reply
-
-        return self.store.run(work)
-
-    def _write_refused(
-        self,
-        tx: Tx,
-        caller: Caller,
-        rtype: str,
-        resource: dict[str, Any],
-        patient: str | None,
-        current: StoredResource | None,
-    ) -> Reply | None:
-        """Why this write may not happen (a Consent by a non-custodian or a non-carer, a second record with the
-        same business identifier, a Subscription that cannot be served); None when it may."""
-        ref = f"{rtype}/{resource['id']}"
-        if rtype == "Consent":
-            if caller.org not in access.consent_custodians(resource, tx.resolve):
-                issue = Issue("ADP-7012", "error", expression="Consent.organization", args={"org": caller.org})
-                return self._refused_in(tx, caller, "C", ref, Reply(403, operation_outcome([issue])))
-            if patient and not tx.cares_for(caller.org, patient):
-                issue = Issue("ADP-7016", "error", args={"org": caller.org, "patient": patient})
-                return self._refused_in(tx, caller, "C", ref, Reply(403, operation_outcome([issue])))
-        if rtype == "Subscription":
-            problem = self._subscription_problem(resource, caller.org)
-            if problem:
-                issue = Issue("ADP-5043", "error", expression="Subscription", args={"detail": problem})
-                return self._refused_in(tx, caller, "C", ref, Reply(422, operation_outcome([issue])))
-        same = same_record(tx, rtype, resource, patient) if current is None else None
-        if same is not None:  # a person or organisation is one record nationwide, a record one per patient
-            args = {"ref": f"{rtype}/{same.id}", "identifier": ", ".join(access.identity_tokens(rtype, resource))}
-            status = 409 if self.sharing.may_change(tx, caller.org, same).allowed else 403
-            issue = Issue("ADP-5041" if status == 409 else "ADP-7013", "error", args={**args, "org": caller.org})
-            return self._refused_in(tx, caller, "C", ref, Reply(status, operation_outcome([issue])))
-        return None
-
-    def _subscription_problem(self, subscription: dict[str, Any], org: str) -> str | None:
-        """What keeps a Subscription from being served: a rest-hook to an endpoint of the subscriber's own (on a
-        host and port the routing table routes its messages to: patient data goes nowhere else, and the service
-        never posts to an address a caller makes up), headers without line breaks, criteria on one of the types
-        served here."""
-        channel: dict[str, Any] = subscription["channel"] if isinstance(subscription.get("channel"), dict) else {}
-        if channel.get("type") != "rest-hook":
-            return "only channel.type rest-hook is supported"
-        endpoint = str(channel.get("endpoint") or "")
-        own = {_origin(r.destination) for r in self.distributor.routes.routes if r.receiver == org}
-        if not endpoint.startswith(("http://", "https://")) or _origin(endpoint) not in own:
-            known = ", ".join(sorted(own)) or "none: the routing table has no route to this organisation"
-            return f"channel.endpoint must be on a host the routing table routes {org}'s messages to ({known})"
-        headers = channel.get("header")
-        if headers is not None and (
-            not isinstance(headers, list) or any(not isinstance(h, str) or "\r" in h or "\n" in h for h in headers)
-        ):
-            return "channel.header must be a list of single-line 'Name: value' strings"
-        if channel.get("payload") not in (None, "", "application/fhir+json", "application/json"):
-            return "channel.payload must be empty or application/fhir+json"
-        criteria = parse_criteria(str(subscription.get("criteria") or ""))
-        if criteria is None or criteria[0] not in TYPES or criteria[0] == "Subscription":
-            return f"criteria must be a search on one of {', '.join(t for t in TYPES if t != 'Subscription')}"
-        try:
-            parse_query(criteria[1], criteria[0])
-        except AdapterError as error:
-            return error.issues[0].text_en
-        return None
 
     def validate(self, rtype: str | None, data: bytes, fmt: str | None, profiles: tuple[str, ...]) -> Reply:
         """POST [type]/$validate and /$validate: the OperationOutcome, always 200 when the input could be read
@@ -448,140 +270,6 @@ class Records:
             issues = [*source.issues, *self.validator.validate(resource, profiles)]
         return Reply(200, operation_outcome(issues))
 
-    # --- access and audit ---------------------------------------------------------------------------------------
-
-    def _may_read(
-        self,
-        tx: Tx,
-        resource: StoredResource,
-        caller: Caller,
-        consents: list[access.ConsentRules] | None = None,
-    ) -> tuple[bool, bool]:
-        """(allowed, is a disclosure): a party, or under the patient's Consent (a disclosure); a deny wins."""
-        decision = self.sharing.decide(tx, caller.org, resource, consents=consents)
-        return decision.allowed, decision.allowed and decision.basis != "party"
-
-    def _forbidden(self, tx: Tx, resource: StoredResource, caller: Caller) -> Reply:
-        """403: ADP-7018 when the patient denied it to the caller, ADP-7008 otherwise."""
-        decision = self.sharing.decide(tx, caller.org, resource)
-        ref = f"{resource.type}/{resource.id}"
-        if decision.basis == "denied":
-            issue = Issue("ADP-7018", "error", args={"ref": ref, "org": caller.org, "consent": decision.consent})
-        else:
-            issue = Issue("ADP-7008", "error", args={"ref": ref, "org": caller.org})
-        return Reply(403, operation_outcome([issue]))
-
-    def _event(
-        self,
-        tx: Tx,
-        caller: Caller,
-        action: str,
-        outcome: str,
-        what: list[str],
-        *,
-        patient: str | None = None,
-        kind: str = "rest",
-        **extra: Any,
-    ) -> None:
-        """One AuditEvent of the caller's request (every audit of this module is one of these)."""
-        tx.audit(
-            audit_event(
-                kind=kind,
-                action=action,
-                outcome=outcome,
-                recorded=utc_now(),
-                org=caller.org,
-                subject=caller.subject,
-                what=what,
-                patient=patient,
-                **extra,
-            )
-        )
-
-    def _audit(
-        self,
-        tx: Tx,
-        caller: Caller,
-        action: str,
-        resource: StoredResource,
-        allowed: bool,
-        disclosure: bool,
-        query: str | None = None,
-    ) -> None:
-        """A read, search hit or write of ``resource`` (a disclosure when the caller is no party to it)."""
-        what = [f"{resource.type}/{resource.id}/_history/{resource.version}"]
-        outcome = "success" if allowed else "refused"
-        recipient = caller.org if disclosure else None
-        kind = "disclosure" if disclosure else "rest"
-        self._event(
-            tx, caller, action, outcome, what, patient=resource.patient, kind=kind, recipient=recipient, query=query
-        )
-
-    def _audit_query(
-        self, tx: Tx, caller: Caller, query: str, *, patient: str | None = None, outcome: str = "success"
-    ) -> None:
-        """A search (of the records or of the audit trail), whatever it found."""
-        self._event(tx, caller, "E", outcome, [], patient=patient, query=query)
-
-    def _audit_miss(self, tx: Tx, caller: Caller, action: str, ref: str) -> None:
-        """A request for something that is not there (404): audited, as every request for patient data is."""
-        self._event(tx, caller, action, "failed", [ref], detail="not found")
-
-    def _refused_in(self, tx: Tx, caller: Caller, action: str, what: str, reply: Reply) -> Reply:
-        """Audit a refused request inside a transaction; returns ``reply``."""
-        detail = ""
-        if reply.resource is not None:
-            detail = "; ".join(str(i.get("diagnostics", "")) for i in reply.resource.get("issue", []))[:500]
-        self._event(tx, caller, action, "refused", [what], detail=f"HTTP {reply.status}: {detail}")
-        return reply
-
-    def _refused(self, caller: Caller, action: str, what: str, reply: Reply) -> Reply:
-        """Audit a refused request in a transaction of its own; returns ``reply``."""
-        return self.store.run(lambda tx: self._refused_in(tx, caller, action, what, reply))
-
-    def _audit_emergency(
-        self, tx: Tx, caller: Caller, read: list[StoredResource], patient: str | None, reason: str, outcome: str
-    ) -> None:
-        """An emergency read: purpose of use ETREAT, the stated reason, what was read; the plan's parties find it
-        in the patient's audit trail."""
-        what = [f"{r.type}/{r.id}/_history/{r.version}" for r in read]
-        detail = f"emergency access: {reason.strip()[:500]}"
-        self._event(
-            tx,
-            caller,
-            "R",
-            outcome,
-            what,
-            patient=patient,
-            kind="disclosure",
-            recipient=caller.org,
-            detail=detail,
-            purpose="ETREAT",
-        )
-
-
-def _check_type(rtype: str) -> Reply | None:
-    if rtype in TYPES:
-        return None
-    return Reply(404, operation_outcome([Issue("ADP-5022", "error", args={"type": rtype, "types": ", ".join(TYPES)})]))
-
-
-def _etags(version: int) -> set[str]:
-    return {f'W/"{version}"', f'"{version}"', str(version)}
-
-
-def _resource_reply(found: StoredResource, status: int = 200) -> Reply:
-    return Reply(
-        status,
-        found.body,
-        headers={"ETag": f'W/"{found.version}"', "Last-Modified": _http_date(found.last_updated)},
-    )
-
-
-def _http_date(instant: str) -> str:
-    moment = datetime.datetime.fromisoformat(instant.replace("Z", "+00:00"))
-    return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
-
 
 def _searchset(
     url: str, query: list[tuple[str, str]], total: int, count: int, offset: int, entries: list[dict[str, Any]]
@@ -605,11 +293,26 @@ def _searchset(
     return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": entries}
 
 
-def _origin(url: str) -> str:
-    """scheme://host:port of a URL (the port made explicit)."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+def _crisis_plans(tx: Tx, patient: StoredResource) -> list[StoredResource]:
+    """The patient's current crisis plans, structured ones first, then those that came only as text or PDF; only
+    those made by a party to the patient's care: anyone may write a plan of its own, and a legevakt must never be
+    shown one a stranger made up."""
+    candidates = tx.search(
+        "CarePlan",
+        [("patient", [f"Patient/{patient.id}"]), ("_profile", [CRISIS_PROFILE]), ("status", ["active"])],
+        limit=None,
+    )
+    candidates += tx.search(  # after the structured plans: a plan that came only as text or PDF
+        "DocumentReference",
+        [("patient", [f"Patient/{patient.id}"]), ("type", [CRISIS_DOCUMENT]), ("status", ["current"])],
+        limit=None,
+    )
+    return [p for p in candidates if p.patient and tx.cares_for(p.creator or "", p.patient)]
+
+
+def _mode(resource: StoredResource, matched: list[StoredResource]) -> str:
+    """The search mode of an emergency read's entry: the plans it found match, their contacts are included."""
+    return "match" if resource in matched else "include"
 
 
 def _contacts(plan: dict[str, Any], resolve: access.Resolver) -> set[str]:

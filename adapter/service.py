@@ -17,9 +17,10 @@ from adapter.config import Settings
 from adapter.errors import AdapterError, Issue, SetupError
 from adapter.examples import scenario_order
 from adapter.parse.xml_safe import parse_xml
-from adapter.pipeline import Pipeline, Reply
+from adapter.pipeline import Pipeline
 from adapter.receipt.apprec import ERROR_CODES, OTHER_ERROR, apprec_summary
 from adapter.records import Records
+from adapter.reply import Reply
 from adapter.route.deliver import Worker, WorkerSettings
 from adapter.route.nhn import NhnInbox, NhnOutbound, Processed
 from adapter.route.table import RoutingTable

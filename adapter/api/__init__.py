@@ -19,8 +19,8 @@ from werkzeug.routing import BaseConverter
 from adapter.api.negotiation import respond
 from adapter.config import Settings
 from adapter.errors import AdapterError, AuthError, Issue
-from adapter.pipeline import Reply
 from adapter.records import ID_PATTERN
+from adapter.reply import Reply
 from adapter.service import Service
 from adapter.validate import operation_outcome
 
@@ -42,6 +42,14 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.register_blueprint(fhir.blueprint)
     app.register_blueprint(kith.blueprint)
 
+    _check_callers(app, service)
+    _answer_errors(app, service)
+    return app
+
+
+def _check_callers(app: Flask, service: Service) -> None:
+    """The bearer-token check and the size cap before every request but those to :data:`OPEN_PATHS`."""
+
     @app.before_request
     def authenticate() -> Any:
         if request.path in OPEN_PATHS:
@@ -51,6 +59,10 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
             return _too_large(service.settings.max_request_bytes)
         g.caller = service.verifier.verify(request.headers.get("Authorization"))
         return None
+
+
+def _answer_errors(app: Flask, service: Service) -> None:
+    """Error handlers that answer every error, ours or Flask's, with an OperationOutcome and the right status."""
 
     @app.errorhandler(AuthError)
     def auth_error(error: AuthError) -> Any:
@@ -88,8 +100,6 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         reference = str(uuid.uuid4())
         log.exception("unexpected error %s handling %s %s", reference, request.method, request.path)
         return respond(Reply(500, operation_outcome([Issue("ADP-5015", "fatal", args={"reference": reference})])))
-
-    return app
 
 
 class _ResourceType(BaseConverter):

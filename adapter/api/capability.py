@@ -32,6 +32,31 @@ _EMERGENCY = {
 def capability_statement(service: Service, base: str) -> dict[str, Any]:
     """The CapabilityStatement of this server at ``base``."""
     profiles, messages = _published(service.settings.profiles_dir / "resources")
+    rest_resources = _rest_resources(profiles)
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-12-01",
+        "publisher": "samhandling-adapter",
+        "kind": "instance",
+        "software": {"name": "samhandling-adapter", "version": __version__},
+        "implementation": {"description": "samhandling-adapter: FHIR R4 and KITH messaging", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "application/fhir+xml"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": _security(service),
+                "resource": rest_resources,
+                "operation": [{"name": name, "definition": url} for name, url in _OPERATIONS],
+            }
+        ],
+        "messaging": _messaging(base, messages),
+    }
+
+
+def _rest_resources(profiles: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
+    """The resource types served, with their interactions, search parameters and operations."""
     rest_resources = [
         {
             "type": rtype,
@@ -56,62 +81,53 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
             "searchParam": [{"name": "patient", "type": "reference"}, {"name": "date", "type": "date"}],
         }
     )
+    return rest_resources
+
+
+def _security(service: Service) -> dict[str, Any]:
+    """How callers authenticate and what decides access."""
     return {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": "2026-12-01",
-        "publisher": "samhandling-adapter",
-        "kind": "instance",
-        "software": {"name": "samhandling-adapter", "version": __version__},
-        "implementation": {"description": "samhandling-adapter: FHIR R4 and KITH messaging", "url": base},
-        "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "application/fhir+xml"],
-        "rest": [
+        "cors": False,
+        "service": [
             {
-                "mode": "server",
-                "security": {
-                    "cors": False,
-                    "service": [
-                        {
-                            "coding": [
-                                {
-                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-                                    "code": "OAuth",
-                                }
-                            ]
-                        }
-                    ],
-                    "description": "OAuth2 bearer JWT (issuer "
-                    f"{service.settings.token_issuer}, audience {service.settings.token_audience}); scopes "
-                    "samhandling/messages, plans.read, plans.write, validate, audit, admin, emergency. A resource "
-                    "goes to or is read by an organisation that is not party to it only under the patient's active "
-                    "Consent that permits it (actor, class, action, period) or a stated legal basis (MessageHeader."
-                    "reason, delingsgrunnlag#hpl-45); a deny wins. Updates need If-Match.",
-                },
-                "resource": rest_resources,
-                "operation": [{"name": name, "definition": url} for name, url in _OPERATIONS],
-            }
-        ],
-        "messaging": [
-            {
-                "endpoint": [
+                "coding": [
                     {
-                        "protocol": {
-                            "system": "http://terminology.hl7.org/CodeSystem/message-transport",
-                            "code": "http",
-                        },
-                        "address": f"{base}/$process-message",
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "OAuth",
                     }
-                ],
-                "documentation": "Duplicates (same sender and MessageHeader.id) get the original acknowledgement "
-                "for as long as the store keeps the message (it deletes none). "
-                "KITH messages (MsgHead 1.2) are taken at /kith/messages and answered with an AppRec.",
-                "supportedMessage": [
-                    {"mode": mode, "definition": url} for url in messages for mode in ("receiver", "sender")
-                ],
+                ]
             }
         ],
+        "description": "OAuth2 bearer JWT (issuer "
+        f"{service.settings.token_issuer}, audience {service.settings.token_audience}); scopes "
+        "samhandling/messages, plans.read, plans.write, validate, audit, admin, emergency. A resource "
+        "goes to or is read by an organisation that is not party to it only under the patient's active "
+        "Consent that permits it (actor, class, action, period) or a stated legal basis (MessageHeader."
+        "reason, delingsgrunnlag#hpl-45); a deny wins. Updates need If-Match.",
     }
+
+
+def _messaging(base: str, messages: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The messaging endpoint and the messages of our MessageDefinitions."""
+    return [
+        {
+            "endpoint": [
+                {
+                    "protocol": {
+                        "system": "http://terminology.hl7.org/CodeSystem/message-transport",
+                        "code": "http",
+                    },
+                    "address": f"{base}/$process-message",
+                }
+            ],
+            "documentation": "Duplicates (same sender and MessageHeader.id) get the original acknowledgement "
+            "for as long as the store keeps the message (it deletes none). "
+            "KITH messages (MsgHead 1.2) are taken at /kith/messages and answered with an AppRec.",
+            "supportedMessage": [
+                {"mode": mode, "definition": url} for url in messages for mode in ("receiver", "sender")
+            ],
+        }
+    ]
 
 
 @cache

@@ -13,7 +13,7 @@ from adapter.api.context import service as _service
 from adapter.api.negotiation import body_format, respond
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import looks_like_xml, read_fhir
-from adapter.pipeline import Reply
+from adapter.reply import Reply
 from adapter.security import MESSAGES_SCOPE, VALIDATE_SCOPE
 from adapter.validate import operation_outcome
 

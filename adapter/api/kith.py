@@ -18,7 +18,7 @@ from adapter.api.context import service as _service
 from adapter.api.negotiation import respond
 from adapter.errors import Issue
 from adapter.parse.fhir_source import looks_like_xml
-from adapter.pipeline import Reply
+from adapter.reply import Reply
 from adapter.security import MESSAGES_SCOPE
 from adapter.validate import operation_outcome
 

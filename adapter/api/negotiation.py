@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, request
 
-from adapter.pipeline import Reply
+from adapter.reply import Reply
 
 FHIR_JSON = "application/fhir+json"
 FHIR_XML = "application/fhir+xml"

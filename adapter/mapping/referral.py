@@ -17,44 +17,27 @@ Bundle. Code values come from mappings/_tables.yaml (the tables henvisning-*), n
 from __future__ import annotations
 
 import re
-import uuid
-from typing import Any, TypeGuard
+from typing import Any
 
-from adapter.access import bundle_resolver
 from adapter.errors import Issue
 from adapter.mapping import Mappings
+from adapter.mapping.referral_shaping import (
+    PROFILES,
+    TARGET,
+    Shaping,
+    as_dict,
+    as_list,
+    as_text,
+    human_names,
+    is_type,
+    telecom_url,
+)
 from adapter.mapping.render import render_resource
 
-TARGET = "Henvisning 2.0"
 HENVISNING_20 = "http://samhandling.no/fhir/MessageDefinition/kith-henvisning-2.0"
-_PROFILES = {
-    "MessageHeader": "http://samhandling.no/fhir/StructureDefinition/samhandlingsmelding",
-    "ServiceRequest": "http://samhandling.no/fhir/StructureDefinition/henvisning",
-    "Patient": "http://hl7.no/fhir/StructureDefinition/no-basis-Patient",
-    "Organization": "http://hl7.no/fhir/StructureDefinition/no-basis-Organization",
-    "Practitioner": "http://hl7.no/fhir/StructureDefinition/no-basis-Practitioner",
-    "PractitionerRole": "http://hl7.no/fhir/StructureDefinition/no-basis-PractitionerRole",
-    "Condition": "http://hl7.org/fhir/StructureDefinition/Condition",
-    "Observation": "http://hl7.org/fhir/StructureDefinition/Observation",
-}
-#: The elements of each resource that Henvisning 2.0 (with its MsgHead) has a place for; any other element present
-#: travels only in the attachment (ADP-3012). ``text`` is the narrative, made from the data.
-_SENT = {
-    "ServiceRequest": {
-        *("resourceType", "id", "meta", "text", "identifier", "status", "intent", "priority", "code", "subject"),
-        *("occurrenceDateTime", "occurrencePeriod", "authoredOn", "requester", "performer", "reasonCode"),
-        *("reasonReference", "supportingInfo", "note", "replaces"),
-    },
-    "Patient": {
-        *("resourceType", "id", "meta", "text", "identifier", "name", "gender", "birthDate", "address", "telecom"),
-    },
-    "Organization": {"resourceType", "id", "meta", "text", "identifier", "name", "address", "telecom"},
-    "Practitioner": {"resourceType", "id", "meta", "text", "identifier", "name", "address", "telecom"},
-}
 #: The code list of RoleToPatient (9034), the only role codes the MsgHead can carry.
 _ROLE_SYSTEM = "urn:oid:2.16.578.1.12.4.1.1.9034"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_NAMESPACE = uuid.UUID("5d2e8c41-7b3a-5f69-9e0d-1a4c6b8f2e37")
 
 
 def shape_referral(
@@ -65,20 +48,16 @@ def shape_referral(
     return _Shaper(bundle, header, mappings.tables).shape(attachment)
 
 
-class _Shaper:
-    def __init__(self, bundle: dict[str, Any], header: dict[str, Any], tables: dict[str, dict[str, Any]]) -> None:
-        self.bundle, self.header, self.tables = bundle, header, tables
-        self.resolve = bundle_resolver(bundle)
-        self.seed = str(bundle.get("id", "")) + "|" + str(_dict(bundle.get("identifier")).get("value", ""))
-        self.entries: list[dict[str, Any]] = []
-        self.issues: list[Issue] = []
-        self.typed = tables.get("identifier-typeid", {})
-        self.shaped: dict[int, dict[str, Any]] = {}  # id(resource of the message) -> its shaped copy
+class _Shaper(Shaping):
+    """The steps from a FHIR referral to the Bundle the Henvisning mapping writes, each checking what Henvisning 2.0
+    requires of its part before the parts are made."""
 
     # --- the steps ----------------------------------------------------------------------------------------------
 
     def shape(self, attachment: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Issue]]:
-        referral = next((r for r in map(self.ref, _list(self.header.get("focus"))) if _is(r, "ServiceRequest")), None)
+        referral = next(
+            (r for r in map(self.ref, as_list(self.header.get("focus"))) if is_type(r, "ServiceRequest")), None
+        )
         if referral is None:
             what = ("a ServiceRequest as the focus of the MessageHeader", "en ServiceRequest som fokus i MessageHeader")
             return None, [self.missing("MessageHeader.focus", what)]
@@ -93,18 +72,18 @@ class _Shaper:
         shaped = self.request(referral, patient_url, author_url or sender_url, receiver_url)
         request_url = self.add(shaped, front=True)
         attachment_url = self.add(attachment)
-        kind = "videre" if _list(referral.get("replaces")) else "ny"
+        kind = "videre" if as_list(referral.get("replaces")) else "ny"
         if kind == "videre":
             how = ("as the message type Viderehenvisning", "som meldingstypen Viderehenvisning")
             self.simpler("ServiceRequest.replaces", *how)
         message: dict[str, Any] = {
             "resourceType": "MessageHeader",
             "id": self.new_id("header"),
-            "meta": {"profile": [_PROFILES["MessageHeader"]]},
+            "meta": {"profile": [PROFILES["MessageHeader"]]},
             "eventCoding": dict(self.tables["henvisning-meldingstype"][kind]),
             "destination": [{"endpoint": _endpoint(self.destination()), "receiver": {"reference": receiver_url}}],
             "sender": {"reference": sender_url},
-            "source": _dict(self.header.get("source")) or {"endpoint": "urn:oid:2.16.578.1.12.4.1.2"},
+            "source": as_dict(self.header.get("source")) or {"endpoint": "urn:oid:2.16.578.1.12.4.1.2"},
             "focus": [{"reference": request_url}, {"reference": attachment_url}],
             "definition": HENVISNING_20,
         }
@@ -125,7 +104,7 @@ class _Shaper:
     ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
         """Sender, receiver and patient, each reported (ADP-3014) when the MsgHead could not name it."""
         sender = self.ref(self.header.get("sender"))
-        receiver = self.ref(_dict(self.destination()).get("receiver"))
+        receiver = self.ref(as_dict(self.destination()).get("receiver"))
         patient = self.ref(referral.get("subject"))
         found: list[dict[str, Any] | None] = []
         for where, resource, rtype, what in (
@@ -133,9 +112,11 @@ class _Shaper:
             ("MessageHeader.destination[0].receiver", receiver, "Organization", _ORGANISATION),
             ("ServiceRequest.subject", patient, "Patient", _PATIENT),
         ):
-            named = bool(_text((resource or {}).get("name"))) if rtype == "Organization" else bool(_names(resource))
+            named = (
+                bool(as_text((resource or {}).get("name"))) if rtype == "Organization" else bool(human_names(resource))
+            )
             typed = bool(self.identifiers(resource))
-            ok = _is(resource, rtype) and (named and typed if rtype == "Organization" else named or typed)
+            ok = is_type(resource, rtype) and (named and typed if rtype == "Organization" else named or typed)
             if not ok:
                 self.issues.append(self.missing(where, what))
             found.append(resource if ok else None)
@@ -143,7 +124,7 @@ class _Shaper:
 
     def check(self, referral: dict[str, Any]) -> None:
         """The rest of what Henvisning 2.0 and its MsgHead require (ADP-3014)."""
-        identifier = _dict(self.bundle.get("identifier")).get("value")
+        identifier = as_dict(self.bundle.get("identifier")).get("value")
         timestamp = str(self.bundle.get("timestamp") or "")
         priority = referral.get("priority")
         ranks = self.tables["henvisning-hastegrad"]
@@ -163,18 +144,18 @@ class _Shaper:
         shaped: dict[str, Any] = {
             "resourceType": "ServiceRequest",
             "id": str(referral.get("id") or self.new_id("henvisning")),
-            "meta": {"profile": [_PROFILES["ServiceRequest"]]},
+            "meta": {"profile": [PROFILES["ServiceRequest"]]},
             "status": referral.get("status"),
             "intent": "order",
             "subject": {"reference": patient},
             "requester": {"reference": requester},
             "performer": [{"reference": receiver}],
         }
-        for index, performer in enumerate(_list(referral.get("performer"))):
-            if self.ref(performer) is not self.ref(_dict(self.destination()).get("receiver")):
+        for index, performer in enumerate(as_list(referral.get("performer"))):
+            if self.ref(performer) is not self.ref(as_dict(self.destination()).get("receiver")):
                 self.lost(f"ServiceRequest.performer[{index}]")
         shaped["authoredOn"] = self.issue_date(str(referral.get("authoredOn")))
-        identifiers = [_dict(i) for i in _list(referral.get("identifier"))]
+        identifiers = [as_dict(i) for i in as_list(referral.get("identifier"))]
         if identifiers and identifiers[0].get("value"):
             shaped["identifier"] = [{"value": str(identifiers[0]["value"])}]
             if identifiers[0].get("system"):
@@ -184,8 +165,8 @@ class _Shaper:
             self.lost(f"ServiceRequest.identifier[{index}]")
         if referral.get("priority"):
             shaped["priority"] = referral["priority"]
-        shaped.update(self.requested(_dict(referral.get("code"))))
-        notes = [_dict(n) for n in _list(referral.get("note"))]
+        shaped.update(self.requested(as_dict(referral.get("code"))))
+        notes = [as_dict(n) for n in as_list(referral.get("note"))]
         texts = [str(n["text"]) for n in notes if n.get("text")]
         if texts:
             shaped["note"] = [{"text": "\n\n".join(texts)}]
@@ -207,7 +188,7 @@ class _Shaper:
         """ServiceRequest.code: codings from the henvisningstype list (8455), and its text; other codings are
         reported. Without an 8455 coding the mapping's fallback gives the type."""
         listed = {str(row.get("system")) for row in self.tables["henvisning-henvisningstype"].values()}
-        codings = [_dict(c) for c in _list(code.get("coding"))]
+        codings = [as_dict(c) for c in as_list(code.get("coding"))]
         kept = [c for c in codings if c.get("system") in listed and c.get("code")]
         for index, coding in enumerate(codings):
             if coding not in kept:
@@ -226,7 +207,7 @@ class _Shaper:
         """ReqDate (a date): of occurrenceDateTime or the start of occurrencePeriod (a time is reported)."""
         for where, value in (
             ("ServiceRequest.occurrenceDateTime", referral.get("occurrenceDateTime")),
-            ("ServiceRequest.occurrencePeriod", _dict(referral.get("occurrencePeriod")).get("start")),
+            ("ServiceRequest.occurrencePeriod", as_dict(referral.get("occurrencePeriod")).get("start")),
         ):
             if not value:
                 continue
@@ -245,9 +226,9 @@ class _Shaper:
         systems = self.tables["henvisning-diagnosekodeverk"]
         heading = self.tables["henvisning-begrunnelse"]["tekst"]
         found: list[dict[str, str]] = []
-        for index, concept in enumerate(_dict(c) for c in _list(referral.get("reasonCode"))):
+        for index, concept in enumerate(as_dict(c) for c in as_list(referral.get("reasonCode"))):
             where = f"ServiceRequest.reasonCode[{index}]"
-            codings = [_dict(c) for c in _list(concept.get("coding"))]
+            codings = [as_dict(c) for c in as_list(concept.get("coding"))]
             diagnosis = next((c for c in codings if c.get("system") in systems and c.get("code")), None)
             if diagnosis is None:
                 text = _concept_text(concept)
@@ -262,16 +243,16 @@ class _Shaper:
                 if coding is not diagnosis:
                     self.lost(f"{where}.coding[{position}]")
             found.append(self.condition(patient, diagnosis, concept.get("text")))
-        for index, reference in enumerate(_list(referral.get("reasonReference"))):
+        for index, reference in enumerate(as_list(referral.get("reasonReference"))):
             where = f"ServiceRequest.reasonReference[{index}]"
             resource = self.ref(reference)
             if resource is None:
                 self.lost(where)
                 continue
-            code = _dict(resource.get("code"))
-            codings = [_dict(c) for c in _list(code.get("coding"))]
+            code = as_dict(resource.get("code"))
+            codings = [as_dict(c) for c in as_list(code.get("coding"))]
             diagnosis = next((c for c in codings if c.get("system") in systems and c.get("code")), None)
-            if _is(resource, "Condition") and diagnosis is not None:
+            if is_type(resource, "Condition") and diagnosis is not None:
                 self.simpler(where, "as its diagnosis code (Diagnosis)", "som diagnosekoden (Diagnosis)")
                 found.append(self.condition(patient, diagnosis, code.get("text")))
             else:
@@ -283,7 +264,7 @@ class _Shaper:
         """Each supporting resource as an InfItem: its type (8233) and date from henvisning-infitem, its text."""
         rows = self.tables["henvisning-infitem"]
         found: list[dict[str, str]] = []
-        for index, reference in enumerate(_list(referral.get("supportingInfo"))):
+        for index, reference in enumerate(as_list(referral.get("supportingInfo"))):
             where = f"ServiceRequest.supportingInfo[{index}]"
             resource = self.ref(reference)
             if resource is None:
@@ -304,13 +285,17 @@ class _Shaper:
         named = self.ref(referral.get("requester")) or self.ref(self.header.get("author"))
         requester = named
         role_codes: list[dict[str, Any]] = []
-        if _is(requester, "PractitionerRole"):
-            codes = [_dict(c) for concept in _list(requester.get("code")) for c in _list(_dict(concept).get("coding"))]
+        if is_type(requester, "PractitionerRole"):
+            codes = [
+                as_dict(c)
+                for concept in as_list(requester.get("code"))
+                for c in as_list(as_dict(concept).get("coding"))
+            ]
             role_codes = [c for c in codes if c.get("system") == _ROLE_SYSTEM and c.get("code")][:1]
             if len(codes) > len(role_codes):
                 self.lost("PractitionerRole.code")
             requester = self.ref(requester.get("practitioner"))
-        if not _is(requester, "Practitioner"):
+        if not is_type(requester, "Practitioner"):
             if named is not None and named is not self.ref(self.header.get("sender")):
                 self.lost("ServiceRequest.requester")
             return None
@@ -321,138 +306,13 @@ class _Shaper:
         role: dict[str, Any] = {
             "resourceType": "PractitionerRole",
             "id": self.new_id("henviser"),
-            "meta": {"profile": [_PROFILES["PractitionerRole"]]},
+            "meta": {"profile": [PROFILES["PractitionerRole"]]},
             "practitioner": {"reference": practitioner},
             "organization": {"reference": sender},
         }
         if role_codes:
             role["code"] = [{"coding": role_codes}]
         return self.add(role)
-
-    # --- resources ----------------------------------------------------------------------------------------------
-
-    def party(self, resource: dict[str, Any]) -> dict[str, Any]:
-        """A patient, organisation or professional as the MsgHead writes it: identifiers of a KITH id type, one
-        name (given names together), one address (its lines together), telecom as URLs (tel:, mailto:)."""
-        if id(resource) in self.shaped:
-            return self.shaped[id(resource)]
-        rtype = str(resource["resourceType"])
-        self.unsent(resource, rtype)
-        shaped: dict[str, Any] = {
-            "resourceType": rtype,
-            "id": str(resource.get("id") or self.new_id(rtype)),
-            "meta": {"profile": [_PROFILES[rtype]]},
-        }
-        identifiers = self.identifiers(resource)
-        for index, identifier in enumerate(_dict(i) for i in _list(resource.get("identifier"))):
-            if identifier not in identifiers:
-                self.lost(f"{rtype}.identifier[{index}]")
-        shaped["identifier"] = [{"system": i["system"], "value": str(i["value"])} for i in identifiers]
-        if rtype == "Organization":
-            shaped["name"] = _text(resource.get("name"))
-        else:
-            names = _names(resource)
-            if names:
-                shaped["name"] = [names[0]]
-            for index in range(1, len(_list(resource.get("name")))):
-                self.lost(f"{rtype}.name[{index}]")
-        if rtype == "Patient":
-            if resource.get("gender") in self.tables.get("gender", {}).values():
-                shaped["gender"] = resource["gender"]
-            elif resource.get("gender"):
-                self.lost("Patient.gender")
-            birth = str(resource.get("birthDate") or "")
-            if len(birth) == 10:
-                shaped["birthDate"] = birth
-            elif birth:
-                self.lost("Patient.birthDate")
-        addresses = [_dict(a) for a in _list(resource.get("address"))]
-        if addresses:
-            first = addresses[0]
-            lines = ", ".join(str(line) for line in _list(first.get("line")) if line)
-            address = {k: v for k, v in (("postalCode", first.get("postalCode")), ("city", first.get("city"))) if v}
-            if first.get("country"):
-                address["country"] = first["country"]
-            shaped["address"] = [{**({"line": [lines]} if lines else {}), **address}]
-        for index in range(1, len(addresses)):
-            self.lost(f"{rtype}.address[{index}]")
-        telecom = [telecom_url(_dict(t), self.tables) for t in _list(resource.get("telecom"))]
-        for index, contact in enumerate(telecom):
-            if contact is None:
-                self.lost(f"{rtype}.telecom[{index}]")
-        if any(telecom):
-            shaped["telecom"] = [{"value": c} for c in telecom if c]
-        self.shaped[id(resource)] = shaped
-        return shaped
-
-    def identifiers(self, resource: dict[str, Any] | None) -> list[dict[str, Any]]:
-        """The identifiers the MsgHead can carry: a value in a system with a KITH id type (identifier-typeid)."""
-        found = [_dict(i) for i in _list((resource or {}).get("identifier"))]
-        return [i for i in found if i.get("system") in self.typed and i.get("value")]
-
-    def condition(self, patient: str, coding: dict[str, Any], text: Any) -> dict[str, str]:
-        code: dict[str, Any] = {"coding": [{k: coding[k] for k in ("system", "code", "display") if coding.get(k)}]}
-        if text:
-            code["text"] = str(text)
-        condition = {
-            "resourceType": "Condition",
-            "id": self.new_id(f"diagnose|{len(self.entries)}"),
-            "meta": {"profile": [_PROFILES["Condition"]]},
-            "subject": {"reference": patient},
-            "code": code,
-        }
-        return {"reference": self.add(condition)}
-
-    def observation(self, patient: str, coding: dict[str, Any], text: str, *, register: bool = True) -> dict[str, Any]:
-        observation = {
-            "resourceType": "Observation",
-            "id": self.new_id(f"opplysning|{len(self.entries)}"),
-            "meta": {"profile": [_PROFILES["Observation"]]},
-            "status": "final",
-            "subject": {"reference": patient},
-            "code": {"coding": [dict(coding)]},
-            "valueString": text,
-        }
-        return {"reference": self.add(observation)} if register else observation
-
-    # --- helpers ------------------------------------------------------------------------------------------------
-
-    def destination(self) -> Any:
-        destinations = _list(self.header.get("destination"))
-        return destinations[0] if destinations else {}
-
-    def ref(self, reference: Any) -> dict[str, Any] | None:
-        found = self.resolve(str(reference.get("reference", ""))) if isinstance(reference, dict) else None
-        return found if isinstance(found, dict) else None
-
-    def add(self, resource: dict[str, Any], *, front: bool = False) -> str:
-        """Put a resource in the shaped Bundle (once) and give its fullUrl."""
-        url = f"urn:uuid:{uuid.uuid5(_NAMESPACE, self.seed + '|' + resource['resourceType'] + '/' + resource['id'])}"
-        for entry in self.entries:
-            if entry["resource"] is resource:
-                return str(entry["fullUrl"])
-        self.entries.insert(0 if front else len(self.entries), {"fullUrl": url, "resource": resource})
-        return url
-
-    def new_id(self, role: str) -> str:
-        return str(uuid.uuid5(_NAMESPACE, f"{self.seed}|{role}"))
-
-    def unsent(self, resource: dict[str, Any], rtype: str) -> None:
-        for key in sorted(set(resource) - _SENT.get(rtype, set())):
-            if not key.startswith("_"):
-                self.lost(f"{rtype}.{key}")
-
-    def lost(self, where: str) -> None:
-        args = {"element": where, "target": TARGET}
-        self.issues.append(Issue("ADP-3012", "information", expression=where, args=args))
-
-    def simpler(self, where: str, how_en: str, how_nb: str) -> None:
-        args = {"element": where, "target": TARGET, "how_en": how_en, "how_nb": how_nb}
-        self.issues.append(Issue("ADP-3013", "information", expression=where, args=args))
-
-    def missing(self, where: str, what: tuple[str, str]) -> Issue:
-        args = {"element": where, "target": TARGET, "what_en": what[0], "what_nb": what[1]}
-        return Issue("ADP-3014", "error", expression=where, args=args)
 
 
 # What Henvisning 2.0 requires, in English and Norwegian (ADP-3014).
@@ -474,49 +334,16 @@ _STATUS = (
 _RANK = ("a priority from the FHIR request priorities (Priority)", "en prioritet fra FHIR-kodene (Priority)")
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _is(resource: Any, rtype: str) -> TypeGuard[dict[str, Any]]:
-    return isinstance(resource, dict) and resource.get("resourceType") == rtype
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _names(resource: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """HumanNames as the MsgHead writes them: family and all given names as one GivenName."""
-    found = []
-    for name in (_dict(n) for n in _list((resource or {}).get("name"))):
-        given = " ".join(str(g) for g in _list(name.get("given")) if g)
-        shaped = {k: v for k, v in (("family", name.get("family")), ("given", [given] if given else None)) if v}
-        if shaped:
-            found.append(shaped)
-    return found
-
-
 def _concept_text(concept: dict[str, Any]) -> str:
     if concept.get("text"):
         return str(concept["text"])
-    return ", ".join(str(_dict(c).get("display") or _dict(c).get("code") or "") for c in _list(concept.get("coding")))
+    return ", ".join(
+        str(as_dict(c).get("display") or as_dict(c).get("code") or "") for c in as_list(concept.get("coding"))
+    )
 
 
 def _endpoint(destination: Any) -> str:
-    return str(_dict(destination).get("endpoint") or "urn:oid:2.16.578.1.12.4.1.2")
+    return str(as_dict(destination).get("endpoint") or "urn:oid:2.16.578.1.12.4.1.2")
 
 
-def telecom_url(contact: dict[str, Any], tables: dict[str, dict[str, Any]]) -> str | None:
-    """A ContactPoint as a KITH TeleAddress URL: the scheme of its system (the table telecom-system read
-    backwards), no spaces; None when it has no value or a system without a scheme."""
-    value = "".join(str(contact.get("value") or "").split())
-    schemes = {system: scheme for scheme, system in reversed(tables.get("telecom-system", {}).items())}
-    scheme = schemes.get(str(contact.get("system")))
-    if not value or scheme is None:
-        return None
-    return value if value.lower().startswith(scheme + ":") or scheme in ("http", "https") else f"{scheme}:{value}"
+__all__ = ["HENVISNING_20", "TARGET", "shape_referral", "telecom_url"]

@@ -16,10 +16,11 @@ applikasjonskvittering):
 * ``Status`` 2 (Avvist) with one ``Error`` (list 8221) per ``error``/``fatal`` issue (one per cause: an element
   in a namespace without schema is T10 only); else 3 (OK, feil i delmelding) with one ``Error`` per warning of
   :data:`PARTIAL` (an identifier carried without the national system whose check it fails: E31 for the patient's
-  fødselsnummer or D-nummer, X99 otherwise); else 1 (OK). The code comes from :data:`ERROR_CODES` (a small
-  table here: a ConceptMap is for code systems, and ADP codes are not one), refined for patient identifiers (E30,
-  E31 ...); an issue may name its 8221 code itself in ``args["apprec_code"]`` (a business rule that knows better:
-  the mapping files' ``require`` rules, e.g. E36 "Pasientopplysninger er utilstrekkelige"). ``DN`` is the display
+  fødselsnummer or D-nummer, X99 otherwise); else 1 (OK). The code comes from :data:`ERROR_CODES` (the
+  ``apprec`` column of the code table in adapter/errors.yaml: a ConceptMap is for code systems, and ADP codes are
+  not one), refined for patient identifiers (E30, E31 ...); an issue may name its 8221 code itself in
+  ``args["apprec_code"]`` (a business rule that knows better: the mapping files' ``require`` rules, e.g. E36
+  "Pasientopplysninger er utilstrekkelige"). ``DN`` is the display
   of the code in CodeSystem-kith-8221.json; ``OT`` is the issue's Norwegian text followed by where it
   was found (expression, line). AppRec has no other place for that: ``Error`` is a bare CV (V, S, DN, OT), and
   HITS 1168 chapter 7 asks for the precise cause in ``OT``.
@@ -66,16 +67,10 @@ ERROR_SYSTEM = "2.16.578.1.12.4.1.1.8221"
 #: without the national system whose check it fails (ADP-3010).
 PARTIAL = frozenset({"ADP-3010"})
 
-#: ADP issue code -> AppRec error code (list 8221), for issues without a more precise rule in :func:`error_code`.
-ERROR_CODES: Mapping[str, str] = {
-    "ADP-1004": "T01",  # not well-formed XML
-    "ADP-1005": "T01",  # a refused construct (DTD, entity): unreadable for us
-    "ADP-1006": "T01",  # too large to read
-    "ADP-1010": "T01",  # too many elements to read
-    "ADP-2001": "T02",  # breaks its XML Schema
-    "ADP-2002": "T10",  # a namespace (message format) we have no schema for
-    "ADP-3002": "T10",  # a payload format we do not support
-}
+#: ADP issue code -> AppRec error code (list 8221), for issues without a more precise rule in :func:`error_code`:
+#: the ``apprec`` of the code table (adapter/errors.yaml), e.g. T01 for XML we cannot read (not well-formed, a
+#: refused construct, too large), T02 for a message that breaks its XML Schema, T10 for a format we do not support.
+ERROR_CODES: Mapping[str, str] = {code: info.apprec for code, info in CODES.items() if info.apprec}
 #: Fallback for every other error: "Annen feil" (the OT text says what it was).
 OTHER_ERROR = "X99"
 #: Missing patient data (ADP-4001 "minimum required" on these paths) -> the precise 8221 code.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapter.validate.identifiers import HER_SYSTEM
+from adapter.identifiers import HER_SYSTEM
 
 _REST = {
     "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
@@ -44,6 +44,29 @@ def audit_event(
     """One AuditEvent as a dict. ``what`` are references (``CarePlan/x``, ``Bundle/msg``) to the data concerned,
     ``recipient`` the HER-id of the organisation a disclosure went to, ``purpose`` a v3 ActReason code of the
     purpose of use (``ETREAT`` for an emergency read)."""
+    agents = _agents(org, subject, recipient)
+    entities = _entities(what, patient, query)
+    event: dict[str, Any] = {
+        "resourceType": "AuditEvent",
+        "type": TYPES[kind],
+        "action": action,
+        "recorded": recorded,
+        "outcome": OUTCOMES[outcome],
+        "agent": agents,
+        "source": {"observer": {"display": "samhandling-adapter"}},
+        "entity": entities,
+    }
+    if detail:
+        event["outcomeDesc"] = detail
+    if purpose:
+        event["purposeOfEvent"] = [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": purpose}]}
+        ]
+    return event
+
+
+def _agents(org: str | None, subject: str | None, recipient: str | None) -> list[dict[str, Any]]:
+    """The calling organisation (the requestor) and, for a disclosure, the organisation it went to."""
     agents: list[dict[str, Any]] = [
         {
             "who": {"identifier": {"system": HER_SYSTEM, "value": org or "unknown"}},
@@ -67,6 +90,11 @@ def audit_event(
                 "requestor": False,
             }
         )
+    return agents
+
+
+def _entities(what: list[str], patient: str | None, query: str | None) -> list[dict[str, Any]]:
+    """The data concerned, its patient and the query that found it."""
     entities: list[dict[str, Any]] = [{"what": {"reference": ref}} for ref in what]
     if patient:
         entities.append({"what": {"reference": patient}, "role": {"system": _ROLE, "code": "1", "display": "Patient"}})
@@ -77,20 +105,4 @@ def audit_event(
                 "description": query,
             }
         )
-    event: dict[str, Any] = {
-        "resourceType": "AuditEvent",
-        "type": TYPES[kind],
-        "action": action,
-        "recorded": recorded,
-        "outcome": OUTCOMES[outcome],
-        "agent": agents,
-        "source": {"observer": {"display": "samhandling-adapter"}},
-        "entity": entities,
-    }
-    if detail:
-        event["outcomeDesc"] = detail
-    if purpose:
-        event["purposeOfEvent"] = [
-            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": purpose}]}
-        ]
-    return event
+    return entities

@@ -40,31 +40,58 @@ def acknowledgement(
     had none: the answer then carries the issues with a generic event)."""
     header = request_header or {}
     original = str(header.get("id") or request_id)
+    outcome = {**operation_outcome(issues), "id": _ack_id(original, "outcome")}
+    carry = _Carrier(resolve)
+    answer = _answer_header(header, original, code or response_code(issues), outcome["id"], carry)
+    entries = [answer, outcome, *carry.carried]
+    return {
+        "resourceType": "Bundle",
+        "id": _ack_id(original, "bundle"),
+        "meta": {"profile": [PROFILE_BUNDLE]},
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:" + _ack_id(original, "identifier")},
+        "type": "message",
+        "timestamp": timestamp,
+        "entry": [
+            {"fullUrl": f"http://samhandling.no/fhir/{r['resourceType']}/{r['id']}", "resource": r} for r in entries
+        ],
+    }
 
-    def new_id(role: str) -> str:
-        return str(uuid.uuid5(_ACK_IDS, f"{original}|{role}"))
 
-    outcome = {**operation_outcome(issues), "id": new_id("outcome")}
-    carried: list[dict[str, Any]] = []
-    seen: set[int] = set()
+def _ack_id(original: str, role: str) -> str:
+    """The id of one part (``role``) of the answer to the request ``original``."""
+    return str(uuid.uuid5(_ACK_IDS, f"{original}|{role}"))
 
-    def carry(reference: Any) -> dict[str, Any] | None:
+
+class _Carrier:
+    """Turns a reference of the request into one for the answer, collecting (once) the resources it names."""
+
+    def __init__(self, resolve: Resolver) -> None:
+        self.resolve = resolve
+        self.carried: list[dict[str, Any]] = []
+        self.seen: set[int] = set()
+
+    def __call__(self, reference: Any) -> dict[str, Any] | None:
         if not isinstance(reference, dict):
             return None
-        target = resolve(str(reference.get("reference", ""))) if reference.get("reference") else None
+        target = self.resolve(str(reference.get("reference", ""))) if reference.get("reference") else None
         if not isinstance(target, dict):
             return {k: v for k, v in reference.items() if k != "reference"} or None
-        if id(target) not in seen and target.get("id"):
-            seen.add(id(target))
-            carried.append(target)
+        if id(target) not in self.seen and target.get("id"):
+            self.seen.add(id(target))
+            self.carried.append(target)
         return {"reference": f"{target.get('resourceType')}/{target.get('id')}"}
 
+
+def _answer_header(
+    header: dict[str, Any], original: str, code: str, outcome_id: str, carry: _Carrier
+) -> dict[str, Any]:
+    """The answer's MessageHeader, mirroring the request's ``header``."""
     # The request may be invalid in any way (the acknowledgement says so): only parts of the right shape are used.
     source: dict[str, Any] = header["source"] if isinstance(header.get("source"), dict) else {}
     event = header.get("eventCoding")
     answer: dict[str, Any] = {
         "resourceType": "MessageHeader",
-        "id": new_id("header"),
+        "id": _ack_id(original, "header"),
         "meta": {"profile": [PROFILE_HEADER]},
         "eventCoding": event
         if isinstance(event, dict) and event
@@ -73,8 +100,8 @@ def acknowledgement(
         "source": {"name": "samhandling-adapter", "software": "samhandling-adapter", "endpoint": ADAPTER_ENDPOINT},
         "response": {
             "identifier": original or "unknown",
-            "code": code or response_code(issues),
-            "details": {"reference": f"OperationOutcome/{outcome['id']}"},
+            "code": code,
+            "details": {"reference": f"OperationOutcome/{outcome_id}"},
         },
     }
     receiver = carry(header.get("sender"))
@@ -87,15 +114,4 @@ def acknowledgement(
         answer["sender"] = sender
     if isinstance(header.get("definition"), str) and header["definition"]:
         answer["definition"] = header["definition"]
-    entries = [answer, outcome, *carried]
-    return {
-        "resourceType": "Bundle",
-        "id": new_id("bundle"),
-        "meta": {"profile": [PROFILE_BUNDLE]},
-        "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:" + new_id("identifier")},
-        "type": "message",
-        "timestamp": timestamp,
-        "entry": [
-            {"fullUrl": f"http://samhandling.no/fhir/{r['resourceType']}/{r['id']}", "resource": r} for r in entries
-        ],
-    }
+    return answer

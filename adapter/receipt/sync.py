@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from adapter.access import profiles_of
+from adapter.identifiers import HER_SYSTEM
 from adapter.receipt.fhir_response import PROFILE_BUNDLE, PROFILE_HEADER
 from adapter.store import StoredResource
-from adapter.validate.identifiers import HER_SYSTEM
 
 _SYNC_IDS = uuid.UUID("3c9e1f7a-52d4-5b8e-a1c6-7d2e9f0b4a13")
 #: The base of the fullUrls of the resources this service sends on (its canonical base).
@@ -65,24 +65,8 @@ def sync_message(
         return None
     key = "|".join(f"{r.type}/{r.id}/{r.version}" for r in changed)
     message_id = str(uuid.uuid5(_SYNC_IDS, f"{key}|{recipient}"))
-    entries: dict[str, dict[str, Any]] = {}
-    for resource in changed:
-        entries[f"{resource.type}/{resource.id}"] = resource.body
-    for reference in sorted(_references(r.body for r in changed)):
-        kind = reference.split("/")[0]
-        if reference not in entries and kind in ("Patient", "Organization", "Practitioner") and include(reference):
-            body = resolve(reference)
-            if body is not None:
-                entries[reference] = body
-    parties: list[dict[str, Any]] = []
-    for her in (writer, recipient):
-        stored = organisation(her)
-        if stored is None:
-            parties.append({"identifier": {"system": HER_SYSTEM, "value": her}})
-            continue
-        entries.setdefault(f"Organization/{stored.id}", stored.body)
-        parties.append({"reference": f"Organization/{stored.id}"})
-    sender, receiver = parties
+    entries = _entries(changed, resolve, include)
+    sender, receiver = _parties((writer, recipient), organisation, entries)
     destination = {"endpoint": endpoint or f"{HER_SYSTEM}.{recipient}", "receiver": receiver}
     header = {
         "resourceType": "MessageHeader",
@@ -107,6 +91,42 @@ def sync_message(
             *({"fullUrl": f"{BASE}/{ref}", "resource": body} for ref, body in entries.items()),
         ],
     }
+
+
+def _entries(
+    changed: list[StoredResource],
+    resolve: Callable[[str], dict[str, Any] | None],
+    include: Callable[[str], bool],
+) -> dict[str, dict[str, Any]]:
+    """reference -> body of what goes along: the changed resources and the patient, organisations and
+    practitioners they refer to (those ``include`` lets go)."""
+    entries: dict[str, dict[str, Any]] = {}
+    for resource in changed:
+        entries[f"{resource.type}/{resource.id}"] = resource.body
+    for reference in sorted(_references(r.body for r in changed)):
+        kind = reference.split("/")[0]
+        if reference not in entries and kind in ("Patient", "Organization", "Practitioner") and include(reference):
+            body = resolve(reference)
+            if body is not None:
+                entries[reference] = body
+    return entries
+
+
+def _parties(
+    hers: tuple[str, str],
+    organisation: Callable[[str], StoredResource | None],
+    entries: dict[str, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """A reference for each HER-id: to its stored Organization (added to ``entries``), else by identifier."""
+    parties: list[dict[str, Any]] = []
+    for her in hers:
+        stored = organisation(her)
+        if stored is None:
+            parties.append({"identifier": {"system": HER_SYSTEM, "value": her}})
+            continue
+        entries.setdefault(f"Organization/{stored.id}", stored.body)
+        parties.append({"reference": f"Organization/{stored.id}"})
+    return parties
 
 
 def _references(bodies: Iterable[dict[str, Any]]) -> set[str]:

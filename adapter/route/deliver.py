@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
+import platform
 import threading
 import time
 from collections.abc import Callable
@@ -79,7 +79,7 @@ class Worker:
         self.outbound = outbound
         self.nhn = nhn
         self.settings = settings
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.name = name or f"{platform.node()}:{os.getpid()}:{threading.get_ident()}"
         self.before_each = before_each
         self.may_send = may_send
         self.clock = clock

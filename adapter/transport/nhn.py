@@ -307,6 +307,14 @@ class Meldingstjener:
         path: str,
     ) -> tuple[_Answer, str, str]:
         """Send one request; the answer, the 401 challenge's error code ("" if none) and any ``DPoP-Nonce``."""
+        headers = self._headers(method, url, data)
+        where = f"{method} {path}"
+        response = self._send(method, url, params, data, headers, where)
+        with response:
+            return self._read(response, limit, where)
+
+    def _headers(self, method: str, url: str, data: bytes | None) -> dict[str, str]:
+        """The headers of one request, with a fresh HelseID access token and DPoP proof."""
         try:
             auth = self.helseid.headers(method, url, nonce=self._nonce)
         except HelseIdError as error:
@@ -319,10 +327,21 @@ class Meldingstjener:
         }
         if data is not None:
             headers["Content-Type"] = "application/json"
+        return headers
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Sequence[tuple[str, str]] | None,
+        data: bytes | None,
+        headers: dict[str, str],
+        where: str,
+    ) -> requests.Response:
+        """The (streamed) response; NhnError when there is none."""
         connect, read = self.timeout
-        where = f"{method} {path}"
         try:
-            response = self._session.request(
+            return self._session.request(
                 method,
                 url,
                 params=list(params) if params else None,
@@ -342,24 +361,27 @@ class Meldingstjener:
             raise NhnError(f"{where}: no answer within the read timeout of {read:g} s", transient=True) from None
         except requests.exceptions.RequestException as error:
             raise NhnError(f"{where}: {short_reason(error)}", transient=True) from None
-        with response:
-            status = response.status_code
-            try:
-                body, size = read_answer(response, limit, read)
-            except (TimeoutError, requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
-                # Whatever the server did, only an answer read in full counts: the caller tries again later.
-                raise NhnError(
-                    f"{where}: HTTP {status}, but reading the answer failed: {short_reason(error)}",
-                    transient=True,
-                    status=status,
-                ) from None
-            if size > limit and 200 <= status <= 299:
-                raise NhnError(f"{where}: the answer is larger than {limit} bytes", transient=False, status=status)
-            challenge = ""
-            if status == 401:
-                found = _CHALLENGE_ERROR.search(response.headers.get("WWW-Authenticate", ""))
-                challenge = found.group(1) if found else ""
-            return _Answer(status, body), challenge, response.headers.get("DPoP-Nonce", "")
+
+    def _read(self, response: requests.Response, limit: int, where: str) -> tuple[_Answer, str, str]:
+        """The answer read in full (at most ``limit`` bytes), the 401 challenge's error code and any DPoP-Nonce."""
+        _, read = self.timeout
+        status = response.status_code
+        try:
+            body, size = read_answer(response, limit, read)
+        except (TimeoutError, requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+            # Whatever the server did, only an answer read in full counts: the caller tries again later.
+            raise NhnError(
+                f"{where}: HTTP {status}, but reading the answer failed: {short_reason(error)}",
+                transient=True,
+                status=status,
+            ) from None
+        if size > limit and 200 <= status <= 299:
+            raise NhnError(f"{where}: the answer is larger than {limit} bytes", transient=False, status=status)
+        challenge = ""
+        if status == 401:
+            found = _CHALLENGE_ERROR.search(response.headers.get("WWW-Authenticate", ""))
+            challenge = found.group(1) if found else ""
+        return _Answer(status, body), challenge, response.headers.get("DPoP-Nonce", "")
 
 
 # -- answers ---------------------------------------------------------------------------------------------------------

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
+from adapter.parse.fhir_source import Source, read_fhir
 from adapter.validate.packages import Definitions, MemoryPackage, Resource
 from adapter.validate.registry import load_definitions
 from adapter.validate.state import DEFAULT_POLICY, Policy
 from adapter.validate.walker import Engine
-
-if TYPE_CHECKING:  # adapter.parse.fhir_source imports this package's modules: imported where used
-    from adapter.parse.fhir_source import Source
 
 ISSUE_CODE_SYSTEM = "http://samhandling.no/fhir/CodeSystem/issue-code"
 LINE_EXT = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line"
@@ -59,8 +57,6 @@ class Validator:
 
     def validate_bytes(self, data: bytes, fmt: str | None = None, profiles: tuple[str, ...] = ()) -> list[Issue]:
         """Read JSON or XML (``fmt`` None: sniffed) and validate it; issues carry source line and column."""
-        from adapter.parse.fhir_source import read_fhir
-
         try:
             source = read_fhir(data, self.definitions, fmt)
         except AdapterError as error:

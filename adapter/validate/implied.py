@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from adapter.errors import AdapterError
-from adapter.validate.compiled import Node
+from adapter.parse.fhir_model import Node
 from adapter.validate.packages import Definitions, Package
 from adapter.validate.terminology import Terminology
 

@@ -34,8 +34,8 @@ from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 from fhirpathpy.parser import parse
 
+from adapter.parse.fhir_model import Constraint
 from adapter.validate import fastpath
-from adapter.validate.compiled import Constraint
 
 _MODEL = models["r4"]
 # ``answer is Boolean``: a FHIR primitive is also of the System type it carries (as in the reference engine);

@@ -7,18 +7,19 @@
   Units we cannot convert are not compared: a limit we cannot apply is no pass and no failure.
 * Strings (and other text primitives) are measured in characters.
 
-Limits are read from the snapshot once (:func:`limits_of`) and checked only on elements that have them.
+Limits are read from the snapshot once (:func:`adapter.parse.fhir_model.limits_of`, with the rest of the compiled
+model) and checked only on elements that have them.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-MIN_LENGTH_EXT = "http://hl7.org/fhir/StructureDefinition/minLength"
+from adapter.parse.fhir_model import Limits
+
 _UCUM = "http://unitsofmeasure.org"
 _NUMBERS = frozenset({"integer", "decimal", "positiveInt", "unsignedInt", "integer64"})
 _TIMES = frozenset({"date", "dateTime", "instant", "time"})
@@ -43,35 +44,6 @@ _PLAIN = {
 }
 _PREFIXES = {"k": 3, "h": 2, "da": 1, "d": -1, "c": -2, "m": -3, "u": -6, "n": -9, "p": -12, "M": 6, "G": 9}
 _SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "wk": 604800}  # a Duration on a date: exact time units
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The limits one element sets (``(type suffix, value)`` for min and max values)."""
-
-    min_value: tuple[str, Any] | None = None
-    max_value: tuple[str, Any] | None = None
-    min_length: int | None = None
-    max_length: int | None = None
-
-
-def limits_of(element: dict[str, Any]) -> Limits | None:
-    """The limits of a snapshot element, None when it has none (the usual case)."""
-    low = high = None
-    for key, value in element.items():
-        if key.startswith("minValue"):
-            low = (key[len("minValue") :], value)
-        elif key.startswith("maxValue"):
-            high = (key[len("maxValue") :], value)
-    longest = element.get("maxLength")
-    shortest = next(
-        (e.get("valueInteger") for e in element.get("extension", []) if e.get("url") == MIN_LENGTH_EXT), None
-    )
-    if low is None and high is None and not isinstance(longest, int) and not isinstance(shortest, int):
-        return None
-    return Limits(
-        low, high, shortest if isinstance(shortest, int) else None, longest if isinstance(longest, int) else None
-    )
 
 
 def limit_problems(limits: Limits, code: str, value: Any) -> list[tuple[str, dict[str, Any]]]:

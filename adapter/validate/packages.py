@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from adapter.errors import AdapterError, SetupError
-from adapter.validate.compiled import Profile, compile_profile
+from adapter.parse.fhir_model import Profile, compile_profile
 from adapter.validate.snapshot import generate_snapshot
 
 Resource = dict[str, Any]
@@ -233,7 +233,7 @@ class Definitions:
         return key
 
     def compiled(self, url: str) -> Profile:
-        """The compiled snapshot of ``url`` (see :mod:`adapter.validate.compiled`), built once; a definition that
+        """The compiled snapshot of ``url`` (see :mod:`adapter.parse.fhir_model`), built once; a definition that
         is missing or whose snapshot cannot be made raises the same AdapterError every time. Only definitions the
         packages hold are remembered, so URLs a sender makes up cannot grow the cache without bound."""
         found = self._compiled.get(url)  # as asked: the common case, one lookup

@@ -11,20 +11,62 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from adapter.validate.compiled import Node, TypeRef, pattern_matches, type_of_suffix
+from adapter.parse.fhir_model import Node, Profile, TypeRef, pattern_matches, type_of_suffix
+from adapter.validate.invariants import Env
 from adapter.validate.state import Host, Pass, Walk, count_issues
-from adapter.validate.terminology import codes_of
-
-if TYPE_CHECKING:
-    from adapter.validate.walker import Engine
+from adapter.validate.terminology import Terminology, codes_of
 
 Item = tuple[Any, Any, str, TypeRef]
 _STEP = re.compile(r"(extension)\('([^']*)'\)|ofType\(([^)]*)\)|resolve\(\)|([A-Za-z_][A-Za-z0-9_]*)(\[x\])?")
 _UNKNOWN = object()
 _BY_URL: dict[str, Any] = {"discriminator": [{"type": "value", "path": "url"}], "rules": "open"}  # extensions
 _EXTENSION = TypeRef("Extension")
+
+
+class Engine(Protocol):
+    """What slice matching needs of the walk (:class:`adapter.validate.walker.Engine` is it): a value is in a
+    slice when walking it against the slice finds nothing, so the matcher calls back into the walk. A protocol,
+    so that this module does not import the walker that builds it."""
+
+    terminology: Terminology
+
+    def maybe_profile(self, url: str) -> Profile | None:
+        """The compiled profile at ``url``, None when it cannot be had."""
+        ...
+
+    def env_for(self, res: dict[str, Any], walk: Walk, outer: Any) -> Env:
+        """The FHIRPath environment of the resource ``res``, reached from ``outer``."""
+        ...
+
+    def object(
+        self,
+        obj: dict[str, Any],
+        parent: Node,
+        expr: str,
+        paths: tuple[str, str],
+        fp_path: str,
+        step: Pass,
+        resource: bool = False,
+        owner: str | None = None,
+    ) -> None:
+        """Check the properties of one JSON object against the children of ``parent``."""
+        ...
+
+    def value(
+        self,
+        value: Any,
+        ext: Any,
+        node: Node,
+        type_ref: TypeRef,
+        expr: str,
+        paths: tuple[str, str],
+        host: Host,
+        step: Pass,
+    ) -> None:
+        """Check one value of an element."""
+        ...
 
 
 class SliceMatcher:

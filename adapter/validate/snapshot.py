@@ -16,14 +16,30 @@ Element ids carry slice names (``Patient.identifier:FNR.system``); paths do not 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from adapter.errors import AdapterError
 
-if TYPE_CHECKING:
-    from adapter.validate.packages import Definitions, Resource
-
 Element = dict[str, Any]
+Resource = dict[str, Any]
+
+
+class Definitions(Protocol):
+    """The lookups snapshot generation needs (:class:`adapter.validate.packages.Definitions` has them): a protocol,
+    because that class generates snapshots on demand with this module, which so does not import it back."""
+
+    def get(self, url: str) -> Resource | None:
+        """The resource for ``url``, or None."""
+        ...
+
+    def snapshot(self, url: str) -> Resource:
+        """The StructureDefinition for ``url`` with a snapshot."""
+        ...
+
+    def type_definition(self, type_code: str) -> Resource:
+        """The core StructureDefinition of a FHIR type."""
+        ...
+
 
 #: Element properties that a differential adds to rather than replaces.
 _ADDITIVE = ("constraint", "mapping", "condition")

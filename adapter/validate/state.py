@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from adapter.errors import Issue, Severity
-from adapter.validate.compiled import Node, Profile
+from adapter.parse.fhir_model import Node, Profile
 from adapter.validate.invariants import Env
 from adapter.validate.resolution import Index
 

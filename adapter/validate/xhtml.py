@@ -169,11 +169,6 @@ def _has_content(element: Any) -> bool:
     return False
 
 
-#: Profile controls on a Narrative element (HL7 extensions): whether the narrative must (``_yes``), must not
-#: (``_no``) or must for the resource's language (``_resource``) have language sections, and whether each top-level
-#: part must say where it comes from (a ``class`` of boilerplate, generated or original).
-LANGUAGE_CONTROL_EXT = "http://hl7.org/fhir/StructureDefinition/narrative-language-control"
-SOURCE_CONTROL_EXT = "http://hl7.org/fhir/StructureDefinition/narrative-source-control"
 SOURCES = frozenset({"boilerplate", "generated", "original"})
 _LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 

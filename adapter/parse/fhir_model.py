@@ -1,4 +1,8 @@
-"""Snapshots compiled for walking: one :class:`Node` per element, linked to its children and slices.
+"""The FHIR type model that reading and validating share: StructureDefinition snapshots compiled for walking.
+
+It sits below both :mod:`adapter.parse` and :mod:`adapter.validate` because the XML reader needs the same element
+and type information the validator walks (which names repeat, which are primitives, which are XML attributes);
+keeping it here lets parsing use it without importing the validator, which in turn imports the parser.
 
 Compiling once per profile keeps the per-resource walk cheap: the JSON keys an object may carry, the types a
 choice element allows, the regex of a primitive, the constraints and the binding are all looked up here once,
@@ -8,13 +12,16 @@ not re-derived from the snapshot's dictionaries for every value.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from adapter.validate.limits import Limits, limits_of
-from adapter.validate.xhtml import LANGUAGE_CONTROL_EXT, SOURCE_CONTROL_EXT
+from typing import Any, Protocol
 
 Element = dict[str, Any]
 CORE_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
+MIN_LENGTH_EXT = "http://hl7.org/fhir/StructureDefinition/minLength"
+#: Profile controls on a Narrative element (HL7 extensions): whether the narrative must (``_yes``), must not
+#: (``_no``) or must for the resource's language (``_resource``) have language sections, and whether each top-level
+#: part must say where it comes from (a ``class`` of boilerplate, generated or original).
+LANGUAGE_CONTROL_EXT = "http://hl7.org/fhir/StructureDefinition/narrative-language-control"
+SOURCE_CONTROL_EXT = "http://hl7.org/fhir/StructureDefinition/narrative-source-control"
 FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 #: R5 ElementDefinition.mustHaveValue and .valueAlternatives, as R4 profiles carry them (cross-version extensions)
 MUST_HAVE_VALUE_EXT = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue"
@@ -66,6 +73,35 @@ def type_of_suffix(suffix: str) -> str:
     """The type code of a choice key's suffix: ``Quantity`` -> ``Quantity``, ``DateTime`` -> ``dateTime``."""
     lowered = suffix[:1].lower() + suffix[1:]
     return lowered if lowered in PRIMITIVE_TYPES else suffix
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits one element sets (``(type suffix, value)`` for min and max values)."""
+
+    min_value: tuple[str, Any] | None = None
+    max_value: tuple[str, Any] | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+
+
+def limits_of(element: dict[str, Any]) -> Limits | None:
+    """The limits of a snapshot element, None when it has none (the usual case)."""
+    low = high = None
+    for key, value in element.items():
+        if key.startswith("minValue"):
+            low = (key[len("minValue") :], value)
+        elif key.startswith("maxValue"):
+            high = (key[len("maxValue") :], value)
+    longest = element.get("maxLength")
+    shortest = next(
+        (e.get("valueInteger") for e in element.get("extension", []) if e.get("url") == MIN_LENGTH_EXT), None
+    )
+    if low is None and high is None and not isinstance(longest, int) and not isinstance(shortest, int):
+        return None
+    return Limits(
+        low, high, shortest if isinstance(shortest, int) else None, longest if isinstance(longest, int) else None
+    )
 
 
 @dataclass(frozen=True)
@@ -144,6 +180,15 @@ class Profile:
     root: Node
     by_id: dict[str, Node]
     sd: dict[str, Any]
+
+
+class TypeLookup(Protocol):
+    """Where compiled definitions come from (:class:`adapter.validate.packages.Definitions` is one): a protocol, so
+    that the parser can follow the core types without importing the package machinery of the validator."""
+
+    def compiled(self, url: str) -> Profile:
+        """The compiled snapshot of ``url``; raises :class:`adapter.errors.AdapterError` when it cannot be had."""
+        ...
 
 
 def compile_profile(sd: dict[str, Any]) -> Profile:

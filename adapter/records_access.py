@@ -1,0 +1,158 @@
+"""Who may read a stored record, and the audit trail of every REST request: the part of
+:class:`~adapter.records.Records` that every operation shares (reads, searches, writes, refusals).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from adapter import access
+from adapter.errors import Issue
+from adapter.receipt.audit import audit_event
+from adapter.reply import Reply
+from adapter.search import TYPES
+from adapter.security import Caller
+from adapter.sharing import Sharing
+from adapter.store import Store, StoredResource, Tx
+from adapter.store.sql import utc_now
+from adapter.validate import operation_outcome
+
+
+class RecordsAccess:
+    """Access decisions and AuditEvents for the REST operations; the records provide the store and the sharing
+    rules."""
+
+    store: Store
+    sharing: Sharing
+
+    def _may_read(
+        self,
+        tx: Tx,
+        resource: StoredResource,
+        caller: Caller,
+        consents: list[access.ConsentRules] | None = None,
+    ) -> tuple[bool, bool]:
+        """(allowed, is a disclosure): a party, or under the patient's Consent (a disclosure); a deny wins."""
+        decision = self.sharing.decide(tx, caller.org, resource, consents=consents)
+        return decision.allowed, decision.allowed and decision.basis != "party"
+
+    def _forbidden(self, tx: Tx, resource: StoredResource, caller: Caller) -> Reply:
+        """403: ADP-7018 when the patient denied it to the caller, ADP-7008 otherwise."""
+        decision = self.sharing.decide(tx, caller.org, resource)
+        ref = f"{resource.type}/{resource.id}"
+        if decision.basis == "denied":
+            issue = Issue("ADP-7018", "error", args={"ref": ref, "org": caller.org, "consent": decision.consent})
+        else:
+            issue = Issue("ADP-7008", "error", args={"ref": ref, "org": caller.org})
+        return Reply(403, operation_outcome([issue]))
+
+    def _event(
+        self,
+        tx: Tx,
+        caller: Caller,
+        action: str,
+        outcome: str,
+        what: list[str],
+        *,
+        patient: str | None = None,
+        kind: str = "rest",
+        **extra: Any,
+    ) -> None:
+        """One AuditEvent of the caller's request (every audit of this module is one of these)."""
+        tx.audit(
+            audit_event(
+                kind=kind,
+                action=action,
+                outcome=outcome,
+                recorded=utc_now(),
+                org=caller.org,
+                subject=caller.subject,
+                what=what,
+                patient=patient,
+                **extra,
+            )
+        )
+
+    def _audit(
+        self,
+        tx: Tx,
+        caller: Caller,
+        action: str,
+        resource: StoredResource,
+        allowed: bool,
+        disclosure: bool,
+        query: str | None = None,
+    ) -> None:
+        """A read, search hit or write of ``resource`` (a disclosure when the caller is no party to it)."""
+        what = [f"{resource.type}/{resource.id}/_history/{resource.version}"]
+        outcome = "success" if allowed else "refused"
+        recipient = caller.org if disclosure else None
+        kind = "disclosure" if disclosure else "rest"
+        self._event(
+            tx, caller, action, outcome, what, patient=resource.patient, kind=kind, recipient=recipient, query=query
+        )
+
+    def _audit_query(
+        self, tx: Tx, caller: Caller, query: str, *, patient: str | None = None, outcome: str = "success"
+    ) -> None:
+        """A search (of the records or of the audit trail), whatever it found."""
+        self._event(tx, caller, "E", outcome, [], patient=patient, query=query)
+
+    def _audit_miss(self, tx: Tx, caller: Caller, action: str, ref: str) -> None:
+        """A request for something that is not there (404): audited, as every request for patient data is."""
+        self._event(tx, caller, action, "failed", [ref], detail="not found")
+
+    def _refused_in(self, tx: Tx, caller: Caller, action: str, what: str, reply: Reply) -> Reply:
+        """Audit a refused request inside a transaction; returns ``reply``."""
+        detail = ""
+        if reply.resource is not None:
+            detail = "; ".join(str(i.get("diagnostics", "")) for i in reply.resource.get("issue", []))[:500]
+        self._event(tx, caller, action, "refused", [what], detail=f"HTTP {reply.status}: {detail}")
+        return reply
+
+    def _refused(self, caller: Caller, action: str, what: str, reply: Reply) -> Reply:
+        """Audit a refused request in a transaction of its own; returns ``reply``."""
+        return self.store.run(lambda tx: self._refused_in(tx, caller, action, what, reply))
+
+    def _audit_emergency(
+        self, tx: Tx, caller: Caller, read: list[StoredResource], patient: str | None, reason: str, outcome: str
+    ) -> None:
+        """An emergency read: purpose of use ETREAT, the stated reason, what was read; the plan's parties find it
+        in the patient's audit trail."""
+        what = [f"{r.type}/{r.id}/_history/{r.version}" for r in read]
+        detail = f"emergency access: {reason.strip()[:500]}"
+        self._event(
+            tx,
+            caller,
+            "R",
+            outcome,
+            what,
+            patient=patient,
+            kind="disclosure",
+            recipient=caller.org,
+            detail=detail,
+            purpose="ETREAT",
+        )
+
+
+def check_type(rtype: str) -> Reply | None:
+    """404 for a type the service does not serve (None: served), so no operation touches the store for it."""
+    if rtype in TYPES:
+        return None
+    return Reply(404, operation_outcome([Issue("ADP-5022", "error", args={"type": rtype, "types": ", ".join(TYPES)})]))
+
+
+def resource_reply(found: StoredResource, status: int = 200) -> Reply:
+    """A stored version as the REST answer, with the ETag an update must name and its Last-Modified."""
+    return Reply(
+        status,
+        found.body,
+        headers={"ETag": f'W/"{found.version}"', "Last-Modified": http_date(found.last_updated)},
+    )
+
+
+def http_date(instant: str) -> str:
+    """A FHIR instant as an HTTP date (Last-Modified)."""
+    moment = datetime.datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")

@@ -1,0 +1,212 @@
+"""FHIR REST writes (create and update): validated, checked against who may change what, stored, passed on.
+
+A mixin of :class:`~adapter.records.Records`, apart so that the write rules read on their own.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from adapter import access
+from adapter.distribute import Distributor
+from adapter.errors import AdapterError, Issue
+from adapter.parse.fhir_source import read_fhir
+from adapter.records_access import RecordsAccess, check_type, resource_reply
+from adapter.reply import Reply
+from adapter.search import TYPES, parse_criteria, parse_query
+from adapter.security import WRITE_SCOPE, Caller
+from adapter.sharing import same_record
+from adapter.store import StoredResource, Tx
+from adapter.validate import Validator, operation_outcome
+from adapter.validate.implied import claim_implied
+
+#: A FHIR logical id (R4 id datatype); the API's routes take only these.
+ID_PATTERN = r"[A-Za-z0-9\-.]{1,64}"
+_ID = re.compile(f"^{ID_PATTERN}$")
+
+
+class RecordWrites(RecordsAccess):
+    """Create and update; the records provide the validator and the distributor."""
+
+    validator: Validator
+    distributor: Distributor
+
+    def create(self, rtype: str, data: bytes, fmt: str | None, caller: Caller) -> Reply:
+        """POST [type]: validate and store a new resource (the server assigns the id)."""
+        return self._write(rtype, None, data, fmt, caller, None)
+
+    def update(self, rtype: str, rid: str, data: bytes, fmt: str | None, caller: Caller, if_match: str | None) -> Reply:
+        """PUT [type]/[id]: validate and store a new version; ``If-Match: W/"n"`` must name the current one."""
+        return self._write(rtype, rid, data, fmt, caller, if_match)
+
+    def _write(
+        self, rtype: str, rid: str | None, data: bytes, fmt: str | None, caller: Caller, if_match: str | None
+    ) -> Reply:
+        """Create (``rid`` None) or update: read and validated first, then written in one transaction."""
+        caller.require(WRITE_SCOPE)
+        problem = check_type(rtype)
+        if problem:
+            return problem
+        prepared = self._prepared(rtype, rid, data, fmt, caller)
+        if isinstance(prepared, Reply):
+            return prepared
+        resource = prepared
+        return self.store.run(lambda tx: self._write_in(tx, rtype, rid, resource, caller, if_match))
+
+    def _prepared(
+        self, rtype: str, rid: str | None, data: bytes, fmt: str | None, caller: Caller
+    ) -> dict[str, Any] | Reply:
+        """The resource to write, read and validated (an id given when new, its implied profiles claimed), or the
+        reply that refuses it before the store is touched."""
+        try:
+            source = read_fhir(data, self.validator.definitions, fmt)
+        except AdapterError as error:
+            return Reply(400, operation_outcome(error.issues))
+        resource = source.resource
+        if not isinstance(resource, dict) or resource.get("resourceType") != rtype:
+            found = resource.get("resourceType") if isinstance(resource, dict) else type(resource).__name__
+            issue = Issue("ADP-5027", "error", expression="resourceType", args={"expected": rtype, "found": found})
+            return Reply(400, operation_outcome([issue]))
+        if rid is not None and resource.get("id") != rid:
+            stated = resource.get("id", "(none)")
+            issue = Issue("ADP-5026", "error", expression=f"{rtype}.id", args={"id": stated, "url": rid})
+            return Reply(400, operation_outcome([issue]))
+        if rid is not None and not _ID.match(rid):
+            return Reply(400, operation_outcome([Issue("ADP-5026", "error", args={"id": rid, "url": rid})]))
+        if rid is None:
+            resource = {**resource, "id": str(uuid.uuid4())}
+        # validated against the profiles its category implies whether it claims them or not, and stored claiming them
+        resource = claim_implied(resource, self.validator.definitions)
+        if rtype == "Subscription" and resource.get("status") == "requested":  # R4: the server activates it
+            resource = {**resource, "status": "active"}
+        issues = self.validator.validate_source(source)  # with line and column; the id we add changes no rule
+        if any(i.severity in ("error", "fatal") for i in issues):
+            return self._refused(
+                caller, "U" if rid else "C", f"{rtype}/{rid or '(new)'}", Reply(422, operation_outcome(issues))
+            )
+        return cast("dict[str, Any]", resource)
+
+    def _write_in(
+        self, tx: Tx, rtype: str, rid: str | None, resource: dict[str, Any], caller: Caller, if_match: str | None
+    ) -> Reply:
+        """The write inside its transaction: the stored version it changes, the caller's right to change it and
+        the version it is based on (``If-Match``) are read and checked under the resource's lock."""
+        tx.lock_resource(rtype, str(resource["id"]))  # concurrent updates take turns: If-Match sees the latest
+        current = tx.read(rtype, str(resource["id"]))
+        ref = f"{rtype}/{resource['id']}"
+        if current is None and rid is not None:  # ids are the server's: an update never creates
+            self._audit_miss(tx, caller, "U", ref)
+            issue = Issue("ADP-5040", "error", args={"ref": ref, "type": rtype})
+            return Reply(405, operation_outcome([issue]), headers={"Allow": "GET"})
+        if current is not None:
+            decision = self.sharing.may_change(tx, caller.org, current)
+            if not decision.allowed:
+                self._audit(tx, caller, "U", current, False, False)
+                if decision.basis == "denied":
+                    args = {"ref": ref, "org": caller.org, "consent": decision.consent}
+                    return Reply(403, operation_outcome([Issue("ADP-7018", "error", args=args)]))
+                return Reply(403, operation_outcome([Issue("ADP-7013", "error", args={"ref": ref, "org": caller.org})]))
+            if if_match is None:
+                self._audit(tx, caller, "U", current, False, False)
+                issue = Issue("ADP-5042", "error", args={"ref": ref, "version": current.version})
+                return Reply(428, operation_outcome([issue]))
+            if if_match.strip() not in _etags(current.version):
+                self._audit(tx, caller, "U", current, False, False)
+                issue = Issue("ADP-5021", "error", args={"etag": if_match, "version": current.version})
+                return Reply(412, operation_outcome([issue]))
+        if current is not None and access.same_content(
+            current.body, resource
+        ):  # nothing changed: no new version, no sync
+            self._audit(tx, caller, "U", current, True, False)
+            return resource_reply(current)
+        patient = access.patient_reference(resource)
+        refused = self._write_refused(tx, caller, rtype, resource, patient, current)
+        if refused is not None:
+            return refused
+        patient_resource = resource if rtype == "Patient" else (tx.resolve(patient) if patient else None)
+        identifiers = access.patient_identifiers(patient_resource)
+        creator = current.creator if current else caller.org
+        parties = access.parties_of(resource, tx.resolve, creator)
+        index = list(access.index_terms(resource, patient, identifiers))
+        stored = tx.write(resource, patient=patient, parties=parties, index=index, writer=caller.org)
+        self._audit(tx, caller, "U" if current else "C", stored, True, False)
+        self.distributor.changed(tx, [stored], caller.org)
+        reply = resource_reply(stored, status=200 if current else 201)
+        reply.headers["Location"] = f"{rtype}/{stored.id}/_history/{stored.version}"
+        return reply
+
+    def _write_refused(
+        self,
+        tx: Tx,
+        caller: Caller,
+        rtype: str,
+        resource: dict[str, Any],
+        patient: str | None,
+        current: StoredResource | None,
+    ) -> Reply | None:
+        """Why this write may not happen (a Consent by a non-custodian or a non-carer, a second record with the
+        same business identifier, a Subscription that cannot be served); None when it may."""
+        ref = f"{rtype}/{resource['id']}"
+        if rtype == "Consent":
+            if caller.org not in access.consent_custodians(resource, tx.resolve):
+                issue = Issue("ADP-7012", "error", expression="Consent.organization", args={"org": caller.org})
+                return self._refused_in(tx, caller, "C", ref, Reply(403, operation_outcome([issue])))
+            if patient and not tx.cares_for(caller.org, patient):
+                issue = Issue("ADP-7016", "error", args={"org": caller.org, "patient": patient})
+                return self._refused_in(tx, caller, "C", ref, Reply(403, operation_outcome([issue])))
+        if rtype == "Subscription":
+            problem = self._subscription_problem(resource, caller.org)
+            if problem:
+                issue = Issue("ADP-5043", "error", expression="Subscription", args={"detail": problem})
+                return self._refused_in(tx, caller, "C", ref, Reply(422, operation_outcome([issue])))
+        same = same_record(tx, rtype, resource, patient) if current is None else None
+        if same is not None:  # a person or organisation is one record nationwide, a record one per patient
+            args = {"ref": f"{rtype}/{same.id}", "identifier": ", ".join(access.identity_tokens(rtype, resource))}
+            status = 409 if self.sharing.may_change(tx, caller.org, same).allowed else 403
+            issue = Issue("ADP-5041" if status == 409 else "ADP-7013", "error", args={**args, "org": caller.org})
+            return self._refused_in(tx, caller, "C", ref, Reply(status, operation_outcome([issue])))
+        return None
+
+    def _subscription_problem(self, subscription: dict[str, Any], org: str) -> str | None:
+        """What keeps a Subscription from being served: a rest-hook to an endpoint of the subscriber's own (on a
+        host and port the routing table routes its messages to: patient data goes nowhere else, and the service
+        never posts to an address a caller makes up), headers without line breaks, criteria on one of the types
+        served here."""
+        channel: dict[str, Any] = subscription["channel"] if isinstance(subscription.get("channel"), dict) else {}
+        if channel.get("type") != "rest-hook":
+            return "only channel.type rest-hook is supported"
+        endpoint = str(channel.get("endpoint") or "")
+        own = {_origin(r.destination) for r in self.distributor.routes.routes if r.receiver == org}
+        if not endpoint.startswith(("http://", "https://")) or _origin(endpoint) not in own:
+            known = ", ".join(sorted(own)) or "none: the routing table has no route to this organisation"
+            return f"channel.endpoint must be on a host the routing table routes {org}'s messages to ({known})"
+        headers = channel.get("header")
+        if headers is not None and (
+            not isinstance(headers, list) or any(not isinstance(h, str) or "\r" in h or "\n" in h for h in headers)
+        ):
+            return "channel.header must be a list of single-line 'Name: value' strings"
+        if channel.get("payload") not in (None, "", "application/fhir+json", "application/json"):
+            return "channel.payload must be empty or application/fhir+json"
+        criteria = parse_criteria(str(subscription.get("criteria") or ""))
+        if criteria is None or criteria[0] not in TYPES or criteria[0] == "Subscription":
+            return f"criteria must be a search on one of {', '.join(t for t in TYPES if t != 'Subscription')}"
+        try:
+            parse_query(criteria[1], criteria[0])
+        except AdapterError as error:
+            return error.issues[0].text_en
+        return None
+
+
+def _etags(version: int) -> set[str]:
+    """The forms of ``If-Match`` that name ``version`` (weak, strong, bare), since clients write it each way."""
+    return {f'W/"{version}"', f'"{version}"', str(version)}
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port of a URL (the port made explicit)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
