@@ -102,6 +102,7 @@ _HEADER_KEYS = {
     "enveloped",
     "envelope",
     "basis",
+    "samples",
 }
 
 
@@ -166,6 +167,9 @@ class Mapping:
     #: The legal basis other than consent every message of this type goes under (code of CodeSystem delingsgrunnlag,
     #: and the reason), e.g. a referral or an epikrise to collaborating personnel (helsepersonelloven § 45).
     basis: tuple[str, str] | None = None
+    #: Messages that exercise this mapping: ``standards:<path>`` under the standards directory (never copied into
+    #: the repo), or a path in the repo (``examples/kith/...``). Every to-FHIR file declares at least one.
+    samples: tuple[str, ...] = ()
 
 
 def load_mappings(folder: Path, tables: dict[str, dict[str, Any]], conceptmaps: set[str]) -> dict[str, Mapping]:
@@ -239,6 +243,11 @@ def _mapping(
         if not isinstance(raw, dict) or set(raw) != {"code", "reason"} or not all(str(v).strip() for v in raw.values()):
             raise _invalid(file, "basis needs exactly code (delingsgrunnlag) and reason (a text that says why)")
         basis = (str(raw["code"]), str(raw["reason"]).strip())
+    samples = data.get("samples")
+    if not isinstance(samples, list) or not samples or not all(isinstance(s, str) and s.strip() for s in samples):
+        raise _invalid(
+            file, "samples must list at least one message that exercises it (standards:<path> or a repo path)"
+        )
     return Mapping(
         file=file,
         url=str(data["url"]),
@@ -255,6 +264,7 @@ def _mapping(
         enveloped=data.get("enveloped"),
         envelope=envelope,
         basis=basis,
+        samples=tuple(samples),
     )
 
 

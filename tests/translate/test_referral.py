@@ -338,7 +338,7 @@ def test_a_mapping_with_a_bad_fallback_is_refused_when_loaded(
     """``fallback`` takes from, value, table and map, and needs from or value (checked at load time, ADP-3003)."""
     header = "url: u\nname: n\nversion: '1'\nsource: {}\ntarget: {}\n"
     (tmp_path / "x.to-fhir.yaml").write_text(
-        header + "direction: to-fhir\nnamespaces: {x: urn:x}\nroot: x:X\nmap:\n"
+        header + "direction: to-fhir\nnamespaces: {x: urn:x}\nroot: x:X\nsamples: [examples/kith/x.xml]\nmap:\n"
         f"  - {{path: x:Id, to: id, fn: text, fallback: {fallback}}}\n"
     )
     (tmp_path / "fhir.to-x.yaml").write_text(header + "direction: to-kith\ninverse: x.to-fhir.yaml\n")
