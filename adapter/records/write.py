@@ -14,7 +14,7 @@ from adapter import access
 from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
-from adapter.records_access import RecordsAccess, check_type, resource_reply
+from adapter.records.access import RecordsAccess, check_type, resource_reply
 from adapter.reply import Reply
 from adapter.search import TYPES, parse_criteria, parse_query
 from adapter.security import WRITE_SCOPE, Caller

@@ -1,6 +1,6 @@
 """Applying a checked message: its resources written, its deliveries queued, every step audited.
 
-A mixin of :class:`~adapter.pipeline.Pipeline`; the checks it runs first are :class:`~adapter.pipeline_plan.PlanChecks`.
+A mixin of :class:`~adapter.pipeline.Pipeline`; the checks it runs first are :class:`~adapter.pipeline.plan.PlanChecks`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 from adapter import access
 from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
-from adapter.pipeline_ids import stored_bundle, stored_ids
-from adapter.pipeline_message import FHIR_JSON, KITH_XML, Message
-from adapter.pipeline_plan import PlanChecks, Write
+from adapter.pipeline.ids import stored_bundle, stored_ids
+from adapter.pipeline.message import FHIR_JSON, KITH_XML, Message
+from adapter.pipeline.plan import PlanChecks, Write
 from adapter.receipt.audit import audit_event
 from adapter.route.table import Route, RoutingTable
 from adapter.store import StoredResource, Tx

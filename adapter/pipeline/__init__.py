@@ -36,8 +36,8 @@ from adapter import access
 from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
-from adapter.pipeline_apply import Apply, Outgoing
-from adapter.pipeline_message import (
+from adapter.pipeline.apply import Apply, Outgoing
+from adapter.pipeline.message import (
     ACK_STATUS,
     FHIR_JSON,
     KITH_XML,

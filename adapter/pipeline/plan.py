@@ -11,8 +11,8 @@ from typing import Any
 
 from adapter import access
 from adapter.errors import Issue
-from adapter.pipeline_ids import rewritten
-from adapter.pipeline_message import Message
+from adapter.pipeline.ids import rewritten
+from adapter.pipeline.message import Message
 from adapter.sharing import OTHER_BASES, Sharing, stated_basis
 from adapter.store import StoredResource, Tx
 from adapter.translate import Translator

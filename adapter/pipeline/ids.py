@@ -12,7 +12,7 @@ from typing import Any
 
 from adapter import access
 from adapter.errors import Issue
-from adapter.pipeline_message import Message
+from adapter.pipeline.message import Message
 from adapter.receipt.sync import BASE
 from adapter.sharing import same_record
 from adapter.store import StoredResource, Tx

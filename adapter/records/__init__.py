@@ -24,8 +24,8 @@ from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
 from adapter.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from adapter.parse.fhir_source import read_fhir
-from adapter.records_access import check_type, resource_reply
-from adapter.records_write import ID_PATTERN, RecordWrites
+from adapter.records.access import check_type, resource_reply
+from adapter.records.write import ID_PATTERN, RecordWrites
 from adapter.reply import Reply
 from adapter.search import parse_query
 from adapter.security import AUDIT_SCOPE, EMERGENCY_SCOPE, READ_SCOPE, Caller
