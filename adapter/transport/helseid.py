@@ -54,7 +54,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from requests.adapters import HTTPAdapter
 
 from adapter import __version__
-from adapter.transport.outbound import is_transient_status, short_reason
+from adapter.transport.outbound import TransportError, is_transient_status, short_reason
 
 __all__ = ["HelseIdClient", "HelseIdConfig", "HelseIdError", "ath", "htu", "new_session", "read_answer"]
 
@@ -69,18 +69,12 @@ _EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES51
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
-class HelseIdError(Exception):
+class HelseIdError(TransportError):
     """Getting a token failed; ``transient`` says whether a later attempt may succeed.
 
     ``status`` is the HTTP status of the token endpoint's answer (None when none came or the configuration is at
     fault) and ``detail`` one line for the log and the operator.
     """
-
-    def __init__(self, detail: str, *, transient: bool, status: int | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.transient = transient
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ import requests
 import urllib3
 
 from adapter.transport.helseid import HelseIdClient, HelseIdError, new_session, read_answer, reason
-from adapter.transport.outbound import MAX_RESPONSE_BYTES, is_transient_status, short_reason
+from adapter.transport.outbound import MAX_RESPONSE_BYTES, TransportError, is_transient_status, short_reason
 
 __all__ = ["API_VERSION", "IncomingMessage", "Meldingstjener", "NhnError", "ReceiptInfo"]
 
@@ -80,17 +80,11 @@ _HER_MAX = 2**31 - 1
 _CHALLENGE_ERROR = re.compile(r'\berror\s*=\s*"?([A-Za-z_]+)"?')
 
 
-class NhnError(Exception):
+class NhnError(TransportError):
     """A Meldingstjener call failed; ``transient`` says whether a later attempt may succeed.
 
     ``status`` is the HTTP status (None when no answer came) and ``detail`` one line for logs and the operator.
     """
-
-    def __init__(self, detail: str, *, transient: bool, status: int | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.transient = transient
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,18 @@ _USER_AGENT = f"samhandling-adapter/{__version__}"
 _RNG = random.Random()  # noqa: S311 (jitter, not cryptography)
 
 
+class TransportError(Exception):
+    """A call to a remote service failed (the clients of HelseID and NHN raise it); ``transient`` says whether a
+    later attempt may succeed, ``status`` is the HTTP status (None when no answer came) and ``detail`` one line for
+    the log and the operator."""
+
+    def __init__(self, detail: str, *, transient: bool, status: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.transient = transient
+        self.status = status
+
+
 @dataclass(frozen=True)
 class DeliveryResult:
     """What one delivery attempt came to.
