@@ -83,7 +83,7 @@ def test_a_mapping_that_declares_no_sample_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "mappings"
     shutil.copytree(SETTINGS.home / "mappings", folder)
     (tmp_path / "profiles").symlink_to(SETTINGS.profiles_dir)  # the ConceptMaps the mappings name
-    target = folder / "kith-apprec-1.0.to-fhir.yaml"
+    target = folder / "kith-msghead-1.2.to-fhir.yaml"
     text = target.read_text(encoding="utf-8")
     start = text.index("\nsamples:\n")
     end = text.index("\nmap:", start)

@@ -34,10 +34,12 @@ COVERED = [
     "dialogmelding",
     "epikrise/v1.2",
     "henvisning",
+    "plo/v1.5",
     "plo/v1.6",
     "testcases/dialogmelding-v1.0-mottak",
     "testcases/henvisning-v1.0-mottak",
     "testcases/henvisning-v1.0-sending-fasit",
+    "testcases/plo-v1.5-mottak",
 ]
 #: The deliberately faulty samples with the receipt they must lead to and why (see the file's header).
 EXPECTATIONS: dict[str, dict[str, Any]] = (

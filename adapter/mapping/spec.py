@@ -38,6 +38,7 @@ ConceptMaps or aliases, and bad FHIR paths are refused at load time (ADP-3003).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from adapter.errors import AdapterError
 from adapter.mapping.envelope import Envelope, EnvelopeError
 from adapter.mapping.functions import FUNCTIONS
 from adapter.mapping.paths import parse_path
+from adapter.mapping.templates import TemplateError, fill, only_in, unfilled, variants_of
 
 _NODE_KEYS = {
     "path",
@@ -73,6 +75,8 @@ _NODE_KEYS = {
     "require",
     "when",
     "standalone",
+    "repeats",
+    "with",  # the values of a fragment's placeholders (adapter/mapping/templates.py)
     # function arguments
     "system",
     "attr",
@@ -103,6 +107,8 @@ _HEADER_KEYS = {
     "envelope",
     "basis",
     "samples",
+    "variants",  # one file for several versions or kinds of a message (adapter/mapping/templates.py)
+    "shape",  # to-KITH files: how a message written in FHIR is shaped for this KITH type (adapter/mapping/shapers.py)
 }
 
 
@@ -141,6 +147,10 @@ class Node:
     #: For a document that may stand alone or travel in a MsgHead (Henvisning 1.x): True, the node applies only
     #: when it stands alone (its own header, its own parties); False, only inside a MsgHead; None, always.
     standalone: bool | None = None
+    #: Reverse, for a resource whose ``path`` has more than one step: every instance gets elements of its own for the
+    #: whole path (a repeating container that holds one each, as PLO's KontaktpersonHelsepersonell/Kontaktperson),
+    #: instead of all of them in the last container written.
+    repeats: bool = False
 
 
 @dataclass
@@ -180,6 +190,7 @@ def load_mappings(folder: Path, tables: dict[str, dict[str, Any]], conceptmaps: 
     fragments_file = folder / "_fragments.yaml"
     fragments = _read(fragments_file) if fragments_file.is_file() else {}
     by_file: dict[str, Mapping] = {}
+    described: set[str] = set()  # the to-FHIR files, each of one or more mappings (variants)
     inverses: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")):
         if path.name.startswith("_") or path.name == "unmapped.yaml":
@@ -196,11 +207,18 @@ def load_mappings(folder: Path, tables: dict[str, dict[str, Any]], conceptmaps: 
             continue
         if data["direction"] != "to-fhir":
             raise _invalid(path.name, "direction must be to-fhir or to-kith")
-        by_file[path.name] = _mapping(path.name, data, tables, conceptmaps, fragments)
+        described.add(path.name)
+        try:
+            variants = variants_of(path.name, data)
+        except TemplateError as error:
+            raise _invalid(path.name, str(error)) from error
+        for variant, filled in variants:
+            name = path.name if variant is None else f"{path.name} ({variant})"
+            by_file[name] = _mapping(name, filled, tables, conceptmaps, fragments, variant)
     for name, inverse in inverses.items():
-        if inverse not in by_file:
+        if inverse not in described:
             raise _invalid(name, f"inverse {inverse!r} is not a to-FHIR mapping in {folder}")
-    missing = sorted(set(by_file) - set(inverses.values()))
+    missing = sorted(described - set(inverses.values()))
     if missing:
         raise _invalid(missing[0], "has no to-KITH file naming it as its inverse")
     roots: dict[str, Mapping] = {}
@@ -221,15 +239,40 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
+#: The placeholder prefix of a fragment's element names (``x:Id``), not a part of a longer word (``prefix:``).
+_FRAGMENT_PREFIX = re.compile(r"(?<![\w.-])x:(?=[\w*])")
+
+
+def _rebind(data: Any, prefix: str) -> Any:
+    """A copy of a fragment with its placeholder prefix ``x:`` bound to ``prefix`` (nothing when it is empty), in
+    element names, XPaths and the ``ns: x`` of the fragments it uses in turn."""
+    if isinstance(data, dict):
+        return {k: (prefix if k == "ns" and v == "x" else _rebind(v, prefix)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_rebind(item, prefix) for item in data]
+    if isinstance(data, str):
+        return _FRAGMENT_PREFIX.sub(f"{prefix}:" if prefix else "", data)
+    return data
+
+
 def _invalid(file: str, detail: str) -> AdapterError:
     return AdapterError.of("ADP-3003", file=file, detail=detail)
 
 
 def _mapping(
-    file: str, data: dict[str, Any], tables: dict[str, dict[str, Any]], maps: set[str], fragments: dict[str, Any]
+    file: str,
+    data: dict[str, Any],
+    tables: dict[str, dict[str, Any]],
+    maps: set[str],
+    fragments: dict[str, Any],
+    variant: str | None,
 ) -> Mapping:
-    namespaces = dict(data.get("namespaces") or {})
-    reader = _Reader(file, namespaces, tables, maps, fragments)
+    left = unfilled(data)
+    if left:
+        raise _invalid(file, f"placeholders without a value (declare them in variants:): {left}")
+    # a namespace a variant does not have is null in it
+    namespaces = {k: v for k, v in (data.get("namespaces") or {}).items() if v is not None}
+    reader = _Reader(file, namespaces, tables, maps, fragments, variant)
     nodes = [reader.node(raw) for raw in data.get("map") or []]
     envelope = None
     if "envelope" in data:
@@ -276,20 +319,28 @@ class _Reader:
         tables: dict[str, dict[str, Any]],
         maps: set[str],
         fragments: dict[str, Any],
+        variant: str | None,
     ) -> None:
         self.file, self.namespaces, self.tables, self.maps = file, namespaces, tables, maps
-        self.fragments = fragments
+        self.fragments, self.variant = fragments, variant
 
     def expand(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """Replace ``use: name`` by the fragment's rules, with its ``x:`` prefix bound to ``ns``."""
+        """Replace ``use: name`` by the fragment's rules, with its ``x:`` prefix bound to ``ns`` and its placeholders
+        filled from ``with:``; the fragment's ``only:`` rules are those of this file's variant."""
         name = raw["use"]
         if name not in self.fragments:
             raise _invalid(self.file, f"unknown fragment {name!r} (in mappings/_fragments.yaml)")
         prefix = str(raw.get("ns", ""))
-        text = yaml.safe_dump(self.fragments[name]).replace("x:", f"{prefix}:" if prefix else "")
-        text = text.replace("ns: x\n", f"ns: {prefix}\n")
-        expanded = {k: v for k, v in raw.items() if k not in ("use", "ns")}
-        expanded["rules"] = list(yaml.safe_load(text)) + list(raw.get("rules") or [])
+        values = raw.get("with") or {}
+        if not isinstance(values, dict):
+            raise _invalid(self.file, f"with: of fragment {name!r} must be a mapping of its parameters")
+        where = f"fragment {name!r} used in {self.file}"
+        try:
+            rules = only_in(fill(_rebind(self.fragments[name], prefix), values, where), self.variant, where)
+        except TemplateError as error:
+            raise _invalid(self.file, str(error)) from error
+        expanded = {k: v for k, v in raw.items() if k not in ("use", "ns", "with")}
+        expanded["rules"] = list(rules) + list(raw.get("rules") or [])
         return expanded
 
     def clark(self, name: str) -> str:
@@ -339,7 +390,8 @@ class _Reader:
             require=self.requirement(raw["require"]) if "require" in raw else None,
             forward=raw.get("reverse") != "only",
             when=self.condition(raw["when"]) if "when" in raw else None,
-            standalone=bool(raw["standalone"]) if "standalone" in raw else None,
+            standalone=bool(raw["standalone"]) if raw.get("standalone") is not None else None,
+            repeats=bool(raw.get("repeats", False)),
         )
         self.check(node, raw)
         return node

@@ -54,14 +54,17 @@ def _reverse_target(state: Reverse, to: str, item: dict[str, Any]) -> tuple[dict
     return item, to
 
 
-def _make(parent: etree._Element, path: tuple[str, ...]) -> tuple[etree._Element, list[etree._Element]]:
-    """Create the elements of ``path`` under ``parent``; reuse the last existing intermediate, the leaf is new.
-    Returns the leaf and the elements created (to remove them again when they stay empty)."""
+def _make(
+    parent: etree._Element, path: tuple[str, ...], *, fresh: bool = False
+) -> tuple[etree._Element, list[etree._Element]]:
+    """Create the elements of ``path`` under ``parent``; reuse the last existing intermediate (unless ``fresh``: every
+    element of the path is new), the leaf is new. Returns the leaf and the elements created (to remove them again when
+    they stay empty)."""
     created = []
     current = parent
     for position, step in enumerate(path):
         last = position == len(path) - 1
-        existing = None if last else next(iter(reversed(list(current.iterchildren(step)))), None)
+        existing = None if last or fresh else next(iter(reversed(list(current.iterchildren(step)))), None)
         if existing is None:
             existing = etree.SubElement(current, step)
             created.append(existing)
@@ -98,7 +101,7 @@ def _reverse(state: Reverse, mapping: Mapping, node: Node, parent: etree._Elemen
     if node.resource is not None:
         for resource in _instances(state, node):
             state.written.add(id(resource))
-            element, _ = _make(parent, node.path)
+            element, _ = _make(parent, node.path, fresh=node.repeats)
             state.aliases[node.resource] = resource
             state.groups.append((resource, element))
             outer = state.group, state.group_element
