@@ -2,43 +2,36 @@
 
 ``Translator.kith_to_fhir(data)`` reads KITH XML through the hardened parser, checks it against the KITH XSDs,
 maps it with the mapping files and validates the Bundle against our profiles; ``fhir_to_kith(bundle)`` does the
-reverse and checks the XML it wrote against its XSD. Structured plans travel to KITH systems as a Dialogmelding 1.1
-whose attachments are the FHIR Bundle (application/fhir+xml) and a readable Norwegian text; a referral written in
-FHIR as a Henvisning 2.0 with the FHIR Bundle attached (adapter/mapping/referral.py shapes it for the mapping); a
-message with such an attachment gives the FHIR Bundle back. Every result carries all issues found; nothing raises
-for bad input except a message too broken to read at all, whose issues are in the result too.
+reverse and checks the XML it wrote against its XSD. A message written in FHIR (its event from meldingshendelse) is
+first shaped for the KITH type its event travels as, by the shaper the to-KITH mapping file of that type declares
+(``shape:``, adapter/mapping/shapers.py): structured plans as a Dialogmelding 1.1 whose attachments are the FHIR
+Bundle (application/fhir+xml) and a readable Norwegian text (adapter/mapping/plan_dialog.py), a referral as a
+Henvisning 2.0 with the FHIR Bundle attached (adapter/mapping/referral.py); a message with such an attachment gives
+the FHIR Bundle back. Every result carries all issues found; nothing raises for bad input except a message too
+broken to read at all, whose issues are in the result too.
 """
 
 from __future__ import annotations
 
 import base64
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle as BundleModel
 from lxml import etree
 
-from adapter.access import bundle_resolver, message_header
+from adapter.access import message_header
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
 from adapter.mapping import Mappings
 from adapter.mapping.envelope import Read
-from adapter.mapping.referral import shape_referral, telecom_url
-from adapter.mapping.render import render_plan
+from adapter.mapping.plan_dialog import FHIR_XML
+from adapter.mapping.shapers import Outbound, shape_message
 from adapter.parse.fhir_source import read_fhir
 from adapter.parse.xml_safe import parse_xml, salvage_root
 from adapter.parse.xsd import MAX_FINDINGS, SchemaRegistry
 from adapter.validate import Validator
 
-FHIR_XML = "application/fhir+xml"
 MELDINGSHENDELSE = "http://samhandling.no/fhir/CodeSystem/meldingshendelse"
-KITH_8279 = "urn:oid:2.16.578.1.12.4.1.1.8279"
-KITH_7322 = "urn:oid:2.16.578.1.12.4.1.1.7322"
-KITH_8114 = "urn:oid:2.16.578.1.12.4.1.1.8114"
-DIALOG_11 = "http://samhandling.no/fhir/MessageDefinition/kith-dialogmelding-1.1"
-_WRAP_NAMESPACE = uuid.UUID("3c8f5a52-9d6e-5b61-a0a4-8e1f2b7d4c90")
 _BLOCKING = ("fatal", "error")
 
 
@@ -69,6 +62,7 @@ class Translator:
     def __init__(self, settings: Settings, validator: Validator | None = None) -> None:
         self.settings = settings
         self.mappings = Mappings.load(settings)
+        #: how a message written in FHIR is shaped, by KITH type (the ``shape:`` blocks of the to-KITH files)
         self.schemas = SchemaRegistry.from_settings(settings)
         self.validator = validator or Validator(settings)
 
@@ -135,8 +129,9 @@ class Translator:
     # --- FHIR -> KITH ----------------------------------------------------------------------------------------
 
     def fhir_to_kith(self, bundle: dict[str, Any]) -> Translation:
-        """Map a FHIR message Bundle to KITH XML (a plan goes as Dialogmelding 1.1 with attachments, a referral as
-        Henvisning 2.0 with the Bundle attached)."""
+        """Map a FHIR message Bundle to KITH XML (a message written in FHIR shaped first by the shaper its KITH type
+        declares: a plan as Dialogmelding 1.1 with attachments, a referral as Henvisning 2.0 with the Bundle
+        attached)."""
         try:
             return self._fhir_to_kith(bundle)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError, etree.LxmlError) as error:
@@ -178,162 +173,14 @@ class Translator:
         self, bundle: dict[str, Any], header: dict[str, Any], issues: list[Issue]
     ) -> dict[str, Any] | None:
         """The KITH-shaped Bundle for a FHIR-native message, by the KITH message type its event travels as (the
-        ConceptMap meldingshendelse-til-kith-8279): a referral as Henvisning 2.0 (adapter/mapping/referral.py), the
-        other events as Dialogmelding 1.1. None when it cannot be sent (the reasons are added to ``issues``)."""
+        ConceptMap meldingshendelse-til-kith-8279) and the shaper the to-KITH mapping file of that type declares
+        (its ``shape:``, adapter/mapping/shapers.py). None when it cannot be sent (the reasons are added to
+        ``issues``)."""
         event = str(header.get("eventCoding", {}).get("code", ""))
         kith_type = self.mappings.conceptmaps.translate("meldingshendelse-til-kith-8279", event) or ""
-        if not kith_type.startswith(("DIALOG", "HENVISNING")):
+        shape = self.mappings.shapes.for_type(kith_type)
+        if shape is None:
             raise AdapterError.of("ADP-3004", detail=f"the event {event!r} has no KITH counterpart")
-        title = str(header.get("eventCoding", {}).get("display") or event)
-        new_id = _new_ids(bundle)
-        # the message itself, as FHIR XML: a KITH receiver with FHIR reads it from this attachment
-        attachment = _document(
-            new_id("bundle"), FHIR_XML, f"{title} (FHIR)", _fhir_xml(bundle), bundle.get("timestamp")
-        )
-        if kith_type.startswith("DIALOG"):
-            return self._wrap_plan(bundle, header, _Wrapping(event, kith_type, title, new_id, attachment))
-        shaped, found = shape_referral(bundle, header, self.mappings, attachment)
+        shaped, found = shape_message(shape, Outbound.of(bundle, header, event, kith_type), self.mappings)
         issues.extend(found)
         return shaped
-
-    def _telecom_as_urls(self, resource: dict[str, Any]) -> dict[str, Any]:
-        """A copy of a person or organisation whose ContactPoints are KITH TeleAddress URLs (``tel:``, ``mailto:``),
-        as every KITH message writes them and as they are read back (the scheme gives the system)."""
-        telecom = resource.get("telecom")
-        if not isinstance(telecom, list):
-            return resource
-        urls = [telecom_url(c, self.mappings.tables) if isinstance(c, dict) else None for c in telecom]
-        return {**resource, "telecom": [{**c, "value": u} if u else c for c, u in zip(telecom, urls, strict=True)]}
-
-    def _wrap_plan(self, bundle: dict[str, Any], header: dict[str, Any], wrapping: _Wrapping) -> dict[str, Any]:
-        """The KITH-shaped Bundle for a FHIR-native message: Dialogmelding 1.1 (helsefaglig dialog) with a note and
-        two attachments, the Bundle itself as FHIR XML (``wrapping.attachment``) and a readable rendering of its
-        focus."""
-        event, kith_type, title, new_id = wrapping.event, wrapping.kith_type, wrapping.title, wrapping.new_id
-        resolve = bundle_resolver(bundle)
-        focus = [resolve(str(ref.get("reference", ""))) for ref in header.get("focus", [])]
-        plan = next((f for f in focus if f), None)
-        if plan is None:
-            raise AdapterError.of("ADP-3004", detail="the MessageHeader has no focus in the Bundle")
-        entries: list[dict[str, Any]] = []
-        urls: dict[int, str] = {}
-
-        def copy(reference: Any) -> dict[str, str] | None:
-            resource = resolve(str(reference.get("reference", ""))) if isinstance(reference, dict) else None
-            if resource is None:
-                return None
-            if id(resource) not in urls:
-                url = next(e["fullUrl"] for e in bundle["entry"] if e.get("resource") is resource)
-                urls[id(resource)] = url
-                entries.append({"fullUrl": url, "resource": self._telecom_as_urls(resource)})
-            return {"reference": urls[id(resource)]}
-
-        text = render_plan(plan, resolve) if plan.get("resourceType") == "CarePlan" else title + "\n"
-        patient = copy(plan.get("subject") or plan.get("patient"))
-        notat_id, bundle_doc, text_doc = new_id("notat"), str(wrapping.attachment["id"]), new_id("tekst")
-        topic = self.mappings.conceptmaps.translate("meldingshendelse-til-kith-7322", event) or "6"
-        notat = _note(notat_id, topic, title, text, patient)
-        new_header: dict[str, Any] = {
-            "resourceType": "MessageHeader",
-            "id": new_id("header"),
-            "meta": {"profile": ["http://samhandling.no/fhir/StructureDefinition/samhandlingsmelding"]},
-            "eventCoding": {"system": KITH_8279, "code": kith_type},
-            "source": header.get("source", {"endpoint": "urn:oid:2.16.578.1.12.4.1.2"}),
-            "focus": [{"reference": "urn:uuid:" + i} for i in (notat_id, bundle_doc, text_doc)],
-            "definition": DIALOG_11,
-        }
-        sender = copy(header.get("sender"))
-        if sender:
-            new_header["sender"] = sender
-        destinations = []
-        for destination in header.get("destination", []):
-            receiver = copy(destination.get("receiver"))
-            destinations.append({**destination, **({"receiver": receiver} if receiver else {})})
-        new_header["destination"] = destinations
-        documents = [
-            wrapping.attachment,
-            _document(text_doc, "text/plain; charset=utf-8", title, text.encode("utf-8"), bundle.get("timestamp")),
-        ]
-        return _dialog_bundle(bundle, new_id("bundle-kith"), new_header, entries, [notat, *documents])
-
-
-def _note(notat_id: str, topic: str, title: str, text: str, patient: dict[str, str] | None) -> dict[str, Any]:
-    """The Dialogmelding's note: the readable text of the plan, so that a KITH system without FHIR can still act on
-    the message."""
-    notat: dict[str, Any] = {
-        "resourceType": "Communication",
-        "id": notat_id,
-        "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/Communication"]},
-        "status": "completed",
-        "topic": {"coding": [{"system": KITH_7322, "code": topic}], "text": title},
-        "payload": [{"contentString": text.strip()}],
-    }
-    if patient:
-        notat["subject"] = patient
-    return notat
-
-
-def _dialog_bundle(
-    bundle: dict[str, Any],
-    bundle_id: str,
-    header: dict[str, Any],
-    entries: list[dict[str, Any]],
-    made: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """The KITH-shaped message Bundle: the new MessageHeader first, the ``entries`` copied from the message (with
-    their own fullUrls, which its references use), then the resources ``made`` for it (``urn:uuid:`` of their ids);
-    the original message's identifier and timestamp stay, so the receipt and the log match it."""
-    return {
-        "resourceType": "Bundle",
-        "id": bundle_id,
-        "meta": bundle.get("meta", {}),
-        "identifier": bundle.get("identifier", {}),
-        "type": "message",
-        "timestamp": bundle.get("timestamp"),
-        "entry": [
-            {"fullUrl": "urn:uuid:" + header["id"], "resource": header},
-            *entries,
-            *({"fullUrl": "urn:uuid:" + r["id"], "resource": r} for r in made),
-        ],
-    }
-
-
-@dataclass(frozen=True)
-class _Wrapping:
-    """What the KITH type of a FHIR-native message was found with, for the Dialogmelding made of it."""
-
-    event: str
-    kith_type: str
-    title: str
-    new_id: Callable[[str], str]
-    attachment: dict[str, Any]  # the DocumentReference that carries the message as FHIR XML
-
-
-def _new_ids(bundle: dict[str, Any]) -> Callable[[str], str]:
-    """Ids for what is made of a FHIR-native message, by role: the same message always gives the same ids."""
-    seed = str(bundle.get("id", "")) + "|" + str(bundle.get("identifier", {}).get("value", ""))
-    return lambda role: str(uuid.uuid5(_WRAP_NAMESPACE, f"{seed}|{role}"))
-
-
-def _fhir_xml(bundle: dict[str, Any]) -> bytes:
-    """The Bundle in FHIR XML (the attachment a KITH receiver with FHIR reads the message from)."""
-    xml = BundleModel.model_validate(bundle).model_dump_xml()
-    return xml if isinstance(xml, bytes) else xml.encode("utf-8")
-
-
-def _document(doc_id: str, content_type: str, title: str, data: bytes, created: Any) -> dict[str, Any]:
-    attachment: dict[str, Any] = {
-        "contentType": content_type,
-        "data": base64.b64encode(data).decode("ascii"),
-        "title": title,
-    }
-    if created:
-        attachment["creation"] = created
-    return {
-        "resourceType": "DocumentReference",
-        "id": doc_id,
-        "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/DocumentReference"]},
-        "status": "current",
-        "type": {"coding": [{"system": KITH_8114, "code": "A", "display": "Vedlegg"}]},
-        "content": [{"attachment": attachment}],
-    }

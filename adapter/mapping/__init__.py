@@ -19,6 +19,7 @@ from adapter.errors import AdapterError, Issue
 from adapter.mapping import engine
 from adapter.mapping.conceptmaps import ConceptMaps
 from adapter.mapping.envelope import Read
+from adapter.mapping.shapers import Shapes
 from adapter.mapping.spec import Mapping, load_mappings
 
 MSGHEAD = "{http://www.kith.no/xmlstds/msghead/2006-05-24}MsgHead"
@@ -31,6 +32,8 @@ class Mappings:
     by_root: dict[str, Mapping]
     conceptmaps: ConceptMaps
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: How a message written in FHIR is shaped for the KITH type it travels as (the to-KITH files' ``shape:``).
+    shapes: Shapes = field(default_factory=lambda: Shapes({}))
 
     @classmethod
     def load(cls, settings: Settings) -> Mappings:
@@ -38,7 +41,8 @@ class Mappings:
         folder = settings.home / "mappings"
         conceptmaps = ConceptMaps.load(settings.profiles_dir / "resources")
         tables = _tables(folder / "_tables.yaml")
-        return cls(load_mappings(folder, tables, set(conceptmaps.ids())), conceptmaps, tables)
+        roots = load_mappings(folder, tables, set(conceptmaps.ids()))
+        return cls(roots, conceptmaps, tables, Shapes.load(folder, tables))
 
     def for_root(self, root: etree._Element) -> Mapping | None:
         """The mapping whose root element is ``root``'s (MsgHead, AppRec...), or None."""

@@ -9,48 +9,55 @@ Observation (ReasonAsText); each supporting resource as an InfItem Observation w
 FHIR Bundle as an attachment (application/fhir+xml), so nothing is lost. The values only the KITH residue holds for
 a referral made from KITH (ServType, DocumentId, Priority, TypeInnhold) come from the mapping's fallbacks.
 
-What Henvisning 2.0 has no place for is reported as information: ADP-3012 (only in the attachment), ADP-3013 (as
-text or in a simpler form). What it requires and the referral lacks is an error, ADP-3014, and then there is no
-Bundle. Code values come from mappings/_tables.yaml (the tables henvisning-*), never from here.
+The content is data: the shaper ``referral`` is declared by mappings/fhir.to-kith-henvisning-2.0.yaml (its
+``shape:``, read by adapter/mapping/shapers.py), which gives the profiles of what is made, the elements Henvisning 2.0
+has a place for (any other is reported as information, ADP-3012: only in the attachment) and what it requires (a
+lack is an error, ADP-3014, and then there is no Bundle). What is written in a simpler form is reported here
+(ADP-3013: as text, a date for a time). Code values come from mappings/_tables.yaml (the tables henvisning-*), never
+from here.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from adapter.errors import Issue
-from adapter.mapping import Mappings
+from adapter.errors import AdapterError, Issue
 from adapter.mapping.referral_shaping import (
-    PROFILES,
-    TARGET,
+    DATE,
     Shaping,
     as_dict,
     as_list,
-    as_text,
-    human_names,
     is_type,
     telecom_url,
 )
 from adapter.mapping.render import render_resource
 
-HENVISNING_20 = "http://samhandling.no/fhir/MessageDefinition/kith-henvisning-2.0"
+if TYPE_CHECKING:
+    from adapter.mapping import Mappings
+    from adapter.mapping.shapers import Outbound, Shape
+
+#: The resource types this shaper makes (its ``shape:`` block gives their profiles), those whose elements ``sent:``
+#: lists (it reads them from the message), and where the paths of ``requires:`` start.
+MAKES = frozenset(
+    {"MessageHeader", "ServiceRequest", "Patient", "Organization", "Practitioner", "PractitionerRole"}
+    | {"Condition", "Observation"}
+)
+READS = frozenset({"ServiceRequest", "Patient", "Organization", "Practitioner"})
+ROOTS = frozenset({"Bundle", "MessageHeader", "ServiceRequest"})
 #: The code list of RoleToPatient (9034), the only role codes the MsgHead can carry.
 _ROLE_SYSTEM = "urn:oid:2.16.578.1.12.4.1.1.9034"
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
-def shape_referral(
-    bundle: dict[str, Any], header: dict[str, Any], mappings: Mappings, attachment: dict[str, Any]
-) -> tuple[dict[str, Any] | None, list[Issue]]:
+def shape_referral(message: Outbound, shape: Shape, mappings: Mappings) -> tuple[dict[str, Any] | None, list[Issue]]:
     """The KITH-shaped Bundle for a FHIR referral message and the issues (None when it cannot be sent: ADP-3014);
-    ``attachment`` is the DocumentReference that carries the Bundle itself as FHIR XML."""
-    return _Shaper(bundle, header, mappings.tables).shape(attachment)
+    ``shape`` is the ``shape:`` block of the to-KITH file (profiles, what is sent, what is required)."""
+    shaper = _Shaper(message.bundle, message.header, mappings.tables, shape)
+    return shaper.shape(message.attachment)
 
 
 class _Shaper(Shaping):
-    """The steps from a FHIR referral to the Bundle the Henvisning mapping writes, each checking what Henvisning 2.0
-    requires of its part before the parts are made."""
+    """The steps from a FHIR referral to the Bundle the Henvisning mapping writes, after checking what the target
+    requires (the ``requires:`` of the shape block) before the parts are made."""
 
     # --- the steps ----------------------------------------------------------------------------------------------
 
@@ -58,13 +65,17 @@ class _Shaper(Shaping):
         referral = next(
             (r for r in map(self.ref, as_list(self.header.get("focus"))) if is_type(r, "ServiceRequest")), None
         )
-        if referral is None:
-            what = ("a ServiceRequest as the focus of the MessageHeader", "en ServiceRequest som fokus i MessageHeader")
-            return None, [self.missing("MessageHeader.focus", what)]
-        sender, receiver, patient = self.parties(referral)
-        self.check(referral)
-        if sender is None or receiver is None or patient is None or any(i.severity == "error" for i in self.issues):
+        self.require({"Bundle": self.bundle, "MessageHeader": self.header, "ServiceRequest": referral})
+        sender = self.ref(self.header.get("sender"))
+        receiver = self.ref(as_dict(self.destination()).get("receiver"))
+        patient = self.ref((referral or {}).get("subject"))
+        if any(i.severity == "error" for i in self.issues):
             return None, self.issues
+        if referral is None or sender is None or receiver is None or patient is None:
+            detail = (
+                f"a referral needs a focus (ServiceRequest), a sender, a receiver and a patient ({self.block.file})"
+            )
+            raise AdapterError.of("ADP-3004", detail=detail)
         patient_url = self.add(self.party(patient))
         sender_url = self.add(self.party(sender))
         receiver_url = self.add(self.party(receiver))
@@ -79,13 +90,13 @@ class _Shaper(Shaping):
         message: dict[str, Any] = {
             "resourceType": "MessageHeader",
             "id": self.new_id("header"),
-            "meta": {"profile": [PROFILES["MessageHeader"]]},
+            "meta": {"profile": [self.block.profiles["MessageHeader"]]},
             "eventCoding": dict(self.tables["henvisning-meldingstype"][kind]),
             "destination": [{"endpoint": _endpoint(self.destination()), "receiver": {"reference": receiver_url}}],
             "sender": {"reference": sender_url},
             "source": as_dict(self.header.get("source")) or {"endpoint": "urn:oid:2.16.578.1.12.4.1.2"},
             "focus": [{"reference": request_url}, {"reference": attachment_url}],
-            "definition": HENVISNING_20,
+            "definition": self.block.definition,
         }
         if author_url:
             message["author"] = {"reference": author_url}
@@ -99,52 +110,13 @@ class _Shaper(Shaping):
         }
         return shaped_bundle, self.issues
 
-    def parties(
-        self, referral: dict[str, Any]
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
-        """Sender, receiver and patient, each reported (ADP-3014) when the MsgHead could not name it."""
-        sender = self.ref(self.header.get("sender"))
-        receiver = self.ref(as_dict(self.destination()).get("receiver"))
-        patient = self.ref(referral.get("subject"))
-        found: list[dict[str, Any] | None] = []
-        for where, resource, rtype, what in (
-            ("MessageHeader.sender", sender, "Organization", _ORGANISATION),
-            ("MessageHeader.destination[0].receiver", receiver, "Organization", _ORGANISATION),
-            ("ServiceRequest.subject", patient, "Patient", _PATIENT),
-        ):
-            named = (
-                bool(as_text((resource or {}).get("name"))) if rtype == "Organization" else bool(human_names(resource))
-            )
-            typed = bool(self.identifiers(resource))
-            ok = is_type(resource, rtype) and (named and typed if rtype == "Organization" else named or typed)
-            if not ok:
-                self.issues.append(self.missing(where, what))
-            found.append(resource if ok else None)
-        return found[0], found[1], found[2]
-
-    def check(self, referral: dict[str, Any]) -> None:
-        """The rest of what Henvisning 2.0 and its MsgHead require (ADP-3014)."""
-        identifier = as_dict(self.bundle.get("identifier")).get("value")
-        timestamp = str(self.bundle.get("timestamp") or "")
-        priority = referral.get("priority")
-        ranks = self.tables["henvisning-hastegrad"]
-        for where, ok, what in (
-            ("Bundle.identifier", bool(identifier), _MSG_ID),
-            ("Bundle.timestamp", "T" in timestamp, _GEN_DATE),
-            ("ServiceRequest.authoredOn", bool(_DATE.match(str(referral.get("authoredOn") or ""))), _ISSUE_DATE),
-            ("ServiceRequest.status", str(referral.get("status")) in self.tables["henvisning-tjenestetype"], _STATUS),
-            ("ServiceRequest.priority", priority is None or str(priority) in ranks, _RANK),
-        ):
-            if not ok:
-                self.issues.append(self.missing(where, what))
-
     def request(self, referral: dict[str, Any], patient: str, requester: str, receiver: str) -> dict[str, Any]:
         """The ServiceRequest as the Henvisning mapping writes it; what it leaves out is reported."""
         self.unsent(referral, "ServiceRequest")
         shaped: dict[str, Any] = {
             "resourceType": "ServiceRequest",
             "id": str(referral.get("id") or self.new_id("henvisning")),
-            "meta": {"profile": [PROFILES["ServiceRequest"]]},
+            "meta": {"profile": [self.block.profiles["ServiceRequest"]]},
             "status": referral.get("status"),
             "intent": "order",
             "subject": {"reference": patient},
@@ -212,7 +184,7 @@ class _Shaper(Shaping):
             if not value:
                 continue
             text = str(value)
-            if not _DATE.match(text):
+            if not DATE.match(text):
                 self.lost(where)
                 return None
             if len(text) > 10 or where.endswith("Period"):
@@ -306,32 +278,13 @@ class _Shaper(Shaping):
         role: dict[str, Any] = {
             "resourceType": "PractitionerRole",
             "id": self.new_id("henviser"),
-            "meta": {"profile": [PROFILES["PractitionerRole"]]},
+            "meta": {"profile": [self.block.profiles["PractitionerRole"]]},
             "practitioner": {"reference": practitioner},
             "organization": {"reference": sender},
         }
         if role_codes:
             role["code"] = [{"coding": role_codes}]
         return self.add(role)
-
-
-# What Henvisning 2.0 requires, in English and Norwegian (ADP-3014).
-_ORGANISATION = (
-    "an Organization with a name and a HER-id (or another identifier of a KITH id type)",
-    "en Organization med navn og HER-id (eller en annen identifikator av en KITH-identifikatortype)",
-)
-_PATIENT = (
-    "a Patient with a fødselsnummer, D-nummer or name",
-    "en Patient med fødselsnummer, D-nummer eller navn",
-)
-_MSG_ID = ("a message identifier (Bundle.identifier.value, the MsgId)", "en meldingsidentifikator (MsgId)")
-_GEN_DATE = ("the time the message was made (GenDate)", "tidspunktet meldingen ble laget (GenDate)")
-_ISSUE_DATE = ("the date it was written (IssueDate)", "datoen den ble skrevet (IssueDate)")
-_STATUS = (
-    "a status that says new or cancelled (active, revoked or entered-in-error; ServType)",
-    "en status som sier ny eller kansellert (active, revoked eller entered-in-error; ServType)",
-)
-_RANK = ("a priority from the FHIR request priorities (Priority)", "en prioritet fra FHIR-kodene (Priority)")
 
 
 def _concept_text(concept: dict[str, Any]) -> str:
@@ -346,4 +299,4 @@ def _endpoint(destination: Any) -> str:
     return str(as_dict(destination).get("endpoint") or "urn:oid:2.16.578.1.12.4.1.2")
 
 
-__all__ = ["HENVISNING_20", "TARGET", "shape_referral", "telecom_url"]
+__all__ = ["MAKES", "READS", "ROOTS", "shape_referral", "telecom_url"]

@@ -1,42 +1,25 @@
 """The parts a referral written in FHIR is shaped from (adapter/mapping/referral.py puts them together): the
 sender, receiver, patient and referrer as the MsgHead writes them, the Conditions and Observations its reasons and
-supporting information become, the shaped Bundle's entries with deterministic ids, and the issues that say what
-Henvisning 2.0 left out (ADP-3012), wrote more simply (ADP-3013) or lacks (ADP-3014).
+supporting information become, the shaped Bundle's entries with deterministic ids, the check of what the target
+requires, and the issues that say what the target (Henvisning 2.0) left out (ADP-3012), wrote more simply
+(ADP-3013) or lacks (ADP-3014). Profiles, the elements sent, the requirements and the target's name are the
+``shape:`` block of the to-KITH mapping file (:class:`adapter.mapping.shapers.Shape`).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from adapter.errors import Issue
 from adapter.mapping.references import bundle_resolver
 
-TARGET = "Henvisning 2.0"
-PROFILES = {
-    "MessageHeader": "http://samhandling.no/fhir/StructureDefinition/samhandlingsmelding",
-    "ServiceRequest": "http://samhandling.no/fhir/StructureDefinition/henvisning",
-    "Patient": "http://hl7.no/fhir/StructureDefinition/no-basis-Patient",
-    "Organization": "http://hl7.no/fhir/StructureDefinition/no-basis-Organization",
-    "Practitioner": "http://hl7.no/fhir/StructureDefinition/no-basis-Practitioner",
-    "PractitionerRole": "http://hl7.no/fhir/StructureDefinition/no-basis-PractitionerRole",
-    "Condition": "http://hl7.org/fhir/StructureDefinition/Condition",
-    "Observation": "http://hl7.org/fhir/StructureDefinition/Observation",
-}
-#: The elements of each resource that Henvisning 2.0 (with its MsgHead) has a place for; any other element present
-#: travels only in the attachment (ADP-3012). ``text`` is the narrative, made from the data.
-_SENT = {
-    "ServiceRequest": {
-        *("resourceType", "id", "meta", "text", "identifier", "status", "intent", "priority", "code", "subject"),
-        *("occurrenceDateTime", "occurrencePeriod", "authoredOn", "requester", "performer", "reasonCode"),
-        *("reasonReference", "supportingInfo", "note", "replaces"),
-    },
-    "Patient": {
-        *("resourceType", "id", "meta", "text", "identifier", "name", "gender", "birthDate", "address", "telecom"),
-    },
-    "Organization": {"resourceType", "id", "meta", "text", "identifier", "name", "address", "telecom"},
-    "Practitioner": {"resourceType", "id", "meta", "text", "identifier", "name", "address", "telecom"},
-}
+if TYPE_CHECKING:
+    from adapter.mapping.shapers import Requirement, Shape
+
+#: A FHIR date or dateTime: it begins with a full date.
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _NAMESPACE = uuid.UUID("5d2e8c41-7b3a-5f69-9e0d-1a4c6b8f2e37")
 
 
@@ -44,8 +27,10 @@ class Shaping:
     """A referral being shaped: the message it comes from, the entries and issues so far, and how each part of it
     is written; the steps that use the parts are in :class:`adapter.mapping.referral._Shaper`."""
 
-    def __init__(self, bundle: dict[str, Any], header: dict[str, Any], tables: dict[str, dict[str, Any]]) -> None:
-        self.bundle, self.header, self.tables = bundle, header, tables
+    def __init__(
+        self, bundle: dict[str, Any], header: dict[str, Any], tables: dict[str, dict[str, Any]], shape: Shape
+    ) -> None:
+        self.bundle, self.header, self.tables, self.block = bundle, header, tables, shape
         self.resolve = bundle_resolver(bundle)
         self.seed = str(bundle.get("id", "")) + "|" + str(as_dict(bundle.get("identifier")).get("value", ""))
         self.entries: list[dict[str, Any]] = []
@@ -65,7 +50,7 @@ class Shaping:
         shaped: dict[str, Any] = {
             "resourceType": rtype,
             "id": str(resource.get("id") or self.new_id(rtype)),
-            "meta": {"profile": [PROFILES[rtype]]},
+            "meta": {"profile": [self.block.profiles[rtype]]},
         }
         identifiers = self.identifiers(resource)
         for index, identifier in enumerate(as_dict(i) for i in as_list(resource.get("identifier"))):
@@ -121,7 +106,7 @@ class Shaping:
         condition = {
             "resourceType": "Condition",
             "id": self.new_id(f"diagnose|{len(self.entries)}"),
-            "meta": {"profile": [PROFILES["Condition"]]},
+            "meta": {"profile": [self.block.profiles["Condition"]]},
             "subject": {"reference": patient},
             "code": code,
         }
@@ -131,13 +116,52 @@ class Shaping:
         observation = {
             "resourceType": "Observation",
             "id": self.new_id(f"opplysning|{len(self.entries)}"),
-            "meta": {"profile": [PROFILES["Observation"]]},
+            "meta": {"profile": [self.block.profiles["Observation"]]},
             "status": "final",
             "subject": {"reference": patient},
             "code": {"coding": [dict(coding)]},
             "valueString": text,
         }
         return {"reference": self.add(observation)} if register else observation
+
+    # --- what the target requires -------------------------------------------------------------------------------
+
+    def require(self, roots: dict[str, dict[str, Any] | None]) -> None:
+        """Check the requirements of the ``shape:`` block in their order (ADP-3014 for each one not met). ``roots``
+        are the resources their paths start at (Bundle, MessageHeader, the ServiceRequest); a requirement whose root
+        is missing is not checked (an earlier one says it is missing)."""
+        for requirement in self.block.requires:
+            root, _, path = requirement.value.partition(".")
+            start = roots.get(root)
+            if start is not None and not self.met(requirement, walk(start, path)):
+                self.issues.append(self.missing(requirement.at, requirement.what))
+
+    def met(self, requirement: Requirement, value: Any) -> bool:
+        """``value`` (at ``requirement.value``) passes the requirement's one test."""
+        if value is None and requirement.optional:
+            return True
+        if requirement.resource is not None:
+            found = map(self.ref, value if isinstance(value, list) else [value])
+            return any(self.having(r, requirement) for r in found if is_type(r, requirement.resource))
+        if requirement.table is not None:
+            return str(value) in self.tables[requirement.table]
+        text = "" if value is None else str(value)
+        if requirement.test == "date":
+            return bool(DATE.match(text))
+        if requirement.test == "date-time":
+            return "T" in text
+        return bool(value)  # present
+
+    def having(self, resource: dict[str, Any], requirement: Requirement) -> bool:
+        """The resource has all of ``all_of`` and one of ``any_of``: a name (text or HumanName), an identifier of a
+        KITH id type."""
+        has = {
+            "name": bool(as_text(resource.get("name")) or human_names(resource)),
+            "identifier": bool(self.identifiers(resource)),
+        }
+        return all(has[k] for k in requirement.all_of) and (
+            not requirement.any_of or any(has[k] for k in requirement.any_of)
+        )
 
     # --- helpers ------------------------------------------------------------------------------------------------
 
@@ -162,21 +186,32 @@ class Shaping:
         return str(uuid.uuid5(_NAMESPACE, f"{self.seed}|{role}"))
 
     def unsent(self, resource: dict[str, Any], rtype: str) -> None:
-        for key in sorted(set(resource) - _SENT.get(rtype, set())):
+        for key in sorted(set(resource) - self.block.sent.get(rtype, frozenset())):
             if not key.startswith("_"):
                 self.lost(f"{rtype}.{key}")
 
     def lost(self, where: str) -> None:
-        args = {"element": where, "target": TARGET}
+        args = {"element": where, "target": self.block.target}
         self.issues.append(Issue("ADP-3012", "information", expression=where, args=args))
 
     def simpler(self, where: str, how_en: str, how_nb: str) -> None:
-        args = {"element": where, "target": TARGET, "how_en": how_en, "how_nb": how_nb}
+        args = {"element": where, "target": self.block.target, "how_en": how_en, "how_nb": how_nb}
         self.issues.append(Issue("ADP-3013", "information", expression=where, args=args))
 
     def missing(self, where: str, what: tuple[str, str]) -> Issue:
-        args = {"element": where, "target": TARGET, "what_en": what[0], "what_nb": what[1]}
+        args = {"element": where, "target": self.block.target, "what_en": what[0], "what_nb": what[1]}
         return Issue("ADP-3014", "error", expression=where, args=args)
+
+
+def walk(value: Any, path: str) -> Any:
+    """The value at ``path`` (``element`` or ``element[index]`` steps, dot-separated) of a resource, or None."""
+    for step in path.split(".") if path else []:
+        name, _, index = step.partition("[")
+        value = as_dict(value).get(name)
+        if index:
+            items, position = as_list(value), int(index.rstrip("]"))
+            value = items[position] if position < len(items) else None
+    return value
 
 
 def as_dict(value: Any) -> dict[str, Any]:
