@@ -32,11 +32,13 @@ SAMPLES = SETTINGS.standards / "kith" / "samples"
 COVERED = [
     "apprec",
     "dialogmelding",
+    "epikrise/v1.1",
     "epikrise/v1.2",
     "henvisning",
     "plo/v1.5",
     "plo/v1.6",
     "testcases/dialogmelding-v1.0-mottak",
+    "testcases/epikrise-v1.1-mottak",
     "testcases/henvisning-v1.0-mottak",
     "testcases/henvisning-v1.0-sending-fasit",
     "testcases/plo-v1.5-mottak",

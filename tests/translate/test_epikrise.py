@@ -1,4 +1,4 @@
-"""Epikrise 1.2 (HIS 80226:2014), added as data only: its two mapping files (mappings/kith-epikrise-1.2.*.yaml) with
+"""Epikrise 1.2 (HIS 80226:2014), added as data only: its two mapping files (mappings/kith-epikrise-1.x.*.yaml) with
 the envelope its to-FHIR file declares. Every Epikrise 1.2 sample of the standards directory and our own example
 (examples/kith/epikrise-ola.xml) maps to a Bundle without errors, comes back from it XSD-valid and equal in canonical
 form, and is answered with a correct AppRec built from the envelope declaration alone (no Python names the
