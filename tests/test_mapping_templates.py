@@ -37,9 +37,10 @@ def test_a_placeholder_without_a_value_is_an_error_that_names_it() -> None:
 
 
 def test_only_keeps_a_rule_in_the_variants_it_names() -> None:
-    rules = [{"path": "a"}, {"path": "b", "only": ["1.1"]}, {"path": "c", "only": "1.0", "rules": [{"path": "d"}]}]
-    assert only_in(rules, "1.1", "f") == [{"path": "a"}, {"path": "b"}]
-    assert only_in(rules, "1.0", "f") == [{"path": "a"}, {"path": "c", "rules": [{"path": "d"}]}]
+    rules = [{"path": "a"}, {"path": "b", "only": ["1.1"]}, {"path": "c", "only": ["1.0"], "rules": [{"path": "d"}]}]
+    known = frozenset({"1.0", "1.1"})
+    assert only_in(rules, "1.1", "f", known) == [{"path": "a"}, {"path": "b"}]
+    assert only_in(rules, "1.0", "f", known) == [{"path": "a"}, {"path": "c", "rules": [{"path": "d"}]}]
     with pytest.raises(TemplateError, match="without variants"):
         only_in(rules, None, "f")
 
@@ -123,3 +124,41 @@ def test_a_version_is_added_as_one_entry_of_variants(mappings_copy: Path) -> Non
     )
     assert made_up.definition == "http://samhandling.no/fhir/MessageDefinition/kith-apprec-1.9"
     assert len(_walk(made_up.nodes)) == len(_walk(real.nodes))
+
+
+# --- found by the newcomer review: each first a failing test -------------------------------------------------------
+
+
+def test_a_fragment_that_uses_itself_is_refused_not_a_recursion_error(mappings_copy: Path) -> None:
+    fragments = mappings_copy / "mappings" / "_fragments.yaml"
+    text = fragments.read_text(encoding="utf-8")
+    fragments.write_text(text + "\nkith1-loop:\n  - {use: kith1-loop, ns: x, with: {ids: 9051}}\n", encoding="utf-8")
+    target = mappings_copy / "mappings" / "kith-msghead-1.2.to-fhir.yaml"
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("\nmap:\n", "\nmap:\n  - {use: kith1-loop, ns: mh}\n", 1), encoding="utf-8")
+    with pytest.raises(AdapterError, match="ADP-3003.*kith1-loop.*uses itself"):
+        _load(mappings_copy)
+
+
+def test_only_must_name_declared_variants_in_a_list() -> None:
+    data = {"variants": [{"variant": "1.0"}, {"variant": "1.1"}], "map": [{"path": "a", "only": ["1.3"]}]}
+    with pytest.raises(TemplateError, match=r"1\.3.*not a variant"):
+        variants_of("f.yaml", data)
+    with pytest.raises(TemplateError, match="list"):
+        variants_of("f.yaml", {**data, "map": [{"path": "a", "only": "1.1"}]})
+    with pytest.raises(TemplateError, match="variant"):
+        variants_of("f.yaml", {"variants": [{"variant": [1]}], "map": []})
+
+
+def test_a_variant_value_with_a_placeholder_is_named_as_such() -> None:
+    with pytest.raises(TemplateError, match="values of a variant hold no placeholders"):
+        variants_of("f.yaml", {"variants": [{"variant": "1", "mig": "${mig}"}], "title": "${mig}"})
+
+
+@pytest.mark.parametrize("sample", ["../../../etc/passwd", "standards:../../etc/passwd", "/etc/passwd"])
+def test_a_sample_outside_the_repo_or_the_standards_is_refused(mappings_copy: Path, sample: str) -> None:
+    target = mappings_copy / "mappings" / "kith-msghead-1.2.to-fhir.yaml"
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("\nsamples:\n", f'\nsamples:\n  - "{sample}"\n', 1), encoding="utf-8")
+    with pytest.raises(AdapterError, match="ADP-3003.*sample"):
+        _load(mappings_copy)

@@ -212,9 +212,10 @@ def load_mappings(folder: Path, tables: dict[str, dict[str, Any]], conceptmaps: 
             variants = variants_of(path.name, data)
         except TemplateError as error:
             raise _invalid(path.name, str(error)) from error
+        known = frozenset(str(v) for v, _ in variants if v is not None)
         for variant, filled in variants:
             name = path.name if variant is None else f"{path.name} ({variant})"
-            by_file[name] = _mapping(name, filled, tables, conceptmaps, fragments, variant)
+            by_file[name] = _mapping(name, filled, tables, conceptmaps, fragments, (variant, known))
     for name, inverse in inverses.items():
         if inverse not in described:
             raise _invalid(name, f"inverse {inverse!r} is not a to-FHIR mapping in {folder}")
@@ -255,6 +256,15 @@ def _rebind(data: Any, prefix: str) -> Any:
     return data
 
 
+def _inside(sample: Any) -> bool:
+    """A sample names a file under the standards directory (``standards:<path>``) or in the repo: a relative path
+    that does not climb out of it."""
+    if not isinstance(sample, str) or not sample.strip():
+        return False
+    path = Path(sample.removeprefix("standards:"))
+    return not path.is_absolute() and ".." not in path.parts
+
+
 def _invalid(file: str, detail: str) -> AdapterError:
     return AdapterError.of("ADP-3003", file=file, detail=detail)
 
@@ -265,7 +275,7 @@ def _mapping(
     tables: dict[str, dict[str, Any]],
     maps: set[str],
     fragments: dict[str, Any],
-    variant: str | None,
+    variant: tuple[str | None, frozenset[str]],
 ) -> Mapping:
     left = unfilled(data)
     if left:
@@ -287,9 +297,11 @@ def _mapping(
             raise _invalid(file, "basis needs exactly code (delingsgrunnlag) and reason (a text that says why)")
         basis = (str(raw["code"]), str(raw["reason"]).strip())
     samples = data.get("samples")
-    if not isinstance(samples, list) or not samples or not all(isinstance(s, str) and s.strip() for s in samples):
+    if not isinstance(samples, list) or not samples or not all(_inside(s) for s in samples):
         raise _invalid(
-            file, "samples must list at least one message that exercises it (standards:<path> or a repo path)"
+            file,
+            "samples must list at least one message that exercises it (standards:<path> under the standards"
+            f" directory or a path in the repo, relative and without '..'), not {samples!r}",
         )
     return Mapping(
         file=file,
@@ -319,10 +331,11 @@ class _Reader:
         tables: dict[str, dict[str, Any]],
         maps: set[str],
         fragments: dict[str, Any],
-        variant: str | None,
+        variant: tuple[str | None, frozenset[str]],
     ) -> None:
         self.file, self.namespaces, self.tables, self.maps = file, namespaces, tables, maps
-        self.fragments, self.variant = fragments, variant
+        self.fragments, (self.variant, self.variants) = fragments, variant
+        self.using: list[str] = []  # the fragments being expanded, outermost first (a fragment may not use itself)
 
     def expand(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Replace ``use: name`` by the fragment's rules, with its ``x:`` prefix bound to ``ns`` and its placeholders
@@ -336,12 +349,25 @@ class _Reader:
             raise _invalid(self.file, f"with: of fragment {name!r} must be a mapping of its parameters")
         where = f"fragment {name!r} used in {self.file}"
         try:
-            rules = only_in(fill(_rebind(self.fragments[name], prefix), values, where), self.variant, where)
+            rules = only_in(
+                fill(_rebind(self.fragments[name], prefix), values, where), self.variant, where, self.variants
+            )
         except TemplateError as error:
             raise _invalid(self.file, str(error)) from error
         expanded = {k: v for k, v in raw.items() if k not in ("use", "ns", "with")}
         expanded["rules"] = list(rules) + list(raw.get("rules") or [])
         return expanded
+
+    def used(self, raw: dict[str, Any]) -> Node:
+        """The node of a rule that uses a fragment; a fragment that uses itself, at any depth, is refused."""
+        name = str(raw["use"])
+        if name in self.using:
+            raise _invalid(self.file, f"fragment {name!r} uses itself: {' -> '.join([*self.using, name])}")
+        self.using.append(name)
+        try:
+            return self.node(self.expand(raw))
+        finally:
+            self.using.pop()
 
     def clark(self, name: str) -> str:
         prefix, _, local = name.rpartition(":")
@@ -366,7 +392,7 @@ class _Reader:
         if unknown:
             raise _invalid(self.file, f"unknown keys {sorted(unknown)} in rule {raw}")
         if "use" in raw:
-            raw = self.expand(raw)
+            return self.used(raw)
         path = str(raw.get("path", "."))
         steps = () if path == "." else tuple(self.clark(step) for step in path.split("/"))
         node = Node(

@@ -64,33 +64,36 @@ def unfilled(data: Any) -> list[str]:
     return sorted(found)
 
 
-def only_in(data: Any, variant: str | None, where: str) -> Any:
+def only_in(data: Any, variant: str | None, where: str, known: frozenset[str] = frozenset()) -> Any:
     """``data`` as it is in ``variant``: every mapping with ``only:`` that does not name it is left out (from the list
-    that holds it), and the ``only:`` keys are taken off. ``variant`` None: the file has no variants, so an ``only:``
+    that holds it), and the ``only:`` keys are taken off. ``only:`` is a list of the ``known`` variants (a name that is
+    not one would drop its rule from all of them unseen). ``variant`` None: the file has no variants, so an ``only:``
     is an error."""
     if isinstance(data, list):
         kept = []
         for item in data:
             if isinstance(item, dict) and "only" in item:
-                if not _named(item["only"], variant, where):
+                if not _named(item["only"], variant, where, known):
                     continue
                 item = {k: v for k, v in item.items() if k != "only"}
-            kept.append(only_in(item, variant, where))
+            kept.append(only_in(item, variant, where, known))
         return kept
     if isinstance(data, dict):
         if "only" in data:
             raise TemplateError(f"{where}: only: is for a rule in a list of rules, not {data}")
-        return {k: only_in(v, variant, where) for k, v in data.items()}
+        return {k: only_in(v, variant, where, known) for k, v in data.items()}
     return data
 
 
-def _named(only: Any, variant: str | None, where: str) -> bool:
+def _named(only: Any, variant: str | None, where: str, known: frozenset[str]) -> bool:
     if variant is None:
         raise TemplateError(f"{where}: only: {only!r} in a file without variants")
-    names = only if isinstance(only, list) else [only]
-    if not names or not all(isinstance(n, str | int | float) for n in names):
-        raise TemplateError(f"{where}: only: must name one or more variants, not {only!r}")
-    return variant in {str(n) for n in names}
+    if not isinstance(only, list) or not only:
+        raise TemplateError(f"{where}: only: must be a list of one or more variants, not {only!r}")
+    unknown = sorted(str(n) for n in only if str(n) not in known)
+    if unknown:
+        raise TemplateError(f"{where}: only: names {unknown}, not a variant of the file ({sorted(known)})")
+    return variant in {str(n) for n in only}
 
 
 def variants_of(file: str, data: dict[str, Any]) -> list[tuple[str | None, dict[str, Any]]]:
@@ -103,13 +106,18 @@ def variants_of(file: str, data: dict[str, Any]) -> list[tuple[str | None, dict[
     if not isinstance(declared, list) or not declared:
         raise TemplateError(f"{file}: variants: must list one or more mappings, each with {VARIANT_KEY}:")
     body = {k: v for k, v in data.items() if k != "variants"}
-    found: list[tuple[str | None, dict[str, Any]]] = []
     for entry in declared:
-        if not isinstance(entry, dict) or not str(entry.get(VARIANT_KEY, "")).strip():
+        if not isinstance(entry, dict) or not isinstance(entry.get(VARIANT_KEY), str | int | float):
             raise TemplateError(f"{file}: every entry of variants: needs {VARIANT_KEY}: (its name), not {entry!r}")
-        name = str(entry[VARIANT_KEY])
-        if any(name == other for other, _ in found):
-            raise TemplateError(f"{file}: the variant {name!r} is declared twice")
+        if unfilled(entry):
+            raise TemplateError(f"{file}: the values of a variant hold no placeholders: {entry!r}")
+    names = [str(entry[VARIANT_KEY]) for entry in declared]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice or not all(name.strip() for name in names):
+        raise TemplateError(f"{file}: every variant needs a name of its own (declared twice or empty: {twice})")
+    known = frozenset(names)
+    found: list[tuple[str | None, dict[str, Any]]] = []
+    for name, entry in zip(names, declared, strict=True):
         where = f"{file} ({name})"
-        found.append((name, fill(only_in(body, name, where), {**entry, VARIANT_KEY: name}, where)))
+        found.append((name, fill(only_in(body, name, where, known), {**entry, VARIANT_KEY: name}, where)))
     return found
