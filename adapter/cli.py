@@ -138,7 +138,8 @@ def validate_command(
     """
     import json
 
-    from adapter.validate import Validator, operation_outcome
+    from adapter.reply import operation_outcome
+    from adapter.validate import Validator
     from adapter.validate.loading import SUFFIXES, read_resources
 
     settings = _settings(ctx)
@@ -276,6 +277,15 @@ def _read(path: Path) -> bytes:
 @main.group()
 def standards() -> None:
     """The public standards material (read from SAMHANDLING_STANDARDS, never copied into the repo)."""
+
+
+@main.command("errors")
+def errors_command() -> None:
+    """Print every stable error code (type, HTTP status, AppRec code, English and Norwegian text) as Markdown: the
+    page docs/error-codes.md of the implementation guide."""
+    from adapter.errors import codes_markdown
+
+    click.echo(codes_markdown(), nl=False)
 
 
 @standards.command("fetch")

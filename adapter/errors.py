@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
@@ -170,6 +171,64 @@ class Issue:
         return f"{self.severity} {self.code}{where}{line}: {self.text_en}"
 
 
+#: Where each kind of code arises (the first digit of ``ADP-xyyy``), for the list of codes.
+_RANGES = {
+    "0": "Setup / oppsett",
+    "1": "Reading JSON and XML / lesing",
+    "2": "KITH XML Schema / skjema",
+    "3": "Translation KITH <-> FHIR / oversetting",
+    "4": "Profile validation / profilvalidering",
+    "5": "Service, routing, REST / tjenesten",
+    "6": "Delivery and receipts / levering og kvitteringer",
+    "7": "Security and access / sikkerhet og tilgang",
+}
+
+
+def codes_markdown(codes: dict[str, CodeInfo] | None = None) -> str:
+    """Every stable code as a Markdown page for the implementation guide (``samhandling errors``, committed as
+    docs/error-codes.md): per code its FHIR issue type, HTTP status, AppRec error code and both texts."""
+    codes = CODES if codes is None else codes
+
+    def cell(text: str | int | None) -> str:
+        return "" if text is None else " ".join(str(text).replace("|", "\\|").split())
+
+    lines = [
+        "# Error codes / Feilkoder",
+        "",
+        "Every problem the adapter reports has a stable code (`ADP-xyyy`), in the OperationOutcome (issue.details) and",
+        "in the AppRec (Error, list 8221 where a code is given). Texts may change; codes never do. Generated from",
+        "`adapter/errors.yaml` by `samhandling errors`; `{name}` in a text is filled from the issue.",
+    ]
+    for digit, title in _RANGES.items():
+        rows = [(code, info) for code, info in sorted(codes.items()) if code[4] == digit]
+        if not rows:
+            continue
+        lines += [
+            "",
+            f"## {digit}xxx {title}",
+            "",
+            "| code | type | HTTP | AppRec | English | norsk |",
+            "|---|---|---|---|---|---|",
+        ]
+        for code, info in rows:
+            values = (code, info.type, info.http, info.apprec, info.en, info.nb)
+            lines.append("| " + " | ".join(cell(v) for v in values) + " |")
+    return "\n".join(lines) + "\n"
+
+
+#: The severities that refuse what they are found in.
+BLOCKING: frozenset[str] = frozenset({"fatal", "error"})
+
+
+def http_status(issues: Iterable[Issue], default: int = 400) -> int:
+    """The HTTP status of an answer that refuses a request for ``issues``: the code table's ``http`` of the first
+    issue of severity fatal or error whose code has one, else ``default`` (the interaction's own)."""
+    for issue in issues:
+        if issue.severity in BLOCKING and issue.info.http is not None:
+            return issue.info.http
+    return default
+
+
 class AdapterError(Exception):
     """Raised when a stage cannot go on; carries every issue found so far."""
 
@@ -211,7 +270,7 @@ class AuthError(AdapterError):
     def status(self) -> int:
         """401 when the token is missing or unacceptable, 403 when it is valid but lacks a scope (the code table's
         ``http`` of the code)."""
-        return self.issues[0].info.http or 401
+        return http_status(self.issues, 401)
 
     @property
     def www_authenticate(self) -> str:

@@ -3,6 +3,7 @@ raised somewhere (or kept with the reason why not), and the checks themselves sh
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from adapter.errors import CODE_PATTERN, CODES, CodeInfo, CodeTableError, load_codes
+from adapter.errors import CODE_PATTERN, CODES, CodeInfo, CodeTableError, Issue, codes_markdown, load_codes
 from adapter.receipt.apprec import ERROR_CODES
+from adapter.reply import Reply, operation_outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "adapter" / "errors.yaml"
@@ -106,6 +108,98 @@ def test_authentication_codes_give_their_http_status() -> None:
     }
 
 
+def test_every_http_status_in_the_table_is_an_error_status() -> None:
+    statuses = {code: info.http for code, info in CODES.items() if info.http is not None}
+    assert statuses, "no code has an HTTP status"
+    wrong = {code: status for code, status in statuses.items() if not (type(status) is int and 400 <= status <= 599)}
+    assert wrong == {}
+
+
+# -- the status of a refusal comes from the table -----------------------------------------------------------------
+
+
+def literal_error_statuses(source: str, filename: str = "<source>") -> list[str]:
+    """Where ``source`` picks an HTTP error status by hand: ``Reply(4xx, ...)``, ``Reply(status=5xx)``, or
+    ``status=4xx`` given to any call (``replace(reply, status=409)``). ``default=`` (an interaction's own status
+    for codes without one) is allowed."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        given = [node.args[0]] if name == "Reply" and node.args else []
+        given += [k.value for k in node.keywords if k.arg == "status"]
+        for value in given:
+            if isinstance(value, ast.Constant) and isinstance(value.value, int) and value.value >= 400:
+                found.append(f"{filename}:{node.lineno}: status {value.value} chosen by hand")
+    return found
+
+
+def test_no_call_site_picks_an_error_status_by_hand() -> None:
+    """A refusal names its code (and arguments); Reply.refused takes the status from the code table."""
+    found = []
+    for path in sorted((ROOT / "adapter").rglob("*.py")):
+        found += literal_error_statuses(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    assert found == []
+
+
+def test_the_scan_finds_a_status_picked_by_hand() -> None:
+    source = """
+Reply(404, operation_outcome([Issue("ADP-5020", "error")]))
+Reply(status=500)
+replace(reply, status=409)
+Reply(200, ok)
+resource_reply(found, status=201)
+Reply.refused(issues, default=422)
+"""
+    assert literal_error_statuses(source) == [
+        "<source>:2: status 404 chosen by hand",
+        "<source>:3: status 500 chosen by hand",
+        "<source>:4: status 409 chosen by hand",
+    ]
+
+
+def test_a_refusal_takes_its_status_from_the_first_blocking_issue_with_one() -> None:
+    found = Issue("ADP-5020", "error", args={"ref": "CarePlan/1"})  # 404
+    other = Issue("ADP-7013", "error", args={"ref": "CarePlan/1", "org": "1"})  # 403
+    plain = Issue("ADP-5023", "error", args={"param": "x", "detail": "y"})  # no status of its own
+    told = Issue("ADP-5024", "warning", args={"ref": "CarePlan/1"})  # 410, but only a warning
+    assert (CODES["ADP-5020"].http, CODES["ADP-7013"].http, CODES["ADP-5024"].http) == (404, 403, 410)
+    assert CODES["ADP-5023"].http is None
+    assert Reply.refused([found]).status == 404
+    assert Reply.refused([plain, told, other, found]).status == 403
+    assert Reply.refused([found, other]).status == 404
+    assert Reply.refused([plain]).status == 400
+    assert Reply.refused([plain, told], default=422).status == 422
+    assert Reply.refused([found], default=422).status == 404
+    assert Reply.refused([]).status == 400
+
+
+def test_a_refusal_is_the_operation_outcome_of_its_issues() -> None:
+    issues = [Issue("ADP-5040", "error", args={"ref": "CarePlan/1", "type": "CarePlan"})]
+    headers = {"Allow": "GET"}
+    reply = Reply.refused(issues, headers=headers)
+    assert reply == Reply(405, operation_outcome(issues), headers={"Allow": "GET"})
+    assert reply.headers is not headers
+
+
+def test_the_operation_outcome_names_code_type_texts_and_place_of_each_issue() -> None:
+    issues = [
+        Issue("ADP-5020", "error", expression="CarePlan.id", line=3, column=7, args={"ref": "CarePlan/1"}),
+        Issue("ADP-7015", "information", args={"ref": "Organization/1", "org": "2"}),
+    ]
+    first, second = operation_outcome(issues)["issue"]
+    assert first["severity"] == "error" and first["code"] == CODES["ADP-5020"].type
+    assert first["details"]["coding"] == [
+        {"system": "http://samhandling.no/fhir/CodeSystem/issue-code", "code": "ADP-5020"}
+    ]
+    assert "CarePlan/1" in first["diagnostics"] and "CarePlan/1" in first["details"]["text"]
+    assert first["expression"] == ["CarePlan.id"]
+    assert [e["valueInteger"] for e in first["extension"]] == [3, 7]
+    assert second["severity"] == "information" and "expression" not in second and "extension" not in second
+    assert operation_outcome([])["issue"][0]["code"] == "informational"
+
+
 # -- the checks fail when they should -----------------------------------------------------------------------------
 
 GOOD = """
@@ -174,3 +268,19 @@ def test_an_unused_code_is_caught_unless_it_says_why() -> None:
     kept = load_codes(GOOD.replace("  http: 404\n", "  unused: kept for old clients\n"))
     assert usage_problems(kept, "") == []
     assert usage_problems(kept, "ADP-9001") == ["ADP-9001 is raised in adapter/ but marked unused"]
+
+
+def test_every_code_is_documented_in_the_guide() -> None:
+    """docs/error-codes.md is the code table as the implementation guide gives it: every code, with its texts."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "error-codes.md").read_text(encoding="utf-8")
+    assert page == codes_markdown(), (
+        "docs/error-codes.md is out of date: run `samhandling errors > docs/error-codes.md`"
+    )
+    for code, info in CODES.items():
+        assert f"| {code} | {info.type} |" in page
+
+
+def test_the_guide_page_escapes_what_would_break_its_table() -> None:
+    info = CodeInfo(type="invalid", en="a | b\nc", nb="d")
+    page = codes_markdown({"ADP-3999": info})
+    assert "| ADP-3999 | invalid |  |  | a \\| b c | d |" in page

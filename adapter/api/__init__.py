@@ -22,7 +22,6 @@ from adapter.errors import AdapterError, AuthError, Issue
 from adapter.records import ID_PATTERN
 from adapter.reply import Reply
 from adapter.service import Service
-from adapter.validate import operation_outcome
 
 log = logging.getLogger(__name__)
 #: Paths that need no token.
@@ -66,14 +65,14 @@ def _answer_errors(app: Flask, service: Service) -> None:
 
     @app.errorhandler(AuthError)
     def auth_error(error: AuthError) -> Any:
-        response = respond(Reply(error.status, operation_outcome(error.issues)))
+        response = respond(Reply.refused(error.issues, default=401))
         if error.www_authenticate:
             response.headers["WWW-Authenticate"] = error.www_authenticate
         return response
 
     @app.errorhandler(AdapterError)
     def adapter_error(error: AdapterError) -> Any:
-        return respond(Reply(400, operation_outcome(error.issues)))
+        return respond(Reply.refused(error.issues))
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> Any:
@@ -93,13 +92,13 @@ def _answer_errors(app: Flask, service: Service) -> None:
             issue = Issue("ADP-5014", "error", args={"method": request.method, "path": request.path})
         else:
             issue = Issue("ADP-5015", "error", args={"reference": error.name})
-        return respond(Reply(status, operation_outcome([issue]), headers=headers))
+        return respond(Reply.refused([issue], headers=headers, default=status))  # werkzeug's status
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
         reference = str(uuid.uuid4())
         log.exception("unexpected error %s handling %s %s", reference, request.method, request.path)
-        return respond(Reply(500, operation_outcome([Issue("ADP-5015", "fatal", args={"reference": reference})])))
+        return respond(Reply.refused([Issue("ADP-5015", "fatal", args={"reference": reference})], default=500))
 
 
 class _ResourceType(BaseConverter):
@@ -115,4 +114,4 @@ class _ResourceId(BaseConverter):
 
 
 def _too_large(limit: int) -> Any:
-    return respond(Reply(413, operation_outcome([Issue("ADP-5016", "error", args={"limit": limit})])))
+    return respond(Reply.refused([Issue("ADP-5016", "error", args={"limit": limit})]))

@@ -15,7 +15,6 @@ from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import looks_like_xml, read_fhir
 from adapter.reply import Reply
 from adapter.security import MESSAGES_SCOPE, VALIDATE_SCOPE
-from adapter.validate import operation_outcome
 
 blueprint = Blueprint("fhir", __name__)
 
@@ -36,7 +35,7 @@ def jwks() -> Response:
     issuer = _service().issuer
     if issuer is None:
         issue = Issue("ADP-5014", "error", args={"method": "GET", "path": request.path})
-        return respond(Reply(404, operation_outcome([issue])))
+        return respond(Reply.refused([issue], default=404))  # no such endpoint, as the router answers it
     return Response(json.dumps(issuer.jwks()), content_type="application/json")
 
 
@@ -69,15 +68,15 @@ def convert() -> Response:
     if looks_like_xml(data) and b"kith.no/xmlstds" in data[:500]:
         result = service.translator.kith_to_fhir(data)
         if result.bundle is None:
-            return respond(Reply(400, operation_outcome(result.issues)))
+            return respond(Reply.refused(result.issues))
         return respond(Reply(200, result.bundle, headers=_issue_header(result.issues)))
     try:
         source = read_fhir(data, service.validator.definitions, body_format())
     except AdapterError as error:
-        return respond(Reply(400, operation_outcome(error.issues)))
+        return respond(Reply.refused(error.issues))
     result = service.translator.fhir_to_kith(source.resource)
     if result.xml is None:
-        return respond(Reply(400, operation_outcome(result.issues)))
+        return respond(Reply.refused(result.issues))
     return respond(Reply(200, body=result.xml, content_type="application/xml", headers=_issue_header(result.issues)))
 
 
@@ -132,5 +131,5 @@ def vread(rtype: str, rid: str, vid: str) -> Response:
     """One version of a resource."""
     if not (vid.isascii() and vid.isdigit() and len(vid) <= 18):
         issue = Issue("ADP-5020", "error", args={"ref": f"{rtype}/{rid}/_history/{vid}"})
-        return respond(Reply(404, operation_outcome([issue])))
+        return respond(Reply.refused([issue]))
     return respond(_service().records.read(rtype, rid, _caller(), int(vid)))

@@ -20,7 +20,6 @@ from adapter.errors import Issue
 from adapter.parse.fhir_source import looks_like_xml
 from adapter.reply import Reply
 from adapter.security import MESSAGES_SCOPE
-from adapter.validate import operation_outcome
 
 blueprint = Blueprint("kith", __name__, url_prefix="/kith")
 
@@ -35,7 +34,7 @@ def receive() -> Response:
         try:
             data = base64.b64decode(b"".join(data.split()), validate=True)
         except (binascii.Error, ValueError) as exc:
-            return respond(Reply(400, operation_outcome([Issue("ADP-5017", "error", args={"detail": str(exc)})])))
+            return respond(Reply.refused([Issue("ADP-5017", "error", args={"detail": str(exc)})]))
     return respond(_service().pipeline.process_kith(data, _caller()))
 
 

@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 from adapter import access
 from adapter.distribute import Distributor
-from adapter.errors import AdapterError, Issue
+from adapter.errors import AdapterError, Issue, http_status
 from adapter.parse.fhir_source import read_fhir
 from adapter.pipeline.apply import Apply, Outgoing
 from adapter.pipeline.message import (
@@ -56,14 +56,13 @@ from adapter.pipeline.message import (
 from adapter.receipt import RECEIPT_STATUS, ReceiptImpossible, receipt_for
 from adapter.receipt.audit import audit_event
 from adapter.receipt.fhir_response import acknowledgement
-from adapter.reply import Reply
+from adapter.reply import Reply, operation_outcome
 from adapter.route.table import RoutingTable
 from adapter.security import ADMIN_SCOPE, Caller
 from adapter.sharing import Sharing
 from adapter.store import Store, StoredMessage, Tx
 from adapter.store.sql import utc_now
 from adapter.translate import Translator
-from adapter.validate import operation_outcome
 
 __all__ = ["Pipeline"]
 
@@ -91,16 +90,16 @@ class Pipeline(Apply):
         try:
             source = read_fhir(data, self.validator.definitions, fmt)
         except AdapterError as error:
-            return Reply(400, operation_outcome(error.issues))
+            return Reply.refused(error.issues)
         bundle = source.resource
         header = access.message_header(bundle)
         if header is None or not header.get("id"):
             issue = Issue("ADP-5010", "fatal", expression="Bundle.entry[0].resource")
-            return Reply(400, operation_outcome([issue]))
+            return Reply.refused([issue])
         sender, _ = access.message_parties(header, access.bundle_resolver(bundle))
         refused = sender_check(sender, caller)
         if refused:
-            return Reply(403, operation_outcome([refused]))
+            return Reply.refused([refused])
         issues = [*source.issues]
         content_type = "application/fhir+xml" if source.format == "xml" else FHIR_JSON
         message = Message(str(sender), str(header["id"]), "fhir", data, content_type, bundle, issues)
@@ -125,7 +124,7 @@ class Pipeline(Apply):
         envelope = translation.envelope
         if envelope is None:
             issues = translation.issues or [Issue("ADP-3005", "fatal", args={"what": "a KITH message we know"})]
-            return Reply(400, operation_outcome(issues))
+            return Reply.refused(issues)
         sender = kith_sender(envelope.sender.her_ids, caller)
         refused = sender_check(sender, caller)
         if not refused and envelope.sender.ambiguous:  # two HER-ids for one organisation: who sends it?
@@ -137,13 +136,14 @@ class Pipeline(Apply):
         if foreign and (translation.attached or not sent_by_unit(translation.bundle or {}, str(sender))):
             refused = Issue("ADP-7011", "error", args={"sender": carried, "org": caller.org})
         if refused:
-            return Reply(403, operation_outcome([refused]))
+            return Reply.refused([refused])
         if not envelope.msg_id:  # refused with its AppRec (E10), not stored: there is no id to keep it by
             answered = replace(translation, issues=[*translation.issues])
             try:
-                return Reply(400, body=receipt_for(answered, gen_date=oslo(self.clock())), content_type=KITH_XML)
+                receipt = receipt_for(answered, gen_date=oslo(self.clock()))
+                return Reply(http_status(answered.issues), body=receipt, content_type=KITH_XML)
             except ReceiptImpossible:
-                return Reply(400, operation_outcome(translation.issues))
+                return Reply.refused(translation.issues)
         message = Message(
             str(sender), envelope.msg_id, "kith", data, KITH_XML, translation.bundle, translation.issues, translation
         )
@@ -177,7 +177,7 @@ class Pipeline(Apply):
 
         found = self.store.run(work)
         if found is None:
-            return Reply(404, operation_outcome([Issue("ADP-5011", "error", args={"id": msg_id})]))
+            return Reply.refused([Issue("ADP-5011", "error", args={"id": msg_id})])
         if found.receipt is None:
             return Reply(202, operation_outcome([Issue("ADP-5012", "information", args={"id": msg_id})]))
         return stored_reply(found)
@@ -249,7 +249,9 @@ class Pipeline(Apply):
             elif (
                 current := tx.message(message.sender, message.fmt, message.msg_id, lock=True)
             ) is None or current.receipt is not None:
-                return stored_reply(current) if current else Reply(404)
+                if current is None:  # gone meanwhile: nothing to answer (process_pending drops the reply)
+                    return Reply.refused([Issue("ADP-5011", "error", args={"id": message.msg_id})])
+                return stored_reply(current)
             issues = list(message.issues)
             if message.bundle is not None and not blocking(issues):
                 issues.extend(self._apply(tx, message, outgoing, now))
@@ -272,7 +274,7 @@ class Pipeline(Apply):
         """The answer to a message whose id its sender already used for another message: refused (409, AppRec E10),
         nothing of it stored; the first message and its receipt stay as they were."""
         issue = Issue("ADP-5018", "error", args={"id": message.msg_id, "sender": message.sender, "apprec_code": "E10"})
-        return replace(self._answer(message, [issue], now), status=409)
+        return replace(self._answer(message, [issue], now), status=http_status([issue]))
 
     def _take_receipt(self, message: Message, answers: str, status: str, codes: list[str]) -> Reply:
         """An application receipt (AppRec, or a FHIR acknowledgement) from a receiver: stored once like any message
@@ -293,7 +295,7 @@ class Pipeline(Apply):
             # another vendor words a code's display, or a profile rule it breaks, must not lose it. Those are told.
             unreadable = [i for i in message.issues if blocking([i]) and not i.code.startswith("ADP-4")]
             if unreadable:
-                reply = Reply(400, operation_outcome(unreadable))
+                reply = Reply.refused(unreadable)
                 state = "rejected"
             else:
                 found, completed = tx.record_receipt(answers, [message.sender], status, codes, utc_now())
@@ -333,7 +335,7 @@ class Pipeline(Apply):
             try:
                 xml = receipt_for(answered, gen_date=oslo(now))
             except ReceiptImpossible:
-                return Reply(400, operation_outcome(issues))
+                return Reply.refused(issues)
             return Reply(200, body=xml, content_type=KITH_XML)
         stamp = datetime.datetime.fromtimestamp(now, datetime.UTC).isoformat(timespec="seconds")
         header = message.header or None

@@ -14,7 +14,7 @@ from typing import Any
 
 from adapter.access import Resolver
 from adapter.errors import Issue
-from adapter.validate import operation_outcome
+from adapter.reply import operation_outcome
 
 _ACK_IDS = uuid.UUID("6f1d2c3b-4a59-5e8f-9b0a-1c2d3e4f5a6b")
 PROFILE_HEADER = "http://samhandling.no/fhir/StructureDefinition/samhandlingsmelding"

@@ -26,11 +26,11 @@ from adapter.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from adapter.parse.fhir_source import read_fhir
 from adapter.records.access import check_type, resource_reply
 from adapter.records.write import ID_PATTERN, RecordWrites
-from adapter.reply import Reply
+from adapter.reply import Reply, operation_outcome
 from adapter.search import parse_query
 from adapter.security import AUDIT_SCOPE, EMERGENCY_SCOPE, READ_SCOPE, Caller
 from adapter.store import Store, StoredResource, Tx
-from adapter.validate import Validator, operation_outcome
+from adapter.validate import Validator
 
 __all__ = ["CRISIS_DOCUMENT", "CRISIS_PROFILE", "ID_PATTERN", "Records"]
 
@@ -62,9 +62,7 @@ class Records(RecordWrites):
         ref = f"{rtype}/{rid}" + (f"/_history/{version}" if version is not None else "")
         if rtype == "AuditEvent":  # searched, never read one by one
             where = {"method": "GET", "path": f"/AuditEvent/{rid}", "allowed": "GET /AuditEvent?... (search)"}
-            return self._refused(
-                caller, "R", ref, Reply(405, operation_outcome([Issue("ADP-5028", "error", args=where)]))
-            )
+            return self._refused(caller, "R", ref, Reply.refused([Issue("ADP-5028", "error", args=where)]))
         caller.require(READ_SCOPE)
         problem = check_type(rtype)
         if problem:
@@ -74,14 +72,14 @@ class Records(RecordWrites):
             found = tx.read(rtype, rid, version)
             if found is None:
                 self._audit_miss(tx, caller, "R", ref)
-                return Reply(404, operation_outcome([Issue("ADP-5020", "error", args={"ref": ref})]))
+                return Reply.refused([Issue("ADP-5020", "error", args={"ref": ref})])
             current = found if version is None else tx.read(rtype, rid)
             allowed, disclosure = self._may_read(tx, current or found, caller)
             self._audit(tx, caller, "R", found, allowed, disclosure)
             if not allowed:
                 return self._forbidden(tx, current or found, caller)
             if found.deleted:
-                return Reply(410, operation_outcome([Issue("ADP-5024", "error", args={"ref": f"{rtype}/{rid}"})]))
+                return Reply.refused([Issue("ADP-5024", "error", args={"ref": f"{rtype}/{rid}"})])
             return resource_reply(found)
 
         return self.store.run(work)
@@ -97,7 +95,7 @@ class Records(RecordWrites):
             versions = tx.history(rtype, rid)
             if not versions:
                 self._audit_miss(tx, caller, "R", f"{rtype}/{rid}/_history")
-                return Reply(404, operation_outcome([Issue("ADP-5020", "error", args={"ref": f"{rtype}/{rid}"})]))
+                return Reply.refused([Issue("ADP-5020", "error", args={"ref": f"{rtype}/{rid}"})])
             allowed, disclosure = self._may_read(tx, versions[0], caller)
             self._audit(tx, caller, "R", versions[0], allowed, disclosure)
             if not allowed:
@@ -131,7 +129,7 @@ class Records(RecordWrites):
         try:
             params, updated, count, offset = parse_query(query, rtype)
         except AdapterError as error:
-            return self._refused(caller, "E", f"{rtype}?{text}", Reply(400, operation_outcome(error.issues)))
+            return self._refused(caller, "E", f"{rtype}?{text}", Reply.refused(error.issues))
         if rtype == "AuditEvent":
             return self._search_audit(caller, query, params, updated, count, offset, base)
 
@@ -180,7 +178,7 @@ class Records(RecordWrites):
             if not caller.has(AUDIT_SCOPE) and (patient is None or not tx.cares_for(caller.org, patient)):
                 self._audit_query(tx, caller, text, patient=patient, outcome="refused")
                 issue = Issue("ADP-7008", "error", args={"ref": patient or "AuditEvent", "org": caller.org})
-                return Reply(403, operation_outcome([issue]))
+                return Reply.refused([issue])
             self._audit_query(tx, caller, text, patient=patient)
             total, events = tx.audits(patient=patient, recorded=recorded, limit=count, offset=offset)
             entries = [
@@ -199,7 +197,7 @@ class Records(RecordWrites):
         where = f"Patient/$krise?identifier={identifier}"
         if sum(1 for c in reason if c.isalnum()) < 5:
             issue = Issue("ADP-7020", "error")
-            return self._refused(caller, "R", where, Reply(400, operation_outcome([issue])))
+            return self._refused(caller, "R", where, Reply.refused([issue]))
 
         # a national identifier (fødselsnummer, D-nummer), in any of its forms
         national = (FNR_SYSTEM, DNR_SYSTEM)
@@ -213,13 +211,13 @@ class Records(RecordWrites):
             if not plans:
                 self._audit_emergency(tx, caller, [], patients[0].id if patients else None, reason, "failed")
                 issue = Issue("ADP-5020", "error", args={"ref": f"the current crisis plan of {identifier}"})
-                return Reply(404, operation_outcome([issue]))
+                return Reply.refused([issue])
             plan = plans[0]
             decision = self.sharing.decide(tx, caller.org, plan)
             if decision.basis == "denied":  # the emergency overrides a missing consent, never a deny
                 self._audit_emergency(tx, caller, [plan], plan.patient, reason, "refused")
                 args = {"ref": f"{plan.type}/{plan.id}", "org": caller.org, "consent": decision.consent}
-                return Reply(403, operation_outcome([Issue("ADP-7018", "error", args=args)]))
+                return Reply.refused([Issue("ADP-7018", "error", args=args)])
             # the crisis plans that came as text or PDF go along, each unless a deny covers it
             documents = [
                 d
@@ -249,7 +247,7 @@ class Records(RecordWrites):
         try:
             source = read_fhir(data, self.validator.definitions, fmt)
         except AdapterError as error:
-            return Reply(400, operation_outcome(error.issues))
+            return Reply.refused(error.issues)
         resource = source.resource
         if isinstance(resource, dict) and resource.get("resourceType") == "Parameters":
             parts = resource.get("parameter")
@@ -263,7 +261,7 @@ class Records(RecordWrites):
         if rtype and isinstance(resource, dict) and resource.get("resourceType") != rtype:
             found = resource.get("resourceType")
             issue = Issue("ADP-5027", "error", expression="resourceType", args={"expected": rtype, "found": found})
-            return Reply(400, operation_outcome([issue]))
+            return Reply.refused([issue])
         if resource is source.resource:
             issues = self.validator.validate_source(source, profiles)
         else:

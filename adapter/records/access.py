@@ -16,7 +16,6 @@ from adapter.security import Caller
 from adapter.sharing import Sharing
 from adapter.store import Store, StoredResource, Tx
 from adapter.store.sql import utc_now
-from adapter.validate import operation_outcome
 
 
 class RecordsAccess:
@@ -38,14 +37,14 @@ class RecordsAccess:
         return decision.allowed, decision.allowed and decision.basis != "party"
 
     def _forbidden(self, tx: Tx, resource: StoredResource, caller: Caller) -> Reply:
-        """403: ADP-7018 when the patient denied it to the caller, ADP-7008 otherwise."""
+        """Refused (403): ADP-7018 when the patient denied it to the caller, ADP-7008 otherwise."""
         decision = self.sharing.decide(tx, caller.org, resource)
         ref = f"{resource.type}/{resource.id}"
         if decision.basis == "denied":
             issue = Issue("ADP-7018", "error", args={"ref": ref, "org": caller.org, "consent": decision.consent})
         else:
             issue = Issue("ADP-7008", "error", args={"ref": ref, "org": caller.org})
-        return Reply(403, operation_outcome([issue]))
+        return Reply.refused([issue])
 
     def _event(
         self,
@@ -140,7 +139,7 @@ def check_type(rtype: str) -> Reply | None:
     """404 for a type the service does not serve (None: served), so no operation touches the store for it."""
     if rtype in TYPES:
         return None
-    return Reply(404, operation_outcome([Issue("ADP-5022", "error", args={"type": rtype, "types": ", ".join(TYPES)})]))
+    return Reply.refused([Issue("ADP-5022", "error", args={"type": rtype, "types": ", ".join(TYPES)})])
 
 
 def resource_reply(found: StoredResource, status: int = 200) -> Reply:

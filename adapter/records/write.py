@@ -20,7 +20,7 @@ from adapter.search import TYPES, parse_criteria, parse_query
 from adapter.security import WRITE_SCOPE, Caller
 from adapter.sharing import same_record
 from adapter.store import StoredResource, Tx
-from adapter.validate import Validator, operation_outcome
+from adapter.validate import Validator
 from adapter.validate.implied import claim_implied
 
 #: A FHIR logical id (R4 id datatype); the API's routes take only these.
@@ -64,18 +64,18 @@ class RecordWrites(RecordsAccess):
         try:
             source = read_fhir(data, self.validator.definitions, fmt)
         except AdapterError as error:
-            return Reply(400, operation_outcome(error.issues))
+            return Reply.refused(error.issues)
         resource = source.resource
         if not isinstance(resource, dict) or resource.get("resourceType") != rtype:
             found = resource.get("resourceType") if isinstance(resource, dict) else type(resource).__name__
             issue = Issue("ADP-5027", "error", expression="resourceType", args={"expected": rtype, "found": found})
-            return Reply(400, operation_outcome([issue]))
+            return Reply.refused([issue])
         if rid is not None and resource.get("id") != rid:
             stated = resource.get("id", "(none)")
             issue = Issue("ADP-5026", "error", expression=f"{rtype}.id", args={"id": stated, "url": rid})
-            return Reply(400, operation_outcome([issue]))
+            return Reply.refused([issue])
         if rid is not None and not _ID.match(rid):
-            return Reply(400, operation_outcome([Issue("ADP-5026", "error", args={"id": rid, "url": rid})]))
+            return Reply.refused([Issue("ADP-5026", "error", args={"id": rid, "url": rid})])
         if rid is None:
             resource = {**resource, "id": str(uuid.uuid4())}
         # validated against the profiles its category implies whether it claims them or not, and stored claiming them
@@ -84,9 +84,8 @@ class RecordWrites(RecordsAccess):
             resource = {**resource, "status": "active"}
         issues = self.validator.validate_source(source)  # with line and column; the id we add changes no rule
         if any(i.severity in ("error", "fatal") for i in issues):
-            return self._refused(
-                caller, "U" if rid else "C", f"{rtype}/{rid or '(new)'}", Reply(422, operation_outcome(issues))
-            )
+            refused = Reply.refused(issues, default=422)  # profile findings refuse a write with 422
+            return self._refused(caller, "U" if rid else "C", f"{rtype}/{rid or '(new)'}", refused)
         return cast("dict[str, Any]", resource)
 
     def _write_in(
@@ -100,23 +99,23 @@ class RecordWrites(RecordsAccess):
         if current is None and rid is not None:  # ids are the server's: an update never creates
             self._audit_miss(tx, caller, "U", ref)
             issue = Issue("ADP-5040", "error", args={"ref": ref, "type": rtype})
-            return Reply(405, operation_outcome([issue]), headers={"Allow": "GET"})
+            return Reply.refused([issue], headers={"Allow": "GET"})
         if current is not None:
             decision = self.sharing.may_change(tx, caller.org, current)
             if not decision.allowed:
                 self._audit(tx, caller, "U", current, False, False)
                 if decision.basis == "denied":
                     args = {"ref": ref, "org": caller.org, "consent": decision.consent}
-                    return Reply(403, operation_outcome([Issue("ADP-7018", "error", args=args)]))
-                return Reply(403, operation_outcome([Issue("ADP-7013", "error", args={"ref": ref, "org": caller.org})]))
+                    return Reply.refused([Issue("ADP-7018", "error", args=args)])
+                return Reply.refused([Issue("ADP-7013", "error", args={"ref": ref, "org": caller.org})])
             if if_match is None:
                 self._audit(tx, caller, "U", current, False, False)
                 issue = Issue("ADP-5042", "error", args={"ref": ref, "version": current.version})
-                return Reply(428, operation_outcome([issue]))
+                return Reply.refused([issue])
             if if_match.strip() not in _etags(current.version):
                 self._audit(tx, caller, "U", current, False, False)
                 issue = Issue("ADP-5021", "error", args={"etag": if_match, "version": current.version})
-                return Reply(412, operation_outcome([issue]))
+                return Reply.refused([issue])
         if current is not None and access.same_content(
             current.body, resource
         ):  # nothing changed: no new version, no sync
@@ -153,21 +152,21 @@ class RecordWrites(RecordsAccess):
         if rtype == "Consent":
             if caller.org not in access.consent_custodians(resource, tx.resolve):
                 issue = Issue("ADP-7012", "error", expression="Consent.organization", args={"org": caller.org})
-                return self._refused_in(tx, caller, "C", ref, Reply(403, operation_outcome([issue])))
+                return self._refused_in(tx, caller, "C", ref, Reply.refused([issue]))
             if patient and not tx.cares_for(caller.org, patient):
                 issue = Issue("ADP-7016", "error", args={"org": caller.org, "patient": patient})
-                return self._refused_in(tx, caller, "C", ref, Reply(403, operation_outcome([issue])))
+                return self._refused_in(tx, caller, "C", ref, Reply.refused([issue]))
         if rtype == "Subscription":
             problem = self._subscription_problem(resource, caller.org)
             if problem:
                 issue = Issue("ADP-5043", "error", expression="Subscription", args={"detail": problem})
-                return self._refused_in(tx, caller, "C", ref, Reply(422, operation_outcome([issue])))
+                return self._refused_in(tx, caller, "C", ref, Reply.refused([issue]))
         same = same_record(tx, rtype, resource, patient) if current is None else None
         if same is not None:  # a person or organisation is one record nationwide, a record one per patient
             args = {"ref": f"{rtype}/{same.id}", "identifier": ", ".join(access.identity_tokens(rtype, resource))}
-            status = 409 if self.sharing.may_change(tx, caller.org, same).allowed else 403
-            issue = Issue("ADP-5041" if status == 409 else "ADP-7013", "error", args={**args, "org": caller.org})
-            return self._refused_in(tx, caller, "C", ref, Reply(status, operation_outcome([issue])))
+            code = "ADP-5041" if self.sharing.may_change(tx, caller.org, same).allowed else "ADP-7013"
+            issue = Issue(code, "error", args={**args, "org": caller.org})
+            return self._refused_in(tx, caller, "C", ref, Reply.refused([issue]))
         return None
 
     def _subscription_problem(self, subscription: dict[str, Any], org: str) -> str | None:

@@ -19,10 +19,6 @@ from adapter.validate.registry import load_definitions
 from adapter.validate.state import DEFAULT_POLICY, Policy
 from adapter.validate.walker import Engine
 
-ISSUE_CODE_SYSTEM = "http://samhandling.no/fhir/CodeSystem/issue-code"
-LINE_EXT = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line"
-COLUMN_EXT = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col"
-
 
 class Validator:
     """Validates resources against their core type and the profiles they claim. Build once, reuse."""
@@ -87,35 +83,3 @@ def _repeated(duplicates: list[tuple[str, int, int]]) -> list[Issue]:
         Issue("ADP-4002", "error", path.rpartition(".")[0], line, column, {"path": path, "max": 1, "count": count})
         for path, (count, line, column) in counts.items()
     ]
-
-
-def operation_outcome(issues: list[Issue]) -> dict[str, Any]:
-    """An R4 OperationOutcome for the issues (an 'all OK' information issue when there are none)."""
-    if not issues:
-        return {
-            "resourceType": "OperationOutcome",
-            "issue": [{"severity": "information", "code": "informational", "diagnostics": "No issues / Ingen feil"}],
-        }
-    return {"resourceType": "OperationOutcome", "issue": [_issue_json(i) for i in issues]}
-
-
-def _issue_json(issue: Issue) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "severity": issue.severity,
-        "code": issue.info.type,
-        "details": {
-            "coding": [{"system": ISSUE_CODE_SYSTEM, "code": issue.code}],
-            "text": issue.text_nb,
-        },
-        "diagnostics": issue.text_en,
-    }
-    if issue.expression:
-        entry["expression"] = [issue.expression]
-    extensions = []
-    if issue.line is not None:
-        extensions.append({"url": LINE_EXT, "valueInteger": issue.line})
-    if issue.column is not None:
-        extensions.append({"url": COLUMN_EXT, "valueInteger": issue.column})
-    if extensions:
-        entry["extension"] = extensions
-    return entry
