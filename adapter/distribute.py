@@ -25,6 +25,7 @@ from typing import Any
 from adapter import access
 from adapter.errors import AdapterError
 from adapter.identifiers import HER_SYSTEM
+from adapter.narrative import bundle_with_narrative
 from adapter.receipt.audit import audit_event
 from adapter.receipt.sync import events_by_profile, sync_message
 from adapter.route.table import RoutingTable
@@ -120,6 +121,7 @@ class Distributor:
                 timestamp=utc_now(),
                 include=include,
             )
+            message = bundle_with_narrative(message, tx.resolve) if message else None  # its header too
             body, content_type, answer_id = self._encode(message, route.format) if message else (None, "", None)
             if message is not None and body is not None:
                 message_id = str(message["entry"][0]["resource"]["id"])

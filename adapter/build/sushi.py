@@ -8,8 +8,8 @@ under the cache folder and seed it with
   snapshot generator (the published no-basis resources are differential-only and SUSHI needs snapshots).
 
 The build runs in a temporary copy of the FSH project, so ``--check`` never touches the working tree. Output
-routing: instances defined in ``input/fsh/examples/`` become ``examples/fhir/``; everything else is a
-conformance resource in ``profiles/resources/``.
+routing: instances defined in ``input/fsh/examples/`` become ``examples/fhir/``, each resource with its generated
+narrative (:mod:`adapter.build.narrative`); everything else is a conformance resource in ``profiles/resources/``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapter import standards
+from adapter.build.narrative import with_example_narrative
 from adapter.config import Settings
 from adapter.errors import AdapterError, SetupError
 from adapter.validate.packages import Definitions, Package, read_json
@@ -164,6 +165,7 @@ def build(settings: Settings) -> BuildResult:
         for path in sorted((generated / "resources").glob("*.json")):
             text = path.read_text(encoding="utf-8")
             (result.examples if path.name in example_files else result.resources)[path.name] = text
+        result.examples = with_example_narrative(result.examples)  # every example carries its narrative
         return result
 
 

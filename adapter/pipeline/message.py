@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from adapter import access
 from adapter.errors import AdapterError, Issue
+from adapter.narrative import bundle_with_narrative
 from adapter.parse.xml_safe import canonical_xml
 from adapter.reply import Reply
 from adapter.security import ADMIN_SCOPE, Caller
@@ -42,6 +43,12 @@ class Message:
     bases: dict[str, str] = field(default_factory=dict)
     #: the organisation (and token subject) that relayed it for ``sender`` with the admin scope, when not the sender
     relay: str | None = None
+
+    def __post_init__(self) -> None:
+        # Every resource of a message carries a narrative from the moment it is read (a sender's own is kept), so
+        # what is stored, sent on and translated has one; the original bytes, and what was validated, stay as sent.
+        if isinstance(self.bundle, dict):
+            self.bundle = bundle_with_narrative(self.bundle)
 
     @cached_property
     def header(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapter.identifiers import HER_SYSTEM
+from adapter.narrative import with_narrative
 
 _REST = {
     "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
@@ -62,7 +63,7 @@ def audit_event(
         event["purposeOfEvent"] = [
             {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": purpose}]}
         ]
-    return event
+    return with_narrative(event)
 
 
 def _agents(org: str | None, subject: str | None, recipient: str | None) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from adapter.access import Resolver
 from adapter.errors import Issue
+from adapter.narrative import bundle_with_narrative
 from adapter.reply import operation_outcome
 
 _ACK_IDS = uuid.UUID("6f1d2c3b-4a59-5e8f-9b0a-1c2d3e4f5a6b")
@@ -44,7 +45,7 @@ def acknowledgement(
     carry = _Carrier(resolve)
     answer = _answer_header(header, original, code or response_code(issues), outcome["id"], carry)
     entries = [answer, outcome, *carry.carried]
-    return {
+    ack = {
         "resourceType": "Bundle",
         "id": _ack_id(original, "bundle"),
         "meta": {"profile": [PROFILE_BUNDLE]},
@@ -55,6 +56,7 @@ def acknowledgement(
             {"fullUrl": f"http://samhandling.no/fhir/{r['resourceType']}/{r['id']}", "resource": r} for r in entries
         ],
     }
+    return bundle_with_narrative(ack)  # the header, the outcome and what it carries, readable (a sender's text kept)
 
 
 def _ack_id(original: str, role: str) -> str:

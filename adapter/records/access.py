@@ -9,6 +9,7 @@ from typing import Any
 
 from adapter import access
 from adapter.errors import Issue
+from adapter.narrative import with_narrative
 from adapter.receipt.audit import audit_event
 from adapter.reply import Reply
 from adapter.search import TYPES
@@ -143,10 +144,11 @@ def check_type(rtype: str) -> Reply | None:
 
 
 def resource_reply(found: StoredResource, status: int = 200) -> Reply:
-    """A stored version as the REST answer, with the ETag an update must name and its Last-Modified."""
+    """A stored version as the REST answer, with the ETag an update must name and its Last-Modified; one stored
+    before narrative was generated gets its narrative now (what was stored is not changed)."""
     return Reply(
         status,
-        found.body,
+        with_narrative(found.body),
         headers={"ETag": f'W/"{found.version}"', "Last-Modified": http_date(found.last_updated)},
     )
 

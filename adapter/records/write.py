@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from adapter import access
 from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
+from adapter.narrative import with_narrative
 from adapter.parse.fhir_source import read_fhir
 from adapter.records.access import RecordsAccess, check_type, resource_reply
 from adapter.reply import Reply
@@ -130,6 +131,7 @@ class RecordWrites(RecordsAccess):
         creator = current.creator if current else caller.org
         parties = access.parties_of(resource, tx.resolve, creator)
         index = list(access.index_terms(resource, patient, identifiers))
+        resource = with_narrative(resource, tx.resolve, current.body if current else None)  # a sender's own is kept
         stored = tx.write(resource, patient=patient, parties=parties, index=index, writer=caller.org)
         self._audit(tx, caller, "U" if current else "C", stored, True, False)
         self.distributor.changed(tx, [stored], caller.org)
