@@ -105,6 +105,37 @@ def profiles_package(ctx: click.Context, out_dir: Path) -> None:
     click.echo(str(target))
 
 
+@profiles.command("site")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist/site"),
+    show_default=True,
+    help="Folder to write the pages into (made if missing; pages already there are overwritten).",
+)
+@click.pass_context
+def profiles_site(ctx: click.Context, out_dir: Path) -> None:
+    """Write the implementation guide as static HTML: the guideline-to-FHIR model, a page per profile, code
+    system, value set and concept map, the message events, the KITH mapping overview and the error codes, all
+    generated from profiles/ and mappings/ (the service serves the same pages at /ig/)."""
+    from adapter.build.site import plan_site
+
+    try:
+        site = plan_site(_settings(ctx))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with click.progressbar(site.pages, label="Writing pages", file=sys.stderr) as pages:
+            for page in pages:
+                site.write_page(out_dir, page)
+        site.write_static(out_dir)
+    except AdapterError as error:
+        _fail(error)
+    except OSError as error:
+        _fail(AdapterError([Issue("ADP-0003", "fatal", args={"path": str(out_dir), "detail": str(error)})]), 2)
+    click.echo(f"Wrote {len(site.pages)} pages to {out_dir / 'index.html'}")
+
+
 @main.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--profile", "profiles_", multiple=True, metavar="URL", help="Also validate against this profile.")
