@@ -10,12 +10,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     SAMHANDLING_HOME=/app SAMHANDLING_STANDARDS=/standards SAMHANDLING_CACHE=/tmp/samhandling-cache \
     SAMHANDLING_DATA_DIR=/data
 WORKDIR /app
+# pango (with HarfBuzz subsetting) and a font for WeasyPrint, which prints the crisis plan page as PDF
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+        libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY adapter ./adapter
 RUN pip install --no-cache-dir -e . && useradd --system --uid 10001 samhandling \
     && mkdir -p /data && chown samhandling /data
 COPY profiles/sushi-config.yaml ./profiles/sushi-config.yaml
 COPY profiles/resources ./profiles/resources
+COPY profiles/model.yaml ./profiles/model.yaml
 COPY mappings ./mappings
 COPY examples ./examples
 USER samhandling

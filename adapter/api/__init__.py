@@ -26,11 +26,13 @@ from adapter.service import Service
 log = logging.getLogger(__name__)
 #: Paths that need no token.
 OPEN_PATHS = ("/metadata", "/.well-known/jwks.json")
+#: Path prefixes that need no token: the implementation guide and the pages' stylesheet (no patient data).
+OPEN_PREFIXES = ("/ig/", "/pages/static/")
 
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> Flask:
     """The WSGI app. ``settings`` default to :meth:`Settings.from_env`; ``service`` to one built from them."""
-    from adapter.api import fhir, kith
+    from adapter.api import fhir, ig, kith, pages
 
     service = service or Service(settings or Settings.from_env())
     app = Flask("samhandling-adapter")
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.url_map.converters["id"] = _ResourceId
     app.register_blueprint(fhir.blueprint)
     app.register_blueprint(kith.blueprint)
+    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(ig.blueprint)
 
     _check_callers(app, service)
     _answer_errors(app, service)
@@ -51,7 +55,7 @@ def _check_callers(app: Flask, service: Service) -> None:
 
     @app.before_request
     def authenticate() -> Any:
-        if request.path in OPEN_PATHS:
+        if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES) or request.path == "/ig":
             return None
         length = request.content_length
         if length is not None and length > service.settings.max_request_bytes:

@@ -6,11 +6,12 @@ import json
 
 from flask import Blueprint, Response, request
 
+from adapter.api import pages
 from adapter.api.capability import capability_statement
 from adapter.api.context import body as _body
 from adapter.api.context import caller as _caller
 from adapter.api.context import service as _service
-from adapter.api.negotiation import body_format, respond
+from adapter.api.negotiation import body_format, respond, wants_page
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import looks_like_xml, read_fhir
 from adapter.reply import Reply
@@ -91,6 +92,8 @@ def emergency() -> Response:
     ``?identifier=<fødselsnummer or system|value>&reason=<why>``."""
     identifier = request.args.get("identifier", "")
     reason = request.args.get("reason", "") or request.headers.get("X-Emergency-Reason", "")
+    if wants_page():
+        return pages.emergency()
     return respond(_service().records.emergency(identifier, reason, _caller(), _base()))
 
 
@@ -109,7 +112,9 @@ def create(rtype: str) -> Response:
 
 @blueprint.get("/<type:rtype>/<id:rid>")
 def read(rtype: str, rid: str) -> Response:
-    """Read the current version."""
+    """Read the current version (a crisis plan as its page for a browser: :mod:`adapter.api.pages`)."""
+    if rtype == "CarePlan" and wants_page():
+        return pages.careplan(rid)
     return respond(_service().records.read(rtype, rid, _caller()))
 
 

@@ -26,6 +26,19 @@ def wants_xml() -> bool:
     return best in (FHIR_XML, "application/xml", "text/xml")
 
 
+def wants_page() -> bool:
+    """Whether a reader wants the page rather than the resource: ``?format=pdf``, ``_format=html``, or an
+    ``Accept`` that prefers ``text/html`` over every FHIR format (a browser). FHIR clients (a FHIR type, ``*/*``
+    or no ``Accept``) get FHIR as before."""
+    if request.args.get("format") == "pdf":
+        return True
+    requested = request.args.get("_format", "").split(";")[0].strip().lower()
+    if requested:
+        return requested in ("html", "text/html")
+    offered = [FHIR_JSON, "application/json", FHIR_XML, "application/xml", "text/xml", "text/html"]
+    return request.accept_mimetypes.best_match(offered) == "text/html"
+
+
 def body_format() -> str | None:
     """The format of the request body by its Content-Type: ``json``, ``xml``, or None (sniffed from the bytes)."""
     content_type = (request.mimetype or "").lower()

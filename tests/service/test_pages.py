@@ -1,0 +1,177 @@
+"""The crisis plan page without a browser: the HTML answer of ``GET /CarePlan/{id}`` for a browser, FHIR clients
+unaffected, the stable page per patient, the PDF, the emergency read's page, refusals as HTML pages with their
+status and an audit event, and the plan's text escaped. (tests/browser drives the same pages in Chromium.)"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+from service_helpers import DPS, KOMMUNE, STRANGER, ack_code, example_json
+
+Auth = Callable[..., dict[str, str]]
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+PLAN_URL = "/CarePlan/krise-og-mestringsplan-ola"
+FNR = "15838510075"
+LEGEVAKT = "8100009"
+KEY_TEXTS = (
+    "Ring først",
+    "Vestbyen DPS, ambulant akutteam",
+    "Kari Nordmann, søster",
+    "900 00 002",
+    "Rød sone",
+    "Gul sone",
+    "Grønn sone",
+    "Stemmene sier hva jeg skal gjøre",
+    "Faste rutiner",
+    "Uniformert politi",
+    "Avtale om brukerstyrt plass",
+    "inntil 3 døgn per opphold",
+)
+
+
+def send(client: FlaskClient, org: str, bundle: dict[str, Any], auth: Auth) -> None:
+    answer = client.post("/$process-message", data=json.dumps(bundle), headers={**auth(org), **FHIR_JSON})
+    assert answer.status_code == 200 and ack_code(answer.get_json()) == "ok", answer.get_json()
+
+
+def shared(client: FlaskClient, auth: Auth, crisis: dict[str, Any] | None = None) -> None:
+    """Ola's consent and individual plan from the kommune, his crisis plan from the DPS."""
+    send(client, KOMMUNE, example_json("fhir/Bundle-melding-samtykke-ola.json"), auth)
+    send(client, KOMMUNE, example_json("fhir/Bundle-melding-individuell-plan-ola.json"), auth)
+    send(client, DPS, crisis or example_json("fhir/Bundle-melding-kriseplan-ola.json"), auth)
+
+
+def page_text(html: str) -> str:
+    """The text of a page, tags removed and whitespace folded (what a reader sees)."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def audits(client: FlaskClient, auth: Auth) -> list[dict[str, Any]]:
+    found = client.get("/AuditEvent?_count=500", headers=auth(DPS, "samhandling/audit")).get_json()
+    return [e["resource"] for e in found.get("entry", [])]
+
+
+def test_a_browser_gets_the_crisis_plan_page(client: FlaskClient, auth: Auth) -> None:
+    shared(client, auth)
+    answer = client.get(PLAN_URL, headers={**auth(KOMMUNE), **BROWSER})
+    assert answer.status_code == 200, answer.data[:500]
+    assert answer.mimetype == "text/html"
+    assert "script-src" not in answer.headers["Content-Security-Policy"]  # no script may run at all
+    assert answer.headers["Cache-Control"] == "no-store"
+    text = page_text(answer.get_data(as_text=True))
+    for key in KEY_TEXTS:
+        assert key in text, key
+    # whom to call first: the red zone's contact before the yellow zone's
+    assert text.index("Vestbyen DPS, ambulant akutteam") < text.index("Kari Nordmann, søster")
+    assert text.index("Rød sone – krise") < text.index("Gul sone – varsel") < text.index("Grønn sone – stabil")
+    # what the REST API serves is read as the reader (Practitioner, Organization, Location are not served yet)
+    for key in ("Planens eier", "Koordinator i kommunen", "Versjon 1", "Planen finnes også hos"):
+        assert key in text, text[text.index("Om planen") :]
+    # the stable page of the patient's current plan is the same page
+    stable = client.get("/Patient/pasient-ola/kriseplan", headers=auth(KOMMUNE))
+    assert stable.status_code == 200 and stable.mimetype == "text/html"
+    assert "Stemmene sier hva jeg skal gjøre" in page_text(stable.get_data(as_text=True))
+    css = client.get("/pages/static/sider.css", headers=auth(KOMMUNE))
+    assert css.status_code == 200 and css.mimetype == "text/css" and b"@page" in css.data
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Accept": "application/fhir+json"}, {"Accept": "*/*"}, {}, {"Accept": "application/json, text/html"}],
+    ids=["fhir+json", "any", "none", "json before html"],
+)
+def test_fhir_clients_still_get_fhir(client: FlaskClient, auth: Auth, headers: dict[str, str]) -> None:
+    shared(client, auth)
+    answer = client.get(PLAN_URL, headers={**auth(KOMMUNE), **headers})
+    assert answer.status_code == 200 and answer.mimetype == "application/fhir+json"
+    assert answer.get_json()["resourceType"] == "CarePlan"
+    xml = client.get(PLAN_URL, headers={**auth(KOMMUNE), "Accept": "application/fhir+xml"})
+    assert xml.mimetype == "application/fhir+xml"
+    # a plan of another kind stays FHIR for a browser too
+    other = client.get("/CarePlan/individuell-plan-ola", headers={**auth(KOMMUNE), **BROWSER})
+    assert other.status_code == 200 and other.mimetype != "text/html" and b"individuell-plan-ola" in other.data
+
+
+def test_a_refused_read_is_a_403_page_and_audited(client: FlaskClient, auth: Auth) -> None:
+    shared(client, auth)
+    answer = client.get(PLAN_URL, headers={**auth(STRANGER), **BROWSER})
+    assert answer.status_code == 403 and answer.mimetype == "text/html"
+    text = page_text(answer.get_data(as_text=True))
+    assert "Du har ikke tilgang til denne planen" in text and STRANGER in text
+    refused = [
+        e
+        for e in audits(client, auth)
+        if any(a.get("who", {}).get("identifier", {}).get("value") == STRANGER for a in e.get("agent", []))
+        and e.get("outcome") != "0"
+    ]
+    assert refused, "the refused read is in the audit trail"
+    assert client.get("/Patient/pasient-ola/kriseplan", headers=auth(STRANGER)).status_code == 404
+    missing = client.get("/CarePlan/finnes-ikke", headers={**auth(KOMMUNE), **BROWSER})
+    assert missing.status_code == 404 and "Fant ingen kriseplan" in missing.get_data(as_text=True)
+    no_token = client.get("/Patient/pasient-ola/kriseplan")
+    assert no_token.status_code == 401 and no_token.mimetype == "text/html"
+    no_scope = client.get(PLAN_URL, headers={**auth(KOMMUNE, "samhandling/messages"), **BROWSER})
+    assert no_scope.status_code == 403 and no_scope.mimetype == "text/html"
+
+
+def test_the_pdf_is_a_pdf(client: FlaskClient, auth: Auth) -> None:
+    shared(client, auth)
+    for url in (f"{PLAN_URL}?format=pdf", "/Patient/pasient-ola/kriseplan.pdf"):
+        answer = client.get(url, headers=auth(KOMMUNE))
+        assert answer.status_code == 200, answer.data[:300]
+        assert answer.mimetype == "application/pdf" and answer.data.startswith(b"%PDF")
+        assert "attachment" in answer.headers["Content-Disposition"]
+        assert len(PdfReader(io.BytesIO(answer.data)).pages) == 1  # one A4 page
+
+
+def test_the_emergency_page_is_audited_with_its_reason(client: FlaskClient, auth: Auth) -> None:
+    shared(client, auth)
+    legevakt = {**auth(LEGEVAKT, "samhandling/emergency"), **BROWSER}
+    form = client.get("/Patient/$krise", headers=legevakt)
+    assert form.status_code == 200 and b'name="reason"' in form.data
+    no_reason = client.get(f"/Patient/$krise?identifier={FNR}", headers=legevakt)
+    assert no_reason.status_code == 400 and no_reason.mimetype == "text/html"
+    reason = "Akutt psykose på legevakten kl 03"
+    answer = client.get(f"/Patient/$krise?identifier={FNR}&reason={reason}", headers=legevakt)
+    assert answer.status_code == 200 and answer.mimetype == "text/html"
+    text = page_text(answer.get_data(as_text=True))
+    assert "Nødtilgang" in text and reason in text
+    for key in KEY_TEXTS:
+        assert key in text, key
+    assert any(reason in (e.get("outcomeDesc") or "") for e in audits(client, auth))
+    pdf = client.get(f"/Patient/$krise?identifier={FNR}&reason={reason}&format=pdf", headers=legevakt)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # the FHIR emergency read is unchanged
+    fhir = client.get(
+        f"/Patient/$krise?identifier={FNR}&reason={reason}", headers=auth(LEGEVAKT, "samhandling/emergency")
+    )
+    assert fhir.get_json()["resourceType"] == "Bundle"
+
+
+def test_a_plans_text_is_escaped(client: FlaskClient, auth: Auth) -> None:
+    bundle = example_json("fhir/Bundle-melding-kriseplan-ola.json")
+    plan = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan")
+    attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    plan["activity"][0]["detail"]["description"] = attack
+    plan["title"] = attack
+    shared(client, auth, bundle)
+    html = client.get(PLAN_URL, headers={**auth(KOMMUNE), **BROWSER}).get_data(as_text=True)
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+
+
+def test_the_stylesheet_needs_no_token_but_the_plan_does(client: FlaskClient, auth: Auth) -> None:
+    """A browser loads the stylesheet without a bearer token (no patient data); the plan itself never."""
+    shared(client, auth)
+    css = client.get("/pages/static/sider.css")
+    assert css.status_code == 200 and b"@media print" in css.data
+    assert client.get(PLAN_URL, headers=BROWSER).status_code == 401
+    assert client.get("/pages/static/../../CarePlan/krise-og-mestringsplan-ola").status_code in (401, 404)
