@@ -8,6 +8,8 @@ from typing import Any
 
 import jinja2
 
+from adapter.errors import AdapterError
+
 #: The stylesheet every page links and the PDF is printed with.
 STYLESHEET = "sider.css"
 #: The static files the pages may link, by name, with their content types (nothing else is served).
@@ -41,7 +43,10 @@ def static_file(name: str) -> bytes | None:
 def to_pdf(html: str) -> bytes:
     """A PDF of a page as it prints (A4, the print stylesheet). WeasyPrint reads nothing from outside: the
     stylesheet is given as text and every URL fetch is refused, so a page's text cannot make the server fetch."""
-    import weasyprint  # type: ignore[import-untyped]  # imported when a PDF is asked for (its import is slow)
+    try:
+        import weasyprint  # type: ignore[import-untyped]  # imported when a PDF is asked for (its import is slow)
+    except (ImportError, OSError) as error:  # the package, or the system's pango, is missing: a setup problem
+        raise AdapterError.of("ADP-0008", detail=" ".join(str(error).split())[:300]) from error
 
     css = static_file(STYLESHEET) or b""
     refuse_all = weasyprint.urls.URLFetcher(allowed_protocols=())
