@@ -1,19 +1,19 @@
-"""The pages people read (HTML): the crisis plan page, its PDF, and the emergency read's page.
+"""The pages people read (HTML): the crisis plan page, its PDF, the emergency read's page, the patient overview.
 
-Every resource a page shows is read through the records (``read``, ``search``, ``emergency``), so the access
-rules and the audit are those of the FHIR read; a refusal is an HTML page with the same status and the Norwegian
-text of its issues. Rendering is :mod:`adapter.pages` (Jinja2, no Flask there).
+Every resource a page shows is read through the records (``read``, ``read_for_page``, ``search``, ``emergency``),
+so the access rules and the audit are those of the FHIR read; a refusal is an HTML page with the same status and
+the Norwegian text of its issues. Rendering is :mod:`adapter.pages` (Jinja2, no Flask there).
 
 - ``GET /CarePlan/{id}`` preferring ``text/html`` (a browser): the crisis plan page; ``?format=pdf``: its PDF.
 - ``GET /Patient/{id}/kriseplan`` (and ``.pdf``): the patient's current crisis plan, a stable page URL.
 - ``GET /Patient/$krise`` preferring ``text/html``: the emergency read's form, then its page (``?format=pdf``).
+- ``GET /Patient/{id}/oversikt``: the patient overview for a party to the care (the audit trail with its scope).
 - ``GET /pages/static/{name}``: the stylesheet.
 """
 
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -26,14 +26,11 @@ from adapter.api.context import service as _service
 from adapter.api.negotiation import respond
 from adapter.errors import AdapterError, AuthError, Issue
 from adapter.pages.values import OSLO, Resolve
-from adapter.records import CRISIS_PROFILE, ID_PATTERN
+from adapter.records import CRISIS_PROFILE
 from adapter.reply import Reply
-from adapter.search import SEARCH_PARAMS
+from adapter.security import AUDIT_SCOPE
 
 blueprint = Blueprint("pages", __name__)
-
-#: A literal reference a page may resolve (``Type/id``).
-_REFERENCE = re.compile(f"[A-Z][A-Za-z]{{0,63}}/(?:{ID_PATTERN})")
 
 #: What every HTML answer carries: no script at all, styles only from here, never cached (patient data).
 HTML_HEADERS = {
@@ -77,24 +74,83 @@ def patient_crisis_plan(pid: str) -> Response:
     if not plans:
         issue = Issue("ADP-5020", "error", args={"ref": f"Gjeldende krise- og mestringsplan for Patient/{pid}"})
         return _refusal(Reply.refused([issue]))
-    plan = max(plans, key=lambda p: str((p.get("meta") or {}).get("lastUpdated") or ""))
+    current = max(plans, key=lambda p: str((p.get("meta") or {}).get("lastUpdated") or ""))
+    try:
+        plan, named = _read_for_page("CarePlan", str(current.get("id") or ""))
+    except _Refused as refused:
+        return _refusal(refused.reply)
     own = f"{_root()}/Patient/{pid}/kriseplan"
-    return _plan_page(plan, _resolver(), {"pdf": f"{own}.pdf", "fhir": _fhir_link(plan)}, pdf)
+    return _plan_page(plan, named.get, {"pdf": f"{own}.pdf", "fhir": _fhir_link(plan)}, pdf)
+
+
+#: What the overview gathers, by a search per type of the patient's records the caller may see.
+_OVERVIEW_TYPES = ("EpisodeOfCare", "CareTeam", "CarePlan", "RiskAssessment", "ServiceRequest", "Task", "Consent")
+#: How much of the audit trail the overview reads (the latest events).
+_TRAIL = 500
+
+
+@blueprint.get("/Patient/<id:pid>/oversikt")
+def patient_overview(pid: str) -> Response:
+    """The patient overview for a party to the care: the Patient read as the caller (a refusal is the page's), then
+    a search per type; care teams and plans read for their page (the names and goals they reference); the audit
+    trail only with the audit scope."""
+    records, caller = _service().records, _caller()
+    try:
+        reply = records.read("Patient", pid, caller)
+    except AdapterError as error:
+        return _refusal(_refused(error), patient=True)
+    if reply.status != 200 or reply.resource is None:
+        return _refusal(reply, patient=True)
+    found, named = _gather(pid)
+    named[f"Patient/{pid}"] = reply.resource
+    trail = None
+    if caller.has(AUDIT_SCOPE):  # as GET /AuditEvent: the latest events of the patient's trail
+        total = records.search("AuditEvent", [("patient", f"Patient/{pid}"), ("_count", "0")], caller, _base())
+        at = max(0, int((total.resource or {}).get("total") or 0) - _TRAIL)
+        trail = _search("AuditEvent", [("patient", f"Patient/{pid}"), ("_count", str(_TRAIL)), ("_offset", str(at))])
+    links = _linked({"crisis": f"{_root()}/Patient/{pid}/kriseplan"})
+    today = datetime.datetime.fromtimestamp(_service().clock(), OSLO).date()
+    return _html(pages.overview_page(reply.resource, found, named.get, links, today=today, trail=trail))
+
+
+def _gather(pid: str) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
+    """The patient's records the caller may see, by type, and what its care teams and plans name (read for their
+    page: people, organisations, goals), by reference; the goals and organisations also by type."""
+    found = {rtype: _search(rtype, [("patient", f"Patient/{pid}"), ("_count", "100")]) for rtype in _OVERVIEW_TYPES}
+    named: dict[str, dict[str, Any]] = {}
+    for rtype in ("CareTeam", "CarePlan"):
+        for resource in found[rtype]:
+            try:
+                named.update(_read_for_page(rtype, str(resource.get("id") or ""))[1])
+            except _Refused:
+                continue
+    for ref, resource in named.items():
+        if ref.partition("/")[0] in ("Goal", "Organization"):
+            found.setdefault(ref.partition("/")[0], []).append(resource)
+    return found, named
+
+
+def _search(rtype: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The resources of a search as the caller (nothing when it is refused)."""
+    try:
+        reply = _service().records.search(rtype, query, _caller(), _base())
+    except AdapterError:
+        return []
+    entries = (reply.resource or {}).get("entry") or [] if reply.status == 200 else []
+    return [e["resource"] for e in entries if isinstance(e.get("resource"), dict)]
 
 
 def careplan(rid: str) -> Response:
     """``GET /CarePlan/{id}`` for a browser: the crisis plan page (or its PDF); a plan of another kind stays FHIR."""
     pdf = request.args.get("format") == "pdf"
     try:
-        reply = _service().records.read("CarePlan", rid, _caller())
-    except AdapterError as error:
-        return _refusal(_refused(error))
-    if reply.status != 200 or reply.resource is None:
-        return _refusal(reply)
-    if not pages.is_crisis_plan(reply.resource):
-        return respond(reply)
-    links = {"pdf": f"{_root()}/CarePlan/{rid}?format=pdf", "fhir": _fhir_link(reply.resource)}
-    return _plan_page(reply.resource, _resolver(), links, pdf)
+        plan, named = _read_for_page("CarePlan", rid, pages.is_crisis_plan)
+    except _Refused as refused:
+        return _refusal(refused.reply)
+    if not pages.is_crisis_plan(plan):
+        return respond(_service().records.read("CarePlan", rid, _caller()))
+    links = {"pdf": f"{_root()}/CarePlan/{rid}?format=pdf", "fhir": _fhir_link(plan)}
+    return _plan_page(plan, named.get, links, pdf)
 
 
 def emergency() -> Response:
@@ -142,26 +198,29 @@ def _answer(html: str, pdf: bool, name: str) -> Response:
     return response
 
 
-def _resolver() -> Callable[[str], dict[str, Any] | None]:
-    """Finds what a plan references by reading it as the caller (access check and audit of each read); None for
-    what the caller may not see, what does not exist, and a type the REST API does not serve (not asked for, so
-    the trail holds no refusal the reader never made)."""
-    records, caller = _service().records, _caller()
-    seen: dict[str, dict[str, Any] | None] = {}
+class _Refused(Exception):
+    """A read for a page that was refused, failed or found nothing: ``reply`` is the answer (its status)."""
 
-    def resolve(reference: str) -> dict[str, Any] | None:
-        if not _REFERENCE.fullmatch(reference) or reference.partition("/")[0] not in SEARCH_PARAMS:
-            return None
-        if reference not in seen:
-            rtype, _, rid = reference.partition("/")
-            try:
-                reply = records.read(rtype, rid, caller)
-            except AdapterError:
-                reply = None
-            seen[reference] = reply.resource if reply is not None and reply.status == 200 else None
-        return seen[reference]
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
 
-    return resolve
+
+def _read_for_page(
+    rtype: str, rid: str, shown: Callable[[dict[str, Any]], bool] = lambda _: True
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """A record and what its page shows of what it references (:meth:`Records.read_for_page`: the access rules and
+    audit of the FHIR read), with what that read gave by reference (the page resolves only these)."""
+    try:
+        reply = _service().records.read_for_page(rtype, rid, _caller(), _base(), shown)
+    except AdapterError as error:
+        raise _Refused(_refused(error)) from error
+    if reply.status != 200 or reply.resource is None:
+        raise _Refused(reply)
+    entries = [e for e in reply.resource.get("entry") or [] if isinstance(e.get("resource"), dict)]
+    found = {f"{e['resource'].get('resourceType')}/{e['resource'].get('id')}": e["resource"] for e in entries}
+    record = next(e["resource"] for e in entries if (e.get("search") or {}).get("mode") == "match")
+    return record, found
 
 
 @blueprint.errorhandler(AuthError)
@@ -177,9 +236,9 @@ def _refused(error: AdapterError) -> Reply:
     return Reply.refused(error.issues, default=401 if isinstance(error, AuthError) else 400)
 
 
-def _refusal(reply: Reply) -> Response:
+def _refusal(reply: Reply, patient: bool = False) -> Response:
     links = {"static": _static(), "emergency": f"{_root()}/Patient/$krise"}
-    return _html(pages.refusal_page(reply.status, reply.resource, links), reply.status)
+    return _html(pages.refusal_page(reply.status, reply.resource, links, patient=patient), reply.status)
 
 
 def _html(text: str, status: int = 200) -> Response:

@@ -11,6 +11,7 @@ import datetime
 from typing import Any
 
 from adapter.pages.crisisplan import attachment_text, crisis_plan_view, is_crisis_plan
+from adapter.pages.overview import overview_view
 from adapter.pages.render import STATIC_TYPES, STYLESHEET, render, static_file, to_pdf
 from adapter.pages.values import FNR_SYSTEMS, Resolve, date, national_id, text
 
@@ -21,6 +22,7 @@ __all__ = [
     "document_page",
     "emergency_form_page",
     "is_crisis_plan",
+    "overview_page",
     "refusal_page",
     "static_file",
     "to_pdf",
@@ -30,7 +32,8 @@ __all__ = [
 #: (the base URL of the stylesheet), ``emergency`` (the form of a new emergency read).
 Links = dict[str, str]
 
-#: Headline of a refusal page by HTTP status.
+#: Headline of a refusal page by HTTP status (of a page about the patient, :data:`_PATIENT_REFUSALS` first).
+_PATIENT_REFUSALS = {403: "Du har ikke tilgang til denne pasienten", 404: "Fant ikke pasienten"}
 _REFUSALS = {
     400: "Forespørselen kan ikke besvares",
     401: "Du er ikke logget inn",
@@ -89,15 +92,40 @@ def emergency_form_page(links: Links, identifier: str = "", reason: str = "") ->
     )
 
 
-def refusal_page(status: int, outcome: dict[str, Any] | None, links: Links) -> str:
+def overview_page(
+    patient: dict[str, Any],
+    found: dict[str, list[dict[str, Any]]],
+    resolve: Resolve,
+    links: Links,
+    *,
+    today: datetime.date,
+    trail: list[dict[str, Any]] | None = None,
+) -> str:
+    """The patient overview (:mod:`adapter.pages.overview`): ``found`` is what the caller could read, by type;
+    ``links["crisis"]`` the crisis plan's page; ``trail`` the audit trail (None: the caller may not read it)."""
+    view = overview_view(patient, found, resolve, today, links.get("crisis", ""), trail)
+    return render(
+        "oversikt.html",
+        v=view,
+        links=links,
+        pdf=False,
+        emergency=None,
+        stylesheet=STYLESHEET,
+        title=f"Oversikt: {view.patient_name}",
+    )
+
+
+def refusal_page(status: int, outcome: dict[str, Any] | None, links: Links, *, patient: bool = False) -> str:
     """The page of a refused or failed request: a clear Norwegian headline for the status and the Norwegian text of
-    each issue of the OperationOutcome (never a stack trace)."""
+    each issue of the OperationOutcome (never a stack trace); ``patient``: the page was about a patient, not a
+    plan."""
     details = []
     for issue in (outcome or {}).get("issue") or []:
         said = text((issue.get("details") or {}).get("text")) if isinstance(issue, dict) else ""
         if said and said not in details:
             details.append(said)
-    headline = _REFUSALS.get(status, "Noe gikk galt" if status >= 500 else "Forespørselen ble avvist")
+    fallback = "Noe gikk galt" if status >= 500 else "Forespørselen ble avvist"
+    headline = (_PATIENT_REFUSALS if patient else {}).get(status) or _REFUSALS.get(status, fallback)
     return render(
         "avvist.html",
         status=status,

@@ -25,6 +25,7 @@ from adapter.errors import AdapterError, Issue
 from adapter.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from adapter.parse.fhir_source import read_fhir
 from adapter.records.access import check_type, resource_reply
+from adapter.records.pages import RecordPages
 from adapter.records.write import ID_PATTERN, RecordWrites
 from adapter.reply import Reply, operation_outcome
 from adapter.search import parse_query
@@ -42,7 +43,7 @@ CRISIS_PROFILE = "http://samhandling.no/fhir/StructureDefinition/krise-og-mestri
 CRISIS_DOCUMENT = "urn:oid:2.16.578.1.12.4.1.1.9602|A01-2"
 
 
-class Records(RecordWrites):
+class Records(RecordWrites, RecordPages):
     """REST operations over the store; one per app. A caller without the scope an operation needs gets
     :class:`~adapter.errors.AuthError` (ADP-7006), which the API answers with 403."""
 

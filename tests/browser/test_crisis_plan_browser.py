@@ -1,7 +1,7 @@
-"""The crisis plan pages in a real browser (Debian's Chromium, headless, driven by Playwright): each page loads
-with no console error and no broken link or stylesheet, shows its key texts (checked in the page and with a
-screenshot taken), prints on one A4 page, is usable with the keyboard alone (Tab reaches every link and control in
-order, focus visible), and axe-core finds no serious or critical WCAG 2.1 AA violation."""
+"""The crisis plan pages and the patient overview in a real browser (Debian's Chromium, headless, driven by
+Playwright): each page loads with no console error and no broken link or stylesheet, shows its key texts (checked
+in the page and with a screenshot taken), prints on one A4 page, is usable with the keyboard alone (Tab reaches
+every link and control in order, focus visible), and axe-core finds no serious or critical WCAG 2.1 AA violation."""
 
 from __future__ import annotations
 
@@ -46,6 +46,37 @@ PAGES = [
     ),
     ("form", "/Patient/$krise", LEGEVAKT, ("samhandling/emergency",), 200, ("Nødtilgang til kriseplan",)),
     ("refused", "/CarePlan/krise-og-mestringsplan-ola", STRANGER, (), 403, ("Du har ikke tilgang til denne planen",)),
+    (
+        "overview",
+        "/Patient/pasient-ola/oversikt",
+        KOMMUNE,
+        ("samhandling/plans.read",),
+        200,
+        (
+            "Ola Nordmann",
+            "Hovedforløp",
+            "Koordinator i kommunen",
+            "Liv Berg",
+            "Å ha et sted å bo",
+            "Noe kan være skjult",
+        ),
+    ),
+    (
+        "overview-audit",
+        "/Patient/pasient-ola/oversikt",
+        DPS,
+        (),
+        200,
+        ("Ola Nordmann", "Hovedforløp", "Hvem har sett opplysningene", "Bergen kommune, psykisk helse og rus"),
+    ),
+    (
+        "overview-refused",
+        "/Patient/pasient-ola/oversikt",
+        STRANGER,
+        (),
+        403,
+        ("Du har ikke tilgang til denne pasienten",),
+    ),
 ]
 FOCUSABLE = "a[href], button, input, textarea, select, [tabindex]:not([tabindex='-1'])"
 

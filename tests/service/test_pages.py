@@ -39,7 +39,7 @@ KEY_TEXTS = (
 
 def send(client: FlaskClient, org: str, bundle: dict[str, Any], auth: Auth) -> None:
     answer = client.post("/$process-message", data=json.dumps(bundle), headers={**auth(org), **FHIR_JSON})
-    assert answer.status_code == 200 and ack_code(answer.get_json()) == "ok", answer.get_json()
+    assert answer.status_code == 200 and ack_code(answer.get_json()) == "ok", json.dumps(answer.get_json())[-3000:]
 
 
 def shared(client: FlaskClient, auth: Auth, crisis: dict[str, Any] | None = None) -> None:
@@ -72,7 +72,7 @@ def test_a_browser_gets_the_crisis_plan_page(client: FlaskClient, auth: Auth) ->
     # whom to call first: the red zone's contact before the yellow zone's
     assert text.index("Vestbyen DPS, ambulant akutteam") < text.index("Kari Nordmann, søster")
     assert text.index("Rød sone – krise") < text.index("Gul sone – varsel") < text.index("Grønn sone – stabil")
-    # what the REST API serves is read as the reader (Practitioner, Organization, Location are not served yet)
+    # who owns, coordinates and holds the plan (the names come with the read for its page)
     for key in ("Planens eier", "Koordinator i kommunen", "Versjon 1", "Planen finnes også hos"):
         assert key in text, text[text.index("Om planen") :]
     # the stable page of the patient's current plan is the same page
@@ -175,3 +175,58 @@ def test_the_stylesheet_needs_no_token_but_the_plan_does(client: FlaskClient, au
     assert css.status_code == 200 and b"@media print" in css.data
     assert client.get(PLAN_URL, headers=BROWSER).status_code == 401
     assert client.get("/pages/static/../../CarePlan/krise-og-mestringsplan-ola").status_code in (401, 404)
+
+
+def other_patient(bundle: dict[str, Any]) -> dict[str, Any]:
+    """Ola's crisis plan message made over for another patient (Per): other ids, another fødselsnummer, his own
+    next of kin with a name that must never show on Ola's page."""
+    text = json.dumps(bundle).replace("-ola", "-per").replace(FNR, "01019010046").replace("Kari", "Hemmelige")
+    made: dict[str, Any] = json.loads(text.replace("parorende-kari", "parorende-per"))
+    made["entry"][0]["resource"]["reason"] = {
+        "coding": [{"system": "http://samhandling.no/fhir/CodeSystem/delingsgrunnlag", "code": "hpl-45"}],
+        "text": "Samarbeidende personell trenger planen",
+    }
+    return made
+
+
+def test_the_plan_page_shows_the_names_it_references(client: FlaskClient, auth: Auth) -> None:
+    """Practitioner, Organization, Location and Goal are not served by REST: the page's own read includes them."""
+    shared(client, auth)
+    for url in (PLAN_URL, "/Patient/pasient-ola/kriseplan"):
+        text = page_text(client.get(url, headers={**auth(KOMMUNE), **BROWSER}).get_data(as_text=True))
+        assert "navn ikke tilgjengelig her" not in text
+        assert "Liv Berg" in text and "Anders Lie" in text  # the coordinators
+        assert "Bergen kommune, kommunal akutt døgnenhet for psykisk helse og rus" in text  # the bed's place
+        assert "55 00 01 00" in text  # and its phone
+        assert "Å ha et sted å bo og å komme i arbeid." in text  # the goal
+    disclosed = [e for e in audits(client, auth) if "for its page" in (e.get("outcomeDesc") or "")]
+    assert disclosed, "what the page included is audited"
+    named = {x.get("what", {}).get("reference", "").split("/_history")[0] for e in disclosed for x in e["entity"]}
+    for ref in (
+        "Practitioner/koordinator-kommune",
+        "Location/krise-og-mestringsplan-ola-dognplass",
+        "Goal/hva-er-viktig-ola",
+    ):
+        assert ref in named, named
+    assert all(a["who"]["identifier"]["value"] in (KOMMUNE,) for e in disclosed for a in e["agent"])
+
+
+def test_a_forged_reference_to_another_patients_record_is_never_shown(client: FlaskClient, auth: Auth) -> None:
+    shared(client, auth)
+    send(client, DPS, other_patient(example_json("fhir/Bundle-melding-kriseplan-ola.json")), auth)
+    read = client.get(PLAN_URL, headers={**auth(DPS), "Accept": "application/fhir+json"})
+    plan = read.get_json()
+    contact = next(a for a in plan["activity"] if "RelatedPerson/" in json.dumps(a))
+    for performer in contact["detail"]["performer"]:
+        if performer.get("reference", "").startswith("RelatedPerson/"):
+            performer["reference"] = "RelatedPerson/parorende-per"
+            performer.pop("display", None)
+    plan["goal"] = [{"reference": "Goal/hva-er-viktig-per"}]
+    plan.pop("text", None)
+    headers = {**auth(DPS), **FHIR_JSON, "If-Match": read.headers["ETag"]}
+    changed = client.put(PLAN_URL, data=json.dumps(plan), headers=headers)
+    assert changed.status_code == 200, changed.get_json()
+    html = client.get(PLAN_URL, headers={**auth(KOMMUNE), **BROWSER}).get_data(as_text=True)
+    assert "Hemmelige" not in html and "per" not in re.findall(r"-(per)\b", html)
+    disclosed = json.dumps([e for e in audits(client, auth) if "for its page" in (e.get("outcomeDesc") or "")])
+    assert "-per" not in disclosed
