@@ -316,17 +316,22 @@ def _mode(resource: StoredResource, matched: list[StoredResource]) -> str:
 
 def _contacts(plan: dict[str, Any], resolve: access.Resolver) -> set[str]:
     """The people and organisations a crisis plan names as contacts (activity performers, contributors, author)
-    and the members of its care team: whom a legevakt calls (the care team record itself is not given)."""
+    and the members of its care team (the patient's own, never another's): whom a legevakt calls (the care team
+    record itself is not given)."""
     found: set[str] = set()
     references: list[Any] = [plan.get("author"), *(plan.get("contributor") or [])]
     for activity in plan.get("activity") or []:
         detail = activity.get("detail") if isinstance(activity, dict) else None
         if isinstance(detail, dict):
             references += [*(detail.get("performer") or []), detail.get("location")]
+    subject = (plan.get("subject") or {}).get("reference") if isinstance(plan.get("subject"), dict) else None
     for team in plan.get("careTeam") or []:
         target = (
             resolve(team["reference"]) if isinstance(team, dict) and isinstance(team.get("reference"), str) else None
         )
+        team_subject = (target or {}).get("subject")
+        if not subject or not isinstance(team_subject, dict) or team_subject.get("reference") != subject:
+            continue  # only the care team of this patient: a plan pointed at another's must not say who treats them
         for participant in (target or {}).get("participant") or []:
             if isinstance(participant, dict):
                 references += [participant.get("member"), participant.get("onBehalfOf")]

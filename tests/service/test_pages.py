@@ -230,3 +230,23 @@ def test_a_forged_reference_to_another_patients_record_is_never_shown(client: Fl
     assert "Hemmelige" not in html and "per" not in re.findall(r"-(per)\b", html)
     disclosed = json.dumps([e for e in audits(client, auth) if "for its page" in (e.get("outcomeDesc") or "")])
     assert "-per" not in disclosed
+
+
+def test_the_emergency_read_follows_no_care_team_of_another_patient(client: FlaskClient, auth: Auth) -> None:
+    """A party that points Ola's crisis plan at Per's care team must not make an emergency read of Ola name who
+    treats Per: the fastlege is on Per's team and on no other part of Ola's plan (found by the newcomer of issue 14)."""
+    shared(client, auth)
+    send(client, DPS, other_patient(example_json("fhir/Bundle-melding-kriseplan-ola.json")), auth)
+    read = client.get(PLAN_URL, headers={**auth(DPS), "Accept": "application/fhir+json"})
+    plan = read.get_json()
+    plan["careTeam"] = [{"reference": "CareTeam/koordinatorteam-per"}]
+    plan.pop("text", None)
+    headers = {**auth(DPS), **FHIR_JSON, "If-Match": read.headers["ETag"]}
+    assert client.put(PLAN_URL, data=json.dumps(plan), headers=headers).status_code == 200
+    reason = "Akutt psykose på legevakten kl 03"
+    found = client.get(
+        f"/Patient/$krise?identifier={FNR}&reason={reason}", headers=auth(LEGEVAKT, "samhandling/emergency")
+    ).get_json()
+    included = {e["fullUrl"].rsplit("/", 2)[-2] + "/" + e["fullUrl"].rsplit("/", 1)[-1] for e in found["entry"]}
+    assert "CarePlan/krise-og-mestringsplan-ola" in included
+    assert "Practitioner/lege-fastlege" not in included and "Organization/org-legekontor" not in included
