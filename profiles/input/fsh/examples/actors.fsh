@@ -52,6 +52,9 @@ Usage: #example
 * identifier[+].system = $HER
 * identifier[=].value = "8100002"
 * name = "Vestbyen DPS, allmennpsykiatrisk poliklinikk"
+* telecom[0].system = #phone
+* telecom[0].value = "+47 55 00 02 00"
+* telecom[0].use = #work
 
 Instance: org-legekontor
 InstanceOf: $NoOrganization
