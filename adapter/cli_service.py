@@ -146,20 +146,33 @@ def worker(ctx: click.Context, once: bool) -> None:
 
 
 @click.command("token")
-@click.option("--org", required=True, metavar="HERID", help="The caller's organisation (HER-id).")
+@click.option("--org", metavar="HERID", help="The caller's organisation (HER-id).")
+@click.option(
+    "--person",
+    metavar="FNR",
+    help="Instead of --org: a person's token (scope samhandling/person) for this fødselsnummer or D-nummer, "
+    "as ID-porten's through the gateway; for the person's own page, /meg.",
+)
 @click.option(
     "--scope",
     "scopes",
     multiple=True,
-    required=True,
-    help="A scope (repeat, or space-separated): " + ", ".join(sorted(SCOPES)) + ".",
+    help="A scope (repeat, or space-separated; required with --org): " + ", ".join(sorted(SCOPES)) + ".",
 )
 @click.option("--ttl", default=3600, show_default=True, type=click.IntRange(min=1), help="Lifetime in seconds.")
 @click.pass_context
-def token(ctx: click.Context, org: str, scopes: tuple[str, ...], ttl: int) -> None:
-    """Print a bearer token from the demo issuer. Refused (exit 2) unless the demo issuer is configured:
-    SAMHANDLING_DEMO_ISSUER=true, or `serve --demo` has created its key in the data folder."""
+def token(ctx: click.Context, org: str | None, person: str | None, scopes: tuple[str, ...], ttl: int) -> None:
+    """Print a bearer token from the demo issuer: an organisation's (--org, --scope) or a person's (--person).
+    Refused (exit 2) unless the demo issuer is configured: SAMHANDLING_DEMO_ISSUER=true, or `serve --demo` has
+    created its key in the data folder."""
     from adapter.security import DemoIssuer
+
+    if (org is None) == (person is None):
+        raise click.UsageError("give either --org (with --scope) or --person")
+    if org is not None and not scopes:
+        raise click.UsageError("--org needs at least one --scope")
+    if person is not None and scopes:
+        raise click.UsageError("a person's token has the scope samhandling/person only; give no --scope")
 
     settings = _settings(ctx)
     if not settings.demo_issuer and not (settings.data_dir / DemoIssuer.KEY_FILE).exists():
@@ -171,8 +184,11 @@ def token(ctx: click.Context, org: str, scopes: tuple[str, ...], ttl: int) -> No
         sys.exit(2)
     issuer = DemoIssuer(settings.data_dir, settings.token_issuer, settings.token_audience)
     try:
-        click.echo(issuer.issue(org, [s for group in scopes for s in group.split()], ttl_seconds=ttl))
-    except ValueError as exc:  # an unknown scope, or an org that is no HER-id
+        if person is not None:
+            click.echo(issuer.issue_person(person, ttl_seconds=ttl))
+        else:
+            click.echo(issuer.issue(str(org), [s for group in scopes for s in group.split()], ttl_seconds=ttl))
+    except ValueError as exc:  # an unknown scope, an org that is no HER-id, a person's number with bad digits
         raise click.BadParameter(str(exc)) from exc
 
 

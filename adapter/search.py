@@ -24,6 +24,7 @@ SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
     "QuestionnaireResponse": ("identifier", "patient", "subject", "status"),
     "ClinicalImpression": ("identifier", "patient", "subject", "status"),
     "DocumentReference": ("identifier", "patient", "subject", "type", "status"),
+    "Goal": ("identifier", "patient", "subject", "category"),
     "Patient": ("identifier", "gender"),
     "Subscription": ("status",),
 }

@@ -24,6 +24,14 @@ Scopes:
 * ``samhandling/admin``: operate the service (outbox, dead letters, retries)
 * ``samhandling/emergency``: the emergency read of a patient's current crisis plan (legevakt, ambulance), with a
   stated reason
+* ``samhandling/person``: a person's own page (``/meg``): their own plans, and their own words added to them
+
+**A person's token.** In production it comes from ID-porten through the gateway: the same checks, the scope
+``samhandling/person`` and the person's fødselsnummer or D-nummer in the claim ``pid`` (check digits verified,
+ADP-7024) instead of an organisation. Its :class:`Caller` has ``person`` set and an empty ``org``, which no
+organisation rule ever grants anything (:mod:`adapter.sharing` refuses an empty organisation). It is accepted only
+by the person's own endpoints: :meth:`Caller.require` refuses it for every other scope, and an organisation's token
+for the person's scope (ADP-7025). A token with both an organisation and ``pid`` is refused (ADP-7023).
 
 :class:`DemoIssuer` is the local token issuer for ``samhandling serve --demo`` and for tests: an RSA key kept in the
 data folder (file mode 0600), its JWKS, and :meth:`DemoIssuer.issue` to mint tokens.
@@ -49,8 +57,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from adapter.errors import AuthError, SetupError
+from adapter.identifiers import DNR_SYSTEM, FNR_SYSTEM, check_identifier
 
-__all__ = ["SCOPES", "AuthError", "Caller", "DemoIssuer", "TokenVerifier"]
+__all__ = ["SCOPES", "AuthError", "Caller", "DemoIssuer", "TokenVerifier", "person_system"]
 
 #: The scopes this service knows (see the list above).
 MESSAGES_SCOPE = "samhandling/messages"
@@ -60,8 +69,13 @@ VALIDATE_SCOPE = "samhandling/validate"
 AUDIT_SCOPE = "samhandling/audit"
 ADMIN_SCOPE = "samhandling/admin"
 EMERGENCY_SCOPE = "samhandling/emergency"
-SCOPES = frozenset({MESSAGES_SCOPE, READ_SCOPE, WRITE_SCOPE, VALIDATE_SCOPE, AUDIT_SCOPE, ADMIN_SCOPE, EMERGENCY_SCOPE})
+PERSON_SCOPE = "samhandling/person"
+SCOPES = frozenset(
+    {MESSAGES_SCOPE, READ_SCOPE, WRITE_SCOPE, VALIDATE_SCOPE, AUDIT_SCOPE, ADMIN_SCOPE, EMERGENCY_SCOPE, PERSON_SCOPE}
+)
 DEFAULT_ORG_CLAIM = "org_her"
+#: The claim of a person's token that names the person (ID-porten's ``pid``: fødselsnummer or D-nummer).
+PERSON_CLAIM = "pid"
 MAX_TOKEN_BYTES = 16384  # a longer Authorization header is refused before any parsing
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -70,19 +84,34 @@ KeySource = str | bytes | Mapping[str, Any] | PublicKey
 
 @dataclass(frozen=True)
 class Caller:
-    """The verified caller: organisation HER-id, granted scopes, subject and OAuth2 client id."""
+    """The verified caller: organisation HER-id, granted scopes, subject and OAuth2 client id; for a person's token
+    ``person`` (fødselsnummer or D-nummer) and an empty ``org``."""
 
     org: str
     scopes: frozenset[str]
     subject: str
     client_id: str | None
+    person: str | None = None
 
     def has(self, scope: str) -> bool:
-        """True when the token grants ``scope``."""
-        return scope in self.scopes
+        """True when the token grants ``scope`` (a person's token nothing but the person's scope)."""
+        return scope in self.scopes and (self.person is None) == (scope != PERSON_SCOPE)
 
     def require(self, scope: str) -> None:
-        """Raise AuthError ADP-7006 (HTTP 403) unless the token grants ``scope``."""
+        """Raise AuthError ADP-7006 (HTTP 403) unless the token grants ``scope``; ADP-7025 (403) for a person's token
+        asked for anything but the person's scope, or an organisation's token asked for that one."""
+        if self.person is not None and scope != PERSON_SCOPE:
+            raise AuthError(
+                "ADP-7025",
+                detail_en="a person's token is accepted only by the person's own page (/meg)",
+                detail_nb="en persons token gjelder bare personens egen side (/meg)",
+            )
+        if self.person is None and scope == PERSON_SCOPE:
+            raise AuthError(
+                "ADP-7025",
+                detail_en="the person's own page takes only a person's token",
+                detail_nb="personens egen side tar bare imot personens eget token",
+            )
         if scope not in self.scopes:
             raise AuthError("ADP-7006", scope=scope)
 
@@ -195,8 +224,12 @@ class TokenVerifier:
         org = claims.get(self.org_claim)
         if isinstance(org, int) and not isinstance(org, bool):
             org = str(org)
-        if not isinstance(org, str) or not org.strip():
+        person = _person(claims, org, self.org_claim)
+        if person is None and (not isinstance(org, str) or not org.strip()):
             raise AuthError("ADP-7005", claim=self.org_claim)
+        if person is None and not (str(org).strip().isascii() and str(org).strip().isdigit()):
+            # a HER-id (or organisation number) is digits: never a person's reference or an empty organisation
+            raise AuthError("ADP-7001", detail=f"the organisation claim {self.org_claim} is not a number (HER-id)")
         raw = claims.get("scope", claims.get("scp", ""))
         if isinstance(raw, str):
             scopes = frozenset(raw.split())
@@ -209,7 +242,33 @@ class TokenVerifier:
         subject = claims.get("sub") or client
         if not isinstance(subject, str):
             raise AuthError("ADP-7001", detail="the token has neither a subject (sub) nor a client id")
-        return Caller(org.strip(), scopes, subject, client)
+        if person is not None:
+            return Caller("", scopes, subject, client, person=person)
+        return Caller(str(org).strip(), scopes, subject, client)
+
+
+def _person(claims: dict[str, Any], org: Any, org_claim: str) -> str | None:
+    """The person a person's token names (``pid``: a fødselsnummer or D-nummer with valid check digits), or None
+    for an organisation's token; ADP-7023 when it names an organisation too, ADP-7024 for a bad number."""
+    if PERSON_CLAIM not in claims:
+        return None
+    if org not in (None, ""):
+        raise AuthError("ADP-7023", claim=org_claim)
+    pid = claims[PERSON_CLAIM]
+    if not isinstance(pid, str):
+        raise AuthError("ADP-7024", detail_en="it is not a string", detail_nb="det er ikke en tekst")
+    system = person_system(pid)
+    problem = check_identifier(system, pid) if pid.isascii() and pid.isdigit() else None
+    if not (pid.isascii() and pid.isdigit() and len(pid) == 11):
+        raise AuthError("ADP-7024", detail_en="it is not eleven digits", detail_nb="det er ikke elleve sifre")
+    if problem is not None:
+        raise AuthError("ADP-7024", detail_en=problem.detail_en, detail_nb=problem.detail_nb)
+    return pid
+
+
+def person_system(pid: str) -> str:
+    """The identifier system of a person's number: D-nummer when its first digit is 4 to 7, else fødselsnummer."""
+    return DNR_SYSTEM if pid[:1] in ("4", "5", "6", "7") else FNR_SYSTEM
 
 
 def _claim_error(error: jwt.PyJWTError) -> AuthError:
@@ -277,6 +336,29 @@ class DemoIssuer:
             "client_id": "samhandling-demo",
             DEFAULT_ORG_CLAIM: org,
             "scope": " ".join(granted),
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + ttl_seconds,
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid, "typ": "at+jwt"})
+
+    def issue_person(self, pid: str, ttl_seconds: int = 3600, now: float | None = None) -> str:
+        """A signed person's token (as ID-porten's through the gateway) for the fødselsnummer or D-nummer ``pid``,
+        with the scope ``samhandling/person``; ValueError for a number with bad check digits."""
+        problem = check_identifier(person_system(pid), pid)
+        if len(pid) != 11 or problem is not None:
+            raise ValueError(
+                f"{pid!r} is not a fødselsnummer or D-nummer ({problem.detail_en if problem else 'length'})"
+            )
+        issued = int(time.time() if now is None else now)
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": f"demo-person-{uuid.uuid5(uuid.NAMESPACE_URL, pid)}",  # a pairwise subject, not the number
+            "client_id": "samhandling-demo",
+            PERSON_CLAIM: pid,
+            "scope": PERSON_SCOPE,
             "iat": issued,
             "nbf": issued,
             "exp": issued + ttl_seconds,

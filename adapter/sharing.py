@@ -18,6 +18,12 @@ every path:
   in the message, with a reason; the delivery is recorded with that basis. A deny still wins.
 * **Emergency.** An organisation with the emergency scope reads the current crisis plan only (see
   :mod:`adapter.records`); a deny wins.
+* **The person's own words.** A record the patient wrote themself about themself (its creator is the patient,
+  ``Patient/<id>``: only :mod:`adapter.records.person` writes one, from a person's token) is read by, and goes to,
+  every organisation that takes part in the patient's care, as a party would; a deny still wins; nobody else. It
+  makes nobody a carer.
+* **No organisation.** An empty organisation (a person's token has one) is granted nothing here: the person reads
+  their own records through :mod:`adapter.records.person`, never through these rules.
 
 Consents are read on each decision: a withdrawal (status no longer active, or the period ended) takes effect on
 the next read, search and delivery, queued deliveries included (the worker asks :meth:`Sharing.may_deliver`).
@@ -114,6 +120,8 @@ class Sharing:
         accompanying: bool = False,
     ) -> Decision:
         """:meth:`decide` for a resource given by its parts (one not stored yet, in a message)."""
+        if not org or not org.strip():  # no organisation (a person's token): no organisation rule grants it
+            return Decision(False, "none")
         if org == creator:
             return Decision(True, "party")
         rules = self.consents(tx, patient) if consents is None else consents
@@ -125,6 +133,8 @@ class Sharing:
         if org in parties or (accompanying and rtype == "Patient"):
             return Decision(True, "party")
         if rtype == "Patient" and patient and tx.cares_for(org, patient):
+            return Decision(True, "party")
+        if patient and creator == patient and tx.cares_for(org, patient):  # the person's own words, to their carers
             return Decision(True, "party")
         # Only a party to the patient's care records a Consent, as its custodian (refused otherwise, on every path)
         if rtype == "Patient":  # whom the data is about: a permit of any class names the person too
@@ -140,6 +150,8 @@ class Sharing:
     def may_change(self, tx: Tx, org: str, resource: StoredResource) -> Decision:
         """May ``org`` write a new version of ``resource``? Only a party that the patient has not blocked; the
         custodians of a Consent only (its actors read it, they do not change it)."""
+        if not org or not org.strip():
+            return Decision(False, "none")
         if resource.type == "Consent":
             custodians = access.consent_custodians(resource.body, tx.resolve)
             return Decision(org in custodians, "party" if org in custodians else "none")
@@ -157,6 +169,9 @@ class Sharing:
         for rules in consents:
             if rules.active and rules.provision is not None:
                 candidates |= _actors(rules.provision)
+        if resource.patient and resource.creator == resource.patient:  # the person's own words: to their carers
+            candidates |= tx.carers(resource.patient)
+        candidates = {c for c in candidates if c and "/" not in c}  # organisations only, never the person
         candidates.discard("(none)")
         found = {}
         for org in sorted(candidates):

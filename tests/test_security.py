@@ -275,7 +275,7 @@ def test_demo_issuer_refuses_unknown_scopes(issuer: DemoIssuer) -> None:
         issuer.issue("8100001", ["samhandling/everything"])
     with pytest.raises(ValueError, match="HER-id"):
         issuer.issue(" ", ["samhandling/messages"])
-    assert len(SCOPES) == 7  # messages, plans.read, plans.write, validate, audit, admin, emergency
+    assert len(SCOPES) == 8  # messages, plans.read, plans.write, validate, audit, admin, emergency, person
 
 
 @pytest.mark.parametrize(
@@ -325,3 +325,52 @@ def test_a_record_naming_a_department_names_its_institution() -> None:
     resolve = {"Organization/h": hospital, "Organization/d": department}.get
     referral = {"resourceType": "ServiceRequest", "performer": [{"reference": "Organization/d"}]}
     assert access.named_organisations(referral, resolve) == {"59", "90998"}
+
+
+# --- a person's token (ID-porten through the gateway) ----------------------------------------------------------
+
+PID = "15838510075"  # synthetic, valid check digits
+
+
+def test_a_persons_token_names_the_person_and_no_organisation(issuer: DemoIssuer, verifier: TokenVerifier) -> None:
+    caller = verifier.verify(_bearer(issuer.issue_person(PID)))
+    assert caller.person == PID and caller.org == "" and caller.scopes == {"samhandling/person"}
+    assert PID not in caller.subject  # a pairwise subject, not the number
+    caller.require("samhandling/person")
+    for scope in sorted(SCOPES - {"samhandling/person"}):
+        with pytest.raises(AuthError) as caught:
+            caller.require(scope)
+        assert caught.value.code == "ADP-7025" and caught.value.status == 403
+        assert not caller.has(scope)
+    organisation = verifier.verify(_bearer(issuer.issue("8100001", ["samhandling/person"])))
+    assert not organisation.has("samhandling/person")
+    with pytest.raises(AuthError) as caught:
+        organisation.require("samhandling/person")
+    assert caught.value.code == "ADP-7025"
+
+
+@pytest.mark.parametrize(
+    ("claims", "code"),
+    [
+        ({"org_her": None, "pid": PID[:-1] + "6"}, "ADP-7024"),  # a wrong check digit
+        ({"org_her": None, "pid": "1583851007"}, "ADP-7024"),
+        ({"org_her": None, "pid": 15838510075}, "ADP-7024"),
+        ({"org_her": None, "pid": "1583851007５"}, "ADP-7024"),
+        ({"org_her": None, "pid": ""}, "ADP-7024"),
+        ({"pid": PID}, "ADP-7023"),  # and org_her 8100002: ambiguous
+        ({"org_her": "Patient/pasient-ola"}, "ADP-7001"),  # an organisation is a number, never a reference
+        ({"org_her": "8100 001"}, "ADP-7001"),
+    ],
+)
+def test_a_forged_or_ambiguous_person_is_refused(
+    issuer: DemoIssuer, verifier: TokenVerifier, claims: dict[str, Any], code: str
+) -> None:
+    token = _sign(issuer._private, _claims(scope="samhandling/person", **claims), kid=issuer.kid)
+    assert _code(verifier, _bearer(token)) == code
+
+
+def test_the_demo_issuer_refuses_a_bad_person_number(issuer: DemoIssuer) -> None:
+    with pytest.raises(ValueError, match="fødselsnummer"):
+        issuer.issue_person(PID[:-1] + "6")
+    with pytest.raises(ValueError, match="fødselsnummer"):
+        issuer.issue_person("123")

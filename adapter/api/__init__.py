@@ -32,7 +32,7 @@ OPEN_PREFIXES = ("/ig/", "/pages/static/")
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> Flask:
     """The WSGI app. ``settings`` default to :meth:`Settings.from_env`; ``service`` to one built from them."""
-    from adapter.api import fhir, ig, kith, pages
+    from adapter.api import fhir, ig, kith, pages, person
 
     service = service or Service(settings or Settings.from_env())
     app = Flask("samhandling-adapter")
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.register_blueprint(fhir.blueprint)
     app.register_blueprint(kith.blueprint)
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(person.blueprint)
     app.register_blueprint(ig.blueprint)
 
     _check_callers(app, service)
@@ -61,6 +62,12 @@ def _check_callers(app: Flask, service: Service) -> None:
         if length is not None and length > service.settings.max_request_bytes:
             return _too_large(service.settings.max_request_bytes)
         g.caller = service.verifier.verify(request.headers.get("Authorization"))
+        if g.caller.person is not None and request.blueprint != "person":  # a person's token: their own page only
+            raise AuthError(
+                "ADP-7025",
+                detail_en="a person's token is accepted only by the person's own page (/meg)",
+                detail_nb="en persons token gjelder bare personens egen side (/meg)",
+            )
         return None
 
 

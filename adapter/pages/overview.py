@@ -304,10 +304,14 @@ def _trail(events: list[dict[str, Any]], organisations: list[dict[str, Any]]) ->
     seen: dict[str, Seen] = {}
     for event in events:
         requestor = next((a for a in v.items(event.get("agent")) if a.get("requestor")), {})
-        her = v.text(v.child(v.child(requestor, "who"), "identifier").get("value"))
+        identifier = v.child(v.child(requestor, "who"), "identifier")
+        her = v.text(identifier.get("value"))
         if not her:
             continue
-        entry = seen.setdefault(her, Seen(names.get(her) or f"HER-id {her}", 0, "", False))
+        if identifier.get("system") != HER_SYSTEM:  # the person's own reads (their number is never shown)
+            entry = seen.setdefault("", Seen("Personen selv", 0, "", False))
+        else:
+            entry = seen.setdefault(her, Seen(names.get(her) or f"HER-id {her}", 0, "", False))
         entry.count += 1
         entry.last = max(entry.last, v.text(event.get("recorded")))
         purposes = [c for concept in v.items(event.get("purposeOfEvent")) for _, c, _ in v.codes(concept)]

@@ -190,7 +190,7 @@ def other_patient(bundle: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_plan_page_shows_the_names_it_references(client: FlaskClient, auth: Auth) -> None:
-    """Practitioner, Organization, Location and Goal are not served by REST: the page's own read includes them."""
+    """Practitioner, Organization and Location are not served by REST: the page's own read includes them."""
     shared(client, auth)
     for url in (PLAN_URL, "/Patient/pasient-ola/kriseplan"):
         text = page_text(client.get(url, headers={**auth(KOMMUNE), **BROWSER}).get_data(as_text=True))

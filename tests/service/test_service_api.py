@@ -51,6 +51,7 @@ def test_metadata_needs_no_token_and_tells_the_truth(client: FlaskClient) -> Non
         "QuestionnaireResponse",
         "ClinicalImpression",
         "DocumentReference",
+        "Goal",
         "Patient",
         "Subscription",
         "AuditEvent",
