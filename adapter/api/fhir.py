@@ -112,9 +112,12 @@ def create(rtype: str) -> Response:
 
 @blueprint.get("/<type:rtype>/<id:rid>")
 def read(rtype: str, rid: str) -> Response:
-    """Read the current version (a crisis plan as its page for a browser: :mod:`adapter.api.pages`)."""
+    """Read the current version (for a browser, a crisis plan as its page and a patient as the overview:
+    :mod:`adapter.api.pages`)."""
     if rtype == "CarePlan" and wants_page():
         return pages.careplan(rid)
+    if rtype == "Patient" and wants_page():
+        return pages.patient_overview(rid)
     return respond(_service().records.read(rtype, rid, _caller()))
 
 

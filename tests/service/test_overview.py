@@ -94,3 +94,14 @@ def test_an_attackers_text_is_escaped(client: FlaskClient, auth: Auth) -> None:
     html = client.get(URL, headers={**auth(KOMMUNE), **BROWSER}).get_data(as_text=True)
     assert "<script" not in html and "<img" not in html
     assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") >= 3
+
+
+def test_a_browser_reading_a_patient_gets_the_overview_and_a_fhir_client_the_patient(
+    client: FlaskClient, auth: Auth
+) -> None:
+    shared(client, auth)
+    page = client.get("/Patient/pasient-ola", headers={**auth(KOMMUNE), "Accept": "text/html"})
+    assert page.status_code == 200 and page.mimetype == "text/html" and "Hovedforløp" in page.get_data(as_text=True)
+    fhir = client.get("/Patient/pasient-ola", headers={**auth(KOMMUNE), "Accept": "application/fhir+json"})
+    assert fhir.get_json()["resourceType"] == "Patient"
+    assert client.get("/Patient/pasient-ola", headers={**auth(STRANGER), "Accept": "text/html"}).status_code == 403
