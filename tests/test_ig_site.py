@@ -263,3 +263,16 @@ def test_the_command_writes_the_site(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "index.html").is_file() and (tmp_path / "out" / "style.css").is_file()
     assert "pages to" in result.output
+
+
+def test_the_examples_are_rendered_as_they_read_and_given_as_json(site: Path) -> None:
+    """A profile page shows each example as its narrative reads (headings below the example's own) and as JSON in
+    a block the keyboard can reach and scroll (axe: scrollable-region-focusable)."""
+    tree = _tree(site / "StructureDefinition-krise-og-mestringsplan.html")
+    narrative = tree.xpath("//div[@class='narrativ']")
+    assert narrative, "no rendered example"
+    text = " ".join(narrative[0].text_content().split())
+    assert "Min krise- og mestringsplan" in text and "Faste rutiner" in text
+    assert [h.tag for h in narrative[0].iter("h1", "h2", "h3")] == []
+    assert all(th.get("scope") == "row" for th in narrative[0].iter("th"))
+    assert all(pre.get("tabindex") == "0" for pre in tree.iter("pre"))

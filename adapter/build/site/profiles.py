@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lxml import etree
+
 from adapter.build.site.sources import Sources
 from adapter.build.site.text import bilingual, cardinality, fixed_values, pretty
+from adapter.narrative import render_div
 
 
 def profile_context(sd: dict[str, Any], sources: Sources) -> dict[str, Any]:
@@ -27,7 +30,8 @@ def profile_context(sd: dict[str, Any], sources: Sources) -> dict[str, Any]:
         "extension_context": [c.get("expression", "") for c in sd.get("context", [])],
         "used_in": _used_in(sd["url"], sources),
         "events": [md for md in sources.resources["MessageDefinition"] if _focuses(md, sd["url"])],
-        "examples": [(_example_name(x), pretty(x)) for x in _examples(sd, sources)],
+        # each example as it reads (its narrative, made afresh by our renderer, which escapes every value) and as JSON
+        "examples": [(_example_name(x), narrative_html(x), pretty(x)) for x in _examples(sd, sources)],
     }
 
 
@@ -123,3 +127,17 @@ def _examples(sd: dict[str, Any], sources: Sources) -> list[dict[str, Any]]:
 
 def _example_name(example: dict[str, Any]) -> str:
     return f"{example.get('resourceType')}/{example.get('id')}"
+
+
+def narrative_html(resource: dict[str, Any]) -> str:
+    """The narrative of an example made afresh by our renderer (every value escaped), as HTML to place under the
+    example's own heading (h3): its headings two levels down, row headers marked as such, void elements as HTML."""
+    div = etree.fromstring(render_div(resource))
+    for element in div.iter():
+        element.tag = etree.QName(element).localname
+        if element.tag in ("h2", "h3", "h4"):
+            element.tag = f"h{min(int(element.tag[1]) + 2, 6)}"
+        elif element.tag == "th":
+            element.set("scope", "row")
+    etree.cleanup_namespaces(div)
+    return etree.tostring(div, method="html", encoding="unicode")
