@@ -26,7 +26,6 @@ from adapter.api.context import service as _service
 from adapter.api.negotiation import respond
 from adapter.errors import AdapterError, AuthError, Issue
 from adapter.pages.values import OSLO, Resolve
-from adapter.records import CRISIS_PROFILE
 from adapter.reply import Reply
 from adapter.security import AUDIT_SCOPE
 
@@ -61,22 +60,17 @@ def static(name: str) -> Response:
 @blueprint.get("/Patient/<id:pid>/kriseplan")
 @blueprint.get("/Patient/<id:pid>/kriseplan.pdf")
 def patient_crisis_plan(pid: str) -> Response:
-    """The patient's current crisis plan (the active one last changed), found by a search the caller may make."""
+    """The patient's current crisis plan: the one last changed of those written by the organisations that take part
+    in the patient's care (never one a stranger wrote), read for its page as the caller may read it."""
     pdf = request.path.endswith(".pdf") or request.args.get("format") == "pdf"
-    query = [("patient", f"Patient/{pid}"), ("_profile", CRISIS_PROFILE), ("status", "active")]
     try:
-        reply = _service().records.search("CarePlan", query, _caller(), _base())
+        current = _service().records.current_crisis_plan(pid, _caller())
     except AdapterError as error:
         return _refusal(_refused(error))
-    if reply.status != 200 or reply.resource is None:
-        return _refusal(reply)
-    plans = [e["resource"] for e in reply.resource.get("entry") or [] if isinstance(e.get("resource"), dict)]
-    if not plans:
-        issue = Issue("ADP-5020", "error", args={"ref": f"Gjeldende krise- og mestringsplan for Patient/{pid}"})
-        return _refusal(Reply.refused([issue]))
-    current = max(plans, key=lambda p: str((p.get("meta") or {}).get("lastUpdated") or ""))
+    if isinstance(current, Reply):
+        return _refusal(current)
     try:
-        plan, named = _read_for_page("CarePlan", str(current.get("id") or ""))
+        plan, named = _read_for_page("CarePlan", current)
     except _Refused as refused:
         return _refusal(refused.reply)
     own = f"{_root()}/Patient/{pid}/kriseplan"

@@ -53,7 +53,15 @@ def own_page() -> Response:
     patient = next(r for r in found.values() if r.get("resourceType") == "Patient")
     records = [r for r in found.values() if r.get("resourceType") != "Patient"]
     today = datetime.datetime.fromtimestamp(_service().clock(), OSLO).date()
-    view = person_view(patient, records, found.get, own, today)
+    current = next(
+        (
+            str(link.get("url", "")).rsplit("/", 1)[-1]
+            for link in reply.resource.get("link") or []
+            if link.get("relation") == "current-crisis-plan"
+        ),
+        None,
+    )
+    view = person_view(patient, records, found.get, own, today, current)
     return _html(person_page(view, _links(), saved=request.args.get("lagret") == "1"))
 
 

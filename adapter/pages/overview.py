@@ -160,7 +160,9 @@ def overview_view(
         team_name=next((v.human_name(t) for t in teams if v.human_name(t)), ""),
         team=[member for team in teams for member in _members(team, resolve)],
         goals=_goals(found.get("Goal", [])),
-        plans=[_plan(p, crisis_url if p in crisis else "") for p in plans],
+        # each crisis plan links to its own page (only the patient's current one, of those who take part in the
+        # care, is at crisis_url: a plan a stranger wrote is listed as what it is, never linked as the current one)
+        plans=[_plan(p, _own_page(crisis_url, p) if p in crisis else "") for p in plans],
         crisis_url=crisis_url if crisis else "",
         risk=_risk(found.get("RiskAssessment", []), resolve),
         referrals=[_referral(s, found.get("Task", []), today) for s in found.get("ServiceRequest", [])],
@@ -320,3 +322,9 @@ def _trail(events: list[dict[str, Any]], organisations: list[dict[str, Any]]) ->
     for entry in ordered:
         entry.last = v.date(entry.last)
     return ordered
+
+
+def _own_page(crisis_url: str, plan: dict[str, Any]) -> str:
+    """The page of ``plan`` itself (``<root>/CarePlan/<id>``), beside the patient's current-plan page."""
+    root = crisis_url.split("/Patient/", 1)[0]
+    return f"{root}/CarePlan/{v.text(plan.get('id'))}"

@@ -74,19 +74,24 @@ class PersonView:
 
 
 def person_view(
-    patient: dict[str, Any], records: list[dict[str, Any]], resolve: v.Resolve, own: set[str], today: datetime.date
+    patient: dict[str, Any],
+    records: list[dict[str, Any]],
+    resolve: v.Resolve,
+    own: set[str],
+    today: datetime.date,
+    current: str | None = None,
 ) -> PersonView:
-    """The view model of the person's page; ``own``: the references (``Goal/x``) of what the person wrote."""
+    """The view model of the person's page; ``own``: the references (``Goal/x``) of what the person wrote;
+    ``current``: the id of their crisis plan (written by those who take part in their care; None: they have none)."""
     plans = [
         r for r in records if r.get("resourceType") == "CarePlan" and v.text(r.get("status")) != "entered-in-error"
     ]
-    crisis = [p for p in plans if is_crisis_plan(p) and v.text(p.get("status")) == "active"]
-    current = max(crisis, key=lambda p: v.text(v.child(p, "meta").get("lastUpdated")), default=None)
+    crisis = next((p for p in plans if is_crisis_plan(p) and v.text(p.get("id")) == current), None)
     goals = [r for r in records if r.get("resourceType") == "Goal"]
     return PersonView(
         name=v.human_name(patient) or "deg",
         national_id=v.national_id(patient),
-        crisis=crisis_plan_view(current, resolve, today) if current else None,
+        crisis=crisis_plan_view(crisis, resolve, today) if crisis else None,
         plans=[_plan(p, resolve) for p in plans if not is_crisis_plan(p) and v.text(p.get("intent")) == "plan"],
         coordinators=_coordinators([r for r in records if r.get("resourceType") == "CareTeam"], resolve),
         important=[_words(g, own) for g in goals if _is_important(g)],

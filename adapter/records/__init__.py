@@ -24,7 +24,7 @@ from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
 from adapter.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from adapter.parse.fhir_source import read_fhir
-from adapter.records.access import check_type, resource_reply
+from adapter.records.access import CRISIS_DOCUMENT, CRISIS_PROFILE, check_type, crisis_plans, resource_reply
 from adapter.records.pages import RecordPages
 from adapter.records.write import ID_PATTERN, RecordWrites
 from adapter.reply import Reply, operation_outcome
@@ -34,13 +34,6 @@ from adapter.store import Store, StoredResource, Tx
 from adapter.validate import Validator
 
 __all__ = ["CRISIS_DOCUMENT", "CRISIS_PROFILE", "ID_PATTERN", "Records"]
-
-#: The crisis-and-coping plan: what the emergency read gives. Every stored one claims it (claim_implied), so it is
-#: found by ``_profile``.
-CRISIS_PROFILE = "http://samhandling.no/fhir/StructureDefinition/krise-og-mestringsplan"
-#: A crisis plan that came as text or PDF (a Dialogmelding about one): a DocumentReference of this type (Volven
-#: 9602 Dokumenttyper, A01-2 Kriseplan), found by the emergency read next to the structured plans.
-CRISIS_DOCUMENT = "urn:oid:2.16.578.1.12.4.1.1.9602|A01-2"
 
 
 class Records(RecordWrites, RecordPages):
@@ -208,7 +201,7 @@ class Records(RecordWrites, RecordPages):
 
         def work(tx: Tx) -> Reply:
             patients = tx.search("Patient", [("identifier", tokens)], limit=None) if tokens else []
-            plans = [plan for patient in patients for plan in _crisis_plans(tx, patient)]
+            plans = [plan for patient in patients for plan in crisis_plans(tx, patient)]
             if not plans:
                 self._audit_emergency(tx, caller, [], patients[0].id if patients else None, reason, "failed")
                 issue = Issue("ADP-5020", "error", args={"ref": f"the current crisis plan of {identifier}"})
@@ -290,23 +283,6 @@ def _searchset(
             links.append(link("next", offset + count))
         links.append(link("last", last))
     return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": entries}
-
-
-def _crisis_plans(tx: Tx, patient: StoredResource) -> list[StoredResource]:
-    """The patient's current crisis plans, structured ones first, then those that came only as text or PDF; only
-    those made by a party to the patient's care: anyone may write a plan of its own, and a legevakt must never be
-    shown one a stranger made up."""
-    candidates = tx.search(
-        "CarePlan",
-        [("patient", [f"Patient/{patient.id}"]), ("_profile", [CRISIS_PROFILE]), ("status", ["active"])],
-        limit=None,
-    )
-    candidates += tx.search(  # after the structured plans: a plan that came only as text or PDF
-        "DocumentReference",
-        [("patient", [f"Patient/{patient.id}"]), ("type", [CRISIS_DOCUMENT]), ("status", ["current"])],
-        limit=None,
-    )
-    return [p for p in candidates if p.patient and tx.cares_for(p.creator or "", p.patient)]
 
 
 def _mode(resource: StoredResource, matched: list[StoredResource]) -> str:

@@ -18,6 +18,13 @@ from adapter.sharing import Sharing
 from adapter.store import Store, StoredResource, Tx
 from adapter.store.sql import utc_now
 
+#: The crisis-and-coping plan: what the emergency read gives. Every stored one claims it (claim_implied), so it is
+#: found by ``_profile``.
+CRISIS_PROFILE = "http://samhandling.no/fhir/StructureDefinition/krise-og-mestringsplan"
+#: A crisis plan that came as text or PDF (a Dialogmelding about one): a DocumentReference of this type (Volven
+#: 9602 Dokumenttyper, A01-2 Kriseplan), found by the emergency read next to the structured plans.
+CRISIS_DOCUMENT = "urn:oid:2.16.578.1.12.4.1.1.9602|A01-2"
+
 
 class RecordsAccess:
     """Access decisions and AuditEvents for the REST operations; the records provide the store and the sharing
@@ -157,3 +164,20 @@ def http_date(instant: str) -> str:
     """A FHIR instant as an HTTP date (Last-Modified)."""
     moment = datetime.datetime.fromisoformat(instant.replace("Z", "+00:00"))
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def crisis_plans(tx: Tx, patient: StoredResource) -> list[StoredResource]:
+    """The patient's current crisis plans, structured ones first, then those that came only as text or PDF; only
+    those made by a party to the patient's care: anyone may write a plan of its own, and a legevakt must never be
+    shown one a stranger made up, nor a page show it as the patient's current plan."""
+    candidates = tx.search(
+        "CarePlan",
+        [("patient", [f"Patient/{patient.id}"]), ("_profile", [CRISIS_PROFILE]), ("status", ["active"])],
+        limit=None,
+    )
+    candidates += tx.search(  # after the structured plans: a plan that came only as text or PDF
+        "DocumentReference",
+        [("patient", [f"Patient/{patient.id}"]), ("type", [CRISIS_DOCUMENT]), ("status", ["current"])],
+        limit=None,
+    )
+    return [p for p in candidates if p.patient and tx.cares_for(p.creator or "", p.patient)]

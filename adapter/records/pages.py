@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapter.errors import Issue
-from adapter.records.access import RecordsAccess, check_type
+from adapter.records.access import RecordsAccess, check_type, crisis_plans
 from adapter.reply import Reply
 from adapter.security import READ_SCOPE, Caller
 from adapter.store import StoredResource, Tx
@@ -40,6 +40,26 @@ MEMBER_TYPES = frozenset({"Practitioner", "PractitionerRole", "Organization", "R
 
 class RecordPages(RecordsAccess):
     """The read of a record for its page (see the module)."""
+
+    def current_crisis_plan(self, pid: str, caller: Caller) -> str | Reply:
+        """The id of the patient's current crisis plan: of the structured plans written by organisations that take
+        part in the patient's care (anyone may write a plan of their own, and a page must never present one a
+        stranger made up as the patient's), the one changed last. Whether the caller may read it is decided by
+        :meth:`read_for_page`. No such patient or plan: 404, audited with the patient as a failed read."""
+        caller.require(READ_SCOPE)
+
+        def work(tx: Tx) -> str | Reply:
+            patient = tx.read("Patient", pid)
+            plans = [] if patient is None or patient.deleted else crisis_plans(tx, patient)
+            structured = [p for p in plans if p.type == "CarePlan"]
+            if not structured:
+                what = f"Patient/{pid}" if patient is None else f"Patient/{pid}/kriseplan"
+                self._event(tx, caller, "R", "failed", [what], patient=pid if patient else None, detail="not found")
+                ref = f"Gjeldende krise- og mestringsplan for Patient/{pid}"
+                return Reply.refused([Issue("ADP-5020", "error", args={"ref": ref})])
+            return max(structured, key=lambda p: p.last_updated).id
+
+        return self.store.run(work)
 
     def read_for_page(
         self,

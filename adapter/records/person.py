@@ -30,6 +30,7 @@ from adapter.errors import Issue
 from adapter.narrative import with_narrative
 from adapter.receipt.audit import audit_event
 from adapter.records import Records
+from adapter.records.access import crisis_plans
 from adapter.records.pages import MEMBER_TYPES, PAGE_TYPES, references
 from adapter.reply import Reply
 from adapter.security import PERSON_SCOPE, Caller, person_system
@@ -90,7 +91,14 @@ class PersonRecords:
                 }
                 for r in shown
             ]
-            return Reply(200, {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
+            bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+            # the crisis plan that is theirs: of those written by the organisations that take part in their care,
+            # the one changed last (a plan a stranger wrote about them is shown, but never as their crisis plan)
+            current = [p for p in crisis_plans(tx, patient) if p.type == "CarePlan"]
+            if current:
+                latest = max(current, key=lambda p: p.last_updated)
+                bundle["link"] = [{"relation": "current-crisis-plan", "url": f"{base}/CarePlan/{latest.id}"}]
+            return Reply(200, bundle)
 
         return self.store.run(work)
 

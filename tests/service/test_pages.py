@@ -113,7 +113,8 @@ def test_a_refused_read_is_a_403_page_and_audited(client: FlaskClient, auth: Aut
         and e.get("outcome") != "0"
     ]
     assert refused, "the refused read is in the audit trail"
-    assert client.get("/Patient/pasient-ola/kriseplan", headers=auth(STRANGER)).status_code == 404
+    # the stable page of a plan the stranger may not read is refused as the plan itself is (403, audited)
+    assert client.get("/Patient/pasient-ola/kriseplan", headers=auth(STRANGER)).status_code == 403
     missing = client.get("/CarePlan/finnes-ikke", headers={**auth(KOMMUNE), **BROWSER})
     assert missing.status_code == 404 and "Fant ingen kriseplan" in missing.get_data(as_text=True)
     no_token = client.get("/Patient/pasient-ola/kriseplan")
@@ -250,3 +251,46 @@ def test_the_emergency_read_follows_no_care_team_of_another_patient(client: Flas
     included = {e["fullUrl"].rsplit("/", 2)[-2] + "/" + e["fullUrl"].rsplit("/", 1)[-1] for e in found["entry"]}
     assert "CarePlan/krise-og-mestringsplan-ola" in included
     assert "Practitioner/lege-fastlege" not in included and "Organization/org-legekontor" not in included
+
+
+def strangers_plan(client: FlaskClient, auth: Auth) -> str:
+    """A crisis plan for Ola written over REST by an organisation that takes no part in his care (anyone may write a
+    record of their own), with a false number to call (found by the outside test of issue 14). Returns its id."""
+    plan = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
+    plan.pop("id", None)
+    plan.pop("text", None)
+    plan.pop("identifier", None)
+    plan["title"] = "NY kriseplan (ring dette nummeret)"
+    for activity in plan.get("activity", []):
+        for performer in activity.get("detail", {}).get("performer", []):
+            performer["display"] = "Falsk akutteam, tlf. 820 00 666"
+    headers = {**auth(STRANGER, "samhandling/plans.read", "samhandling/plans.write"), **FHIR_JSON}
+    answer = client.post("/CarePlan", data=json.dumps(plan), headers=headers)
+    assert answer.status_code == 201, answer.get_json()
+    return str(answer.get_json()["id"])
+
+
+def test_a_strangers_crisis_plan_is_never_the_patients_current_one(client: FlaskClient, auth: Auth) -> None:
+    """The stable page, the overview and its links show the plan of those who take part in Ola's care, as the
+    emergency read does; never the plan a stranger wrote, however recent."""
+    shared(client, auth)
+    forged = strangers_plan(client, auth)
+    page = page_text(
+        client.get("/Patient/pasient-ola/kriseplan", headers={**auth(KOMMUNE), **BROWSER}).get_data(as_text=True)
+    )
+    assert "Falsk akutteam" not in page and "820 00 666" not in page
+    assert "Vestbyen DPS, ambulant akutteam" in page
+    overview = client.get("/Patient/pasient-ola/oversikt", headers={**auth(KOMMUNE), **BROWSER}).get_data(as_text=True)
+    assert (
+        f"/CarePlan/{forged}" not in overview or "NY kriseplan" not in overview.split(f"/CarePlan/{forged}")[0][-300:]
+    )
+    # the stranger's own request for the patient's current plan finds nothing of the care's, and is audited
+    refused = client.get("/Patient/pasient-ola/kriseplan", headers={**auth(STRANGER), **BROWSER})
+    assert refused.status_code in (403, 404)
+    assert "Falsk akutteam" not in refused.get_data(as_text=True)
+    events = [
+        e
+        for e in audits(client, auth)
+        if any(a.get("who", {}).get("identifier", {}).get("value") == STRANGER for a in e.get("agent", []))
+    ]
+    assert any("Patient/pasient-ola" in json.dumps(e.get("entity")) and e["outcome"] != "0" for e in events)

@@ -381,3 +381,22 @@ def test_the_overview_names_the_persons_own_reads_without_their_number(
     assert page.status_code == 200 and "Personen selv" in seen
     trail = seen[seen.index("Hvem har sett") :]
     assert FNR not in trail.replace(" ", "")
+
+
+def test_a_strangers_plan_is_never_shown_as_the_persons_crisis_plan(
+    client: FlaskClient, auth: Auth, service: Service
+) -> None:
+    """An organisation outside Ola's care writes a newer crisis plan for him with a false number (the outside test
+    of issue 14): Ola's page keeps showing the plan of those who take part in his care."""
+    shared(client, auth)
+    plan = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
+    for key in ("id", "text", "identifier"):
+        plan.pop(key, None)
+    for activity in plan.get("activity", []):
+        for performer in activity.get("detail", {}).get("performer", []):
+            performer["display"] = "Falsk akutteam, tlf. 820 00 666"
+    headers = {**auth(STRANGER, "samhandling/plans.read", "samhandling/plans.write"), **FHIR_JSON}
+    assert client.post("/CarePlan", data=json.dumps(plan), headers=headers).status_code == 201
+    page = text(client.get("/meg", headers=person(service)).get_data(as_text=True))
+    assert "Falsk akutteam" not in page and "820 00 666" not in page
+    assert "Liv Berg" in page
