@@ -294,3 +294,17 @@ def test_a_strangers_crisis_plan_is_never_the_patients_current_one(client: Flask
         if any(a.get("who", {}).get("identifier", {}).get("value") == STRANGER for a in e.get("agent", []))
     ]
     assert any("Patient/pasient-ola" in json.dumps(e.get("entity")) and e["outcome"] != "0" for e in events)
+
+
+def test_an_expired_plan_still_prints_on_one_a4_page(client: FlaskClient, auth: Auth) -> None:
+    """A plan whose period has ended carries a warning at the top; the page and its PDF still fit one A4 page (the
+    outside test of issue 14 found two)."""
+    bundle = example_json("fhir/Bundle-melding-kriseplan-ola.json")
+    plan = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan")
+    plan["period"] = {"start": "2026-01-01", "end": "2026-02-28"}
+    shared(client, auth, bundle)
+    answer = client.get("/Patient/pasient-ola/kriseplan.pdf", headers=auth(KOMMUNE))
+    assert answer.status_code == 200, answer.data[:300]
+    reader = PdfReader(io.BytesIO(answer.data))
+    assert "gikk ut" in reader.pages[0].extract_text()
+    assert len(reader.pages) == 1
