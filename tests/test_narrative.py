@@ -230,3 +230,31 @@ def test_the_crisis_plan_dialogmelding_text_has_warning_signs_and_whom_to_call(
     assert "Liv Berg, koordinator, tlf. 55 00 01 01" in text
     plan = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan")
     assert text.strip() == render_text(plan, bundle_resolver(bundle)).strip()  # the one renderer
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        '<a href="javascript:alert(1)">x</a>',
+        '<a href=" JavaScript:alert(1)">x</a>',
+        '<a href="java&#x09;script:alert(1)">x</a>',
+        '<a href="vbscript:msgbox(1)">x</a>',
+        '<img src="data:text/html;base64,PHNjcmlwdD4=" alt="x"/>',
+        '<a href="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;">x</a>',
+    ],
+)
+def test_a_narrative_with_a_link_that_runs_code_is_refused(link: str) -> None:
+    """A sender's narrative goes on to partners whose systems may show it: a javascript:, vbscript: or HTML data:
+    URL is active content (FHIR narrative rules), refused like a script element (found by the outside test)."""
+    div = f'<div xmlns="http://www.w3.org/1999/xhtml"><p>Plan {link}</p></div>'
+    problem = xhtml_problem(div)
+    assert problem is not None and "active content" in problem, problem
+
+
+def test_ordinary_links_and_images_stay_allowed() -> None:
+    div = (
+        '<div xmlns="http://www.w3.org/1999/xhtml"><p><a href="https://helsenorge.no/">Helsenorge</a>'
+        ' <a href="#del-1">del 1</a> <a href="tel:+4755000100">ring</a>'
+        ' <img src="data:image/png;base64,iVBORw0KGgo=" alt="logo"/></p></div>'
+    )
+    assert xhtml_problem(div) is None

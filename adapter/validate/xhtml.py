@@ -143,6 +143,11 @@ def inspect_xhtml(div: str) -> tuple[str | None, list[str], set[str]]:
             local = str(attribute).rsplit("}", 1)[-1]
             if attribute not in XML_ATTRIBUTES and (local.lower().startswith("on") or local not in ALLOWED_ATTRIBUTES):
                 problem = problem or f"the attribute {local!r} on <{name}> is not allowed in a narrative"
+        for url in (element.get("href"), element.get("src")):
+            if url is not None and _runs_code(str(url)):
+                problem = (
+                    problem or f"the link {str(url)[:60]!r} on <{name}> is active content, not allowed in a narrative"
+                )
         if element.get("id"):
             anchors.add(str(element.get("id")))
         if name == "a":
@@ -154,6 +159,17 @@ def inspect_xhtml(div: str) -> tuple[str | None, list[str], set[str]]:
     if problem is None and not _has_content(root):
         problem = "the narrative has no content: it must have some text that is not whitespace, or an image (txt-2)"
     return problem, links, anchors
+
+
+#: URL schemes that run code where a narrative is shown (a data: URL of an HTML or script document too).
+_ACTIVE_SCHEMES = ("javascript:", "vbscript:", "data:text/html", "data:application/xhtml", "data:text/javascript")
+
+
+def _runs_code(url: str) -> bool:
+    """Whether a link or image URL runs code: its scheme (whitespace and control characters taken out, as browsers
+    do, any case) is javascript:, vbscript: or an HTML or script data: URL."""
+    plain = "".join(c for c in url if c > " " and c != "\x7f").lower()
+    return plain.startswith(_ACTIVE_SCHEMES)
 
 
 def _has_content(element: Any) -> bool:
