@@ -78,7 +78,10 @@ def patient_crisis_plan(pid: str) -> Response:
 
 
 #: What the overview gathers, by a search per type of the patient's records the caller may see.
-_OVERVIEW_TYPES = ("EpisodeOfCare", "CareTeam", "CarePlan", "RiskAssessment", "ServiceRequest", "Task", "Consent")
+_OVERVIEW_TYPES = (
+    *("EpisodeOfCare", "CareTeam", "CarePlan", "RiskAssessment", "ServiceRequest", "Task", "Consent"),
+    "Goal",  # the plans' goals and the person's own words ("Hva er viktig for meg")
+)
 #: How much of the audit trail the overview reads (the latest events).
 _TRAIL = 500
 
@@ -119,8 +122,10 @@ def _gather(pid: str) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[s
             except _Refused:
                 continue
     for ref, resource in named.items():
-        if ref.partition("/")[0] in ("Goal", "Organization"):
-            found.setdefault(ref.partition("/")[0], []).append(resource)
+        rtype, _, rid = ref.partition("/")
+        listed = found.setdefault(rtype, []) if rtype in ("Goal", "Organization") else None
+        if listed is not None and all(str(r.get("id")) != rid for r in listed):  # a goal found by both, once
+            listed.append(resource)
     return found, named
 
 

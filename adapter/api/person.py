@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, redirect, request
 
@@ -71,6 +72,10 @@ def add_words() -> Any:
     site = request.headers.get("Sec-Fetch-Site", "").strip().lower()
     if site and site not in _SAME_SITE:
         return _refusal(Reply.refused([Issue("ADP-7026", "error", args={"site": site[:40]})]))
+    origin = request.headers.get("Origin", "").strip()
+    if origin and origin != "null" and urlsplit(origin).netloc.lower() != request.host.lower():
+        # a browser without Sec-Fetch-Site still names the page a form was posted from
+        return _refusal(Reply.refused([Issue("ADP-7026", "error", args={"site": origin[:40]})]))
     words = Words(important=request.form.get("viktig", ""), helps=request.form.get("hjelper", ""))
     reply = _records().contribute(_caller(), words)
     if reply.status != 201:

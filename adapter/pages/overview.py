@@ -296,7 +296,8 @@ def _consent(consent: dict[str, Any], resolve: v.Resolve) -> ConsentLine:
 
 
 def _trail(events: list[dict[str, Any]], organisations: list[dict[str, Any]]) -> list[Seen]:
-    """Who has asked for the patient's data, per organisation (its name when known), the latest first."""
+    """Who has seen the patient's data (successful requests only), per organisation (its name when known) or the
+    person themself, the latest first."""
     names = {
         v.text(i.get("value")): v.human_name(o)
         for o in organisations
@@ -305,12 +306,14 @@ def _trail(events: list[dict[str, Any]], organisations: list[dict[str, Any]]) ->
     }
     seen: dict[str, Seen] = {}
     for event in events:
+        if v.text(event.get("outcome")) not in ("", "0"):
+            continue  # a refused or failed request saw nothing
         requestor = next((a for a in v.items(event.get("agent")) if a.get("requestor")), {})
         identifier = v.child(v.child(requestor, "who"), "identifier")
         her = v.text(identifier.get("value"))
         if not her:
             continue
-        if identifier.get("system") != HER_SYSTEM:  # the person's own reads (their number is never shown)
+        if identifier.get("system") != HER_SYSTEM or not her.isdigit():  # the person themself (never their number)
             entry = seen.setdefault("", Seen("Personen selv", 0, "", False))
         else:
             entry = seen.setdefault(her, Seen(names.get(her) or f"HER-id {her}", 0, "", False))

@@ -5,6 +5,7 @@ the consents, who has seen the data), a stranger refused with an HTML page and a
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -105,3 +106,21 @@ def test_a_browser_reading_a_patient_gets_the_overview_and_a_fhir_client_the_pat
     fhir = client.get("/Patient/pasient-ola", headers={**auth(KOMMUNE), "Accept": "application/fhir+json"})
     assert fhir.get_json()["resourceType"] == "Patient"
     assert client.get("/Patient/pasient-ola", headers={**auth(STRANGER), "Accept": "text/html"}).status_code == 403
+
+
+def test_each_goal_is_listed_once(client: FlaskClient, auth: Auth) -> None:
+    """A goal the plan names is also found by the search for the patient's goals: listed once."""
+    shared(client, auth)
+    page = client.get(URL, headers={**auth(KOMMUNE), **BROWSER}).get_data(as_text=True)
+    assert page.count("Å ha et sted å bo og å komme i arbeid.") == 1
+
+
+def test_who_has_seen_lists_no_refused_attempt_and_no_made_up_organisation(client: FlaskClient, auth: Auth) -> None:
+    """A stranger's refused reads saw nothing: they are in the audit trail, not in "who has seen" (outside test)."""
+    shared(client, auth)
+    for _ in range(3):
+        assert client.get(URL, headers={**auth(STRANGER), **BROWSER}).status_code == 403
+    page = client.get(URL, headers={**auth(DPS), **BROWSER}).get_data(as_text=True)
+    seen = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    trail = seen[seen.index("Hvem har sett") :]
+    assert STRANGER not in trail and "HER-id Patient/" not in trail

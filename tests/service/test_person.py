@@ -400,3 +400,24 @@ def test_a_strangers_plan_is_never_shown_as_the_persons_crisis_plan(
     page = text(client.get("/meg", headers=person(service)).get_data(as_text=True))
     assert "Falsk akutteam" not in page and "820 00 666" not in page
     assert "Liv Berg" in page
+
+
+def test_a_form_post_from_another_origin_is_refused_without_sec_fetch_site(
+    client: FlaskClient, auth: Auth, service: Service
+) -> None:
+    """A browser that sends no Sec-Fetch-Site still sends Origin on a form post: another site's is refused."""
+    shared(client, auth)
+    headers = {**person(service), "Content-Type": "application/x-www-form-urlencoded", "Origin": "http://evil.example"}
+    answer = client.post("/meg", data={"viktig": "fra en annen side"}, headers=headers)
+    assert answer.status_code == 403 and "fra en annen side" not in json.dumps([g.body for g in own_goals(service)])
+    same = {**headers, "Origin": "http://localhost"}
+    assert client.post("/meg", data={"viktig": "fra siden selv"}, headers=same).status_code == 303
+
+
+def test_the_care_team_sees_the_persons_words_on_the_overview(
+    client: FlaskClient, auth: Auth, service: Service
+) -> None:
+    shared(client, auth)
+    assert post_words(client, person(service), important="Å få være med å bestemme").status_code == 303
+    page = client.get("/Patient/pasient-ola/oversikt", headers={**auth(KOMMUNE), "Accept": "text/html"})
+    assert "Å få være med å bestemme" in text(page.get_data(as_text=True))
