@@ -25,6 +25,7 @@ from adapter.api.context import caller as _caller
 from adapter.api.context import service as _service
 from adapter.api.negotiation import respond
 from adapter.errors import AdapterError, AuthError, Issue
+from adapter.identifiers import DNR_SYSTEM, FNR_SYSTEM, check_identifier
 from adapter.pages.values import OSLO, Resolve
 from adapter.reply import Reply
 from adapter.security import AUDIT_SCOPE
@@ -165,6 +166,11 @@ def emergency() -> Response:
     except AdapterError as error:
         return _refusal(_refused(error))
     if reply.status != 200 or reply.resource is None:
+        correct = _what_to_correct(identifier, reply)
+        if correct:  # the form again, filled in, with what to correct (the attempt is audited all the same)
+            page = _html(pages.emergency_form_page(links, identifier, reason, correct))
+            page.status_code = 400
+            return page
         return _refusal(reply)
     entries = [e for e in reply.resource.get("entry") or [] if isinstance(e.get("resource"), dict)]
     found = {f"{e['resource'].get('resourceType')}/{e['resource'].get('id')}": e["resource"] for e in entries}
@@ -177,6 +183,18 @@ def emergency() -> Response:
         return _answer(pages.document_page(plan, _linked(links), pdf=pdf, emergency=marked), pdf, "kriseplan")
     # only what the emergency read gave: its contacts, nothing else read on the side
     return _plan_page(plan, found.get, links, pdf, emergency=marked)
+
+
+def _what_to_correct(identifier: str, reply: Reply) -> str:
+    """What the person at the emergency form must correct, when the refusal is theirs to correct: a number that is
+    no fødselsnummer or D-nummer, or a reason too short to say why; else empty."""
+    codes = {str(c.get("code")) for i in (reply.resource or {}).get("issue", []) for c in i["details"]["coding"]}
+    number = identifier.rpartition("|")[2]
+    if all(check_identifier(system, number) for system in (FNR_SYSTEM, DNR_SYSTEM)):
+        return "Nummeret er ikke et gyldig fødselsnummer eller D-nummer. Sjekk sifrene."
+    if "ADP-7020" in codes:
+        return "Skriv en begrunnelse for hvorfor du trenger planen nå (minst fem bokstaver eller tall)."
+    return ""
 
 
 def _plan_page(

@@ -78,13 +78,15 @@ def document_page(
     )
 
 
-def emergency_form_page(links: Links, identifier: str = "", reason: str = "") -> str:
-    """The emergency read's form: the patient's fødselsnummer and the reason (a plain GET form, no JavaScript)."""
+def emergency_form_page(links: Links, identifier: str = "", reason: str = "", correct: str = "") -> str:
+    """The emergency read's form: the patient's fødselsnummer and the reason (a plain GET form, no JavaScript);
+    filled in again with ``correct``, what to correct, when the last try was refused for what was typed."""
     return render(
         "akutt.html",
         links=links,
         identifier=identifier,
         reason=reason,
+        correct=correct,
         pdf=False,
         emergency=None,
         stylesheet=STYLESHEET,

@@ -308,3 +308,23 @@ def test_an_expired_plan_still_prints_on_one_a4_page(client: FlaskClient, auth: 
     reader = PdfReader(io.BytesIO(answer.data))
     assert "gikk ut" in reader.pages[0].extract_text()
     assert len(reader.pages) == 1
+
+
+@pytest.mark.parametrize(
+    ("identifier", "reason", "says"),
+    [
+        (FNR, "kort", "Skriv en begrunnelse"),
+        ("15838510076", "Akutt psykose på legevakten kl 03", "ikke et gyldig fødselsnummer eller D-nummer"),
+    ],
+)
+def test_the_emergency_form_comes_back_with_what_was_typed_and_what_is_wrong(
+    client: FlaskClient, auth: Auth, identifier: str, reason: str, says: str
+) -> None:
+    """At 3 a.m. a mistyped number or a too short reason gives the form again, filled in, with what to correct
+    (found by the outside test: it was a bare refusal page); the attempt is audited as before."""
+    shared(client, auth)
+    legevakt = {**auth(LEGEVAKT, "samhandling/emergency"), **BROWSER}
+    answer = client.get(f"/Patient/$krise?identifier={identifier}&reason={reason}", headers=legevakt)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and 'name="reason"' in html
+    assert f'value="{identifier}"' in html and reason in html and says in page_text(html)
