@@ -75,6 +75,7 @@ def test_axe_finds_no_serious_violation(person_page: tuple[Any, list[str], dict[
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == [], serious
+    print(f"axe meg: {len(result['passes'])} rules passed, {len(result['violations'])} violations")
 
 
 def test_the_form_posts_without_javascript(
