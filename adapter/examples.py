@@ -12,11 +12,13 @@ service with its expected answer (``samhandling examples run``).
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from lxml import etree
@@ -24,6 +26,7 @@ from lxml import etree
 from adapter import access
 from adapter.errors import AdapterError, Issue
 from adapter.parse.xml_safe import parse_xml
+from adapter.security import ADMIN_SCOPE, MESSAGES_SCOPE, VALIDATE_SCOPE
 from adapter.transport.client import Answer
 from adapter.validate import Validator
 from adapter.validate.packages import read_json
@@ -179,47 +182,38 @@ def _json(answer: Answer) -> dict[str, Any] | None:
 def _ack_ok(answer: Answer) -> tuple[bool, str]:
     body = _json(answer)
     if answer.status != 200 or body is None:
-        return False, f"HTTP {answer.status}: {answer.body[:200]!r}"
+        return False, describe_answer(answer)
     header = (body.get("entry") or [{}])[0].get("resource", {})
     code = header.get("response", {}).get("code")
     if code == "ok":
         return True, "acknowledgement ok"
-    errors = [
-        i.get("diagnostics", "")
-        for e in body.get("entry", [])
-        for i in e.get("resource", {}).get("issue", [])
-        if i.get("severity") in ("error", "fatal")
-    ]
-    return False, f"acknowledgement {code}: {'; '.join(errors)[:300]}"
+    return False, _clip(f"acknowledgement {code}: {'; '.join(_issue_texts(body)) or 'no issues given'}")
 
 
 def _taken(answer: Answer) -> tuple[bool, str]:
     """A receipt is taken: 200 with an OperationOutcome without errors (recorded on a delivery, or on none)."""
     body = _json(answer)
     if answer.status != 200 or body is None or body.get("resourceType") != "OperationOutcome":
-        return False, f"HTTP {answer.status}: {answer.body[:200]!r}"
-    errors = [i for i in body.get("issue", []) if i.get("severity") in ("error", "fatal")]
-    return (not errors), "receipt taken" if not errors else f"receipt refused: {errors[0].get('diagnostics', '')}"
+        return False, describe_answer(answer)
+    errors = _issue_texts(body)
+    return (not errors), "receipt taken" if not errors else _clip(f"receipt refused: {'; '.join(errors)}")
 
 
 def _outcome_is(expected: frozenset[Expected]) -> Callable[[Answer], tuple[bool, str]]:
     def check(answer: Answer) -> tuple[bool, str]:
         body = _json(answer)
         if answer.status != 200 or body is None or body.get("resourceType") != "OperationOutcome":
-            return False, f"HTTP {answer.status}: {answer.body[:200]!r}"
-        found = set()
+            return False, describe_answer(answer)
+        found: dict[Expected, str] = {}
         for issue in body.get("issue", []):
-            if issue.get("severity") not in ("error", "fatal"):
-                continue
-            codes = [
-                c["code"] for c in issue.get("details", {}).get("coding", []) if c.get("system") == ISSUE_CODE_SYSTEM
-            ]
-            found.add(
-                (issue["severity"], codes[0] if codes else issue.get("code"), (issue.get("expression") or [None])[0])
-            )
-        if found == expected:
+            if isinstance(issue, dict) and issue.get("severity") in ("error", "fatal"):
+                key = (str(issue["severity"]), _issue_code(issue), (issue.get("expression") or [None])[0])
+                found[key] = issue_text(issue)
+        if set(found) == expected:
             return True, "the stated error" if expected else "no errors"
-        return False, f"expected {sorted(expected, key=str)}, got {sorted(found, key=str)}"
+        missing = [f"expected {_where(e)}, not given" for e in sorted(expected - set(found), key=str)]
+        extra = [f"got {text}" for key, text in sorted(found.items(), key=str) if key not in expected]
+        return False, _clip("; ".join(missing + extra))
 
     return check
 
@@ -227,7 +221,7 @@ def _outcome_is(expected: frozenset[Expected]) -> Callable[[Answer], tuple[bool,
 def _apprec_is(status: str, codes: tuple[str, ...]) -> Callable[[Answer], tuple[bool, str]]:
     def check(answer: Answer) -> tuple[bool, str]:
         if answer.status != 200 or not answer.body.lstrip().startswith(b"<"):
-            return False, f"HTTP {answer.status}: {answer.body[:200]!r}"
+            return False, describe_answer(answer)
         try:
             root = parse_xml(answer.body).getroot()
         except AdapterError as error:
@@ -240,6 +234,186 @@ def _apprec_is(status: str, codes: tuple[str, ...]) -> Callable[[Answer], tuple[
         got_codes = tuple(e.get("V") or "" for e in root.findall(f"{{{ns}}}Error"))
         if got == status and set(got_codes) == set(codes):
             return True, f"AppRec status {got}" + (f" ({', '.join(got_codes)})" if got_codes else "")
-        return False, f"AppRec status {got} with {', '.join(got_codes) or 'no errors'}"
+        return False, _clip(apprec_text(root, ns))
 
     return check
+
+
+# --- what an answer says, in one line (the detail of a failed trial, the preflight's messages) ----------------
+
+DETAIL_CHARS = 400
+
+
+def _clip(text: str, limit: int = DETAIL_CHARS) -> str:
+    """``text`` on one line, at most ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _issue_code(issue: dict[str, Any]) -> str:
+    """Our code of an OperationOutcome issue (``ADP-xyyy`` from details.coding), else its FHIR issue type."""
+    codings = issue.get("details", {}).get("coding", []) if isinstance(issue.get("details"), dict) else []
+    ours = [c.get("code") for c in codings if isinstance(c, dict) and c.get("system") == ISSUE_CODE_SYSTEM]
+    return str(ours[0] if ours else issue.get("code", "?"))
+
+
+def _where(expected: Expected) -> str:
+    _, code, expression = expected
+    return f"{code} at {expression}" if expression else code
+
+
+def issue_text(issue: dict[str, Any]) -> str:
+    """One issue as people read it: its code, where, and its text (``diagnostics``, the English one, else
+    ``details.text``, the Norwegian one)."""
+    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+    text = issue.get("diagnostics") or (details or {}).get("text") or ""
+    expression = (issue.get("expression") or [None])[0]
+    where = f" at {expression}" if expression else ""
+    return f"{_issue_code(issue)}{where}: {text}" if text else f"{_issue_code(issue)}{where}"
+
+
+def _issue_texts(resource: dict[str, Any], severities: tuple[str, ...] = ("error", "fatal")) -> list[str]:
+    """The texts of the issues of ``severities`` in an OperationOutcome, or in the OperationOutcomes of a Bundle."""
+    if resource.get("resourceType") == "Bundle":
+        inner = [e.get("resource") for e in resource.get("entry", []) if isinstance(e, dict)]
+        return [t for r in inner if isinstance(r, dict) for t in _issue_texts(r, severities)]
+    issues = resource.get("issue", []) if resource.get("resourceType") == "OperationOutcome" else []
+    return [issue_text(i) for i in issues if isinstance(i, dict) and i.get("severity") in severities]
+
+
+def apprec_text(root: Any, ns: str) -> str:
+    """An AppRec in one line: its status and each error code with its name and text."""
+    status = root.find(f"{{{ns}}}Status")
+    parts = [f"AppRec status {status.get('V') if status is not None else '?'}"]
+    if status is not None and status.get("DN"):
+        parts[0] += f" ({status.get('DN')})"
+    for error in root.findall(f"{{{ns}}}Error"):
+        named = " ".join(x for x in (error.get("V"), error.get("DN")) if x)
+        parts.append(f"{named}: {error.get('OT')}" if error.get("OT") else named)
+    return parts[0] + (": " + "; ".join(parts[1:]) if parts[1:] else ", no errors")
+
+
+def describe_answer(answer: Answer) -> str:
+    """What an answer says, in one line: the issues of an OperationOutcome (or of a Bundle's), an AppRec's status
+    and errors, or the start of any other body; never a Python repr."""
+    if answer.status == 0:
+        return f"no answer: {answer.body.decode('utf-8', 'replace')}"
+    head = f"HTTP {answer.status}"
+    body = _json(answer)
+    if body is not None:
+        texts = _issue_texts(body) or _issue_texts(body, ("warning", "information"))
+        what = "; ".join(texts) if texts else f"a {body.get('resourceType', 'JSON object')}"
+        return _clip(f"{head}: {what}")
+    if answer.body.lstrip().startswith(b"<"):
+        try:
+            root = parse_xml(answer.body).getroot()
+        except AdapterError:
+            root = None
+        if root is not None and etree.QName(root).namespace in _NS_APPREC:
+            return _clip(f"{head}: {apprec_text(root, str(etree.QName(root).namespace))}")
+    text = answer.body.decode("utf-8", "replace")
+    if "html" in answer.content_type.lower():
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        named = f" titled {_clip(title.group(1), 80)}" if title and title.group(1).strip() else ""
+        return f"{head}: an HTML page{named} ({len(answer.body)} bytes)"
+    return _clip(f"{head}: {text}" if text.strip() else f"{head} with an empty body")
+
+
+# --- before any example is sent to a target (``examples run --target``) ----------------------------------------
+
+#: A message id no service holds: reading its receipt checks the token and the messages scope, and changes nothing.
+PROBE_MESSAGE = "samhandling-examples-run-preflight"
+DEMO_HINT = (
+    "a demo service's token: samhandling token --org 8100002 "
+    "--scope 'samhandling/messages samhandling/validate samhandling/admin'"
+)
+
+
+class Target(Protocol):
+    """A service over HTTP (:class:`adapter.transport.client.HttpTarget`)."""
+
+    base_url: str
+
+    def send(
+        self, method: str, path: str, body: bytes, content_type: str, org: str, authorize: bool = True
+    ) -> Answer: ...
+
+
+def preflight(target: Target, token: str | None, trials: list[Trial]) -> str | None:
+    """What keeps ``trials`` from being run against ``target``, in one line, or None: no token; no answer to
+    ``GET /metadata`` (which needs none) or no FHIR R4 CapabilityStatement in it; the token refused (401); the
+    token without the scopes the trials need (messages, validate, and admin to send as each example's
+    organisation). Sends no example: a receipt read of a message no one sent and a ``$validate`` of ``{}``."""
+    url = target.base_url
+    if not token:
+        return f"no token for {url}: give --token or set SAMHANDLING_TOKEN ({DEMO_HINT})"
+    answer = target.send("GET", "/metadata", b"", "", "", authorize=False)
+    if answer.status == 0:
+        return f"{url} cannot be reached: {answer.body.decode('utf-8', 'replace')}"
+    statement = _json(answer)
+    if answer.status != 200 or statement is None or statement.get("resourceType") != "CapabilityStatement":
+        return f"{url} does not answer as a FHIR server: GET /metadata gave {describe_answer(answer)}"
+    version = str(statement.get("fhirVersion") or "4.0.1")
+    if not version.startswith("4.0"):
+        return f"{url} is a FHIR {version} server; the examples are FHIR R4 (4.0.1)"
+    missing: list[str] = []
+    probes = (
+        (MESSAGES_SCOPE, "GET", f"/kith/receipts/{PROBE_MESSAGE}", b""),
+        (VALIDATE_SCOPE, "POST", "/$validate", b"{}"),
+    )
+    for scope, method, path, body in probes:
+        answer = target.send(method, path, body, FHIR_JSON if body else "", VALIDATING_ORG)
+        if answer.status == 0:
+            return f"{url} stopped answering: {answer.body.decode('utf-8', 'replace')}"
+        if answer.status == 403 and _lacks_scope(answer):
+            missing.append(scope)
+        elif answer.status in (401, 403):
+            return f"{url} refuses the token: {refusal(answer)}"
+        elif answer.status >= 500:
+            return f"{url} cannot check the token: {method} {path} gave {describe_answer(answer)}"
+    if not missing and _needs_admin(token, trials):
+        missing.append(ADMIN_SCOPE)
+    if missing:
+        return (
+            f"the token lacks {', '.join(missing)}: examples run needs {MESSAGES_SCOPE}, {VALIDATE_SCOPE}, and "
+            f"{ADMIN_SCOPE} to send as each example's organisation ({DEMO_HINT})"
+        )
+    return None
+
+
+def _lacks_scope(answer: Answer) -> bool:
+    """A 403 for a missing scope (ADP-7006, or RFC 6750's insufficient_scope), not some other refusal."""
+    body = _json(answer) or {}
+    codes = {_issue_code(i) for i in body.get("issue", []) if isinstance(i, dict)}
+    return "ADP-7006" in codes or 'error="insufficient_scope"' in answer.www_authenticate
+
+
+def refusal(answer: Answer) -> str:
+    """Why a token was refused: the OperationOutcome's issue texts, else the ``WWW-Authenticate`` error."""
+    body = _json(answer)
+    texts = _issue_texts(body) if body is not None else []
+    if texts:
+        return _clip("; ".join(texts))
+    header = dict(re.findall(r'(\w+)="([^"]*)"', answer.www_authenticate))
+    error = header.get("error_description") or header.get("error")
+    if error:
+        return f"HTTP {answer.status}, {error} (WWW-Authenticate: {_clip(answer.www_authenticate, 200)})"
+    return describe_answer(answer)
+
+
+def _needs_admin(token: str, trials: list[Trial]) -> bool:
+    """True when the token plainly lacks the admin scope that sending as another organisation needs: its claims
+    are readable (a JWT, not checked here: the server did), grant scopes without admin, and some message trial
+    is sent as an organisation other than the token's (``org_her``, the service's default claim name)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return False
+    scopes = claims.get("scope", claims.get("scp")) if isinstance(claims, dict) else None
+    if isinstance(scopes, str):
+        scopes = scopes.split()
+    if not isinstance(scopes, list) or ADMIN_SCOPE in scopes:
+        return False
+    own = str(claims.get("org_her", ""))
+    return any(t.org != own for t in trials if not t.path.endswith("$validate"))

@@ -83,10 +83,14 @@ def test_examples_run_in_process_passes_every_example(tmp_path: Path) -> None:
 
 def test_examples_run_against_a_target_reports_failures(tmp_path: Path, httpserver: HTTPServer) -> None:
     outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational"}]}
+    httpserver.expect_request("/metadata").respond_with_json({"resourceType": "CapabilityStatement"})
+    httpserver.expect_request("/kith/receipts/samhandling-examples-run-preflight").respond_with_json(
+        outcome, status=404
+    )
     httpserver.expect_request("/$validate", method="POST").respond_with_json(outcome)
     httpserver.expect_request("/$process-message", method="POST").respond_with_data("no", status=503)
     code, output = run(tmp_path, "examples", "run", "--target", httpserver.url_for("/").rstrip("/"), "--token", "t")
     assert code == 1
     assert "HTTP 503" in output and "passed" in output
-    sent = [request for request, _ in httpserver.log]
+    sent = [request for request, _ in httpserver.log if request.path != "/metadata"]  # /metadata needs no token
     assert sent and all(r.headers["Authorization"] == "Bearer t" for r in sent)
