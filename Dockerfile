@@ -26,7 +26,7 @@ COPY examples ./examples
 USER samhandling
 VOLUME ["/data"]
 EXPOSE 8080
-HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/metadata', timeout=5)"
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health/ready', timeout=5)"
 # `samhandling serve` is gunicorn (gthread workers), each worker process also delivering the outbox
 ENTRYPOINT ["samhandling"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8080", "--workers", "2"]

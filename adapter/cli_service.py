@@ -10,6 +10,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,9 +70,9 @@ def _setup_errors(settings: Settings) -> Iterator[None]:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker process.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1), help="gunicorn worker processes.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(min=1), help="Threads per worker process.")
 @click.option(
     "--demo",
     is_flag=True,
@@ -79,10 +80,27 @@ def _setup_errors(settings: Settings) -> Iterator[None]:
     "set) and load the examples into the store.",
 )
 @click.option("--no-delivery", is_flag=True, help="Do not run the outbox worker here (run `samhandling worker`).")
+@click.option(
+    "--allow-empty-routes",
+    is_flag=True,
+    help="Start without a route (messages are stored and answered, never forwarded); without it, and without "
+    "--demo, serve refuses to start with an empty routing table.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, demo: bool, no_delivery: bool) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    demo: bool,
+    no_delivery: bool,
+    allow_empty_routes: bool,
+) -> None:
     """Run the FHIR and KITH service (gunicorn; SQLite in SAMHANDLING_DATA_DIR unless SAMHANDLING_DATABASE_URL
-    names a PostgreSQL database). Each worker process also delivers the outbox unless --no-delivery."""
+    names a PostgreSQL database). Each worker process also delivers the outbox unless --no-delivery. Without
+    --demo it is production: it refuses to start (exit 2) without token keys (SAMHANDLING_TOKEN_KEYS_FILE) or
+    with no routes (SAMHANDLING_ROUTES_FILE) unless --allow-empty-routes."""
     from gunicorn.app.base import BaseApplication
 
     settings = _settings(ctx)
@@ -91,7 +109,10 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, 
         settings = dataclasses.replace(settings, demo_issuer=True, routes_file=routes)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = _service(settings)
-    if demo:
+    if not demo:
+        with _setup_errors(settings):
+            _refuse_production_gaps(service, allow_empty_routes)
+    else:
         answers = service.load_examples()
         loaded = sum(1 for _, reply in answers if reply.status == 200)
         click.echo(f"demo: {loaded} of {len(answers)} example messages in the store", err=True)
@@ -101,17 +122,11 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, 
             err=True,
         )
     service.store.close()
+    options = _gunicorn_options(f"{host}:{port}", workers, threads)
 
     class Server(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints: its base is Any
         def load_config(self) -> None:
-            for key, value in {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "threads": threads,
-                "worker_class": "gthread",
-                "accesslog": "-",
-                "graceful_timeout": 10,
-            }.items():
+            for key, value in options.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
@@ -124,6 +139,46 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, 
             return create_app(service=process_service)
 
     Server().run()
+
+
+def _gunicorn_options(bind: str, workers: int, threads: int) -> dict[str, Any]:
+    """gunicorn's settings for ``serve``. Its own X-Forwarded-Proto handling (trusted from 127.0.0.1 by default) is
+    off: the app takes X-Forwarded-* only from the proxies ``SAMHANDLING_TRUSTED_PROXIES`` counts (ProxyFix)."""
+    return {
+        "bind": bind,
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": "-",
+        "graceful_timeout": 10,
+        "forwarded_allow_ips": "",
+        "secure_scheme_headers": {},
+    }
+
+
+def _refuse_production_gaps(service: Any, allow_empty_routes: bool) -> None:
+    """SetupError ADP-0009 when a production service (no ``--demo``) would refuse every caller (no token keys: no
+    SAMHANDLING_TOKEN_KEYS_FILE and no demo issuer) or forward nothing (an empty routing table) without being told
+    to (``--allow-empty-routes``)."""
+    from adapter.errors import Issue, SetupError
+
+    settings = service.settings
+    unset: list[str] = []
+    why_en: list[str] = []
+    why_nb: list[str] = []
+    if not settings.token_keys_file and not settings.demo_issuer:
+        unset.append("SAMHANDLING_TOKEN_KEYS_FILE")
+        why_en.append("no token keys, so every request would be refused (401)")
+        why_nb.append("ingen tokennøkler, så alle forespørsler ville bli avvist (401)")
+    if not allow_empty_routes and not service.routes.routes and service.routes.fallback is None:
+        unset.append("SAMHANDLING_ROUTES_FILE")
+        why_en.append("no routes, so no message would be forwarded (give --allow-empty-routes if that is meant)")
+        why_nb.append(
+            "ingen ruter, så ingen meldinger ville bli sendt videre (gi --allow-empty-routes om det er ment slik)"
+        )
+    if unset:
+        args = {"settings": " and ".join(unset), "detail_en": "; ".join(why_en), "detail_nb": "; ".join(why_nb)}
+        raise SetupError([Issue("ADP-0009", "fatal", args=args)])
 
 
 @click.command("worker")
@@ -301,7 +356,9 @@ def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
 @click.pass_context
 def examples_run(ctx: click.Context, target: str | None, bearer: str | None, verbose: bool) -> None:
     """Send every example (FHIR and KITH) to a service and check each answer against its stated outcome; a table
-    of passed and failed at the end; exit 1 on any failure."""
+    of passed and failed at the end; exit 1 on any failure. With --target, first checks that the service answers
+    as a FHIR server and accepts the token with the scopes needed: when not, one line and exit 2, nothing sent
+    (exit 2 too when the service stops answering during the run)."""
     from adapter import examples as catalogue
 
     settings = _settings(ctx)
@@ -312,6 +369,10 @@ def examples_run(ctx: click.Context, target: str | None, bearer: str | None, ver
             from adapter.transport.client import HttpTarget
 
             client = HttpTarget(target, lambda org: bearer or "")
+            problem = catalogue.preflight(client, bearer, trials)
+            if problem:
+                click.echo(problem, err=True)
+                sys.exit(2)
         else:
             from adapter.api.local import InProcessTarget
 
@@ -319,14 +380,7 @@ def examples_run(ctx: click.Context, target: str | None, bearer: str | None, ver
                 settings, data_dir=Path(folder), database_url="", demo_issuer=True, routes_file=""
             )
             client = InProcessTarget(_service(local))
-        results = []
-        with click.progressbar(
-            trials, label="Running examples", file=sys.stderr, show_pos=True, item_show_func=_trial_name
-        ) as bar:
-            for trial in bar:
-                answer = client.send(trial.method, trial.path, trial.body, trial.content_type, trial.org)
-                passed, detail = trial.check(answer)
-                results.append((trial, passed, detail))
+        results, stopped = _send_trials(client, trials)
     width = max((len(t.name) for t, _, _ in results), default=10)
     click.echo(f"{'result':<6}  {'example':<{width}}  {'expected':<28}  detail")
     for trial, passed, detail in results:
@@ -336,7 +390,35 @@ def examples_run(ctx: click.Context, target: str | None, bearer: str | None, ver
         click.echo(f"{mark:<6}  {trial.name:<{width}}  {trial.expect:<28}  {detail}")
     failed = sum(not passed for _, passed, _ in results)
     click.echo(f"{len(results) - failed} passed, {failed} failed, against {target or 'an in-process service'}")
+    if stopped:
+        click.echo(f"{target} stopped answering after {len(results)} of {len(trials)} examples: {stopped}", err=True)
+        sys.exit(2)
     sys.exit(1 if failed or not results else 0)
+
+
+#: Seconds a run goes before it shows a progress bar (on a terminal only).
+PROGRESS_AFTER = 2.0
+
+
+def _send_trials(client: Any, trials: list[Any]) -> tuple[list[tuple[Any, bool, str]], str | None]:
+    """Send each trial and check its answer; stop at the first request that got no answer at all (the rest would
+    only wait for their timeouts), giving what happened. A progress bar on stderr once the run has taken
+    PROGRESS_AFTER seconds, when stderr is a terminal."""
+    results: list[tuple[Any, bool, str]] = []
+    started = time.monotonic()
+    terminal = sys.stderr.isatty()
+    with click.progressbar(
+        trials, label="Running examples", file=sys.stderr, show_pos=True, item_show_func=_trial_name, hidden=True
+    ) as bar:
+        for trial in bar:
+            if terminal and time.monotonic() - started > PROGRESS_AFTER:
+                bar.hidden = False
+            answer = client.send(trial.method, trial.path, trial.body, trial.content_type, trial.org)
+            if answer.status == 0:
+                return results, answer.body.decode("utf-8", "replace")
+            passed, detail = trial.check(answer)
+            results.append((trial, passed, detail))
+    return results, None
 
 
 def _trial_name(trial: Any) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -46,6 +47,13 @@ class Settings:
     token_keys_file: str = ""
     #: Run the local demo token issuer (``serve --demo``, ``samhandling token``).
     demo_issuer: bool = False
+    #: The service's public base URL (``https://fhir.example.no/fhir``): every absolute URL it writes (Bundle links
+    #: and fullUrls, ``Location``, redirects, the CapabilityStatement's ``implementation.url``) starts with it, and
+    #: the pages link under its path. Empty: the request's own (its Host header), for the demo and tests only.
+    base_url: str = ""
+    #: How many reverse proxies in front of the service are trusted to set X-Forwarded-For/-Proto/-Host/-Port/-Prefix
+    #: (werkzeug's ProxyFix); 0: those headers are ignored.
+    trusted_proxies: int = 0
     #: Largest request body accepted, in bytes.
     max_request_bytes: int = 10 * 1024 * 1024
     #: Outbox delivery: attempts before the dead-letter state, claim lease in seconds, HTTP timeouts.
@@ -73,6 +81,14 @@ class Settings:
     helseid_key_file: str = ""
     helseid_scope: str = "nhn:msh/api"
     helseid_audience: str = ""
+
+    def __post_init__(self) -> None:
+        problem = base_url_problem(self.base_url)
+        if problem:
+            shown = "" if "@" in self.base_url else f" {self.base_url!r}"  # a password is never echoed
+            raise ValueError(f"SAMHANDLING_BASE_URL{shown}: {problem}")
+        if self.trusted_proxies < 0:
+            raise ValueError(f"SAMHANDLING_TRUSTED_PROXIES {self.trusted_proxies}: must be 0 or more")
 
     @property
     def profiles_dir(self) -> Path:
@@ -133,6 +149,27 @@ class Settings:
             elif item.name in values:
                 typed[item.name] = _typed(item.name, values[item.name], item.default)
         return cls(**typed)
+
+
+def base_url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as the public base URL (None: nothing, or it is empty): it must be an absolute
+    http or https URL with a host, and no user, query, fragment, spaces or control characters."""
+    if not url:
+        return None
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return "it has spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
+    except ValueError as exc:
+        return f"it is not a URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "it must be an absolute http:// or https:// URL with a host"
+    if parts.username is not None or parts.password is not None:
+        return "it must not hold a user name or password"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "it must have no query (?) or fragment (#)"
+    return None
 
 
 def _typed(name: str, value: Any, default: Any) -> Any:

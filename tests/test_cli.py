@@ -41,3 +41,28 @@ def test_missing_standards_directory_is_a_setup_error_naming_the_folder(tmp_path
 
 def test_unknown_command_is_a_usage_error() -> None:
     assert CliRunner().invoke(main, ["frobnicate"]).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("words", "option"),
+    [
+        (["--port", "0"], "--port"),
+        (["--port", "65536"], "--port"),
+        (["--port", "99999"], "--port"),
+        (["--port", "-1"], "--port"),
+        (["--port", "http"], "--port"),
+        (["--workers", "0"], "--workers"),
+        (["--workers", "-3"], "--workers"),
+        (["--threads", "0"], "--threads"),
+        (["--threads", "-1"], "--threads"),
+    ],
+)
+def test_serve_options_out_of_range_are_a_usage_error_before_anything_starts(
+    words: list[str], option: str, tmp_path
+) -> None:
+    """Refused by click (exit 2, the option named) before the service is built or gunicorn binds a port."""
+    result = CliRunner().invoke(main, ["serve", *words], env={"SAMHANDLING_DATA_DIR": str(tmp_path / "data")})
+    assert result.exit_code == 2, result.output
+    assert "Invalid value" in result.output and option in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output and not (tmp_path / "data").exists()

@@ -1,9 +1,11 @@
 """The Flask app: FHIR REST and messaging, and the KITH endpoints. The only module family that imports Flask.
 
 :func:`create_app` builds the app from Settings (or a ready :class:`~adapter.service.Service`): blueprints, the
-bearer-token check before every request but ``/metadata`` (and the demo JWKS), the request size cap, and error
-handlers that answer every error, ours or Flask's, with an OperationOutcome and the right status (never an HTML
-page or a stack trace). ``samhandling serve`` runs it under gunicorn (also in the Docker image), with the outbox worker.
+bearer-token check before every request but ``/metadata``, the health checks (and the demo JWKS), the request size
+cap, X-Forwarded-* headers taken only from ``trusted_proxies`` proxies (werkzeug's ProxyFix), every ``Location``
+made absolute under the public base URL (:func:`adapter.api.context.base_url`), and error handlers that answer
+every error, ours or Flask's, with an OperationOutcome and the right status (never an HTML page or a stack trace).
+``samhandling serve`` runs it under gunicorn (also in the Docker image), with the outbox worker.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import logging
 import uuid
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 
+from adapter.api.context import absolute
 from adapter.api.negotiation import respond
 from adapter.config import Settings
 from adapter.errors import AdapterError, AuthError, Issue
@@ -25,14 +29,14 @@ from adapter.service import Service
 
 log = logging.getLogger(__name__)
 #: Paths that need no token.
-OPEN_PATHS = ("/metadata", "/.well-known/jwks.json")
+OPEN_PATHS = ("/metadata", "/.well-known/jwks.json", "/health/live", "/health/ready")
 #: Path prefixes that need no token: the implementation guide and the pages' stylesheet (no patient data).
 OPEN_PREFIXES = ("/ig/", "/pages/static/")
 
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> Flask:
     """The WSGI app. ``settings`` default to :meth:`Settings.from_env`; ``service`` to one built from them."""
-    from adapter.api import fhir, ig, kith, pages, person
+    from adapter.api import fhir, health, ig, kith, pages, person
 
     service = service or Service(settings or Settings.from_env())
     app = Flask("samhandling-adapter")
@@ -45,10 +49,30 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(person.blueprint)
     app.register_blueprint(ig.blueprint)
+    app.add_url_rule("/health/live", view_func=health.live, methods=["GET"])
+    app.add_url_rule("/health/ready", view_func=health.ready, methods=["GET"])
 
     _check_callers(app, service)
     _answer_errors(app, service)
+    _public_locations(app)
+    proxies = service.settings.trusted_proxies
+    if proxies:  # else X-Forwarded-* are a caller's words and ignored (the request's own host and scheme count)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies, x_prefix=proxies
+        )
     return app
+
+
+def _public_locations(app: Flask) -> None:
+    """Every ``Location`` (a create's, a redirect's, Werkzeug's own slash redirects) absolute under the public base
+    URL, never under a Host header a caller made up."""
+
+    @app.after_request
+    def public_location(response: Response) -> Response:
+        location = response.headers.get("Location")
+        if location is not None:
+            response.headers["Location"] = absolute(location)
+        return response
 
 
 def _check_callers(app: Flask, service: Service) -> None:

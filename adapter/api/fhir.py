@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request
 
 from adapter.api import pages
 from adapter.api.capability import capability_statement
+from adapter.api.context import base_url as _base
 from adapter.api.context import body as _body
 from adapter.api.context import caller as _caller
 from adapter.api.context import service as _service
@@ -18,10 +19,6 @@ from adapter.reply import Reply
 from adapter.security import MESSAGES_SCOPE, VALIDATE_SCOPE
 
 blueprint = Blueprint("fhir", __name__)
-
-
-def _base() -> str:
-    return request.url_root.rstrip("/")
 
 
 @blueprint.get("/metadata")

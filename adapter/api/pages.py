@@ -21,7 +21,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, request
 
 from adapter import pages
+from adapter.api.context import base_url as _base
 from adapter.api.context import caller as _caller
+from adapter.api.context import root_path as _root
 from adapter.api.context import service as _service
 from adapter.api.negotiation import respond
 from adapter.errors import AdapterError, AuthError, Issue
@@ -272,13 +274,5 @@ def _fhir_link(resource: dict[str, Any]) -> str:
     return f"{_root()}/{resource.get('resourceType')}/{resource.get('id')}?_format=json"
 
 
-def _root() -> str:
-    return request.script_root
-
-
 def _static() -> str:
     return f"{_root()}/pages/static"
-
-
-def _base() -> str:
-    return request.url_root.rstrip("/")

@@ -24,7 +24,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, redirect, request
 
+from adapter.api.context import base_url as _base
 from adapter.api.context import caller as _caller
+from adapter.api.context import public_host, root_path
 from adapter.api.context import service as _service
 from adapter.api.pages import HTML_HEADERS
 from adapter.errors import AdapterError, AuthError, Issue
@@ -73,14 +75,14 @@ def add_words() -> Any:
     if site and site not in _SAME_SITE:
         return _refusal(Reply.refused([Issue("ADP-7026", "error", args={"site": site[:40]})]))
     origin = request.headers.get("Origin", "").strip()
-    if origin and origin != "null" and urlsplit(origin).netloc.lower() != request.host.lower():
+    if origin and origin != "null" and urlsplit(origin).netloc.lower() != public_host():
         # a browser without Sec-Fetch-Site still names the page a form was posted from
         return _refusal(Reply.refused([Issue("ADP-7026", "error", args={"site": origin[:40]})]))
     words = Words(important=request.form.get("viktig", ""), helps=request.form.get("hjelper", ""))
     reply = _records().contribute(_caller(), words)
     if reply.status != 201:
         return _refusal(reply)
-    response = redirect(f"{request.script_root}/meg?lagret=1", code=303)
+    response = redirect(f"{_base()}/meg?lagret=1", code=303)
     response.headers.update(HTML_HEADERS)
     return response
 
@@ -110,8 +112,4 @@ def _html(text: str, status: int = 200) -> Response:
 
 
 def _links() -> dict[str, str]:
-    return {"static": f"{request.script_root}/pages/static", "self": f"{request.script_root}/meg"}
-
-
-def _base() -> str:
-    return request.url_root.rstrip("/")
+    return {"static": f"{root_path()}/pages/static", "self": f"{root_path()}/meg"}

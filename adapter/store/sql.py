@@ -60,7 +60,8 @@ class Store:
         if scheme == "sqlite" and url.startswith("sqlite:///"):
             self.dialect = "sqlite"
             self.path = Path(url.removeprefix("sqlite:///"))
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _create_private(self.path)
         elif scheme in ("postgresql", "postgres"):
             self.dialect = "postgresql"
         else:
@@ -184,6 +185,17 @@ class Store:
             for ident in [i for i in self._opened if i not in _live_threads()]:
                 with contextlib.suppress(Exception):
                     self._opened.pop(ident).close()
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable and writable by its owner only (0600), before SQLite opens it: patient data.
+    SQLite gives the ``-wal`` and ``-shm`` files it makes beside it the database file's mode. A file that exists is
+    left as it is, with a warning when others may read it."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            log.warning("the store %s may be read by others than its owner: chmod 600 it (and its -wal, -shm)", path)
 
 
 def _live_threads() -> set[int]:

@@ -217,7 +217,7 @@ def measure(plan: Plan, scratch: Path) -> dict[str, Row]:
     gunicorn = ["--workers", str(plan.workers), "--threads", str(plan.threads)]
 
     port = free_port()
-    serve = [sys.executable, "-m", "adapter.cli", "serve", "--port", str(port), *gunicorn]
+    serve = [sys.executable, "-m", "adapter.cli", "serve", "--allow-empty-routes", "--port", str(port), *gunicorn]
     progress(f"starting the service: {' '.join(serve[1:])} (SQLite in a temporary folder) ...")
     with server(serve, env, scratch / "service.log", port) as base:
         status, body = request("POST", base + "/$process-message", CONSENT.read_bytes(), json_headers(token[KOMMUNE]))

@@ -138,7 +138,7 @@ def test_create_read_update_history_with_etags(client: FlaskClient, auth: Auth) 
     created = client.post("/CarePlan", json=plan, headers=auth(DPS))
     assert created.status_code == 201, created.get_json()
     rid = created.get_json()["id"]
-    assert created.headers["Location"] == f"CarePlan/{rid}/_history/1"
+    assert created.headers["Location"] == f"http://localhost/CarePlan/{rid}/_history/1"  # absolute (R4 http)
     assert created.headers["ETag"] == 'W/"1"'
     read = client.get(f"/CarePlan/{rid}", headers=auth(DPS))
     body = read.get_json()
