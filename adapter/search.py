@@ -10,9 +10,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from adapter.errors import AdapterError, Issue
 
-#: The resource types the REST API serves, each with the R4 search parameters it supports besides _lastUpdated,
-#: _count and _offset (token, or reference for patient and subject; these two also take ``:identifier``). The
-#: CapabilityStatement is built from this table.
+#: The resource types the REST API serves, each with the R4 search parameters it supports besides _id, _profile,
+#: _lastUpdated, _count and _offset (token, or reference for patient and subject; these two also take
+#: ``:identifier``). The CapabilityStatement is built from this table.
 SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
     "CarePlan": ("identifier", "patient", "subject", "category", "status", "intent"),
     "EpisodeOfCare": ("identifier", "patient", "status", "type"),
@@ -45,7 +45,7 @@ def parse_query(
         allowed: tuple[str, ...] = ("patient",)
     else:
         references = [p for p in SEARCH_PARAMS[rtype] if p in ("patient", "subject")]
-        allowed = (*SEARCH_PARAMS[rtype], *(f"{p}:identifier" for p in references), "_profile")
+        allowed = (*SEARCH_PARAMS[rtype], *(f"{p}:identifier" for p in references), "_id", "_profile")
     date_param = "date" if rtype == "AuditEvent" else "_lastUpdated"
     for name, value in query:
         if name in ("_format", "_pretty"):
@@ -111,3 +111,47 @@ def parse_criteria(criteria: str) -> tuple[str, list[tuple[str, str]]] | None:
         return rtype, parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
     except ValueError:
         return None
+
+
+def paging(query: list[tuple[str, str]]) -> tuple[int, int]:
+    """``_count`` and ``_offset`` of a history request (the only parameters it takes besides ``_format`` and
+    ``_pretty``; any other is an error, ADP-5023)."""
+    wanted = [(k, v) for k, v in query if k not in ("_format", "_pretty")]
+    for name, _ in wanted:
+        if name not in ("_count", "_offset"):
+            detail = "supported: _count, _offset"
+            raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": detail})])
+    _, _, count, offset = parse_query(wanted, "AuditEvent")  # the paging terms only: read as a search reads them
+    return count, offset
+
+
+def form_query(data: bytes) -> list[tuple[str, str]]:
+    """The search parameters of a form body (``POST [type]/_search``, UTF-8 ``application/x-www-form-urlencoded``);
+    a body that is no form is an error (ADP-5023), never read as no parameters."""
+    try:
+        text = data.decode("utf-8")
+        return parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text.strip()))
+    except (UnicodeDecodeError, ValueError):
+        detail = "the body is not a UTF-8 form (application/x-www-form-urlencoded: name=value&...)"
+        raise AdapterError([Issue("ADP-5023", "error", args={"param": "(the form)", "detail": detail})]) from None
+
+
+def condition_query(rtype: str, condition: str) -> list[tuple[str, str]]:
+    """The search of an ``If-None-Exist`` header (``identifier=x``, ``?identifier=x``, ``CarePlan?identifier=x``
+    or a URL ending in that): its parameters, read as strictly as a search. One that names another type, is no
+    query, or has no criterion (which would match every resource of the type) is an error (ADP-5023)."""
+
+    def refused(detail: str) -> AdapterError:
+        return AdapterError([Issue("ADP-5023", "error", args={"param": "If-None-Exist", "detail": detail})])
+
+    path, mark, text = condition.strip().rpartition("?")
+    named = path.rstrip("/").rsplit("/", 1)[-1] if mark else ""
+    if named and named != rtype:
+        raise refused(f"it searches {named[:64]}, not {rtype}")
+    try:
+        query = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise refused("not a search query (name=value&...)") from None
+    if not [k for k, _ in query if k not in ("_format", "_pretty", "_count", "_offset")]:
+        raise refused("it names no search criterion, and would match every resource")
+    return query

@@ -20,6 +20,15 @@ _OPERATIONS = (
 )
 
 
+_REST_DOCUMENTATION = (
+    "JSON and XML by _format (json, xml, or a FHIR media type; html: the pages) and Accept; a format this server "
+    "cannot give is answered 406, a body it cannot read 415. Search by GET [type]?... or POST [type]/_search with a "
+    "form body (application/x-www-form-urlencoded), the same search. Create and update take Prefer: "
+    "return=minimal|representation|OperationOutcome. A conditional create (If-None-Exist) searches as the caller: "
+    "what it may not read is no match; one match is answered 200 with it, several 412. History Bundles page with "
+    "_count and _offset."
+)
+
 _EMERGENCY = {
     "name": "krise",
     "definition": "http://samhandling.no/fhir/OperationDefinition/Patient-krise",
@@ -46,6 +55,7 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
         "rest": [
             {
                 "mode": "server",
+                "documentation": _REST_DOCUMENTATION,
                 "security": _security(service),
                 "resource": rest_resources,
                 "operation": [{"name": name, "definition": url} for name, url in _OPERATIONS],
@@ -65,11 +75,16 @@ def _rest_resources(profiles: dict[str, tuple[str, ...]]) -> list[dict[str, Any]
             "versioning": "versioned-update",
             "readHistory": True,
             "updateCreate": False,  # ids are the server's: PUT never creates (nobody can take an id first)
+            "conditionalCreate": True,  # If-None-Exist, searched as the caller (what it may not read is no match)
             "conditionalUpdate": False,
             "searchParam": [
                 {"name": name, "type": "reference" if name in ("patient", "subject") else "token"} for name in params
             ]
-            + [{"name": "_lastUpdated", "type": "date"}, {"name": "_profile", "type": "uri"}],
+            + [
+                {"name": "_id", "type": "token"},
+                {"name": "_lastUpdated", "type": "date"},
+                {"name": "_profile", "type": "uri"},
+            ],
             **({"operation": [_EMERGENCY]} if rtype == "Patient" else {}),
         }
         for rtype, params in SEARCH_PARAMS.items()

@@ -12,13 +12,24 @@ from adapter.api.context import base_url as _base
 from adapter.api.context import body as _body
 from adapter.api.context import caller as _caller
 from adapter.api.context import service as _service
-from adapter.api.negotiation import body_format, respond, wants_page
+from adapter.api.negotiation import body_format, preferred_return, respond, unacceptable, unreadable, wants_page
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import looks_like_xml, read_fhir
 from adapter.reply import Reply
 from adapter.security import MESSAGES_SCOPE, VALIDATE_SCOPE
 
 blueprint = Blueprint("fhir", __name__)
+
+
+@blueprint.before_request
+def formats() -> Response | None:
+    """406 (ADP-5046) when the answer cannot be given in a format the caller takes; 415 (ADP-5013) when the body
+    is of a type the endpoint cannot read (``POST [type]/_search`` reads a form, the others FHIR JSON or XML).
+    Checked after the token, before any record is touched."""
+    issue = unacceptable()
+    if issue is None and request.method in ("POST", "PUT"):
+        issue = unreadable(search=request.endpoint == "fhir.search_form")
+    return respond(Reply.refused([issue])) if issue else None
 
 
 @blueprint.get("/metadata")
@@ -101,10 +112,21 @@ def search(rtype: str) -> Response:
     return respond(_service().records.search(rtype, query, _caller(), _base()))
 
 
+@blueprint.post("/<type:rtype>/_search")
+def search_form(rtype: str) -> Response:
+    """The same search as ``GET [type]?...``, its parameters in a form body (and the URL): so a fødselsnummer
+    need not be in a URL."""
+    query = [(k, v) for k, values in request.args.lists() for v in values]
+    return respond(_service().records.search_form(rtype, query, _body(), _caller(), _base()))
+
+
 @blueprint.post("/<type:rtype>")
 def create(rtype: str) -> Response:
-    """Create a resource (validated against its profiles first)."""
-    return respond(_service().records.create(rtype, _body(), body_format(), _caller()))
+    """Create a resource (validated against its profiles first); conditionally with ``If-None-Exist``."""
+    records = _service().records
+    condition = request.headers.get("If-None-Exist")
+    reply = records.create(rtype, _body(), body_format(), _caller(), if_none_exist=condition, prefer=preferred_return())
+    return respond(reply)
 
 
 @blueprint.get("/<type:rtype>/<id:rid>")
@@ -122,13 +144,15 @@ def read(rtype: str, rid: str) -> Response:
 def update(rtype: str, rid: str) -> Response:
     """Update (``If-Match`` checked when given)."""
     records = _service().records
-    return respond(records.update(rtype, rid, _body(), body_format(), _caller(), request.headers.get("If-Match")))
+    if_match = request.headers.get("If-Match")
+    return respond(records.update(rtype, rid, _body(), body_format(), _caller(), if_match, prefer=preferred_return()))
 
 
 @blueprint.get("/<type:rtype>/<id:rid>/_history")
 def history(rtype: str, rid: str) -> Response:
-    """Every version of a resource."""
-    return respond(_service().records.history(rtype, rid, _caller(), _base()))
+    """Every version of a resource, newest first (``_count`` and ``_offset`` page through them)."""
+    query = [(k, v) for k, values in request.args.lists() for v in values]
+    return respond(_service().records.history(rtype, rid, _caller(), _base(), query))
 
 
 @blueprint.get("/<type:rtype>/<id:rid>/_history/<vid>")

@@ -7,23 +7,42 @@ import re
 from typing import Any
 
 from flask import Response, request
+from werkzeug.datastructures import MIMEAccept
 
+from adapter.errors import Issue
 from adapter.reply import Reply
 
 FHIR_JSON = "application/fhir+json"
 FHIR_XML = "application/fhir+xml"
-_XML_NAMES = ("xml", "text/xml", "application/xml", FHIR_XML)
-_JSON_NAMES = ("json", "application/json", FHIR_JSON)
+FORM = "application/x-www-form-urlencoded"
+# the DSTU2 names (``application/xml+fhir``) are still sent by older clients and taken as HAPI takes them
+_XML_NAMES = ("xml", "text/xml", "application/xml", FHIR_XML, "application/xml+fhir")
+_JSON_NAMES = ("json", "application/json", FHIR_JSON, "application/json+fhir")
+_PAGE_NAMES = ("html", "text/html")
+#: What an answer can be, most preferred first: FHIR JSON, FHIR XML, and the pages (a browser's ``text/html``).
+_OFFERED = (FHIR_JSON, "application/json", "application/json+fhir", FHIR_XML, "application/xml", "text/xml")
+_OFFERED_XML = (FHIR_XML, "application/xml", "text/xml", "application/xml+fhir")
+
+
+def _requested() -> str:
+    """``_format`` as asked, lower case and without parameters; a ``+`` that came unencoded (and so was read as a
+    space, ``_format=application/fhir+xml`` typed into a URL) is taken as the ``+`` it was, as HAPI does."""
+    requested = request.args.get("_format", "").split(";")[0].strip().lower()
+    return re.sub(r"\s+", "+", requested)
+
+
+def _accept() -> MIMEAccept:
+    """The ``Accept`` header without media type parameters (``application/fhir+json; fhirVersion=4.0`` is
+    ``application/fhir+json``; Werkzeug would match no offered type at all), the qualities kept."""
+    return MIMEAccept([(value.split(";")[0].strip(), quality) for value, quality in request.accept_mimetypes])
 
 
 def wants_xml() -> bool:
     """Whether the answer should be FHIR XML: ``_format`` decides, then ``Accept`` (JSON by default)."""
-    requested = request.args.get("_format", "").split(";")[0].strip().lower()
+    requested = _requested()
     if requested:
         return requested in _XML_NAMES
-    accept = request.accept_mimetypes
-    best = accept.best_match([FHIR_JSON, "application/json", FHIR_XML, "application/xml", "text/xml"])
-    return best in (FHIR_XML, "application/xml", "text/xml")
+    return _accept().best_match(_OFFERED) in _OFFERED_XML
 
 
 def wants_page() -> bool:
@@ -32,11 +51,50 @@ def wants_page() -> bool:
     or no ``Accept``) get FHIR as before."""
     if request.args.get("format") == "pdf":
         return True
-    requested = request.args.get("_format", "").split(";")[0].strip().lower()
+    requested = _requested()
     if requested:
-        return requested in ("html", "text/html")
-    offered = [FHIR_JSON, "application/json", FHIR_XML, "application/xml", "text/xml", "text/html"]
-    return request.accept_mimetypes.best_match(offered) == "text/html"
+        return requested in _PAGE_NAMES
+    return _accept().best_match([*_OFFERED, "text/html"]) == "text/html"
+
+
+def unacceptable() -> Issue | None:
+    """Why the answer cannot be given in a form the caller takes (406, ADP-5046): a ``_format`` that names none of
+    JSON, XML or the pages (``html``), or an ``Accept`` that names only types this server cannot give (``image/png``).
+    A browser's ``Accept`` (``text/html`` first, ``*/*`` later) is taken; so is an empty or absent one."""
+    requested = _requested()
+    if requested:
+        if requested in (*_XML_NAMES, *_JSON_NAMES, *_PAGE_NAMES):
+            return None
+    elif not request.headers.get("Accept", "").strip() or _accept().best_match([*_OFFERED, "text/html"]):
+        return None
+    else:
+        requested = request.headers.get("Accept", "")[:200]
+    offered = f"{FHIR_JSON} (_format=json), {FHIR_XML} (_format=xml), text/html (_format=html, the pages)"
+    return Issue("ADP-5046", "error", args={"requested": requested[:200], "offered": offered})
+
+
+def unreadable(search: bool = False) -> Issue | None:
+    """Why the request body cannot be read (415, ADP-5013): a ``Content-Type`` that is neither FHIR JSON nor XML
+    (``text/plain``, a form, ``multipart/form-data``); for ``POST [type]/_search`` (``search``) the one type taken
+    is a form. A body without a ``Content-Type`` is read by what it looks like, as before."""
+    content_type = (request.mimetype or "").lower()
+    accepted = (FORM,) if search else (*_JSON_NAMES[1:], *_XML_NAMES[1:])
+    if not content_type or content_type in accepted:
+        return None
+    args = {"content_type": content_type[:100], "accepted": ", ".join(accepted)}
+    return Issue("ADP-5013", "error", args=args)
+
+
+def preferred_return() -> str:
+    """What ``Prefer: return=...`` asks a create or update to answer with: ``minimal`` (no body), ``OperationOutcome``
+    (the outcome of validating it) or ``representation`` (the resource: also when the header says nothing of it,
+    or something else, since a preference the server does not know is ignored, RFC 7240)."""
+    for part in re.split(r"[,;]", request.headers.get("Prefer", "")):
+        name, _, value = part.strip().partition("=")
+        value = value.strip().strip('"')
+        if name.strip().lower() == "return" and value in ("minimal", "representation", "OperationOutcome"):
+            return value
+    return "representation"
 
 
 def body_format() -> str | None:
@@ -51,7 +109,10 @@ def body_format() -> str | None:
 
 def respond(reply: Reply) -> Response:
     """A Flask response for a :class:`Reply`: the resource in the negotiated format, or the raw bytes."""
-    if reply.resource is None:
+    if reply.resource is None and not reply.body and not reply.content_type:  # Prefer: return=minimal
+        response = Response(b"", status=reply.status)
+        del response.headers["Content-Type"]
+    elif reply.resource is None:
         response = Response(reply.body, status=reply.status, content_type=reply.content_type or "application/xml")
     elif wants_xml():
         response = Response(to_xml(reply.resource), status=reply.status, content_type=FHIR_XML + "; charset=utf-8")

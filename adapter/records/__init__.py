@@ -28,7 +28,7 @@ from adapter.records.access import CRISIS_DOCUMENT, CRISIS_PROFILE, check_type, 
 from adapter.records.pages import RecordPages
 from adapter.records.write import ID_PATTERN, RecordWrites
 from adapter.reply import Reply, operation_outcome
-from adapter.search import parse_query
+from adapter.search import form_query, paging, parse_query
 from adapter.security import AUDIT_SCOPE, EMERGENCY_SCOPE, READ_SCOPE, Caller
 from adapter.store import Store, StoredResource, Tx
 from adapter.validate import Validator
@@ -78,12 +78,20 @@ class Records(RecordWrites, RecordPages):
 
         return self.store.run(work)
 
-    def history(self, rtype: str, rid: str, caller: Caller, base: str) -> Reply:
-        """GET [type]/[id]/_history: every version, newest first, as a history Bundle."""
+    def history(
+        self, rtype: str, rid: str, caller: Caller, base: str, query: list[tuple[str, str]] | None = None
+    ) -> Reply:
+        """GET [type]/[id]/_history: every version, newest first, as a history Bundle with its total and its links
+        (``_count`` and ``_offset`` page through it). A create's entry is answered 201, an update's 200."""
         caller.require(READ_SCOPE)
         problem = check_type(rtype)
         if problem:
             return problem
+        query = query or []
+        try:
+            count, offset = paging(query)
+        except AdapterError as error:
+            return self._refused(caller, "R", f"{rtype}/{rid}/_history", Reply.refused(error.issues))
 
         def work(tx: Tx) -> Reply:
             versions = tx.history(rtype, rid)
@@ -94,21 +102,21 @@ class Records(RecordWrites, RecordPages):
             self._audit(tx, caller, "R", versions[0], allowed, disclosure)
             if not allowed:
                 return self._forbidden(tx, versions[0], caller)
-            entries = [
-                {
-                    "fullUrl": f"{base}/{v.type}/{v.id}",
-                    **({} if v.deleted else {"resource": v.body}),
-                    "request": {
-                        "method": "DELETE" if v.deleted else "POST" if v.version == 1 else "PUT",
-                        "url": v.type if v.version == 1 and not v.deleted else f"{v.type}/{v.id}",
-                    },
-                    "response": {"status": "200", "etag": f'W/"{v.version}"', "lastModified": v.last_updated},
-                }
-                for v in versions
-            ]
-            return Reply(200, {"resourceType": "Bundle", "type": "history", "total": len(entries), "entry": entries})
+            entries = [_history_entry(base, v) for v in versions[offset : offset + count]]
+            url = f"{base}/{rtype}/{rid}/_history"
+            return Reply(200, _bundle("history", url, query, len(versions), count, offset, entries))
 
         return self.store.run(work)
+
+    def search_form(self, rtype: str, query: list[tuple[str, str]], data: bytes, caller: Caller, base: str) -> Reply:
+        """POST [type]/_search: the search of the URL's and the form body's parameters, exactly as GET [type]?...
+        (the same access rules, the same audit); a body that is no form is refused (400), audited as a search."""
+        try:
+            form = form_query(data)
+        except AdapterError as error:
+            caller.require(AUDIT_SCOPE if rtype == "AuditEvent" and caller.has(AUDIT_SCOPE) else READ_SCOPE)
+            return self._refused(caller, "E", f"{rtype}/_search", Reply.refused(error.issues))
+        return self.search(rtype, [*query, *form], caller, base)
 
     def search(self, rtype: str, query: list[tuple[str, str]], caller: Caller, base: str) -> Reply:
         """GET [type]?params: the current resources the caller may see that match every parameter."""
@@ -130,16 +138,7 @@ class Records(RecordWrites, RecordPages):
         # Any type may be shared under consent, so every match is read and judged; the total and the pages
         # are right whatever share of them the caller may see.
         def work(tx: Tx) -> Reply:
-            found = tx.search(rtype, params, updated=updated, limit=None)
-            consents: dict[str, list[access.ConsentRules]] = {}
-            visible = []
-            for resource in found:
-                patient = resource.patient or ""
-                if patient not in consents:
-                    consents[patient] = self.sharing.consents(tx, resource.patient)
-                allowed, disclosure = self._may_read(tx, resource, caller, consents[patient])
-                if allowed:
-                    visible.append((resource, disclosure))
+            visible = self._visible(tx, tx.search(rtype, params, updated=updated, limit=None), caller)
             page = visible[offset : offset + count]
             for resource, disclosure in page:
                 self._audit(tx, caller, "E", resource, True, disclosure, query=f"{rtype}?{text}")
@@ -148,7 +147,7 @@ class Records(RecordWrites, RecordPages):
             entries = [
                 {"fullUrl": f"{base}/{r.type}/{r.id}", "resource": r.body, "search": {"mode": "match"}} for r, _ in page
             ]
-            return Reply(200, _searchset(f"{base}/{rtype}", query, len(visible), count, offset, entries))
+            return Reply(200, _bundle("searchset", f"{base}/{rtype}", query, len(visible), count, offset, entries))
 
         return self.store.run(work)
 
@@ -178,7 +177,7 @@ class Records(RecordWrites, RecordPages):
             entries = [
                 {"fullUrl": f"{base}/AuditEvent/{e['id']}", "resource": e, "search": {"mode": "match"}} for e in events
             ]
-            return Reply(200, _searchset(f"{base}/AuditEvent", query, total, count, offset, entries))
+            return Reply(200, _bundle("searchset", f"{base}/AuditEvent", query, total, count, offset, entries))
 
         return self.store.run(work)
 
@@ -231,7 +230,8 @@ class Records(RecordWrites, RecordPages):
                 {"fullUrl": f"{base}/{r.type}/{r.id}", "resource": r.body, "search": {"mode": _mode(r, matched)}}
                 for r in included
             ]
-            return Reply(200, _searchset(f"{base}/Patient/$krise", [("identifier", identifier)], 1, 1, 0, entries))
+            link = f"{base}/Patient/$krise"
+            return Reply(200, _bundle("searchset", link, [("identifier", identifier)], 1, 1, 0, entries))
 
         return self.store.run(work)
 
@@ -263,11 +263,17 @@ class Records(RecordWrites, RecordPages):
         return Reply(200, operation_outcome(issues))
 
 
-def _searchset(
-    url: str, query: list[tuple[str, str]], total: int, count: int, offset: int, entries: list[dict[str, Any]]
+def _bundle(
+    kind: str,
+    url: str,
+    query: list[tuple[str, str]],
+    total: int,
+    count: int,
+    offset: int,
+    entries: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """A searchset Bundle with the total of all matches and the links to page through them (self, first,
-    previous, next, last), each the query with its own ``_count`` and ``_offset``."""
+    """A searchset or history Bundle with the total of all matches (versions) and the links to page through them
+    (self, first, previous, next, last), each the query with its own ``_count`` and ``_offset``."""
     kept = [(k, v) for k, v in query if k not in ("_count", "_offset")]
 
     def link(relation: str, at: int) -> dict[str, str]:
@@ -282,7 +288,26 @@ def _searchset(
         if offset + count < total:
             links.append(link("next", offset + count))
         links.append(link("last", last))
-    return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": entries}
+    return {"resourceType": "Bundle", "type": kind, "total": total, "link": links, "entry": entries}
+
+
+def _history_entry(base: str, version: StoredResource) -> dict[str, Any]:
+    """A history Bundle's entry of one version: what made it (POST for the first, PUT for a later one, DELETE)
+    and what that was answered (201 Created for the first, 200 for the others)."""
+    created = version.version == 1 and not version.deleted
+    return {
+        "fullUrl": f"{base}/{version.type}/{version.id}",
+        **({} if version.deleted else {"resource": version.body}),
+        "request": {
+            "method": "DELETE" if version.deleted else "POST" if created else "PUT",
+            "url": version.type if created else f"{version.type}/{version.id}",
+        },
+        "response": {
+            "status": "201" if created else "200",
+            "etag": f'W/"{version.version}"',
+            "lastModified": version.last_updated,
+        },
+    }
 
 
 def _mode(resource: StoredResource, matched: list[StoredResource]) -> str:

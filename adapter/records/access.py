@@ -44,6 +44,20 @@ class RecordsAccess:
         decision = self.sharing.decide(tx, caller.org, resource, consents=consents)
         return decision.allowed, decision.allowed and decision.basis != "party"
 
+    def _visible(self, tx: Tx, found: list[StoredResource], caller: Caller) -> list[tuple[StoredResource, bool]]:
+        """(resource, is a disclosure) of those of ``found`` the caller may read: any type may be shared under
+        consent, so every one is judged (each patient's consents read once)."""
+        consents: dict[str, list[access.ConsentRules]] = {}
+        visible = []
+        for resource in found:
+            patient = resource.patient or ""
+            if patient not in consents:
+                consents[patient] = self.sharing.consents(tx, resource.patient)
+            allowed, disclosure = self._may_read(tx, resource, caller, consents[patient])
+            if allowed:
+                visible.append((resource, disclosure))
+        return visible
+
     def _forbidden(self, tx: Tx, resource: StoredResource, caller: Caller) -> Reply:
         """Refused (403): ADP-7018 when the patient denied it to the caller, ADP-7008 otherwise."""
         decision = self.sharing.decide(tx, caller.org, resource)

@@ -16,9 +16,9 @@ from adapter.errors import AdapterError, Issue
 from adapter.narrative import with_narrative
 from adapter.parse.fhir_source import read_fhir
 from adapter.records.access import RecordsAccess, check_type, resource_reply
-from adapter.reply import Reply
-from adapter.search import TYPES, parse_criteria, parse_query
-from adapter.security import WRITE_SCOPE, Caller
+from adapter.reply import Reply, operation_outcome
+from adapter.search import TYPES, condition_query, parse_criteria, parse_query
+from adapter.security import READ_SCOPE, WRITE_SCOPE, Caller
 from adapter.sharing import same_record
 from adapter.store import StoredResource, Tx
 from adapter.validate import Validator
@@ -27,6 +27,8 @@ from adapter.validate.implied import claim_implied
 #: A FHIR logical id (R4 id datatype); the API's routes take only these.
 ID_PATTERN = r"[A-Za-z0-9\-.]{1,64}"
 _ID = re.compile(f"^{ID_PATTERN}$")
+#: A conditional create's search: its query text, its (param, values) and its lastUpdated comparisons.
+_Condition = tuple[str, list[tuple[str, list[str]]], list[tuple[str, str]]]
 
 
 class RecordWrites(RecordsAccess):
@@ -35,18 +37,61 @@ class RecordWrites(RecordsAccess):
     validator: Validator
     distributor: Distributor
 
-    def create(self, rtype: str, data: bytes, fmt: str | None, caller: Caller) -> Reply:
-        """POST [type]: validate and store a new resource (the server assigns the id)."""
-        return self._write(rtype, None, data, fmt, caller, None)
+    def create(
+        self,
+        rtype: str,
+        data: bytes,
+        fmt: str | None,
+        caller: Caller,
+        *,
+        if_none_exist: str | None = None,
+        prefer: str = "representation",
+    ) -> Reply:
+        """POST [type]: validate and store a new resource (the server assigns the id). With ``If-None-Exist``
+        (a search) it is a conditional create: see :meth:`_conditional`."""
+        condition = None
+        if if_none_exist is not None:
+            caller.require(WRITE_SCOPE)
+            caller.require(READ_SCOPE)  # the search runs as the caller, and a match is given back as a read
+            problem = check_type(rtype)
+            if problem:
+                return problem
+            try:
+                condition = condition_query(rtype, if_none_exist)
+                parsed = parse_query(condition, rtype)
+            except AdapterError as error:
+                return self._refused(caller, "C", f"{rtype}?{if_none_exist[:200]}", Reply.refused(error.issues))
+            condition_text = "&".join(f"{k}={v}" for k, v in condition)
+            return self._write(rtype, None, data, fmt, caller, None, prefer, (condition_text, parsed[0], parsed[1]))
+        return self._write(rtype, None, data, fmt, caller, None, prefer)
 
-    def update(self, rtype: str, rid: str, data: bytes, fmt: str | None, caller: Caller, if_match: str | None) -> Reply:
+    def update(
+        self,
+        rtype: str,
+        rid: str,
+        data: bytes,
+        fmt: str | None,
+        caller: Caller,
+        if_match: str | None,
+        *,
+        prefer: str = "representation",
+    ) -> Reply:
         """PUT [type]/[id]: validate and store a new version; ``If-Match: W/"n"`` must name the current one."""
-        return self._write(rtype, rid, data, fmt, caller, if_match)
+        return self._write(rtype, rid, data, fmt, caller, if_match, prefer)
 
     def _write(
-        self, rtype: str, rid: str | None, data: bytes, fmt: str | None, caller: Caller, if_match: str | None
+        self,
+        rtype: str,
+        rid: str | None,
+        data: bytes,
+        fmt: str | None,
+        caller: Caller,
+        if_match: str | None,
+        prefer: str,
+        condition: _Condition | None = None,
     ) -> Reply:
-        """Create (``rid`` None) or update: read and validated first, then written in one transaction."""
+        """Create (``rid`` None) or update: read and validated first, then written in one transaction (with the
+        search of a conditional create); answered as ``Prefer: return=`` asks."""
         caller.require(WRITE_SCOPE)
         problem = check_type(rtype)
         if problem:
@@ -54,14 +99,50 @@ class RecordWrites(RecordsAccess):
         prepared = self._prepared(rtype, rid, data, fmt, caller)
         if isinstance(prepared, Reply):
             return prepared
-        resource = prepared
-        return self.store.run(lambda tx: self._write_in(tx, rtype, rid, resource, caller, if_match))
+        resource, issues = prepared
+
+        def work(tx: Tx) -> Reply:
+            if condition is not None:
+                matched = self._conditional(tx, rtype, condition, caller)
+                if matched is not None:
+                    return matched
+            return self._write_in(tx, rtype, rid, resource, caller, if_match)
+
+        return _preferred(self.store.run(work), prefer, issues)
+
+    def _conditional(self, tx: Tx, rtype: str, condition: _Condition, caller: Caller) -> Reply | None:
+        """The search of a conditional create (``If-None-Exist``), run as the caller and audited as a search: None
+        when nothing matches (create), the match (200, nothing created), or 412 (ADP-5047) for several.
+
+        Only what the caller may read counts as a match. A record it may not see must not tell it that the
+        record exists: counted, it would turn a create into a 412 (several) or a refusal (one it may not be
+        given), and so answer "something of this patient matches" to anyone who asks. Not counted, the request
+        goes on as the plain create it would be without the header, under every rule of a plain create (a
+        second record with the same business identifier is still refused as one): the header tells the caller
+        nothing a plain create does not. Two conditional creates with the same criteria take turns (a lock on
+        the criteria), so the second finds the first's record instead of making a duplicate."""
+        text, params, updated = condition
+        tx.lock_resource(rtype, "?" + text)  # no id has a "?": never a real resource's lock
+        visible = self._visible(tx, tx.search(rtype, params, updated=updated, limit=None), caller)
+        query = f"{rtype}?{text}"
+        if len(visible) != 1:
+            self._audit_query(tx, caller, query)
+        if not visible:
+            return None
+        if len(visible) > 1:
+            args = {"query": text, "count": len(visible), "type": rtype}
+            return Reply.refused([Issue("ADP-5047", "error", args=args)])
+        found, disclosure = visible[0]
+        self._audit(tx, caller, "E", found, True, disclosure, query=query)
+        reply = resource_reply(found)
+        reply.headers["Location"] = f"{rtype}/{found.id}/_history/{found.version}"
+        return reply
 
     def _prepared(
         self, rtype: str, rid: str | None, data: bytes, fmt: str | None, caller: Caller
-    ) -> dict[str, Any] | Reply:
-        """The resource to write, read and validated (an id given when new, its implied profiles claimed), or the
-        reply that refuses it before the store is touched."""
+    ) -> tuple[dict[str, Any], list[Issue]] | Reply:
+        """The resource to write, read and validated (an id given when new, its implied profiles claimed), with the
+        issues of its validation, or the reply that refuses it before the store is touched."""
         try:
             source = read_fhir(data, self.validator.definitions, fmt)
         except AdapterError as error:
@@ -87,7 +168,7 @@ class RecordWrites(RecordsAccess):
         if any(i.severity in ("error", "fatal") for i in issues):
             refused = Reply.refused(issues, default=422)  # profile findings refuse a write with 422
             return self._refused(caller, "U" if rid else "C", f"{rtype}/{rid or '(new)'}", refused)
-        return cast("dict[str, Any]", resource)
+        return cast("dict[str, Any]", resource), issues
 
     def _write_in(
         self, tx: Tx, rtype: str, rid: str | None, resource: dict[str, Any], caller: Caller, if_match: str | None
@@ -121,7 +202,9 @@ class RecordWrites(RecordsAccess):
             current.body, resource
         ):  # nothing changed: no new version, no sync
             self._audit(tx, caller, "U", current, True, False)
-            return resource_reply(current)
+            reply = resource_reply(current)
+            reply.headers["Location"] = f"{rtype}/{current.id}/_history/{current.version}"
+            return reply
         patient = access.patient_reference(resource)
         refused = self._write_refused(tx, caller, rtype, resource, patient, current)
         if refused is not None:
@@ -199,6 +282,17 @@ class RecordWrites(RecordsAccess):
         except AdapterError as error:
             return error.issues[0].text_en
         return None
+
+
+def _preferred(reply: Reply, prefer: str, issues: list[Issue]) -> Reply:
+    """A write's answer as ``Prefer: return=`` asks: ``minimal`` (no body; the Location, ETag and Last-Modified
+    say what was written), ``OperationOutcome`` (the outcome of validating it), else the resource. A refusal is
+    always its OperationOutcome."""
+    if reply.status not in (200, 201) or prefer == "representation":
+        return reply
+    if prefer == "minimal":
+        return Reply(reply.status, headers=reply.headers)
+    return Reply(reply.status, operation_outcome(issues), headers=reply.headers)
 
 
 def _etags(version: int) -> set[str]:
