@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from adapter.errors import AdapterError, Issue
@@ -29,6 +31,92 @@ SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
     "Subscription": ("status",),
 }
 TYPES = tuple(SEARCH_PARAMS)
+#: The ``_include`` each type's search follows (``Type:param``, optionally ``:TargetType``), and the
+#: ``_revinclude``: what of another type refers to the matches. Anything else is an error (ADP-5023).
+INCLUDES: dict[str, tuple[str, ...]] = {
+    "CarePlan": ("CarePlan:goal", "CarePlan:care-team", "CarePlan:patient", "CarePlan:subject", "CarePlan:author")
+}
+REVINCLUDES: dict[str, tuple[str, ...]] = {"Patient": ("CarePlan:patient", "CarePlan:subject")}
+#: What ``_sort`` sorts by (each also descending, ``-_lastUpdated``).
+SORTS = ("_lastUpdated", "_id")
+_ELEMENT = re.compile(r"^[a-z][A-Za-z0-9]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The result parameters of a search: ``_summary`` (``count``, ``true``; None: the whole resources),
+    ``_elements``, ``_sort`` (key, descending) and the ``_include`` and ``_revinclude`` to follow."""
+
+    summary: str | None = None
+    elements: tuple[str, ...] = ()
+    sort: tuple[tuple[str, bool], ...] = ()
+    include: tuple[str, ...] = ()
+    revinclude: tuple[str, ...] = ()
+
+
+def result_shape(query: list[tuple[str, str]], rtype: str) -> tuple[Shape, list[tuple[str, str]]]:
+    """The result parameters of a search of ``rtype`` and the rest of the query (for :func:`parse_query`); a value
+    this service does not serve is an error (ADP-5023), never silently ignored."""
+
+    def refused(name: str, detail: str) -> AdapterError:
+        return AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": detail})])
+
+    found: dict[str, list[str]] = {}
+    rest: list[tuple[str, str]] = []
+    for name, value in query:
+        if name in ("_summary", "_elements", "_sort", "_include", "_revinclude"):
+            found.setdefault(name, []).append(value)
+        else:
+            rest.append((name, value))
+    summary = _one(found, "_summary", refused)
+    if summary not in (None, "count", "true", "false"):
+        raise refused("_summary", "supported: count, true, false")
+    elements = tuple(e.strip() for v in found.get("_elements", []) for e in v.split(",") if e.strip())
+    if summary not in (None, "false") and elements:
+        raise refused("_elements", "not together with _summary")
+    for element in elements:
+        if not _ELEMENT.match(element):
+            raise refused("_elements", f"not an element name: {element[:64]}")
+    sort: list[tuple[str, bool]] = []
+    for key in (k for v in found.get("_sort", []) for k in v.split(",")):
+        if key.removeprefix("-") not in SORTS:
+            raise refused("_sort", "supported: " + ", ".join((*SORTS, *(f"-{s}" for s in SORTS))))
+        sort.append((key.removeprefix("-"), key.startswith("-")))
+    include = tuple(found.get("_include", []))
+    revinclude = tuple(found.get("_revinclude", []))
+    for name, values, served in (
+        ("_include", include, INCLUDES.get(rtype, ())),
+        ("_revinclude", revinclude, REVINCLUDES.get(rtype, ())),
+    ):
+        for value in values:
+            if _path_of(value) not in served:
+                raise refused(name, "supported: " + (", ".join(served) or "none for " + rtype))
+    shape = Shape(None if summary == "false" else summary, elements, tuple(sort), include, revinclude)
+    return shape, rest
+
+
+def _one(found: dict[str, list[str]], name: str, refused: Callable[[str, str], AdapterError]) -> str | None:
+    values = found.get(name, [])
+    if len(values) > 1:
+        raise refused(name, "given more than once")
+    return values[0] if values else None
+
+
+def _path_of(value: str) -> str:
+    """``CarePlan:author:Practitioner`` -> ``CarePlan:author`` (a target type given); else the value itself, so
+    that a malformed one is not served."""
+    parts = value.split(":")
+    if len(parts) == 3 and parts[2].isalpha() and parts[2][:1].isupper():
+        return ":".join(parts[:2])
+    return value if len(parts) == 2 else ""
+
+
+def include_target(value: str) -> str | None:
+    """The target type an ``_include`` names (``CarePlan:author:Practitioner``), None when it names none."""
+    parts = value.split(":")
+    return parts[2] if len(parts) == 3 else None
+
+
 _DATE_PREFIX = re.compile(r"^(eq|lt|le|gt|ge)?(\d{4}(-\d{2}(-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?)$")
 _OPERATOR = {"eq": ">=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 

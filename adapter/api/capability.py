@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from adapter import __version__
-from adapter.search import SEARCH_PARAMS
+from adapter.search import INCLUDES, REVINCLUDES, SEARCH_PARAMS, SORTS
 from adapter.service import Service
 
 _INTERACTIONS = ("read", "vread", "search-type", "create", "update", "history-instance")
@@ -26,7 +26,12 @@ _REST_DOCUMENTATION = (
     "form body (application/x-www-form-urlencoded), the same search. Create and update take Prefer: "
     "return=minimal|representation|OperationOutcome. A conditional create (If-None-Exist) searches as the caller: "
     "what it may not read is no match; one match is answered 200 with it, several 412. History Bundles page with "
-    "_count and _offset."
+    "_count and _offset. Searches take _sort ("
+    + ", ".join((*SORTS, *(f"-{key}" for key in SORTS)))
+    + "), _summary (count: the total only; true: the elements R4 marks isSummary, tagged SUBSETTED; false), "
+    "_elements (the named top-level elements of the matches and resourceType, id and meta, tagged SUBSETTED; not "
+    "with _summary), _include and _revinclude (those listed per type; any other is a 400). An included resource is "
+    "of the match's patient or of none and one the caller may read (a deny wins); each is audited as disclosed."
 )
 
 _EMERGENCY = {
@@ -85,6 +90,8 @@ def _rest_resources(profiles: dict[str, tuple[str, ...]]) -> list[dict[str, Any]
                 {"name": "_lastUpdated", "type": "date"},
                 {"name": "_profile", "type": "uri"},
             ],
+            **({"searchInclude": list(INCLUDES[rtype])} if rtype in INCLUDES else {}),
+            **({"searchRevInclude": list(REVINCLUDES[rtype])} if rtype in REVINCLUDES else {}),
             **({"operation": [_EMERGENCY]} if rtype == "Patient" else {}),
         }
         for rtype, params in SEARCH_PARAMS.items()

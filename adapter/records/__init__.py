@@ -25,10 +25,11 @@ from adapter.errors import AdapterError, Issue
 from adapter.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from adapter.parse.fhir_source import read_fhir
 from adapter.records.access import CRISIS_DOCUMENT, CRISIS_PROFILE, check_type, crisis_plans, resource_reply
+from adapter.records.include import RecordIncludes, sorted_by
 from adapter.records.pages import RecordPages
 from adapter.records.write import ID_PATTERN, RecordWrites
 from adapter.reply import Reply, operation_outcome
-from adapter.search import form_query, paging, parse_query
+from adapter.search import Shape, form_query, paging, parse_query, result_shape
 from adapter.security import AUDIT_SCOPE, EMERGENCY_SCOPE, READ_SCOPE, Caller
 from adapter.store import Store, StoredResource, Tx
 from adapter.validate import Validator
@@ -36,7 +37,7 @@ from adapter.validate import Validator
 __all__ = ["CRISIS_DOCUMENT", "CRISIS_PROFILE", "ID_PATTERN", "Records"]
 
 
-class Records(RecordWrites, RecordPages):
+class Records(RecordWrites, RecordPages, RecordIncludes):
     """REST operations over the store; one per app. A caller without the scope an operation needs gets
     :class:`~adapter.errors.AuthError` (ADP-7006), which the API answers with 403."""
 
@@ -129,7 +130,8 @@ class Records(RecordWrites, RecordPages):
         if problem:
             return self._refused(caller, "E", f"{rtype}?{text}", problem)
         try:
-            params, updated, count, offset = parse_query(query, rtype)
+            shape, rest = (Shape(), query) if rtype == "AuditEvent" else result_shape(query, rtype)
+            params, updated, count, offset = parse_query(rest, rtype)
         except AdapterError as error:
             return self._refused(caller, "E", f"{rtype}?{text}", Reply.refused(error.issues))
         if rtype == "AuditEvent":
@@ -139,15 +141,23 @@ class Records(RecordWrites, RecordPages):
         # are right whatever share of them the caller may see.
         def work(tx: Tx) -> Reply:
             visible = self._visible(tx, tx.search(rtype, params, updated=updated, limit=None), caller)
-            page = visible[offset : offset + count]
+            visible = sorted_by(visible, shape.sort)
+            page = [] if shape.summary == "count" else visible[offset : offset + count]
             for resource, disclosure in page:
                 self._audit(tx, caller, "E", resource, True, disclosure, query=f"{rtype}?{text}")
             if not page:
                 self._audit_query(tx, caller, f"{rtype}?{text}")
+            included = self._included(tx, caller, [r for r, _ in page], shape)
+            if included:
+                self._audit_included(tx, caller, included, f"{rtype}?{text}")
             entries = [
-                {"fullUrl": f"{base}/{r.type}/{r.id}", "resource": r.body, "search": {"mode": "match"}} for r, _ in page
+                {"fullUrl": f"{base}/{r.type}/{r.id}", "resource": self._shaped(r, shape, m), "search": {"mode": mode}}
+                for (r, m, mode) in [*((r, True, "match") for r, _ in page), *((r, False, "include") for r in included)]
             ]
-            return Reply(200, _bundle("searchset", f"{base}/{rtype}", query, len(visible), count, offset, entries))
+            bundle = _bundle("searchset", f"{base}/{rtype}", query, len(visible), count, offset, entries)
+            if shape.summary == "count":
+                bundle.pop("entry")
+            return Reply(200, bundle)
 
         return self.store.run(work)
 
