@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import datetime
 import logging
+import shutil
 import signal
 import sys
 import tempfile
@@ -101,13 +102,48 @@ def serve(
     names a PostgreSQL database). Each worker process also delivers the outbox unless --no-delivery. Without
     --demo it is production: it refuses to start (exit 2) without token keys (SAMHANDLING_TOKEN_KEYS_FILE) or
     with no routes (SAMHANDLING_ROUTES_FILE) unless --allow-empty-routes."""
+    with _metrics_folder():
+        _serve(_settings(ctx), host, port, workers, threads, demo, no_delivery, allow_empty_routes)
+
+
+@contextlib.contextmanager
+def _metrics_folder() -> Iterator[None]:
+    """A private folder (0700) for prometheus-client's multiprocess mode while ``serve`` runs, so that a scrape of
+    any gunicorn worker answers the sum over all; removed (and the variable restored) at the end. Only when
+    prometheus-client is not imported yet (it reads the variable then): in a process that already uses it (tests),
+    each worker reports its own."""
+    from adapter.config import metrics_multiprocess_dir, use_metrics_multiprocess_dir
+
+    if "prometheus_client" in sys.modules:
+        yield
+        return
+    before = metrics_multiprocess_dir()
+    folder = tempfile.mkdtemp(prefix="samhandling-metrics-")
+    use_metrics_multiprocess_dir(folder)
+    try:
+        yield
+    finally:
+        use_metrics_multiprocess_dir(before)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    demo: bool,
+    no_delivery: bool,
+    allow_empty_routes: bool,
+) -> None:
     from gunicorn.app.base import BaseApplication
 
-    settings = _settings(ctx)
     if demo:  # the demo issuer, and the demo routing table unless one is configured
         routes = settings.routes_file or str(settings.examples_dir / "service" / "routes.yaml")
         settings = dataclasses.replace(settings, demo_issuer=True, routes_file=routes)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _json_access_log()
     service = _service(settings)
     if not demo:
         with _setup_errors(settings):
@@ -141,15 +177,26 @@ def serve(
     Server().run()
 
 
+def _json_access_log() -> None:
+    """The ``samhandling.access`` lines (one JSON object each) on stderr as they are, without the log prefix."""
+    access = logging.getLogger("samhandling.access")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
+
+
 def _gunicorn_options(bind: str, workers: int, threads: int) -> dict[str, Any]:
     """gunicorn's settings for ``serve``. Its own X-Forwarded-Proto handling (trusted from 127.0.0.1 by default) is
-    off: the app takes X-Forwarded-* only from the proxies ``SAMHANDLING_TRUSTED_PROXIES`` counts (ProxyFix)."""
+    off: the app takes X-Forwarded-* only from the proxies ``SAMHANDLING_TRUSTED_PROXIES`` counts (ProxyFix). Its
+    access log is off too (its lines hold the whole URL, query string and all): the app writes its own JSON lines."""
     return {
         "bind": bind,
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread",
-        "accesslog": "-",
+        "accesslog": None,
         "graceful_timeout": 10,
         "forwarded_allow_ips": "",
         "secure_scheme_headers": {},

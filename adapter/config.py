@@ -54,6 +54,9 @@ class Settings:
     #: How many reverse proxies in front of the service are trusted to set X-Forwarded-For/-Proto/-Host/-Port/-Prefix
     #: (werkzeug's ProxyFix); 0: those headers are ignored.
     trusted_proxies: int = 0
+    #: Who may read ``GET /metrics``: ``admin`` (a token with the ``samhandling/admin`` scope) or ``open`` (no token:
+    #: only where the port is reachable by the operators' scraper alone). The metrics hold no patient data.
+    metrics: str = "admin"
     #: Largest request body accepted, in bytes.
     max_request_bytes: int = 10 * 1024 * 1024
     #: Outbox delivery: attempts before the dead-letter state, claim lease in seconds, HTTP timeouts.
@@ -89,6 +92,8 @@ class Settings:
             raise ValueError(f"SAMHANDLING_BASE_URL{shown}: {problem}")
         if self.trusted_proxies < 0:
             raise ValueError(f"SAMHANDLING_TRUSTED_PROXIES {self.trusted_proxies}: must be 0 or more")
+        if self.metrics not in ("admin", "open"):
+            raise ValueError(f"SAMHANDLING_METRICS {self.metrics!r}: must be admin or open")
 
     @property
     def profiles_dir(self) -> Path:
@@ -149,6 +154,24 @@ class Settings:
             elif item.name in values:
                 typed[item.name] = _typed(item.name, values[item.name], item.default)
         return cls(**typed)
+
+
+#: The variable prometheus-client reads for its multiprocess mode (a folder shared by gunicorn's workers).
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_multiprocess_dir() -> str | None:
+    """The folder of prometheus-client's multiprocess mode, when ``serve`` (or the operator) set one."""
+    return os.environ.get(METRICS_DIR_VARIABLE) or None
+
+
+def use_metrics_multiprocess_dir(folder: str | None) -> None:
+    """Put the metrics of this process and its children (gunicorn's workers) in ``folder`` (None: no folder); before
+    prometheus-client is first imported (it reads the variable then)."""
+    if folder is None:
+        os.environ.pop(METRICS_DIR_VARIABLE, None)
+    else:
+        os.environ[METRICS_DIR_VARIABLE] = folder
 
 
 def base_url_problem(url: str) -> str | None:

@@ -3,14 +3,17 @@
 :func:`create_app` builds the app from Settings (or a ready :class:`~adapter.service.Service`): blueprints, the
 bearer-token check before every request but ``/metadata``, the health checks (and the demo JWKS), the request size
 cap, X-Forwarded-* headers taken only from ``trusted_proxies`` proxies (werkzeug's ProxyFix), every ``Location``
-made absolute under the public base URL (:func:`adapter.api.context.base_url`), and error handlers that answer
-every error, ours or Flask's, with an OperationOutcome and the right status (never an HTML page or a stack trace).
+made absolute under the public base URL (:func:`adapter.api.context.base_url`), error handlers that answer
+every error, ours or Flask's, with an OperationOutcome and the right status (never an HTML page or a stack trace),
+and for every request an id, a JSON access log line and the Prometheus metrics (``GET /metrics``,
+:mod:`adapter.api.metrics`).
 ``samhandling serve`` runs it under gunicorn (also in the Docker image), with the outbox worker.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -23,6 +26,7 @@ from adapter.api.context import absolute
 from adapter.api.negotiation import respond
 from adapter.config import Settings
 from adapter.errors import AdapterError, AuthError, Issue
+from adapter.receipt.audit import REQUEST_ID
 from adapter.records import ID_PATTERN
 from adapter.reply import Reply
 from adapter.service import Service
@@ -36,7 +40,7 @@ OPEN_PREFIXES = ("/ig/", "/pages/static/")
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> Flask:
     """The WSGI app. ``settings`` default to :meth:`Settings.from_env`; ``service`` to one built from them."""
-    from adapter.api import fhir, health, ig, kith, pages, person
+    from adapter.api import fhir, health, ig, kith, metrics, pages, person
 
     service = service or Service(settings or Settings.from_env())
     app = Flask("samhandling-adapter")
@@ -51,7 +55,9 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.register_blueprint(ig.blueprint)
     app.add_url_rule("/health/live", view_func=health.live, methods=["GET"])
     app.add_url_rule("/health/ready", view_func=health.ready, methods=["GET"])
+    app.add_url_rule(metrics.METRICS_PATH, view_func=metrics.metrics_view, methods=["GET"])
 
+    _observe(app)  # first: a request refused by the token check has its id and its log line too
     _check_callers(app, service)
     _answer_errors(app, service)
     _public_locations(app)
@@ -61,6 +67,30 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies, x_prefix=proxies
         )
     return app
+
+
+def _observe(app: Flask) -> None:
+    """Every request's id (also in the AuditEvents written meanwhile), its metrics and its JSON access log line
+    (:mod:`adapter.api.metrics`); registered before the token check, so that a refused request has them too."""
+    from adapter.api import metrics
+
+    @app.before_request
+    def start() -> None:
+        g.started = time.perf_counter()
+        g.request_id = metrics.request_id(request.headers.get("X-Request-Id"))
+        REQUEST_ID.set(g.request_id)
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        rid = g.get("request_id") or metrics.request_id(None)
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule is not None else None
+        metrics.finish(response, rid, request.method, endpoint, seconds, g.get("caller"))
+        return response
+
+    @app.teardown_request
+    def forget(error: BaseException | None) -> None:
+        REQUEST_ID.set(None)
 
 
 def _public_locations(app: Flask) -> None:
@@ -81,6 +111,8 @@ def _check_callers(app: Flask, service: Service) -> None:
     @app.before_request
     def authenticate() -> Any:
         if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES) or request.path == "/ig":
+            return None
+        if request.path == "/metrics" and service.settings.metrics == "open":
             return None
         length = request.content_length
         if length is not None and length > service.settings.max_request_bytes:

@@ -4,10 +4,16 @@ One event says who (the calling organisation's HER-id and the token's subject), 
 patient), when (``recorded``), what was done (``action``: C create, R read, U update, E execute: a search or a
 message) and how it ended (``outcome``: 0 success, 4 refused, 8 failed). A disclosure, a plan sent to another
 organisation, is recorded with type DICOM 110106 (Export) and that organisation as a second agent.
+
+An event written while the service answers an HTTP request carries the request's id (:data:`REQUEST_ID`, set by the
+app; the ``X-Request-Id`` of the response and of the access log line) in ``source.observer.identifier`` (type
+text ``X-Request-Id``): the adapter observed the event while answering that request. An audit entry leads to its log
+line and back; the entities stay those of the data, so two events of the same access compare equal there.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from adapter.identifiers import HER_SYSTEM
@@ -25,6 +31,10 @@ _ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
 TYPES = {"rest": _REST, "disclosure": _TRANSMIT, "message": _RECEIVE}
 #: outcome word -> AuditEvent.outcome code
 OUTCOMES = {"success": "0", "refused": "4", "failed": "8"}
+#: The id of the HTTP request being answered (None outside a request: the worker, the command line).
+REQUEST_ID: ContextVar[str | None] = ContextVar("samhandling_request_id", default=None)
+#: The ``source.observer.identifier.type.text`` of the request id.
+REQUEST_ID_DETAIL = "X-Request-Id"
 
 
 def audit_event(
@@ -54,7 +64,7 @@ def audit_event(
         "recorded": recorded,
         "outcome": OUTCOMES[outcome],
         "agent": agents,
-        "source": {"observer": {"display": "samhandling-adapter"}},
+        "source": {"observer": _observer(REQUEST_ID.get())},
         "entity": entities,
     }
     if detail:
@@ -107,3 +117,11 @@ def _entities(what: list[str], patient: str | None, query: str | None) -> list[d
             }
         )
     return entities
+
+
+def _observer(request_id: str | None) -> dict[str, Any]:
+    """The adapter as the event's observer, with the id of the request it was answering (when it was)."""
+    observer: dict[str, Any] = {"display": "samhandling-adapter"}
+    if request_id:
+        observer["identifier"] = {"type": {"text": REQUEST_ID_DETAIL}, "value": request_id}
+    return observer

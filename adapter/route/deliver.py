@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from adapter import metrics
 from adapter.config import Settings
 from adapter.store import Delivery, Store, Tx
 from adapter.transport.outbound import DeliveryResult, Outbound, backoff_seconds
@@ -109,6 +110,7 @@ class Worker:
         result = self._post(delivery)
         if result.ok:
             self.store.run(lambda tx: tx.delivered(delivery.id, self.name, result.remote_id or None))
+            metrics.observe_delivery(delivery.created_at)
             log.info("delivered %s to %s", delivery.msg_id, delivery.destination)
             return
         dead = not result.transient or delivery.attempts >= self.settings.max_attempts
