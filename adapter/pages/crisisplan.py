@@ -157,7 +157,7 @@ def crisis_plan_view(plan: dict[str, Any], resolve: v.Resolve, today: datetime.d
         zones=[zone for zone in _zones(plan, resolve) if not zone.empty],
         beds=[_bed(activity, resolve) for activity in _activities(plan, "brukerstyrt-plass")],
         owner=_owner(plan, resolve),
-        coordinators=_coordinators(team, resolve),
+        coordinators=coordinators(team, resolve),
         version=v.text(meta.get("versionId")),
         updated=v.date(meta.get("lastUpdated")),
         created=v.date(plan.get("created")),
@@ -323,9 +323,12 @@ def _owner(plan: dict[str, Any], resolve: v.Resolve) -> str:
     return f"{name}, tlf. {phone}" if name and phone else name
 
 
-def _coordinators(teams: list[dict[str, Any]], resolve: v.Resolve) -> list[tuple[str, str]]:
-    """The coordinators of the care team: (role, "name, organisation, phone" as far as known)."""
-    found = []
+def coordinators(
+    teams: list[dict[str, Any]], resolve: v.Resolve, unknown: str = "navn ikke tilgjengelig her"
+) -> list[tuple[str, str]]:
+    """The coordinators of the care teams, each once: (role, "name, organisation, phone" as far as known, else
+    ``unknown``). The crisis plan page and the person's page both list them this way."""
+    found: list[tuple[str, str]] = []
     for team in teams:
         for participant in v.items(team.get("participant")):
             roles = [(c, d) for concept in v.items(participant.get("role")) for _, c, d in v.codes(concept)]
@@ -335,8 +338,9 @@ def _coordinators(teams: list[dict[str, Any]], resolve: v.Resolve) -> list[tuple
             name, resource = v.label(participant.get("member"), resolve)
             org, _ = v.label(participant.get("onBehalfOf"), resolve)
             phone = v.phone(resource)
-            who = ", ".join(p for p in (name, org, f"tlf. {phone}" if phone else "") if p)
-            found.append((role, who or "navn ikke tilgjengelig her"))
+            who = ", ".join(p for p in (name, org, f"tlf. {phone}" if phone else "") if p) or unknown
+            if (role, who) not in found:
+                found.append((role, who))
     return found
 
 

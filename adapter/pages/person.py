@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapter.pages import values as v
-from adapter.pages.crisisplan import CrisisPlanView, crisis_plan_view, is_crisis_plan
+from adapter.pages.crisisplan import CrisisPlanView, coordinators, crisis_plan_view, is_crisis_plan
 from adapter.pages.render import STYLESHEET, render
 
 MALTYPE = "http://samhandling.no/fhir/CodeSystem/maltype"
@@ -93,7 +93,9 @@ def person_view(
         national_id=v.national_id(patient),
         crisis=crisis_plan_view(crisis, resolve, today) if crisis else None,
         plans=[_plan(p, resolve) for p in plans if not is_crisis_plan(p) and v.text(p.get("intent")) == "plan"],
-        coordinators=_coordinators([r for r in records if r.get("resourceType") == "CareTeam"], resolve),
+        coordinators=coordinators(
+            [r for r in records if r.get("resourceType") == "CareTeam"], resolve, unknown="navn ikke oppgitt"
+        ),
         important=[_words(g, own) for g in goals if _is_important(g)],
         helps=[_words(g, own) for g in goals if _is_helps(g)],
     )
@@ -178,21 +180,3 @@ def _plan(plan: dict[str, Any], resolve: v.Resolve) -> Plan:
         activities=[a for a in activities if a],
         updated=v.date(v.child(plan, "meta").get("lastUpdated")),
     )
-
-
-def _coordinators(teams: list[dict[str, Any]], resolve: v.Resolve) -> list[tuple[str, str]]:
-    """The coordinators of the person's care teams: (role, "name, organisation, phone" as far as known)."""
-    found: list[tuple[str, str]] = []
-    for team in teams:
-        for participant in v.items(team.get("participant")):
-            roles = [(c, d) for concept in v.items(participant.get("role")) for _, c, d in v.codes(concept)]
-            role = next((d or c for c, d in roles if c.startswith("koordinator")), "")
-            if not role:
-                continue
-            name, resource = v.label(participant.get("member"), resolve)
-            org, _ = v.label(participant.get("onBehalfOf"), resolve)
-            phone = v.phone(resource)
-            who = ", ".join(p for p in (name, org, f"tlf. {phone}" if phone else "") if p)
-            if (role, who) not in found:
-                found.append((role, who or "navn ikke oppgitt"))
-    return found

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, urljoin
 
 import pytest
-from browser_helpers import DPS, KOMMUNE, Site
+from browser_helpers import DPS, KOMMUNE, Site, axe_serious
 from pypdf import PdfReader
 
 FNR = "15838510075"
@@ -163,15 +163,7 @@ def test_axe_finds_no_serious_violation(
     loaded: tuple[Any, list[str], str, tuple[str, ...], dict[str, str]], axe_script: Path
 ) -> None:
     page, _, name, _, _ = loaded
-    page.add_script_tag(path=str(axe_script))
-    result = page.evaluate(
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious, result = axe_serious(page, axe_script)
     assert serious == [], serious
     print(
         f"axe {name}: {len(result['passes'])} rules passed, {len(result['violations'])} violations, "

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import pytest
-from browser_helpers import Site
+from browser_helpers import Site, axe_serious
 
 #: (name, path, key texts)
 PAGES = [
@@ -78,14 +78,6 @@ def test_guide_page_can_be_used_with_the_keyboard(guide_page: tuple[Any, list[st
 
 def test_axe_finds_no_serious_violation_in_the_guide(guide_page: tuple[Any, list[str]], axe_script: Path) -> None:
     page, _ = guide_page
-    page.add_script_tag(path=str(axe_script))
-    result = page.evaluate(
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:5]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious, result = axe_serious(page, axe_script)
     assert serious == [], serious
     print(f"axe ig-{page.name}: {len(result['passes'])} passed, {len(result['violations'])} violations")

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import pytest
-from browser_helpers import Site
+from browser_helpers import Site, axe_serious
 
 FNR = "15838510075"
 KEY_TEXTS = ("Hei, Ola Nordmann", "Hvem du kan kontakte", "Liv Berg", "Krise- og mestringsplanen din", "Skriv selv")
@@ -65,15 +65,7 @@ def test_the_keyboard_reaches_the_form(person_page: tuple[Any, list[str], dict[s
 
 def test_axe_finds_no_serious_violation(person_page: tuple[Any, list[str], dict[str, str]], axe_script: Path) -> None:
     page, _, _ = person_page
-    page.add_script_tag(path=str(axe_script))
-    result = page.evaluate(
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious, result = axe_serious(page, axe_script)
     assert serious == [], serious
     print(f"axe meg: {len(result['passes'])} rules passed, {len(result['violations'])} violations")
 
