@@ -372,6 +372,7 @@ def examples_check(ctx: click.Context, verbose: bool) -> None:
     sys.exit(1 if failed or not outcomes else 0)
 
 
+from adapter.cli_db import db  # noqa: E402 - after the groups
 from adapter.cli_service import examples_run, nhn, outbox, serve, token, worker  # noqa: E402 - after the groups
 
 main.add_command(serve)
@@ -379,6 +380,7 @@ main.add_command(worker)
 main.add_command(token)
 main.add_command(outbox)
 main.add_command(nhn)
+main.add_command(db)
 examples.add_command(examples_run)
 
 if __name__ == "__main__":  # pragma: no cover

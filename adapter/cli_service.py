@@ -100,8 +100,8 @@ def serve(
 ) -> None:
     """Run the FHIR and KITH service (gunicorn; SQLite in SAMHANDLING_DATA_DIR unless SAMHANDLING_DATABASE_URL
     names a PostgreSQL database). Each worker process also delivers the outbox unless --no-delivery. Without
-    --demo it is production: it refuses to start (exit 2) without token keys (SAMHANDLING_TOKEN_KEYS_FILE) or
-    with no routes (SAMHANDLING_ROUTES_FILE) unless --allow-empty-routes."""
+    --demo it is production: it refuses to start (exit 2) without token keys (SAMHANDLING_TOKEN_KEYS_FILE or
+    SAMHANDLING_TOKEN_JWKS_URL) or with no routes (SAMHANDLING_ROUTES_FILE) unless --allow-empty-routes."""
     with _metrics_folder():
         _serve(_settings(ctx), host, port, workers, threads, demo, no_delivery, allow_empty_routes)
 
@@ -190,12 +190,13 @@ def _json_access_log() -> None:
 def _gunicorn_options(bind: str, workers: int, threads: int) -> dict[str, Any]:
     """gunicorn's settings for ``serve``. Its own X-Forwarded-Proto handling (trusted from 127.0.0.1 by default) is
     off: the app takes X-Forwarded-* only from the proxies ``SAMHANDLING_TRUSTED_PROXIES`` counts (ProxyFix). Its
-    access log is off too (its lines hold the whole URL, query string and all): the app writes its own JSON lines."""
+    access log is off too (its lines hold the whole URL, query string and all): the app writes its own JSON lines.
+    Its worker is gthread with OperationOutcomes for the errors gunicorn answers itself (adapter.api.server_errors)."""
     return {
         "bind": bind,
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": "adapter.api.server_errors.OutcomeThreadWorker",
         "accesslog": None,
         "graceful_timeout": 10,
         "forwarded_allow_ips": "",
@@ -205,16 +206,16 @@ def _gunicorn_options(bind: str, workers: int, threads: int) -> dict[str, Any]:
 
 def _refuse_production_gaps(service: Any, allow_empty_routes: bool) -> None:
     """SetupError ADP-0009 when a production service (no ``--demo``) would refuse every caller (no token keys: no
-    SAMHANDLING_TOKEN_KEYS_FILE and no demo issuer) or forward nothing (an empty routing table) without being told
-    to (``--allow-empty-routes``)."""
+    SAMHANDLING_TOKEN_KEYS_FILE, no SAMHANDLING_TOKEN_JWKS_URL and no demo issuer) or forward nothing (an empty
+    routing table) without being told to (``--allow-empty-routes``)."""
     from adapter.errors import Issue, SetupError
 
     settings = service.settings
     unset: list[str] = []
     why_en: list[str] = []
     why_nb: list[str] = []
-    if not settings.token_keys_file and not settings.demo_issuer:
-        unset.append("SAMHANDLING_TOKEN_KEYS_FILE")
+    if not settings.token_keys_file and not settings.token_jwks_url and not settings.demo_issuer:
+        unset.append("SAMHANDLING_TOKEN_KEYS_FILE (or SAMHANDLING_TOKEN_JWKS_URL)")
         why_en.append("no token keys, so every request would be refused (401)")
         why_nb.append("ingen tokennøkler, så alle forespørsler ville bli avvist (401)")
     if not allow_empty_routes and not service.routes.routes and service.routes.fallback is None:

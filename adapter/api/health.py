@@ -5,9 +5,13 @@ outsider could use (no database URL, host or driver message: those go to the log
 ``create_app`` routes them (``GET`` only).
 
 - ``GET /health/live``: the process answers (``{"status": "ok"}``); nothing else is asked.
-- ``GET /health/ready``: the store answers a trivial query; reported with the outbox lag, the age in seconds of the
-  oldest delivery still pending (0 when none is). 503 with ``{"status": "unavailable", "code": "ADP-5045", ...}``
-  when the store does not answer (after the store's own reconnect tries).
+- ``GET /health/ready``: the store answers, its schema is at the revision this release needs (``migrations``), and
+  the outbox lag, the age in seconds of the oldest delivery still pending (0 when none is). 503 with
+  ``{"status": "unavailable", "code": "ADP-5045", ...}`` when the store does not answer, and with ``ADP-5070``
+  (``"migrations": "behind"``) when its schema is not at that revision (``samhandling db upgrade`` ran for a newer
+  release, or a restore put an older schema back). The store is asked once, on a connection of its own that gives
+  up after :data:`PROBE_SECONDS` (connecting, and each query), never through the store's reconnect tries: an
+  orchestrator asks often and must hear "not ready" while the database is away, not after it is back.
 """
 
 from __future__ import annotations
@@ -23,10 +27,16 @@ from adapter.api.context import service
 from adapter.errors import Issue
 from adapter.reply import Reply
 from adapter.store import Tx, database_errors
+from adapter.store.migrate import revision_in
+from adapter.store.schema import HEAD
 
 log = logging.getLogger(__name__)
 #: The code of a readiness check the store did not answer (its HTTP status, 503, is the table's).
 STORE_DOWN = "ADP-5045"
+#: The code of a readiness check that found the schema at another revision than this release's (503 too).
+SCHEMA_BEHIND = "ADP-5070"
+#: How long the readiness check waits for the store, connecting and for each query.
+PROBE_SECONDS = 2.0
 
 
 def live() -> Response:
@@ -35,20 +45,28 @@ def live() -> Response:
 
 
 def ready() -> Response:
-    """The store answers, and how far the outbox is behind."""
+    """The store answers at this release's schema revision, and how far the outbox is behind."""
     try:
-        oldest = service().store.run(_oldest_pending)
+        revision, oldest = service().store.run(_probe, probe=PROBE_SECONDS)
     except (*database_errors(), OSError) as error:  # type: ignore[misc]  # a tuple of exception classes
         log.warning("readiness: the store does not answer: %s", " ".join(str(error).split()))
         issue = Issue(STORE_DOWN, "fatal")
         body = {"status": "unavailable", "code": STORE_DOWN, "detail": issue.text_en, "store": "unavailable"}
         return _json(body, Reply.refused([issue]).status)  # the code table's status
-    return _json({"status": "ok", "store": "ok", "outbox_lag_seconds": _age(oldest)}, 200)
+    if revision != HEAD:
+        log.warning("readiness: the store's schema is at %s, this release needs %s", revision, HEAD)
+        issue = Issue(SCHEMA_BEHIND, "fatal", args={"head": HEAD})
+        body = {"status": "unavailable", "code": SCHEMA_BEHIND, "detail": issue.text_en, "store": "ok"}
+        return _json({**body, "migrations": "behind"}, Reply.refused([issue]).status)
+    lag = _age(oldest)
+    return _json({"status": "ok", "store": "ok", "migrations": "current", "outbox_lag_seconds": lag}, 200)
 
 
-def _oldest_pending(tx: Tx) -> str | None:
+def _probe(tx: Tx) -> tuple[str | None, str | None]:
+    """The schema's revision and the creation time of the oldest pending delivery (None when none is)."""
+    revision = revision_in(tx)
     pending = tx.deliveries("pending", limit=1)
-    return pending[0].created_at if pending else None
+    return revision, pending[0].created_at if pending else None
 
 
 def _age(created_at: str | None) -> float:

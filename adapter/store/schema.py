@@ -19,6 +19,13 @@
   (``answered``: processed and its AppRec sent; ``read``: marked read), so a poller that stopped half-way neither
   answers a message twice nor leaves it unread.
 * ``audit``: one AuditEvent per read, write or disclosure of patient data.
+* ``schema_version``: the revision of the schema (Alembic's version table, one row), see :mod:`adapter.store.migrate`.
+
+:data:`DDL` is the schema at the head revision (:data:`HEAD`): an empty store is made from it and stamped, which
+takes milliseconds; a store made by an earlier release is brought to it by the migrations
+(``adapter/store/migrations/versions``). A change to the schema is therefore two edits: a new revision there, and
+the same change here with its id appended to :data:`REVISIONS`; ``tests/test_migrations.py`` checks on both
+backends that the two give the same tables, columns and indexes, and that :data:`REVISIONS` is Alembic's history.
 """
 
 from __future__ import annotations
@@ -111,23 +118,12 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_patient ON audit (patient, recorded);
 """
 
-#: Columns added after the first release: (table, column, type). A store made before them gets them on opening.
-ADDED_COLUMNS = (
-    ("resources", "writer", "TEXT"),
-    ("outbox", "recipient", "TEXT"),
-    ("outbox", "patient", "TEXT"),
-    ("outbox", "refs", "TEXT"),
-    ("outbox", "basis", "TEXT"),
-    ("outbox", "method", "TEXT"),
-    ("outbox", "headers", "TEXT"),
-    ("outbox", "transport", "TEXT"),
-    ("outbox", "answer_id", "TEXT"),
-    ("outbox", "remote_id", "TEXT"),
-    ("outbox", "receipt_status", "TEXT"),
-    ("outbox", "receipt_errors", "TEXT"),
-    ("outbox", "receipt_at", "TEXT"),
-    ("outbox", "remote_status", "TEXT"),
-)
+#: The revisions of the schema, oldest first (the files of ``adapter/store/migrations/versions``), and the last.
+REVISIONS = ("0001",)
+HEAD = REVISIONS[-1]
+#: The table that holds the revision (Alembic's ``alembic_version`` by another name, so that a database shared with
+#: another Alembic-managed application keeps both).
+VERSION_TABLE = "schema_version"
 
 #: The schema in each dialect.
 DDL = {

@@ -18,10 +18,12 @@ from urllib.parse import urlparse
 from adapter.errors import AdapterError
 from adapter.store.audit import AuditTx
 from adapter.store.messages import MessagesTx
+from adapter.store.migrate import SCHEMA_LOCK, SchemaState, prepare
+from adapter.store.migrate import upgrade as migrate_upgrade
 from adapter.store.outbox import OutboxTx
 from adapter.store.resources import ResourcesTx
 from adapter.store.rows import Delivery, StoredMessage, StoredResource, utc_now
-from adapter.store.schema import ADDED_COLUMNS, DDL
+from adapter.store.schema import HEAD
 
 try:
     import fcntl
@@ -53,9 +55,11 @@ class Tx(MessagesTx, ResourcesTx, OutboxTx, AuditTx):
 
 
 class Store:
-    """A connection per thread to the database at ``url``; :meth:`run` is the only way in."""
+    """A connection per thread to the database at ``url``; :meth:`run` is the only way in. The schema is made or
+    checked on opening (:mod:`adapter.store.migrate`): ``upgrade`` says whether a schema that is behind is
+    upgraded (None: SQLite yes, PostgreSQL no, refused with ADP-0013); :attr:`upgraded` tells from what."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, upgrade: bool | None = None) -> None:
         scheme = urlparse(url).scheme
         if scheme == "sqlite" and url.startswith("sqlite:///"):
             self.dialect = "sqlite"
@@ -77,14 +81,32 @@ class Store:
         # the file ``<database>.turn`` (flock; released by the kernel when a process dies), and each gets its turn
         # the moment the one before is done. Programs that do not queue (sqlite3 in a shell) still just wait.
         self._sqlite_turn = threading.Lock()
+        self._schema = SchemaState(None, False)
+        #: the schema's state before this opening upgraded it (None when it did not)
+        self.upgraded: SchemaState | None = None
+        try:
+            self._open_schema(self.dialect == "sqlite" if upgrade is None else upgrade)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_schema(self, upgrade: bool) -> None:
+        """Make a new store's schema, or check (and maybe upgrade) an existing one's."""
+        self.run(lambda tx: None, schema=True)  # a new store is made and stamped in that transaction
+        state = self._schema
+        if state.current:
+            return
+        if not state.known:
+            raise AdapterError.of("ADP-0014", found=state.describe(), head=HEAD, url=redact(self.url))
+        if not upgrade:
+            raise AdapterError.of("ADP-0013", found=state.describe(), head=HEAD, url=redact(self.url))
+        log.warning("the store %s is %s: upgrading it to revision %s", redact(self.url), state.describe(), HEAD)
         if self.dialect == "sqlite":
-            connection = self._connection()
-            connection.executescript(DDL["sqlite"])
-            for table, column, kind in ADDED_COLUMNS:  # a store made by an earlier release
-                if column not in {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}:
-                    connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            with self._sqlite_turn, self._process_turn():
+                migrate_upgrade(self.url)
         else:
-            self.run(lambda tx: None, schema=True)
+            migrate_upgrade(self.url)
+        self.upgraded = state
 
     def _connect(self) -> Any:
         if self.dialect == "sqlite":
@@ -126,6 +148,8 @@ class Store:
             with self._sqlite_turn, self._process_turn():
                 cursor.execute("BEGIN IMMEDIATE")
                 try:
+                    if schema:
+                        self._schema = prepare(cursor, self.dialect)
                     yield Tx(cursor, self.dialect)
                 except BaseException:
                     cursor.execute("ROLLBACK")
@@ -133,11 +157,9 @@ class Store:
                 cursor.execute("COMMIT")
         else:
             with connection.transaction():
-                if schema:
-                    cursor.execute("SELECT pg_advisory_xact_lock(7224)")  # one process creates the tables
-                    cursor.execute(DDL["postgresql"])
-                    for table, column, kind in ADDED_COLUMNS:  # a store made by an earlier release
-                        cursor.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+                if schema:  # one process at a time makes or reads the schema
+                    cursor.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+                    self._schema = prepare(cursor, self.dialect)
                 yield Tx(cursor, self.dialect)
 
     @contextmanager
@@ -153,11 +175,17 @@ class Store:
         finally:
             os.close(turn)
 
-    def run(self, work: Callable[[Tx], T], *, schema: bool = False) -> T:
+    def run(self, work: Callable[[Tx], T], *, schema: bool = False, probe: float | None = None) -> T:
         """Run ``work`` in one transaction and return its result; committed when it returns, rolled back when it
         raises. When the database connection is lost (a restart), the whole transaction is tried again on a new
         connection, for up to RECONNECT_TRIES x RECONNECT_PAUSE seconds; when PostgreSQL rolled it back to break a
-        deadlock, it is tried again at once. ``work`` must therefore read what it needs through ``tx``."""
+        deadlock, it is tried again at once. ``work`` must therefore read what it needs through ``tx``.
+
+        With ``probe`` (seconds), ``work`` only reads and runs once, on a connection of its own that gives up
+        connecting and each statement after that long: a health check that must answer while the database does
+        not, where the tries above would keep it waiting."""
+        if probe is not None:
+            return self._probe(work, probe)
         lost = _connection_errors(self.dialect)
         conflicts = _conflict_errors(self.dialect)
         for attempt in range(RECONNECT_TRIES):
@@ -177,6 +205,20 @@ class Store:
                     raise
                 time.sleep(random.uniform(0.01, 0.1))  # noqa: S311 - jitter, not cryptography
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _probe(self, work: Callable[[Tx], T], timeout: float) -> T:
+        if self.dialect == "sqlite":
+            connection: Any = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        else:
+            import psycopg
+
+            connection = psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, round(timeout)))
+        try:
+            if self.dialect == "postgresql":
+                connection.execute("SELECT set_config('statement_timeout', %s, false)", (f"{round(timeout * 1000)}",))
+            return work(Tx(connection.cursor(), self.dialect))
+        finally:
+            connection.close()
 
     def close(self) -> None:
         """Close this thread's connection and those of threads that have finished (at shutdown: all of them)."""
@@ -240,6 +282,7 @@ def redact(url: str) -> str:
     return url
 
 
-def open_store(url: str) -> Store:
-    """The store at ``url`` (``sqlite:///path/to/file.sqlite`` or ``postgresql://user@host/db``), tables created."""
-    return Store(url)
+def open_store(url: str, *, upgrade: bool | None = None) -> Store:
+    """The store at ``url`` (``sqlite:///path/to/file.sqlite`` or ``postgresql://user@host/db``): a new one made at
+    the schema's head revision, an existing one checked (``upgrade``: see :class:`Store`)."""
+    return Store(url, upgrade=upgrade)

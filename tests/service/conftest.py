@@ -22,7 +22,7 @@ from adapter.service import Service
 from adapter.translate import Translator
 from adapter.validate import Validator
 
-TABLES = ("messages", "resources", "search", "outbox", "audit", "nhn_inbox")
+TABLES = ("messages", "resources", "search", "outbox", "audit", "nhn_inbox", "schema_version")
 #: The services' clock: inside the period of the example consent (2026-01-05 to 2031-01-05), whatever the date.
 TODAY = datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC).timestamp()
 

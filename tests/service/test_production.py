@@ -224,7 +224,7 @@ def test_health_needs_no_token_and_says_nothing_else(client: FlaskClient) -> Non
             assert answer.get_json()["status"] == "ok" and answer.headers["Cache-Control"] == "no-store"
     assert client.get("/health/live").get_json() == {"status": "ok"}
     ready = client.get("/health/ready").get_json()
-    assert ready == {"status": "ok", "store": "ok", "outbox_lag_seconds": 0.0}
+    assert ready == {"status": "ok", "store": "ok", "migrations": "current", "outbox_lag_seconds": 0.0}
     assert client.post("/health/ready").status_code == 405
     assert client.get("/health/other").status_code == 401  # only the two paths are open
 
