@@ -366,9 +366,10 @@ def profiles_of(resource: dict[str, Any]) -> frozenset[str]:
 def index_terms(
     resource: dict[str, Any], patient: str | None, patient_identifiers: Iterable[tuple[str, str]]
 ) -> Iterator[tuple[str, str]]:
-    """The (search parameter, value) pairs a resource is found by. Token values are indexed both as
-    ``system|code`` and as ``code``; the patient by reference (``patient``, ``subject``) and by identifier
-    (``patient:identifier``, ``subject:identifier``), so ``?patient:identifier=<FNR>`` finds a plan."""
+    """The (search parameter, value) pairs a resource is found by. Token values are indexed as ``code``,
+    ``system|code`` (``|code`` without a system) and ``system|`` (see :func:`_token`); the patient by reference
+    (``patient``, ``subject``) and by identifier (``patient:identifier``, ``subject:identifier``), so
+    ``?patient:identifier=<FNR>`` finds a plan."""
     for identifier in _listed(resource.get("identifier")):
         yield from _token("identifier", identifier.get("system"), identifier.get("value"))
     for name in ("status", "intent", "gender"):
@@ -390,10 +391,14 @@ def index_terms(
 
 
 def _token(param: str, system: Any, code: Any) -> Iterator[tuple[str, str]]:
+    """A token's index terms, for R4's four forms of a token search: ``code``, ``system|code``, ``system|`` (any
+    code of the system) and ``|code`` (the code without a system). A patient's identifier is found by
+    ``system|value`` or ``value`` only: ``patient:identifier=<system>|`` would name every patient."""
     if code:
         yield param, str(code)
-        if system:
-            yield param, f"{system}|{code}"
+        yield param, f"{system}|{code}" if system else f"|{code}"
+        if system and not param.endswith(":identifier"):
+            yield param, f"{system}|"
 
 
 def _listed(value: Any) -> list[dict[str, Any]]:

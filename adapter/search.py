@@ -95,6 +95,48 @@ def result_shape(query: list[tuple[str, str]], rtype: str) -> tuple[Shape, list[
     return shape, rest
 
 
+#: Parameters never ignored under ``Prefer: handling=lenient``, whatever their modifier or chain: each would restrict
+#: a search to a patient or a record, and a search that silently dropped it would give a client that believes it
+#: asked for one patient the records of every patient it may see.
+RESTRICTING = frozenset(
+    {"patient", "subject", "beneficiary", "identifier", "_id", "_has", "_list", "_filter", "_query"}
+)
+_RESULT_PARAMS = (
+    "_summary",
+    "_elements",
+    "_sort",
+    "_include",
+    "_revinclude",
+    "_count",
+    "_offset",
+    "_format",
+    "_pretty",
+)
+
+
+def lenient_query(query: list[tuple[str, str]], rtype: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """The query of a search of ``rtype`` under ``Prefer: handling=lenient`` (R4 3.1.1.5.2.1): the terms whose
+    parameter the service knows, and the names of those it ignores (each once, as given). A parameter that
+    restricts to a patient or a record (:data:`RESTRICTING`, or naming a patient or subject in a modifier or
+    chain) is an error (ADP-5056) even so. A bad value of a known parameter stays an error too: only the unknown
+    are ignored."""
+    references = [p for p in SEARCH_PARAMS[rtype] if p in ("patient", "subject")]
+    known = {*SEARCH_PARAMS[rtype], *(f"{p}:identifier" for p in references), "_id", "_profile", "_lastUpdated"}
+    kept: list[tuple[str, str]] = []
+    ignored: list[str] = []
+    for name, value in query:
+        if name in known or name in _RESULT_PARAMS:
+            kept.append((name, value))
+            continue
+        base = re.split(r"[:.]", name, maxsplit=1)[0]
+        lowered = name.lower()
+        if base in RESTRICTING or "patient" in lowered or "subject" in lowered:
+            raise AdapterError([Issue("ADP-5056", "error", args={"param": name[:100]})])
+        if name not in ignored:
+            ignored.append(name)
+    return kept, ignored
+
+
 def _one(found: dict[str, list[str]], name: str, refused: Callable[[str, str], AdapterError]) -> str | None:
     values = found.get(name, [])
     if len(values) > 1:
@@ -201,16 +243,45 @@ def parse_criteria(criteria: str) -> tuple[str, list[tuple[str, str]]] | None:
         return None
 
 
-def paging(query: list[tuple[str, str]]) -> tuple[int, int]:
-    """``_count`` and ``_offset`` of a history request (the only parameters it takes besides ``_format`` and
-    ``_pretty``; any other is an error, ADP-5023)."""
+def paging(query: list[tuple[str, str]]) -> tuple[int, int, str | None]:
+    """``_count``, ``_offset`` and ``_since`` of a history request (the only parameters it takes besides
+    ``_format`` and ``_pretty``; any other is an error, ADP-5023). ``_since`` (an instant, or a date: its start in
+    UTC) comes back as the UTC instant the store's ``lastUpdated`` compares with as text."""
     wanted = [(k, v) for k, v in query if k not in ("_format", "_pretty")]
-    for name, _ in wanted:
-        if name not in ("_count", "_offset"):
-            detail = "supported: _count, _offset"
+    since = None
+    for name, value in wanted:
+        if name == "_since":
+            if since is not None:
+                raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": "given more than once"})])
+            since = _utc_instant(value)
+        elif name not in ("_count", "_offset"):
+            detail = "supported: _count, _offset, _since"
             raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": detail})])
-    _, _, count, offset = parse_query(wanted, "AuditEvent")  # the paging terms only: read as a search reads them
-    return count, offset
+    paged = [(k, v) for k, v in wanted if k != "_since"]
+    _, _, count, offset = parse_query(paged, "AuditEvent")  # the paging terms only: read as a search reads them
+    return count, offset, since
+
+
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$")
+
+
+def _utc_instant(value: str) -> str:
+    """``_since`` as a UTC instant with milliseconds (``2026-06-01T10:00:00.000Z``, the store's form): an instant
+    with its zone, or a date (from its start, UTC); anything else is an error (ADP-5023)."""
+    moment = None
+    if _INSTANT.match(value):
+        digits = re.sub(r"\.(\d{1,6})\d*", r".\1", value)  # Python reads microseconds at most
+        try:
+            moment = datetime.datetime.fromisoformat(digits.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+    if moment is None:
+        detail = f"not an instant (2026-06-01T10:00:00Z) or a date: {value[:64]}"
+        raise AdapterError([Issue("ADP-5023", "error", args={"param": "_since", "detail": detail})])
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    stamp = moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
 
 
 def form_query(data: bytes) -> list[tuple[str, str]]:

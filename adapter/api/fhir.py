@@ -12,7 +12,15 @@ from adapter.api.context import base_url as _base
 from adapter.api.context import body as _body
 from adapter.api.context import caller as _caller
 from adapter.api.context import service as _service
-from adapter.api.negotiation import body_format, preferred_return, respond, unacceptable, unreadable, wants_page
+from adapter.api.negotiation import (
+    body_format,
+    lenient,
+    preferred_return,
+    respond,
+    unacceptable,
+    unreadable,
+    wants_page,
+)
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import looks_like_xml, read_fhir
 from adapter.reply import Reply
@@ -55,6 +63,13 @@ def validate(rtype: str | None = None) -> Response:
     _caller().require(VALIDATE_SCOPE)
     profiles = tuple(request.args.getlist("profile"))
     return respond(_service().records.validate(rtype, _body(), body_format(), profiles))
+
+
+@blueprint.post("/")
+def transaction() -> Response:
+    """A transaction or batch Bundle (``Prefer: return=`` shapes each write's entry)."""
+    records = _service().records
+    return respond(records.bundle(_body(), body_format(), _caller(), _base(), preferred_return(), lenient=lenient()))
 
 
 @blueprint.post("/$process-message")
@@ -107,9 +122,9 @@ def emergency() -> Response:
 
 @blueprint.get("/<type:rtype>")
 def search(rtype: str) -> Response:
-    """Search the current resources the caller may see."""
+    """Search the current resources the caller may see (``Prefer: handling=lenient`` ignores unknown parameters)."""
     query = [(k, v) for k, values in request.args.lists() for v in values]
-    return respond(_service().records.search(rtype, query, _caller(), _base()))
+    return respond(_service().records.search(rtype, query, _caller(), _base(), lenient=lenient()))
 
 
 @blueprint.post("/<type:rtype>/_search")
@@ -117,12 +132,17 @@ def search_form(rtype: str) -> Response:
     """The same search as ``GET [type]?...``, its parameters in a form body (and the URL): so a fødselsnummer
     need not be in a URL."""
     query = [(k, v) for k, values in request.args.lists() for v in values]
-    return respond(_service().records.search_form(rtype, query, _body(), _caller(), _base()))
+    return respond(_service().records.search_form(rtype, query, _body(), _caller(), _base(), lenient=lenient()))
 
 
 @blueprint.post("/<type:rtype>")
 def create(rtype: str) -> Response:
-    """Create a resource (validated against its profiles first); conditionally with ``If-None-Exist``."""
+    """Create a resource (validated against its profiles first); conditionally with ``If-None-Exist``. Search
+    parameters in the URL (some clients' way of a conditional create) are refused, never ignored: ignored, they
+    would make a duplicate of what the caller meant to find."""
+    named = sorted({name for name in request.args if name not in ("_format", "_pretty")})
+    if named:
+        return respond(Reply.refused([Issue("ADP-5057", "error", args={"params": ", ".join(named)})]))
     records = _service().records
     condition = request.headers.get("If-None-Exist")
     reply = records.create(rtype, _body(), body_format(), _caller(), if_none_exist=condition, prefer=preferred_return())
@@ -137,20 +157,50 @@ def read(rtype: str, rid: str) -> Response:
         return pages.careplan(rid)
     if rtype == "Patient" and wants_page():
         return pages.patient_overview(rid)
-    return respond(_service().records.read(rtype, rid, _caller()))
+    return _read(rtype, rid, None)
+
+
+def _read(rtype: str, rid: str, version: int | None) -> Response:
+    """A read, conditional on ``If-None-Match`` and ``If-Modified-Since`` (304 when they hold)."""
+    records = _service().records
+    if_none_match, if_modified_since = request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")
+    reply = records.read(
+        rtype, rid, _caller(), version, if_none_match=if_none_match, if_modified_since=if_modified_since
+    )
+    return respond(reply)
 
 
 @blueprint.put("/<type:rtype>/<id:rid>")
 def update(rtype: str, rid: str) -> Response:
-    """Update (``If-Match`` checked when given)."""
+    """Update (``If-Match`` required; ``If-None-Match: *`` writes only what does not exist, so here never)."""
     records = _service().records
-    if_match = request.headers.get("If-Match")
-    return respond(records.update(rtype, rid, _body(), body_format(), _caller(), if_match, prefer=preferred_return()))
+    if_match, if_none_match = request.headers.get("If-Match"), request.headers.get("If-None-Match")
+    reply = records.update(
+        rtype, rid, _body(), body_format(), _caller(), if_match, prefer=preferred_return(), if_none_match=if_none_match
+    )
+    return respond(reply)
+
+
+@blueprint.delete("/<type:rtype>")
+@blueprint.delete("/<type:rtype>/<id:rid>")
+def delete(rtype: str, rid: str | None = None) -> Response:
+    """Refused (405, ADP-5048): nothing is deleted here, a status change withdraws a record (also the conditional
+    delete, ``DELETE [type]?...``)."""
+    return respond(_service().records.delete(rtype, rid, _caller()))
+
+
+@blueprint.get("/_history")
+@blueprint.get("/<type:rtype>/_history")
+def history_of(rtype: str | None = None) -> Response:
+    """The versions of every resource of a type (or of every served type) the caller may read, newest first
+    (``_count``, ``_offset``, ``_since``)."""
+    query = [(k, v) for k, values in request.args.lists() for v in values]
+    return respond(_service().records.history_of(rtype, _caller(), _base(), query))
 
 
 @blueprint.get("/<type:rtype>/<id:rid>/_history")
 def history(rtype: str, rid: str) -> Response:
-    """Every version of a resource, newest first (``_count`` and ``_offset`` page through them)."""
+    """Every version of a resource, newest first (``_count`` and ``_offset`` page through them, ``_since``)."""
     query = [(k, v) for k, values in request.args.lists() for v in values]
     return respond(_service().records.history(rtype, rid, _caller(), _base(), query))
 
@@ -161,4 +211,4 @@ def vread(rtype: str, rid: str, vid: str) -> Response:
     if not (vid.isascii() and vid.isdigit() and len(vid) <= 18):
         issue = Issue("ADP-5020", "error", args={"ref": f"{rtype}/{rid}/_history/{vid}"})
         return respond(Reply.refused([issue]))
-    return respond(_service().records.read(rtype, rid, _caller(), int(vid)))
+    return _read(rtype, rid, int(vid))

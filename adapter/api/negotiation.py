@@ -85,16 +85,27 @@ def unreadable(search: bool = False) -> Issue | None:
     return Issue("ADP-5013", "error", args=args)
 
 
+def _preference(name: str) -> str | None:
+    """The value a ``Prefer`` header gives ``name`` (``return``, ``handling``), None when it gives none."""
+    for part in re.split(r"[,;]", request.headers.get("Prefer", "")):
+        key, _, value = part.strip().partition("=")
+        if key.strip().lower() == name:
+            return value.strip().strip('"')
+    return None
+
+
+def lenient() -> bool:
+    """Whether ``Prefer: handling=lenient`` asks a search to ignore the parameters it does not know (R4); strict,
+    the default, refuses them (also for any other value: an unknown preference is ignored, RFC 7240)."""
+    return _preference("handling") == "lenient"
+
+
 def preferred_return() -> str:
     """What ``Prefer: return=...`` asks a create or update to answer with: ``minimal`` (no body), ``OperationOutcome``
     (the outcome of validating it) or ``representation`` (the resource: also when the header says nothing of it,
     or something else, since a preference the server does not know is ignored, RFC 7240)."""
-    for part in re.split(r"[,;]", request.headers.get("Prefer", "")):
-        name, _, value = part.strip().partition("=")
-        value = value.strip().strip('"')
-        if name.strip().lower() == "return" and value in ("minimal", "representation", "OperationOutcome"):
-            return value
-    return "representation"
+    value = _preference("return")
+    return value if value in ("minimal", "representation", "OperationOutcome") else "representation"
 
 
 def body_format() -> str | None:

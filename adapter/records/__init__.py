@@ -1,5 +1,7 @@
-"""FHIR REST over the shared records: read, vread, history, search, create and update, with access control,
-consent and an AuditEvent for every read, write and disclosure.
+"""FHIR REST over the shared records: read (conditional too), vread, history (of a resource, a type, the system:
+:mod:`~adapter.records.history`), search, create and update, transaction and batch Bundles
+(:mod:`~adapter.records.bundle`), and the refused delete, with access control, consent and an AuditEvent for every
+read, write and disclosure.
 
 Who may see what is decided by :mod:`adapter.sharing` (the same rules as the message path): a party reads and
 changes; another organisation reads under the patient's Consent (a disclosure, audited as one); a deny wins.
@@ -15,21 +17,31 @@ with stable codes.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from adapter import access
 from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
 from adapter.identifiers import DNR_SYSTEM, FNR_SYSTEM
 from adapter.parse.fhir_source import read_fhir
-from adapter.records.access import CRISIS_DOCUMENT, CRISIS_PROFILE, check_type, crisis_plans, resource_reply
+from adapter.records.access import (
+    CRISIS_DOCUMENT,
+    CRISIS_PROFILE,
+    ReadCondition,
+    check_type,
+    crisis_plans,
+    resource_reply,
+)
+from adapter.records.bundle import process
+from adapter.records.history import RecordHistory, bundle
 from adapter.records.include import RecordIncludes, sorted_by
 from adapter.records.pages import RecordPages
 from adapter.records.write import ID_PATTERN, RecordWrites
 from adapter.reply import Reply, operation_outcome
-from adapter.search import Shape, form_query, paging, parse_query, result_shape
+from adapter.search import Shape, form_query, lenient_query, parse_query, result_shape
 from adapter.security import AUDIT_SCOPE, EMERGENCY_SCOPE, READ_SCOPE, Caller
 from adapter.store import Store, StoredResource, Tx
 from adapter.validate import Validator
@@ -37,7 +49,7 @@ from adapter.validate import Validator
 __all__ = ["CRISIS_DOCUMENT", "CRISIS_PROFILE", "ID_PATTERN", "Records"]
 
 
-class Records(RecordWrites, RecordPages, RecordIncludes):
+class Records(RecordWrites, RecordPages, RecordIncludes, RecordHistory):
     """REST operations over the store; one per app. A caller without the scope an operation needs gets
     :class:`~adapter.errors.AuthError` (ADP-7006), which the API answers with 403."""
 
@@ -52,8 +64,19 @@ class Records(RecordWrites, RecordPages, RecordIncludes):
 
     # --- reading --------------------------------------------------------------------------------------------
 
-    def read(self, rtype: str, rid: str, caller: Caller, version: int | None = None) -> Reply:
-        """GET [type]/[id] and GET [type]/[id]/_history/[vid]."""
+    def read(
+        self,
+        rtype: str,
+        rid: str,
+        caller: Caller,
+        version: int | None = None,
+        *,
+        if_none_match: str | None = None,
+        if_modified_since: str | None = None,
+    ) -> Reply:
+        """GET [type]/[id] and GET [type]/[id]/_history/[vid]; a conditional read (``If-None-Match`` naming the
+        version, ``If-Modified-Since`` not before its lastUpdated) is answered 304 without a body, after the same
+        access check and audit as any read: a 304 tells that the record is there and unchanged, a disclosure too."""
         ref = f"{rtype}/{rid}" + (f"/_history/{version}" if version is not None else "")
         if rtype == "AuditEvent":  # searched, never read one by one
             where = {"method": "GET", "path": f"/AuditEvent/{rid}", "allowed": "GET /AuditEvent?... (search)"}
@@ -62,54 +85,53 @@ class Records(RecordWrites, RecordPages, RecordIncludes):
         problem = check_type(rtype)
         if problem:
             return self._refused(caller, "R", ref, problem)
+        condition = ReadCondition(if_none_match, if_modified_since)
+        return self.store.run(lambda tx: self._read_in(tx, rtype, rid, caller, version, condition))
 
-        def work(tx: Tx) -> Reply:
-            found = tx.read(rtype, rid, version)
-            if found is None:
-                self._audit_miss(tx, caller, "R", ref)
-                return Reply.refused([Issue("ADP-5020", "error", args={"ref": ref})])
-            current = found if version is None else tx.read(rtype, rid)
-            allowed, disclosure = self._may_read(tx, current or found, caller)
-            self._audit(tx, caller, "R", found, allowed, disclosure)
-            if not allowed:
-                return self._forbidden(tx, current or found, caller)
-            if found.deleted:
-                return Reply.refused([Issue("ADP-5024", "error", args={"ref": f"{rtype}/{rid}"})])
-            return resource_reply(found)
-
-        return self.store.run(work)
-
-    def history(
-        self, rtype: str, rid: str, caller: Caller, base: str, query: list[tuple[str, str]] | None = None
+    def _read_in(
+        self,
+        tx: Tx,
+        rtype: str,
+        rid: str,
+        caller: Caller,
+        version: int | None = None,
+        condition: ReadCondition | None = None,
     ) -> Reply:
-        """GET [type]/[id]/_history: every version, newest first, as a history Bundle with its total and its links
-        (``_count`` and ``_offset`` page through it). A create's entry is answered 201, an update's 200."""
-        caller.require(READ_SCOPE)
-        problem = check_type(rtype)
-        if problem:
-            return problem
-        query = query or []
-        try:
-            count, offset = paging(query)
-        except AdapterError as error:
-            return self._refused(caller, "R", f"{rtype}/{rid}/_history", Reply.refused(error.issues))
+        """The read inside its transaction (also a transaction Bundle's GET entry)."""
+        ref = f"{rtype}/{rid}" + (f"/_history/{version}" if version is not None else "")
+        found = tx.read(rtype, rid, version)
+        if found is None:
+            self._audit_miss(tx, caller, "R", ref)
+            return Reply.refused([Issue("ADP-5020", "error", args={"ref": ref})])
+        current = found if version is None else tx.read(rtype, rid)
+        allowed, disclosure = self._may_read(tx, current or found, caller)
+        self._audit(tx, caller, "R", found, allowed, disclosure)
+        if not allowed:
+            return self._forbidden(tx, current or found, caller)
+        if found.deleted:
+            return Reply.refused([Issue("ADP-5024", "error", args={"ref": f"{rtype}/{rid}"})])
+        reply = resource_reply(found)
+        if condition is not None and condition.unchanged(found):
+            return Reply(304, headers=reply.headers)  # not modified: no body, the validators of what they have
+        return reply
 
-        def work(tx: Tx) -> Reply:
-            versions = tx.history(rtype, rid)
-            if not versions:
-                self._audit_miss(tx, caller, "R", f"{rtype}/{rid}/_history")
-                return Reply.refused([Issue("ADP-5020", "error", args={"ref": f"{rtype}/{rid}"})])
-            allowed, disclosure = self._may_read(tx, versions[0], caller)
-            self._audit(tx, caller, "R", versions[0], allowed, disclosure)
-            if not allowed:
-                return self._forbidden(tx, versions[0], caller)
-            entries = [_history_entry(base, v) for v in versions[offset : offset + count]]
-            url = f"{base}/{rtype}/{rid}/_history"
-            return Reply(200, _bundle("history", url, query, len(versions), count, offset, entries))
+    def bundle(
+        self, data: bytes, fmt: str | None, caller: Caller, base: str, prefer: str, *, lenient: bool = False
+    ) -> Reply:
+        """POST [base]: a transaction Bundle (all or nothing, in one store transaction) or a batch Bundle (each
+        entry on its own): see :mod:`adapter.records.bundle`."""
+        return process(self, data, fmt, caller, base, prefer, lenient=lenient)
 
-        return self.store.run(work)
-
-    def search_form(self, rtype: str, query: list[tuple[str, str]], data: bytes, caller: Caller, base: str) -> Reply:
+    def search_form(
+        self,
+        rtype: str,
+        query: list[tuple[str, str]],
+        data: bytes,
+        caller: Caller,
+        base: str,
+        *,
+        lenient: bool = False,
+    ) -> Reply:
         """POST [type]/_search: the search of the URL's and the form body's parameters, exactly as GET [type]?...
         (the same access rules, the same audit); a body that is no form is refused (400), audited as a search."""
         try:
@@ -117,10 +139,15 @@ class Records(RecordWrites, RecordPages, RecordIncludes):
         except AdapterError as error:
             caller.require(AUDIT_SCOPE if rtype == "AuditEvent" and caller.has(AUDIT_SCOPE) else READ_SCOPE)
             return self._refused(caller, "E", f"{rtype}/_search", Reply.refused(error.issues))
-        return self.search(rtype, [*query, *form], caller, base)
+        return self.search(rtype, [*query, *form], caller, base, lenient=lenient)
 
-    def search(self, rtype: str, query: list[tuple[str, str]], caller: Caller, base: str) -> Reply:
-        """GET [type]?params: the current resources the caller may see that match every parameter."""
+    def search(
+        self, rtype: str, query: list[tuple[str, str]], caller: Caller, base: str, *, lenient: bool = False
+    ) -> Reply:
+        """GET [type]?params: the current resources the caller may see that match every parameter. Under
+        ``Prefer: handling=lenient`` (``lenient``) a parameter the service does not know is ignored, named in an
+        OperationOutcome entry (search mode ``outcome``) and left out of the self link; one that would restrict to
+        a patient or a record never is (:func:`~adapter.search.lenient_query`). AuditEvent searches are strict."""
         text = "&".join(f"{k}={v}" for k, v in query)
         if rtype == "AuditEvent" and not caller.has(AUDIT_SCOPE):
             caller.require(READ_SCOPE)  # a party to the patient's care searches that patient's trail
@@ -130,36 +157,44 @@ class Records(RecordWrites, RecordPages, RecordIncludes):
         if problem:
             return self._refused(caller, "E", f"{rtype}?{text}", problem)
         try:
-            shape, rest = (Shape(), query) if rtype == "AuditEvent" else result_shape(query, rtype)
-            params, updated, count, offset = parse_query(rest, rtype)
+            if rtype == "AuditEvent":
+                params, updated, count, offset = parse_query(query, rtype)
+                return self._search_audit(caller, query, params, updated, count, offset, base)
+            search = parsed_search(rtype, query, lenient=lenient)
         except AdapterError as error:
             return self._refused(caller, "E", f"{rtype}?{text}", Reply.refused(error.issues))
-        if rtype == "AuditEvent":
-            return self._search_audit(caller, query, params, updated, count, offset, base)
+        return self.store.run(lambda tx: self._search_in(tx, caller, base, search))
 
-        # Any type may be shared under consent, so every match is read and judged; the total and the pages
-        # are right whatever share of them the caller may see.
-        def work(tx: Tx) -> Reply:
-            visible = self._visible(tx, tx.search(rtype, params, updated=updated, limit=None), caller)
-            visible = sorted_by(visible, shape.sort)
-            page = [] if shape.summary == "count" else visible[offset : offset + count]
-            for resource, disclosure in page:
-                self._audit(tx, caller, "E", resource, True, disclosure, query=f"{rtype}?{text}")
-            if not page:
-                self._audit_query(tx, caller, f"{rtype}?{text}")
-            included = self._included(tx, caller, [r for r, _ in page], shape)
-            if included:
-                self._audit_included(tx, caller, included, f"{rtype}?{text}")
-            entries = [
-                {"fullUrl": f"{base}/{r.type}/{r.id}", "resource": self._shaped(r, shape, m), "search": {"mode": mode}}
-                for (r, m, mode) in [*((r, True, "match") for r, _ in page), *((r, False, "include") for r in included)]
-            ]
-            bundle = _bundle("searchset", f"{base}/{rtype}", query, len(visible), count, offset, entries)
-            if shape.summary == "count":
-                bundle.pop("entry")
-            return Reply(200, bundle)
-
-        return self.store.run(work)
+    def _search_in(self, tx: Tx, caller: Caller, base: str, search: Search) -> Reply:
+        """The search inside its transaction (also a transaction Bundle's GET entry). Any type may be shared under
+        consent, so every match is read and judged; the total and the pages are right whatever share of them the
+        caller may see."""
+        rtype, shape, asked = search.rtype, search.shape, f"{search.rtype}?{search.text}"
+        found = tx.search(rtype, search.params, updated=search.updated, limit=None)
+        visible = sorted_by(self._visible(tx, found, caller), shape.sort)
+        page = [] if shape.summary == "count" else visible[search.offset : search.offset + search.count]
+        for resource, disclosure in page:
+            self._audit(tx, caller, "E", resource, True, disclosure, query=asked)
+        if not page:
+            self._audit_query(tx, caller, asked)
+        included = self._included(tx, caller, [r for r, _ in page], shape)
+        if included:
+            self._audit_included(tx, caller, included, asked)
+        entries: list[dict[str, Any]] = [
+            {"fullUrl": f"{base}/{r.type}/{r.id}", "resource": self._shaped(r, shape, m), "search": {"mode": mode}}
+            for (r, m, mode) in [*((r, True, "match") for r, _ in page), *((r, False, "include") for r in included)]
+        ]
+        if search.ignored:  # R4: the parameters ignored, in an OperationOutcome entry of search mode "outcome"
+            issues = [Issue("ADP-5055", "warning", args={"param": name[:100]}) for name in search.ignored]
+            outcome = {"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": operation_outcome(issues)}
+            entries.append({**outcome, "search": {"mode": "outcome"}})
+        url = f"{base}/{rtype}"
+        answer = bundle("searchset", url, search.query, len(visible), search.count, search.offset, entries)
+        if shape.summary == "count":
+            answer["entry"] = [e for e in entries if e["search"]["mode"] == "outcome"]
+            if not answer["entry"]:
+                answer.pop("entry")
+        return Reply(200, answer)
 
     def _search_audit(
         self,
@@ -187,7 +222,7 @@ class Records(RecordWrites, RecordPages, RecordIncludes):
             entries = [
                 {"fullUrl": f"{base}/AuditEvent/{e['id']}", "resource": e, "search": {"mode": "match"}} for e in events
             ]
-            return Reply(200, _bundle("searchset", f"{base}/AuditEvent", query, total, count, offset, entries))
+            return Reply(200, bundle("searchset", f"{base}/AuditEvent", query, total, count, offset, entries))
 
         return self.store.run(work)
 
@@ -241,7 +276,7 @@ class Records(RecordWrites, RecordPages, RecordIncludes):
                 for r in included
             ]
             link = f"{base}/Patient/$krise"
-            return Reply(200, _bundle("searchset", link, [("identifier", identifier)], 1, 1, 0, entries))
+            return Reply(200, bundle("searchset", link, [("identifier", identifier)], 1, 1, 0, entries))
 
         return self.store.run(work)
 
@@ -273,51 +308,32 @@ class Records(RecordWrites, RecordPages, RecordIncludes):
         return Reply(200, operation_outcome(issues))
 
 
-def _bundle(
-    kind: str,
-    url: str,
-    query: list[tuple[str, str]],
-    total: int,
-    count: int,
-    offset: int,
-    entries: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """A searchset or history Bundle with the total of all matches (versions) and the links to page through them
-    (self, first, previous, next, last), each the query with its own ``_count`` and ``_offset``."""
-    kept = [(k, v) for k, v in query if k not in ("_count", "_offset")]
+@dataclass(frozen=True)
+class Search:
+    """A search read from its query: the type, the terms kept (the self link's), the query as asked (the audit's),
+    the result shape, what the store searches by, the page and the parameters ignored (handling=lenient)."""
 
-    def link(relation: str, at: int) -> dict[str, str]:
-        return {"relation": relation, "url": f"{url}?" + urlencode([*kept, ("_count", count), ("_offset", at)])}
-
-    links = [link("self", offset)]
-    if count > 0:
-        last = max(0, (total - 1) // count * count)
-        links.append(link("first", 0))
-        if offset > 0:
-            links.append(link("previous", max(0, offset - count)))
-        if offset + count < total:
-            links.append(link("next", offset + count))
-        links.append(link("last", last))
-    return {"resourceType": "Bundle", "type": kind, "total": total, "link": links, "entry": entries}
+    rtype: str
+    query: list[tuple[str, str]]
+    text: str
+    shape: Shape
+    params: list[tuple[str, list[str]]]
+    updated: list[tuple[str, str]]
+    count: int
+    offset: int
+    ignored: list[str]
 
 
-def _history_entry(base: str, version: StoredResource) -> dict[str, Any]:
-    """A history Bundle's entry of one version: what made it (POST for the first, PUT for a later one, DELETE)
-    and what that was answered (201 Created for the first, 200 for the others)."""
-    created = version.version == 1 and not version.deleted
-    return {
-        "fullUrl": f"{base}/{version.type}/{version.id}",
-        **({} if version.deleted else {"resource": version.body}),
-        "request": {
-            "method": "DELETE" if version.deleted else "POST" if created else "PUT",
-            "url": version.type if created else f"{version.type}/{version.id}",
-        },
-        "response": {
-            "status": "201" if created else "200",
-            "etag": f'W/"{version.version}"',
-            "lastModified": version.last_updated,
-        },
-    }
+def parsed_search(rtype: str, query: list[tuple[str, str]], *, lenient: bool = False) -> Search:
+    """A search of the served type ``rtype`` read from its query (``lenient``: see :meth:`Records.search`); a term
+    that cannot be served is an :class:`~adapter.errors.AdapterError` (ADP-5023, ADP-5056)."""
+    text = "&".join(f"{k}={v}" for k, v in query)
+    ignored: list[str] = []
+    if lenient:
+        query, ignored = lenient_query(query, rtype)
+    shape, rest = result_shape(query, rtype)
+    params, updated, count, offset = parse_query(rest, rtype)
+    return Search(rtype, query, text, shape, params, updated, count, offset, ignored)
 
 
 def _mode(resource: StoredResource, matched: list[StoredResource]) -> str:

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import datetime
+import email.utils
+from dataclasses import dataclass
 from typing import Any
 
 from adapter import access
@@ -178,6 +180,38 @@ def http_date(instant: str) -> str:
     """A FHIR instant as an HTTP date (Last-Modified)."""
     moment = datetime.datetime.fromisoformat(instant.replace("Z", "+00:00"))
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+@dataclass(frozen=True)
+class ReadCondition:
+    """The conditions of a conditional read (R4 3.1.0.8.4, RFC 7232): ``If-None-Match`` (``*`` or entity tags,
+    weak or strong, the version's) and ``If-Modified-Since`` (an HTTP date; one that cannot be read is ignored, as
+    RFC 7232 says). When both are given ``If-None-Match`` decides."""
+
+    if_none_match: str | None = None
+    if_modified_since: str | None = None
+
+    def unchanged(self, found: StoredResource) -> bool:
+        """Whether the caller's copy is ``found``'s: the read is answered 304 Not Modified."""
+        if self.if_none_match is not None and self.if_none_match.strip():
+            tags = {tag.strip() for tag in self.if_none_match.split(",")}
+            return "*" in tags or bool(tags & version_tags(found.version))
+        if self.if_modified_since:
+            try:
+                since = email.utils.parsedate_to_datetime(self.if_modified_since)
+            except (TypeError, ValueError):
+                return False
+            if since.tzinfo is None:
+                return False  # "-0000" is no time zone at all: not a date this can compare
+            updated = datetime.datetime.fromisoformat(found.last_updated.replace("Z", "+00:00"))
+            # HTTP dates have whole seconds: the Last-Modified given earlier names the same second
+            return updated.replace(microsecond=0) <= since
+        return False
+
+
+def version_tags(version: int) -> set[str]:
+    """The forms of an entity tag that name ``version`` (weak, strong, bare), since clients write it each way."""
+    return {f'W/"{version}"', f'"{version}"', str(version)}
 
 
 def crisis_plans(tx: Tx, patient: StoredResource) -> list[StoredResource]:

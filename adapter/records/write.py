@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
 from adapter.narrative import with_narrative
 from adapter.parse.fhir_source import read_fhir
-from adapter.records.access import RecordsAccess, check_type, resource_reply
+from adapter.records.access import ReadCondition, RecordsAccess, check_type, resource_reply, version_tags
 from adapter.reply import Reply, operation_outcome
 from adapter.search import TYPES, condition_query, parse_criteria, parse_query
 from adapter.security import READ_SCOPE, WRITE_SCOPE, Caller
@@ -27,6 +28,23 @@ from adapter.validate.implied import claim_implied
 #: A FHIR logical id (R4 id datatype); the API's routes take only these.
 ID_PATTERN = r"[A-Za-z0-9\-.]{1,64}"
 _ID = re.compile(f"^{ID_PATTERN}$")
+#: What withdraws a record of each served type instead of a DELETE (refused, ADP-5048): the status change, as R4's
+#: status value sets have it. The CapabilityStatement tells it per type.
+DELETE_INSTEAD: dict[str, str] = {
+    "CarePlan": "status = revoked, or entered-in-error when it was recorded by mistake",
+    "EpisodeOfCare": "status = cancelled or finished, or entered-in-error",
+    "CareTeam": "status = inactive, or entered-in-error",
+    "ServiceRequest": "status = revoked, or entered-in-error",
+    "Task": "status = cancelled, or entered-in-error",
+    "RiskAssessment": "status = cancelled, or entered-in-error",
+    "Consent": "status = inactive (withdrawn), or entered-in-error",
+    "QuestionnaireResponse": "status = entered-in-error",
+    "ClinicalImpression": "status = entered-in-error",
+    "DocumentReference": "status = superseded, or entered-in-error",
+    "Goal": "lifecycleStatus = cancelled, or entered-in-error",
+    "Patient": "active = false",
+    "Subscription": "status = off",
+}
 #: A conditional create's search: its query text, its (param, values) and its lastUpdated comparisons.
 _Condition = tuple[str, list[tuple[str, list[str]]], list[tuple[str, str]]]
 
@@ -75,9 +93,24 @@ class RecordWrites(RecordsAccess):
         if_match: str | None,
         *,
         prefer: str = "representation",
+        if_none_match: str | None = None,
     ) -> Reply:
-        """PUT [type]/[id]: validate and store a new version; ``If-Match: W/"n"`` must name the current one."""
-        return self._write(rtype, rid, data, fmt, caller, if_match, prefer)
+        """PUT [type]/[id]: validate and store a new version; ``If-Match: W/"n"`` must name the current one.
+        ``If-None-Match: *`` (write only if it does not exist: R4's create-if-absent) or naming the current version
+        is refused 412 (ADP-5049) when the resource is there; when it is not, the update is refused as every update
+        of an unknown id is (405, ADP-5040: ids are the server's, a PUT never creates)."""
+        return self._write(rtype, rid, data, fmt, caller, if_match, prefer, if_none_match=if_none_match)
+
+    def delete(self, rtype: str, rid: str | None, caller: Caller) -> Reply:
+        """DELETE [type]/[id] (and the conditional ``DELETE [type]?...``): refused with what to do instead (405,
+        ADP-5048), audited as a refused delete. Nothing is deleted: every party holds a copy and the history is the
+        record of what was shared; a status change withdraws a record and reaches every party as any change does."""
+        problem = check_type(rtype)
+        ref = f"{rtype}/{rid}" if rid else rtype
+        if problem:
+            return self._refused(caller, "D", ref, problem)
+        issue = Issue("ADP-5048", "error", args={"ref": ref, "instead": f"{rtype}.{DELETE_INSTEAD[rtype]}"})
+        return self._refused(caller, "D", ref, Reply.refused([issue], headers={"Allow": "GET, PUT"}))
 
     def _write(
         self,
@@ -89,6 +122,8 @@ class RecordWrites(RecordsAccess):
         if_match: str | None,
         prefer: str,
         condition: _Condition | None = None,
+        *,
+        if_none_match: str | None = None,
     ) -> Reply:
         """Create (``rid`` None) or update: read and validated first, then written in one transaction (with the
         search of a conditional create); answered as ``Prefer: return=`` asks."""
@@ -106,9 +141,9 @@ class RecordWrites(RecordsAccess):
                 matched = self._conditional(tx, rtype, condition, caller)
                 if matched is not None:
                     return matched
-            return self._write_in(tx, rtype, rid, resource, caller, if_match)
+            return self._write_in(tx, rtype, rid, resource, caller, if_match, if_none_match)
 
-        return _preferred(self.store.run(work), prefer, issues)
+        return preferred(self.store.run(work), prefer, issues)
 
     def _conditional(self, tx: Tx, rtype: str, condition: _Condition, caller: Caller) -> Reply | None:
         """The search of a conditional create (``If-None-Exist``), run as the caller and audited as a search: None
@@ -147,7 +182,21 @@ class RecordWrites(RecordsAccess):
             source = read_fhir(data, self.validator.definitions, fmt)
         except AdapterError as error:
             return Reply.refused(error.issues)
-        resource = source.resource
+        checked = self._checked(rtype, rid, source.resource, lambda: self.validator.validate_source(source))
+        if isinstance(checked, Reply):
+            return checked
+        resource, issues = checked
+        if any(i.severity in ("error", "fatal") for i in issues):
+            refused = Reply.refused(issues, default=422)  # profile findings refuse a write with 422
+            return self._refused(caller, "U" if rid else "C", f"{rtype}/{rid or '(new)'}", refused)
+        return resource, issues
+
+    def _checked(
+        self, rtype: str, rid: str | None, resource: Any, validate: Callable[[], list[Issue]] | None = None
+    ) -> tuple[dict[str, Any], list[Issue]] | Reply:
+        """``resource`` as it is written (an id given when new, its implied profiles claimed, a requested
+        Subscription active) and the issues of validating it (``validate``, else against its profiles as it is),
+        or the refusal of one of another type or with another id than the URL's. Nothing is audited here."""
         if not isinstance(resource, dict) or resource.get("resourceType") != rtype:
             found = resource.get("resourceType") if isinstance(resource, dict) else type(resource).__name__
             issue = Issue("ADP-5027", "error", expression="resourceType", args={"expected": rtype, "found": found})
@@ -158,20 +207,26 @@ class RecordWrites(RecordsAccess):
             return Reply.refused([issue])
         if rid is not None and not _ID.match(rid):
             return Reply.refused([Issue("ADP-5026", "error", args={"id": rid, "url": rid})])
-        if rid is None:
+        original = resource
+        if rid is None:  # ids are the server's
             resource = {**resource, "id": str(uuid.uuid4())}
         # validated against the profiles its category implies whether it claims them or not, and stored claiming them
         resource = claim_implied(resource, self.validator.definitions)
         if rtype == "Subscription" and resource.get("status") == "requested":  # R4: the server activates it
             resource = {**resource, "status": "active"}
-        issues = self.validator.validate_source(source)  # with line and column; the id we add changes no rule
-        if any(i.severity in ("error", "fatal") for i in issues):
-            refused = Reply.refused(issues, default=422)  # profile findings refuse a write with 422
-            return self._refused(caller, "U" if rid else "C", f"{rtype}/{rid or '(new)'}", refused)
+        # with line and column when read from bytes; the id we add changes no rule
+        issues = validate() if validate is not None else self.validator.validate(original)
         return cast("dict[str, Any]", resource), issues
 
     def _write_in(
-        self, tx: Tx, rtype: str, rid: str | None, resource: dict[str, Any], caller: Caller, if_match: str | None
+        self,
+        tx: Tx,
+        rtype: str,
+        rid: str | None,
+        resource: dict[str, Any],
+        caller: Caller,
+        if_match: str | None,
+        if_none_match: str | None = None,
     ) -> Reply:
         """The write inside its transaction: the stored version it changes, the caller's right to change it and
         the version it is based on (``If-Match``) are read and checked under the resource's lock."""
@@ -183,21 +238,9 @@ class RecordWrites(RecordsAccess):
             issue = Issue("ADP-5040", "error", args={"ref": ref, "type": rtype})
             return Reply.refused([issue], headers={"Allow": "GET"})
         if current is not None:
-            decision = self.sharing.may_change(tx, caller.org, current)
-            if not decision.allowed:
-                self._audit(tx, caller, "U", current, False, False)
-                if decision.basis == "denied":
-                    args = {"ref": ref, "org": caller.org, "consent": decision.consent}
-                    return Reply.refused([Issue("ADP-7018", "error", args=args)])
-                return Reply.refused([Issue("ADP-7013", "error", args={"ref": ref, "org": caller.org})])
-            if if_match is None:
-                self._audit(tx, caller, "U", current, False, False)
-                issue = Issue("ADP-5042", "error", args={"ref": ref, "version": current.version})
-                return Reply.refused([issue])
-            if if_match.strip() not in _etags(current.version):
-                self._audit(tx, caller, "U", current, False, False)
-                issue = Issue("ADP-5021", "error", args={"etag": if_match, "version": current.version})
-                return Reply.refused([issue])
+            refused = self._change_refused(tx, caller, current, if_match, if_none_match)
+            if refused is not None:
+                return refused
         if current is not None and access.same_content(
             current.body, resource
         ):  # nothing changed: no new version, no sync
@@ -221,6 +264,28 @@ class RecordWrites(RecordsAccess):
         reply = resource_reply(stored, status=200 if current else 201)
         reply.headers["Location"] = f"{rtype}/{stored.id}/_history/{stored.version}"
         return reply
+
+    def _change_refused(
+        self, tx: Tx, caller: Caller, current: StoredResource, if_match: str | None, if_none_match: str | None
+    ) -> Reply | None:
+        """Why the caller may not change ``current`` as asked (audited): it may not change it (a deny, or no part
+        in it), ``If-None-Match`` names it, or ``If-Match`` is missing or stale; None when it may."""
+        ref = f"{current.type}/{current.id}"
+        decision = self.sharing.may_change(tx, caller.org, current)
+        if not decision.allowed:
+            issue = Issue("ADP-7013", "error", args={"ref": ref, "org": caller.org})
+            if decision.basis == "denied":
+                issue = Issue("ADP-7018", "error", args={"ref": ref, "org": caller.org, "consent": decision.consent})
+        elif if_none_match is not None and ReadCondition(if_none_match).unchanged(current):
+            issue = Issue("ADP-5049", "error", args={"ref": ref, "version": current.version})
+        elif if_match is None:
+            issue = Issue("ADP-5042", "error", args={"ref": ref, "version": current.version})
+        elif if_match.strip() not in version_tags(current.version):
+            issue = Issue("ADP-5021", "error", args={"etag": if_match, "version": current.version})
+        else:
+            return None
+        self._audit(tx, caller, "U", current, False, False)
+        return Reply.refused([issue])
 
     def _write_refused(
         self,
@@ -284,7 +349,7 @@ class RecordWrites(RecordsAccess):
         return None
 
 
-def _preferred(reply: Reply, prefer: str, issues: list[Issue]) -> Reply:
+def preferred(reply: Reply, prefer: str, issues: list[Issue]) -> Reply:
     """A write's answer as ``Prefer: return=`` asks: ``minimal`` (no body; the Location, ETag and Last-Modified
     say what was written), ``OperationOutcome`` (the outcome of validating it), else the resource. A refusal is
     always its OperationOutcome."""
@@ -293,11 +358,6 @@ def _preferred(reply: Reply, prefer: str, issues: list[Issue]) -> Reply:
     if prefer == "minimal":
         return Reply(reply.status, headers=reply.headers)
     return Reply(reply.status, operation_outcome(issues), headers=reply.headers)
-
-
-def _etags(version: int) -> set[str]:
-    """The forms of ``If-Match`` that name ``version`` (weak, strong, bare), since clients write it each way."""
-    return {f'W/"{version}"', f'"{version}"', str(version)}
 
 
 def _origin(url: str) -> str:

@@ -26,6 +26,37 @@ class ResourcesTx(TxBase):
         rows = self._sql(_RESOURCE + "WHERE type = ? AND id = ? ORDER BY version DESC", (rtype, rid)).fetchall()
         return [_resource(row) for row in rows]
 
+    def versions_since(self, types: Sequence[str], since: str | None = None) -> list[tuple[str, str, int, str]]:
+        """(type, id, version, lastUpdated) of every version of the resources of ``types`` made at or after
+        ``since`` (an instant as the store writes them; None: all), newest first: the index of a type or system
+        history, without the bodies (those of the page are read with :meth:`read`)."""
+        if not types:
+            return []
+        args: list[Any] = list(types)
+        where = f"type IN ({', '.join('?' for _ in types)})"
+        if since is not None:
+            where += " AND last_updated >= ?"
+            args.append(since)
+        sql = (
+            "SELECT type, id, version, last_updated FROM resources WHERE "  # noqa: S608 - placeholders only
+            + where
+            + " ORDER BY last_updated DESC, type, id, version DESC"
+        )
+        return [(row[0], row[1], int(row[2]), row[3]) for row in self._sql(sql, args).fetchall()]
+
+    def current_since(self, types: Sequence[str], since: str | None = None) -> list[StoredResource]:
+        """The current versions (deleted ones too) of the resources of ``types`` with a version made at or after
+        ``since`` (the current one is the latest, so its own lastUpdated tells): whose access decides who may see
+        their history."""
+        if not types:
+            return []
+        args: list[Any] = list(types)
+        where = f"current = 1 AND type IN ({', '.join('?' for _ in types)})"
+        if since is not None:
+            where += " AND last_updated >= ?"
+            args.append(since)
+        return [_resource(row) for row in self._sql(_RESOURCE + "WHERE " + where, args).fetchall()]
+
     def lock_resource(self, rtype: str, rid: str) -> None:
         """Hold the resource ``rtype/rid`` (existing or not) until this transaction ends, so that two transactions
         writing it take turns: each reads the version the other committed (PostgreSQL runs them side by side, and
