@@ -8,6 +8,7 @@ never a pass and never an error.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,17 @@ class Expansion:
             return any(c == code for _, c in self.codes)
         return (system, code) in self.codes
 
+    def verdict(self, valueset: str, pairs: list[tuple[str | None, str]]) -> bool | None:
+        """Are the codes ``pairs`` (see :func:`codes_of`) in the ValueSet ``valueset`` this is the expansion of:
+        True when one is, False when none is, None when it cannot be told here (a part we do not hold could have
+        them). The one judgement of bindings and of ``$validate-code``."""
+        if any(self.contains(s, c) for s, c in pairs):
+            return True
+        systems = {s for s, _ in pairs}
+        if not self.complete and (systems & self.missing or None in systems or valueset in self.missing):
+            return None
+        return False
+
 
 class Terminology:
     """Expands ValueSets once and remembers the result."""
@@ -42,6 +54,10 @@ class Terminology:
         self.defs = defs
         self._cache: dict[str, Expansion] = {}
         self._displays: dict[str, dict[str, frozenset[str]] | None] = {}
+        # One expansion at a time: the service's threads share this (validator and $expand), and a thread must
+        # never take another's half-made expansion for the whole one.
+        self._lock = threading.RLock()
+        self._expanding: set[str] = set()
 
     def expand(self, valueset_url: str) -> Expansion:
         """The expansion of ``valueset_url`` (version suffix ignored)."""
@@ -49,11 +65,20 @@ class Terminology:
         cached = self._cache.get(url)
         if cached is not None:
             return cached
-        self._cache[url] = Expansion(missing={url})  # guards against ValueSets that include themselves
-        valueset = self._contained(url) if "#" in url else self.defs.get(url)
-        result = Expansion(missing={url}) if valueset is None else self._expand(valueset)
-        self._cache[url] = result
-        return result
+        with self._lock:
+            cached = self._cache.get(url)
+            if cached is not None:
+                return cached
+            if url in self._expanding:  # a ValueSet that includes itself
+                return Expansion(missing={url})
+            self._expanding.add(url)
+            try:
+                valueset = self._contained(url) if "#" in url else self.defs.get(url)
+                result = Expansion(missing={url}) if valueset is None else self._expand(valueset)
+            finally:
+                self._expanding.discard(url)
+            self._cache[url] = result
+            return result
 
     def _contained(self, url: str) -> dict[str, Any] | None:
         """The ValueSet ``<canonical>#<id>``: one contained in a conformance resource (a profile's binding)."""
@@ -76,7 +101,7 @@ class Terminology:
     def _expand(self, valueset: dict[str, Any]) -> Expansion:
         result = Expansion()
         if "compose" not in valueset and "expansion" in valueset:
-            for entry in _flatten(valueset["expansion"].get("contains", [])):
+            for entry in flatten(valueset["expansion"].get("contains", [])):
                 pair = (entry.get("system", ""), entry["code"])
                 result.codes.add(pair)
                 names = [entry.get("display"), *(d.get("value") for d in entry.get("designation", []))]
@@ -126,7 +151,7 @@ class Terminology:
                         for text in [c.get("display"), *(d.get("value") for d in c.get("designation", []))]
                         if isinstance(text, str)
                     )
-                    for c in _flatten(codesystem.get("concept", []))
+                    for c in flatten(codesystem.get("concept", []))
                     if isinstance(c.get("code"), str)
                 }
             else:
@@ -142,7 +167,7 @@ class Terminology:
             return None
         if codesystem.get("content") not in ("complete", None):
             return None
-        return {c["code"] for c in _flatten(codesystem.get("concept", []))}
+        return {c["code"] for c in flatten(codesystem.get("concept", []))}
 
 
 def _normal(text: str) -> str:
@@ -155,11 +180,12 @@ def display_matches(display: str, allowed: frozenset[str]) -> bool:
     return _normal(display) in allowed
 
 
-def _flatten(concepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def flatten(concepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Concepts (``CodeSystem.concept``, ``expansion.contains``) with those nested in them, depth first."""
     found: list[dict[str, Any]] = []
     for concept in concepts:
         found.append(concept)
-        found.extend(_flatten(concept.get("concept", []) + concept.get("contains", [])))
+        found.extend(flatten(concept.get("concept", []) + concept.get("contains", [])))
     return found
 
 

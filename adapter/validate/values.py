@@ -125,10 +125,10 @@ class ValueRules(EngineBase):
                     given = expansion.displays.get((str(coding.get("system", "")), str(coding.get("code"))))
                     if given:
                         walk.displays[id(coding)] = given
-        if any(expansion.contains(s, c) for s, c in pairs):
+        verdict = expansion.verdict(valueset, pairs)
+        if verdict:
             return
-        systems = {s for s, _ in pairs}
-        if not expansion.complete and (systems & expansion.missing or None in systems or valueset in expansion.missing):
+        if verdict is None:
             walk.add("ADP-4005", "warning", expr, path=node.id, system=", ".join(sorted(expansion.missing)))
             return
         shown = ", ".join(f"{s}#{c}" if s else c for s, c in pairs)
