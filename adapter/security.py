@@ -1,18 +1,28 @@
 """Who is calling: OAuth2 bearer JWTs in the HelseID style, checked with PyJWT against configured public keys.
 
-:meth:`TokenVerifier.verify` takes the ``Authorization`` header and returns the :class:`Caller` (organisation,
-scopes, subject, client) or raises :class:`~adapter.errors.AuthError` with a stable code:
+:meth:`TokenVerifier.verify` takes the ``Authorization`` header (and for a DPoP-bound token the request's method,
+public URL and ``DPoP`` headers, checked by :mod:`adapter.security_dpop`) and returns the :class:`Caller`
+(organisation, scopes, subject, client) or raises :class:`~adapter.errors.AuthError` with a stable code:
 
 ADP-7001 no bearer token, not a JWT, or a malformed claim; ADP-7002 bad signature, unknown key id (``kid``) or
 refused algorithm; ADP-7003 expired, not yet valid, or no ``exp``; ADP-7004 wrong issuer or audience; ADP-7005 no
 organisation claim (all HTTP 401); ADP-7006 a valid token without the scope an action needs (:meth:`Caller.require`,
-HTTP 403). ``AuthError.status`` and ``AuthError.www_authenticate`` give the HTTP status and header.
+HTTP 403); ADP-7027 the issuer's keys could not be had (HTTP 503, :class:`KeysUnavailable`); ADP-7028..7037 DPoP
+(:mod:`adapter.security_dpop`); ADP-7038 an organisation number without a HER-id. ``AuthError.status`` and
+``AuthError.www_authenticate`` give the HTTP status and header.
+
+The keys: those configured (``keys``: PEM, certificates, JWKs) and, with ``key_set``, the issuer's JWKS as a key
+source gives it (:class:`~adapter.transport.jwks.IssuerKeys`, wired in by the service: this module never touches the
+network). A token whose key id the source lacks asks it once more (the issuer rotated its keys; the source decides
+how often it really fetches).
 
 The caller's organisation is its HER-id, read from the claim ``org_claim`` (default ``org_her``). HelseID itself puts
-organisation *numbers* in ``helseid://claims/client/claims/orgnr_parent``; a deployment behind HelseID either has
-the HER-id added as a claim of its own or names another claim here. ``scope`` may be a space-separated string
-(RFC 9068) or a list (as HelseID sends it). The subject is ``sub``, or the client id for client-credential tokens
-without one; the client id is ``client_id`` or ``azp``. ``leeway`` seconds of clock skew are allowed.
+organisation *numbers* in ``helseid://claims/client/claims/orgnr_parent`` (``orgnr_claim``; ``orgnr_child`` for the
+unit): the number is kept in :attr:`Caller.orgnr`, and a token with a number but no HER-id gets the HER-id that
+``her_ids_by_orgnr`` gives it, or is refused (ADP-7038): access is decided by HER-id, never guessed. The scopes are
+in ``scope_claim`` (default ``scope``, then ``scp``), a space-separated string (RFC 9068) or a list (as HelseID
+sends it). The subject is ``sub``, or the client id for client-credential tokens without one; the client id is
+``client_id`` or ``azp``. ``leeway`` seconds of clock skew are allowed.
 
 Scopes:
 
@@ -39,27 +49,38 @@ data folder (file mode 0600), its JWKS, and :meth:`DemoIssuer.issue` to mint tok
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import json
+import logging
 import os
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jwt
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from adapter.errors import AuthError, SetupError
 from adapter.identifiers import DNR_SYSTEM, FNR_SYSTEM, check_identifier
+from adapter.security_dpop import DpopError, ProofChecker
+from adapter.security_keys import KeySource, PublicKey, load_key, public_jwk
 
-__all__ = ["SCOPES", "AuthError", "Caller", "DemoIssuer", "TokenVerifier", "person_system"]
+__all__ = [
+    "SCOPES",
+    "AuthError",
+    "Caller",
+    "DemoIssuer",
+    "KeySet",
+    "KeysUnavailable",
+    "TokenVerifier",
+    "person_system",
+    "public_jwk",
+]
+
+log = logging.getLogger(__name__)
 
 #: The scopes this service knows (see the list above).
 MESSAGES_SCOPE = "samhandling/messages"
@@ -74,12 +95,28 @@ SCOPES = frozenset(
     {MESSAGES_SCOPE, READ_SCOPE, WRITE_SCOPE, VALIDATE_SCOPE, AUDIT_SCOPE, ADMIN_SCOPE, EMERGENCY_SCOPE, PERSON_SCOPE}
 )
 DEFAULT_ORG_CLAIM = "org_her"
+#: HelseID's claim of the client's (legal) organisation number.
+DEFAULT_ORGNR_CLAIM = "helseid://claims/client/claims/orgnr_parent"
 #: The claim of a person's token that names the person (ID-porten's ``pid``: fødselsnummer or D-nummer).
 PERSON_CLAIM = "pid"
 MAX_TOKEN_BYTES = 16384  # a longer Authorization header is refused before any parsing
 
-PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
-KeySource = str | bytes | Mapping[str, Any] | PublicKey
+#: The issuer's current public keys as JWKs (the same sequence object until they change); called with the key id
+#: of a token the keys lack, it may fetch them again. Raises KeysUnavailable when it has none.
+KeySet = Callable[[str | None], Sequence[Mapping[str, Any]]]
+
+
+class KeysUnavailable(AuthError):
+    """The issuer's keys could not be had (its JWKS did not answer): ADP-7027, HTTP 503, no challenge (the token
+    may be good; it cannot be checked now)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("ADP-7027", detail=detail)
+
+    @property
+    def www_authenticate(self) -> str:
+        """Empty: this is no fault of the token."""
+        return ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +129,8 @@ class Caller:
     subject: str
     client_id: str | None
     person: str | None = None
+    #: The organisation number the token names (HelseID's ``orgnr_parent``), when it names one.
+    orgnr: str | None = None
 
     def has(self, scope: str) -> bool:
         """True when the token grants ``scope`` (a person's token nothing but the person's scope)."""
@@ -116,49 +155,9 @@ class Caller:
             raise AuthError("ADP-7006", scope=scope)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def public_jwk(key: PublicKey, kid: str | None = None) -> dict[str, Any]:
-    """The public JWK of ``key`` with ``kid`` (default: its RFC 7638 thumbprint), ``use`` and ``alg``."""
-    members: tuple[str, ...]
-    if isinstance(key, rsa.RSAPublicKey):
-        jwk = dict(jwt.algorithms.RSAAlgorithm.to_jwk(key, as_dict=True))
-        members, alg = ("e", "kty", "n"), "RS256"
-    else:
-        jwk = dict(jwt.algorithms.ECAlgorithm.to_jwk(key, as_dict=True))
-        members, alg = ("crv", "kty", "x", "y"), "ES256"
-    required = json.dumps({m: jwk[m] for m in members}, sort_keys=True, separators=(",", ":"))
-    thumbprint = _b64(hashlib.sha256(required.encode("ascii")).digest())
-    return {**{m: jwk[m] for m in members}, "kid": kid or thumbprint, "use": "sig", "alg": alg}
-
-
-def _load_key(source: KeySource, index: int) -> tuple[str, PublicKey]:
-    """One configured key as (kid, public key); a bad key is a setup error, found at startup."""
-    try:
-        if isinstance(source, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-            key: Any = source
-        elif isinstance(source, Mapping):
-            if "d" in source:
-                raise ValueError("it is a private key; configure the public key only")
-            key = jwt.PyJWK(dict(source)).key
-        else:
-            pem = source.encode("ascii") if isinstance(source, str) else source
-            if b"-----BEGIN CERTIFICATE-----" in pem:
-                key = x509.load_pem_x509_certificate(pem).public_key()
-            else:
-                key = serialization.load_pem_public_key(pem)
-        if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-            raise ValueError(f"{type(key).__name__} is neither an RSA nor an EC public key")
-    except (ValueError, TypeError, jwt.PyJWTError) as error:
-        raise SetupError.of("ADP-7007", index=index, detail=str(error)) from error
-    kid = source.get("kid") if isinstance(source, Mapping) else None
-    return str(kid) if kid else public_jwk(key)["kid"], key
-
-
 class TokenVerifier:
-    """Checks bearer JWTs: signature against the configured keys, issuer, audience, time, organisation claim."""
+    """Checks bearer and DPoP JWTs: signature against the configured keys and the key source's, issuer, audience,
+    time, organisation claim; for a DPoP-bound token its proof."""
 
     def __init__(
         self,
@@ -168,24 +167,53 @@ class TokenVerifier:
         algorithms: Sequence[str] = ("RS256", "ES256"),
         leeway: int = 30,
         org_claim: str = DEFAULT_ORG_CLAIM,
+        *,
+        key_set: KeySet | None = None,
+        orgnr_claim: str = DEFAULT_ORGNR_CLAIM,
+        scope_claim: str = "scope",
+        her_ids_by_orgnr: Mapping[str, str] | None = None,
+        dpop_window: float = 300.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.keys = dict(_load_key(source, i) for i, source in enumerate(keys))
+        self.keys = dict(load_key(source, i) for i, source in enumerate(keys))
+        self.key_set = key_set
         self.issuer = issuer
         self.audience = audience
         self.algorithms = tuple(algorithms)
         self.leeway = leeway
         self.org_claim = org_claim
+        self.orgnr_claim = orgnr_claim
+        self.scope_claim = scope_claim
+        self.her_ids_by_orgnr = dict(her_ids_by_orgnr or {})
+        self.proofs = ProofChecker(dpop_window, leeway, clock=clock)
+        self._remote: tuple[object, dict[str, PublicKey]] = ((), {})
 
-    def verify(self, authorization_header: str | None) -> Caller:
-        """The caller named by a valid ``Authorization: Bearer <JWT>`` header; raises AuthError otherwise."""
-        if not authorization_header or not authorization_header.strip():
-            raise AuthError("ADP-7001", detail="there is no Authorization header", missing=True)
-        if len(authorization_header) > MAX_TOKEN_BYTES:
-            raise AuthError("ADP-7001", detail=f"the header is longer than {MAX_TOKEN_BYTES} bytes")
-        scheme, _, token = authorization_header.strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token or " " in token:
-            raise AuthError("ADP-7001", detail="the header is not of the form 'Bearer <token>'")
+    def verify(
+        self, authorization_header: str | None, *, method: str = "GET", url: str = "", dpop_proofs: Sequence[str] = ()
+    ) -> Caller:
+        """The caller named by a valid ``Authorization: Bearer <JWT>`` header, or ``DPoP <JWT>`` with one valid proof
+        in ``dpop_proofs`` (the ``DPoP`` headers) for ``method`` on ``url`` (the public URL); AuthError otherwise."""
+        scheme, token = _credentials(authorization_header)
+        try:
+            claims = self._claims(token)
+            caller = self._caller(claims)
+        except KeysUnavailable:
+            raise
+        except AuthError as error:
+            if scheme == "dpop" and not isinstance(error, DpopError):
+                raise DpopError.challenging(error) from None
+            raise
+        jkt = _bound_key(claims)
+        if scheme == "bearer" and jkt is not None:
+            raise DpopError("ADP-7028", error="invalid_token")
+        if scheme == "dpop":
+            if jkt is None:
+                raise DpopError("ADP-7029", error="invalid_token")
+            self.proofs.check(dpop_proofs, method=method, url=url, access_token=token, jkt=jkt)
+        return caller
+
+    def _claims(self, token: str) -> dict[str, Any]:
+        """The claims of ``token``, its signature, issuer, audience and time checked; AuthError otherwise."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -193,17 +221,19 @@ class TokenVerifier:
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in self.algorithms:
             raise AuthError("ADP-7002", detail=f"the algorithm {alg!r} is not accepted ({', '.join(self.algorithms)})")
+        if kid is not None and not isinstance(kid, str):
+            raise AuthError("ADP-7001", detail="the key id (kid) is not a string")
         family = rsa.RSAPublicKey if str(alg).startswith(("RS", "PS")) else ec.EllipticCurvePublicKey
+        trusted = self._trusted(kid)
         if kid is not None:
-            if kid not in self.keys:
-                raise AuthError("ADP-7002", detail=f"the key id (kid) {kid!r} is not a trusted key")
-            candidates = [self.keys[kid]]
+            if kid not in trusted:
+                raise AuthError("ADP-7002", detail=f"the key id (kid) {kid[:100]!r} is not a trusted key")
+            candidates = [trusted[kid]]
         else:
-            candidates = list(self.keys.values())
-        candidates = [key for key in candidates if isinstance(key, family)]
-        for key in candidates:
+            candidates = list(trusted.values())
+        for key in (key for key in candidates if isinstance(key, family)):
             try:
-                claims = jwt.decode(
+                return jwt.decode(
                     token,
                     key,
                     algorithms=[alg],
@@ -216,27 +246,50 @@ class TokenVerifier:
                 continue  # without a kid, try the next key of the right kind
             except jwt.PyJWTError as error:
                 raise _claim_error(error) from error
-            return self._caller(claims)
         what = f"the key {kid!r}" if kid is not None else "any trusted key"
         raise AuthError("ADP-7002", detail=f"the {alg} signature does not match {what}")
 
+    def _trusted(self, kid: str | None) -> dict[str, PublicKey]:
+        """The configured keys and the key source's, asked again when it lacks ``kid``."""
+        if self.key_set is None:
+            return self.keys
+        remote = self._remote_keys(self.key_set(None))
+        if kid is not None and kid not in remote and kid not in self.keys:
+            remote = self._remote_keys(self.key_set(kid))
+        return {**remote, **self.keys}
+
+    def _remote_keys(self, jwks: Sequence[Mapping[str, Any]]) -> dict[str, PublicKey]:
+        """The public keys of the key source's JWKs, loaded once per set it gives (a key we cannot use is logged
+        and left out: one odd key of the issuer must not stop the others)."""
+        source, loaded = self._remote
+        if jwks is source:
+            return loaded
+        loaded = {}
+        for index, jwk in enumerate(jwks):
+            try:
+                kid, key = load_key(jwk, index)
+            except SetupError as error:
+                log.warning("a key of the issuer's JWKS is left out: %s", error.issues[0].text_en)
+                continue
+            loaded[kid] = key
+        self._remote = (jwks, loaded)
+        return loaded
+
     def _caller(self, claims: dict[str, Any]) -> Caller:
-        org = claims.get(self.org_claim)
-        if isinstance(org, int) and not isinstance(org, bool):
-            org = str(org)
-        person = _person(claims, org, self.org_claim)
-        if person is None and (not isinstance(org, str) or not org.strip()):
-            raise AuthError("ADP-7005", claim=self.org_claim)
-        if person is None and not (str(org).strip().isascii() and str(org).strip().isdigit()):
-            # a HER-id (or organisation number) is digits: never a person's reference or an empty organisation
-            raise AuthError("ADP-7001", detail=f"the organisation claim {self.org_claim} is not a number (HER-id)")
-        raw = claims.get("scope", claims.get("scp", ""))
-        if isinstance(raw, str):
-            scopes = frozenset(raw.split())
-        elif isinstance(raw, list) and all(isinstance(s, str) for s in raw):
-            scopes = frozenset(raw)
-        else:
-            raise AuthError("ADP-7001", detail="the scope claim is neither a string nor a list of strings")
+        if PERSON_CLAIM in claims and claims.get(self.orgnr_claim) not in (None, ""):
+            raise AuthError("ADP-7023", claim=self.orgnr_claim)
+        person = _person(claims, claims.get(self.org_claim), self.org_claim)
+        her = orgnr = None
+        if person is None:
+            her = _number(claims, self.org_claim, "HER-id")
+            orgnr = _number(claims, self.orgnr_claim, "organisation number")
+            if her is None and orgnr is not None:
+                her = self.her_ids_by_orgnr.get(orgnr)
+                if her is None:
+                    raise AuthError("ADP-7038", orgnr=orgnr, claim=self.orgnr_claim, her_claim=self.org_claim)
+            if her is None:
+                raise AuthError("ADP-7005", claim=self.org_claim)
+        scopes = self._scopes(claims)
         client_id = claims.get("client_id", claims.get("azp"))
         client = str(client_id) if isinstance(client_id, str) and client_id else None
         subject = claims.get("sub") or client
@@ -244,7 +297,56 @@ class TokenVerifier:
             raise AuthError("ADP-7001", detail="the token has neither a subject (sub) nor a client id")
         if person is not None:
             return Caller("", scopes, subject, client, person=person)
-        return Caller(str(org).strip(), scopes, subject, client)
+        return Caller(str(her), scopes, subject, client, orgnr=orgnr)
+
+    def _scopes(self, claims: dict[str, Any]) -> frozenset[str]:
+        fallback = claims.get("scp", "") if self.scope_claim == "scope" else ""
+        raw = claims.get(self.scope_claim, fallback)
+        if isinstance(raw, str):
+            return frozenset(raw.split())
+        if isinstance(raw, list) and all(isinstance(s, str) for s in raw):
+            return frozenset(raw)
+        raise AuthError(
+            "ADP-7001", detail=f"the scope claim {self.scope_claim} is neither a string nor a list of strings"
+        )
+
+
+def _credentials(header: str | None) -> tuple[str, str]:
+    """The scheme (``bearer`` or ``dpop``) and the token of an ``Authorization`` header; ADP-7001 otherwise."""
+    if not header or not header.strip():
+        raise AuthError("ADP-7001", detail="there is no Authorization header", missing=True)
+    if len(header) > MAX_TOKEN_BYTES:
+        raise AuthError("ADP-7001", detail=f"the header is longer than {MAX_TOKEN_BYTES} bytes")
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() not in ("bearer", "dpop") or not token or " " in token:
+        raise AuthError("ADP-7001", detail="the header is not of the form 'Bearer <token>' or 'DPoP <token>'")
+    return scheme.lower(), token
+
+
+def _number(claims: dict[str, Any], claim: str, what: str) -> str | None:
+    """The digits of an organisation claim (a string or a number), None when it is absent, empty or neither; ADP-7001
+    for a string of anything but digits (never a person's reference or a name)."""
+    value = claims.get(claim)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        return None  # absent, empty, or no string at all: the token names no organisation there
+    if not (value.strip().isascii() and value.strip().isdigit()):
+        raise AuthError("ADP-7001", detail=f"the organisation claim {claim} is not a number ({what})")
+    return value.strip()
+
+
+def _bound_key(claims: dict[str, Any]) -> str | None:
+    """The thumbprint a DPoP-bound token names (``cnf.jkt``), None for an unbound token; ADP-7001 for a ``cnf``
+    that is not an object or a ``jkt`` that is not a string."""
+    cnf = claims.get("cnf")
+    if cnf is None:
+        return None
+    if not isinstance(cnf, dict) or ("jkt" in cnf and not isinstance(cnf["jkt"], str)):
+        raise AuthError("ADP-7001", detail="its confirmation claim (cnf) is malformed")
+    jkt = cnf.get("jkt")
+    return jkt if isinstance(jkt, str) else None
 
 
 def _person(claims: dict[str, Any], org: Any, org_claim: str) -> str | None:
