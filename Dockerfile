@@ -3,8 +3,10 @@
 #   docker run -p 8080:8080 -v /path/to/standards:/standards -v samhandling-data:/data \
 #     -v /path/to/config:/config -e SAMHANDLING_DATABASE_URL=postgresql://... \
 #     -e SAMHANDLING_TOKEN_KEYS_FILE=/config/jwks.json -e SAMHANDLING_ROUTES_FILE=/config/routes.yaml samhandling-adapter
-# Without a routing table (SAMHANDLING_ROUTES_FILE, see examples/service/routes.yaml) messages are validated, stored
-# and acknowledged, but forwarded to no one.
+# A production serve refuses to start without token keys and a routing table (SAMHANDLING_ROUTES_FILE, see
+# examples/service/routes.yaml; or `serve --allow-empty-routes`). compose.yaml runs this image as the whole
+# production topology: the schema upgrade (`db upgrade`), two `serve --no-delivery` replicas, the `worker`, behind
+# a TLS proxy.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     SAMHANDLING_HOME=/app SAMHANDLING_STANDARDS=/standards SAMHANDLING_CACHE=/tmp/samhandling-cache \
@@ -26,7 +28,8 @@ COPY examples ./examples
 USER samhandling
 VOLUME ["/data"]
 EXPOSE 8080
-HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health/ready', timeout=5)"
+# ready: the store answers (compose's proxy waits for it); the first minute is the start (profiles, XSDs, mappings)
+HEALTHCHECK --interval=15s --timeout=6s --start-period=60s --retries=3 CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health/ready', timeout=5)"
 # `samhandling serve` is gunicorn (gthread workers), each worker process also delivering the outbox
 ENTRYPOINT ["samhandling"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8080", "--workers", "2"]
