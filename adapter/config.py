@@ -45,6 +45,28 @@ class Settings:
     token_issuer: str = "urn:samhandling:demo-issuer"  # noqa: S105 - an issuer name, not a secret
     token_audience: str = "samhandling-adapter"  # noqa: S105 - an audience name, not a secret
     token_keys_file: str = ""
+    #: The issuer's JWKS URL (HelseID: ``https://helseid-sts.nhn.no/.well-known/openid-configuration/jwks``), beside
+    #: or instead of ``token_keys_file``: fetched when first needed, kept ``token_jwks_cache_seconds``, fetched again
+    #: for a key id (``kid``) it does not hold, at most once per ``token_jwks_refetch_seconds`` (key rotation).
+    token_jwks_url: str = ""
+    token_jwks_cache_seconds: float = 3600.0
+    token_jwks_refetch_seconds: float = 60.0
+    #: Token claims: the caller's organisation HER-id, its organisation number (HelseID's), and its scopes.
+    token_org_her_claim: str = "org_her"  # noqa: S105 - a claim name, not a secret
+    token_orgnr_claim: str = "helseid://claims/client/claims/orgnr_parent"  # noqa: S105 - a claim name
+    token_scope_claim: str = "scope"  # noqa: S105 - a claim name, not a secret
+    #: HER-ids of organisations whose tokens name only an organisation number (``orgnr:her,orgnr:her``); a token
+    #: with neither a HER-id nor a number listed here is refused.
+    token_her_ids_by_orgnr: str = ""
+    #: The token endpoint clients get tokens from, published in ``/.well-known/smart-configuration`` (empty:
+    #: ``helseid_token_url``, the same HelseID).
+    token_endpoint: str = ""
+    #: DPoP-bound tokens (RFC 9449): how old a proof (its ``iat``) may be, in seconds; its ``jti`` is remembered
+    #: that long, so the same proof is taken once.
+    dpop_window: float = 300.0
+    #: Browser clients (CORS): the origins allowed to call the API, exact ``https://host[:port]`` comma separated;
+    #: empty: no CORS headers at all.
+    cors_origins: str = ""
     #: Run the local demo token issuer (``serve --demo``, ``samhandling token``).
     demo_issuer: bool = False
     #: The service's public base URL (``https://fhir.example.no/fhir``): every absolute URL it writes (Bundle links
@@ -94,6 +116,9 @@ class Settings:
             raise ValueError(f"SAMHANDLING_TRUSTED_PROXIES {self.trusted_proxies}: must be 0 or more")
         if self.metrics not in ("admin", "open"):
             raise ValueError(f"SAMHANDLING_METRICS {self.metrics!r}: must be admin or open")
+        problem = token_settings_problem(self)
+        if problem:
+            raise ValueError(problem)
 
     @property
     def profiles_dir(self) -> Path:
@@ -109,6 +134,17 @@ class Settings:
     def own_her_ids(self) -> tuple[str, ...]:
         """The HER-ids whose messages this adapter fetches from NHN (``nhn_her_ids``, comma separated)."""
         return tuple(h.strip() for h in self.nhn_her_ids.split(",") if h.strip())
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        """The origins allowed to call the API from a browser (``cors_origins``), in lower case."""
+        return tuple(o.strip().lower() for o in self.cors_origins.split(",") if o.strip())
+
+    @property
+    def her_ids_by_orgnr(self) -> dict[str, str]:
+        """The HER-id of each organisation number in ``token_her_ids_by_orgnr``."""
+        pairs = (p.split(":", 1) for p in self.token_her_ids_by_orgnr.split(",") if p.strip())
+        return {orgnr.strip(): her.strip() for orgnr, her in pairs}
 
     @property
     def sqlite_file(self) -> Path | None:
@@ -192,6 +228,30 @@ def base_url_problem(url: str) -> str | None:
         return "it must not hold a user name or password"
     if parts.query or parts.fragment or "?" in url or "#" in url:
         return "it must have no query (?) or fragment (#)"
+    return None
+
+
+def token_settings_problem(s: Settings) -> str | None:
+    """What is wrong with the settings of inbound tokens and CORS (None: nothing)."""
+    if s.token_jwks_url:
+        parts = urlsplit(s.token_jwks_url)
+        local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if not (parts.scheme == "https" or (parts.scheme == "http" and local)) or not parts.hostname:
+            return f"SAMHANDLING_TOKEN_JWKS_URL {s.token_jwks_url!r}: must be an https:// URL (http only for localhost)"
+    for name in ("token_org_her_claim", "token_orgnr_claim", "token_scope_claim"):
+        if not str(getattr(s, name)).strip():
+            return f"SAMHANDLING_{name.upper()}: must name a claim"
+    for name in ("token_jwks_cache_seconds", "token_jwks_refetch_seconds", "dpop_window"):
+        if not float(getattr(s, name)) > 0:
+            return f"SAMHANDLING_{name.upper()} {getattr(s, name)}: must be more than 0 seconds"
+    for pair in (p.strip() for p in s.token_her_ids_by_orgnr.split(",") if p.strip()):
+        orgnr, _, her = (part.strip() for part in pair.partition(":"))
+        if not (orgnr.isascii() and orgnr.isdigit() and len(orgnr) == 9 and her.isascii() and her.isdigit()):
+            return f"SAMHANDLING_TOKEN_HER_IDS_BY_ORGNR {pair!r}: must be orgnr:her-id (nine digits, then digits)"
+    for origin in s.cors_origin_list:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or origin != f"{parts.scheme}://{parts.netloc}":
+            return f"SAMHANDLING_CORS_ORIGINS {origin!r}: must be exact origins (https://host[:port], no path or *)"
     return None
 
 

@@ -20,14 +20,16 @@ from adapter.parse.xml_safe import parse_xml
 from adapter.pipeline import Pipeline
 from adapter.receipt.apprec import ERROR_CODES, OTHER_ERROR, apprec_summary
 from adapter.records import Records
+from adapter.records.conformance import Conformance
 from adapter.reply import Reply
 from adapter.route.deliver import Worker, WorkerSettings
 from adapter.route.nhn import NhnInbox, NhnOutbound, Processed
 from adapter.route.table import RoutingTable
-from adapter.security import MESSAGES_SCOPE, SCOPES, Caller, DemoIssuer, TokenVerifier
+from adapter.security import MESSAGES_SCOPE, SCOPES, Caller, DemoIssuer, KeySet, KeysUnavailable, TokenVerifier
 from adapter.store import Store, open_store
 from adapter.translate import Translator
 from adapter.transport.helseid import HelseIdClient, HelseIdConfig, HelseIdError
+from adapter.transport.jwks import IssuerKeys, JwksError
 from adapter.transport.nhn import Meldingstjener
 from adapter.transport.outbound import Outbound
 from adapter.validate import Validator
@@ -56,11 +58,13 @@ class Service:
         )
         self.pipeline = Pipeline(self.store, self.translator, self.routes, clock)
         self.records = Records(self.store, self.validator, self.pipeline.distributor, clock)
+        self.conformance = Conformance(self.validator, clock)  # no patient data: outside the records' access path
         self.issuer = (
             DemoIssuer(settings.data_dir, settings.token_issuer, settings.token_audience)
             if settings.demo_issuer
             else None
         )
+        self.issuer_keys: IssuerKeys | None = None  # the issuer's JWKS, when token_jwks_url is set
         self.verifier = self._verifier()
         self.outbound = Outbound(settings.delivery_connect_timeout, settings.delivery_read_timeout)
         self.meldingstjener = meldingstjener or self._meldingstjener()
@@ -138,6 +142,8 @@ class Service:
             log.warning("NHN EDI 2.0: %s", failure)
 
     def _verifier(self) -> TokenVerifier:
+        """The token verifier: the keys of ``token_keys_file``, the issuer's JWKS at ``token_jwks_url`` (fetched
+        through :class:`~adapter.transport.jwks.IssuerKeys`) and the demo issuer's key, with the claim settings."""
         keys: list[Any] = []
         if self.settings.token_keys_file:
             path = Path(self.settings.token_keys_file)
@@ -148,7 +154,39 @@ class Service:
             keys.extend(json.loads(text).get("keys", []) if text.lstrip().startswith("{") else [text])
         if self.issuer is not None:
             keys.extend(self.issuer.public_keys())
-        return TokenVerifier(keys, self.settings.token_issuer, self.settings.token_audience)
+        s = self.settings
+        return TokenVerifier(
+            keys,
+            s.token_issuer,
+            s.token_audience,
+            org_claim=s.token_org_her_claim,
+            key_set=self._issuer_keys() if s.token_jwks_url else None,
+            orgnr_claim=s.token_orgnr_claim,
+            scope_claim=s.token_scope_claim,
+            her_ids_by_orgnr=s.her_ids_by_orgnr,
+            dpop_window=s.dpop_window,
+        )
+
+    def _issuer_keys(self) -> KeySet:
+        """The issuer's JWKS as the verifier's key source: fetched, cached and refetched by the transport, its
+        failures turned into the verifier's KeysUnavailable (ADP-7027)."""
+        s = self.settings
+        remote = IssuerKeys(
+            s.token_jwks_url,
+            cache_seconds=s.token_jwks_cache_seconds,
+            refetch_seconds=s.token_jwks_refetch_seconds,
+            timeout=(s.delivery_connect_timeout, s.delivery_read_timeout),
+        )
+        self.issuer_keys = remote
+
+        def jwks(unknown_kid: str | None) -> tuple[dict[str, Any], ...]:
+            try:
+                return remote.jwks(unknown_kid)
+            except JwksError as error:
+                log.warning("token keys: %s", error.detail)
+                raise KeysUnavailable("the issuer's key set (JWKS) did not answer") from error
+
+        return jwks
 
     def worker(self, **options: Any) -> Worker:
         """An outbox worker that also processes messages accepted asynchronously."""

@@ -1,11 +1,12 @@
 """The Flask app: FHIR REST and messaging, and the KITH endpoints. The only module family that imports Flask.
 
 :func:`create_app` builds the app from Settings (or a ready :class:`~adapter.service.Service`): blueprints, the
-bearer-token check before every request but ``/metadata``, the health checks (and the demo JWKS), the request size
-cap, X-Forwarded-* headers taken only from ``trusted_proxies`` proxies (werkzeug's ProxyFix), every ``Location``
-made absolute under the public base URL (:func:`adapter.api.context.base_url`), error handlers that answer
-every error, ours or Flask's, with an OperationOutcome and the right status (never an HTML page or a stack trace),
-and for every request an id, a JSON access log line and the Prometheus metrics (``GET /metrics``,
+bearer-token check (Bearer or DPoP) before every request but ``/metadata``, the health checks, the SMART
+configuration (:mod:`adapter.api.smart`) and the demo JWKS, CORS for the configured origins (:mod:`adapter.api.cors`),
+the request size cap, X-Forwarded-* headers taken only from ``trusted_proxies`` proxies (werkzeug's ProxyFix),
+every ``Location`` made absolute under the public base URL (:func:`adapter.api.context.base_url`), error handlers
+that answer every error, ours or Flask's, with an OperationOutcome and the right status (never an HTML page or a
+stack trace), and for every request an id, a JSON access log line and the Prometheus metrics (``GET /metrics``,
 :mod:`adapter.api.metrics`).
 ``samhandling serve`` runs it under gunicorn (also in the Docker image), with the outbox worker.
 """
@@ -22,7 +23,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 
-from adapter.api.context import absolute
+from adapter.api.context import absolute, base_url
 from adapter.api.negotiation import respond
 from adapter.config import Settings
 from adapter.errors import AdapterError, AuthError, Issue
@@ -33,14 +34,20 @@ from adapter.service import Service
 
 log = logging.getLogger(__name__)
 #: Paths that need no token.
-OPEN_PATHS = ("/metadata", "/.well-known/jwks.json", "/health/live", "/health/ready")
+OPEN_PATHS = (
+    "/metadata",
+    "/.well-known/jwks.json",
+    "/.well-known/smart-configuration",
+    "/health/live",
+    "/health/ready",
+)
 #: Path prefixes that need no token: the implementation guide and the pages' stylesheet (no patient data).
 OPEN_PREFIXES = ("/ig/", "/pages/static/")
 
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> Flask:
     """The WSGI app. ``settings`` default to :meth:`Settings.from_env`; ``service`` to one built from them."""
-    from adapter.api import fhir, health, ig, kith, metrics, pages, person
+    from adapter.api import cors, fhir, health, ig, kith, metrics, pages, person, smart, terminology
 
     service = service or Service(settings or Settings.from_env())
     app = Flask("samhandling-adapter")
@@ -48,6 +55,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.extensions["samhandling"] = service
     app.url_map.converters["type"] = _ResourceType
     app.url_map.converters["id"] = _ResourceId
+    app.register_blueprint(terminology.blueprint)  # before fhir: it alone serves the conformance types
     app.register_blueprint(fhir.blueprint)
     app.register_blueprint(kith.blueprint)
     app.register_blueprint(pages.blueprint)
@@ -56,8 +64,10 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     app.add_url_rule("/health/live", view_func=health.live, methods=["GET"])
     app.add_url_rule("/health/ready", view_func=health.ready, methods=["GET"])
     app.add_url_rule(metrics.METRICS_PATH, view_func=metrics.metrics_view, methods=["GET"])
+    app.add_url_rule(smart.SMART_PATH, view_func=smart.smart_configuration, methods=["GET"])
 
     _observe(app)  # first: a request refused by the token check has its id and its log line too
+    cors.allow_origins(app, service.settings.cors_origin_list)  # before the token check: a preflight has no token
     _check_callers(app, service)
     _answer_errors(app, service)
     _public_locations(app)
@@ -117,7 +127,12 @@ def _check_callers(app: Flask, service: Service) -> None:
         length = request.content_length
         if length is not None and length > service.settings.max_request_bytes:
             return _too_large(service.settings.max_request_bytes)
-        g.caller = service.verifier.verify(request.headers.get("Authorization"))
+        g.caller = service.verifier.verify(
+            request.headers.get("Authorization"),
+            method=request.method,
+            url=base_url() + request.path,  # the public URL a DPoP proof's htu names
+            dpop_proofs=request.headers.getlist("DPoP"),
+        )
         if g.caller.person is not None and request.blueprint != "person":  # a person's token: their own page only
             raise AuthError(
                 "ADP-7025",

@@ -9,10 +9,26 @@ from pathlib import Path
 from typing import Any
 
 from adapter import __version__
+from adapter.records.bundle import MAX_ENTRIES
+from adapter.records.conformance import capability_entries
+from adapter.records.write import DELETE_INSTEAD
 from adapter.search import INCLUDES, REVINCLUDES, SEARCH_PARAMS, SORTS
 from adapter.service import Service
 
-_INTERACTIONS = ("read", "vread", "search-type", "create", "update", "history-instance")
+_INTERACTIONS = ("read", "vread", "search-type", "create", "update", "history-instance", "history-type")
+#: What the server does at its base: ``POST [base]`` with a transaction or batch Bundle, ``GET [base]/_history``.
+_SYSTEM_INTERACTIONS = (
+    (
+        "transaction",
+        f"All or nothing in one store transaction (at most {MAX_ENTRIES} entries): POST (ifNoneExist), PUT "
+        "(ifMatch), GET; DELETE refused; fullUrl references resolved; a failing entry's OperationOutcome answers it.",
+    ),
+    (
+        "batch",
+        f"Each entry on its own (at most {MAX_ENTRIES}); the batch-response gives each one's status and outcome.",
+    ),
+    ("history-system", "The versions of every served type the caller may read; _count, _offset, _since."),
+)
 _OPERATIONS = (
     ("validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate"),
     ("process-message", "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"),
@@ -25,8 +41,16 @@ _REST_DOCUMENTATION = (
     "cannot give is answered 406, a body it cannot read 415. Search by GET [type]?... or POST [type]/_search with a "
     "form body (application/x-www-form-urlencoded), the same search. Create and update take Prefer: "
     "return=minimal|representation|OperationOutcome. A conditional create (If-None-Exist) searches as the caller: "
-    "what it may not read is no match; one match is answered 200 with it, several 412. History Bundles page with "
-    "_count and _offset. Searches take _sort ("
+    "what it may not read is no match; one match is answered 200 with it, several 412. A read (and vread) is "
+    "conditional: If-None-Match naming its version (or *), or If-Modified-Since not before its Last-Modified, is "
+    "answered 304, after the same access check and audit as the read. An update with If-None-Match: * (or naming the "
+    "current version) is refused 412; a PUT never creates. History at three levels ([type]/[id]/_history, "
+    "[type]/_history, /_history) gives only versions of what the caller may read, newest first, and pages with "
+    "_count and _offset, from _since. Nothing is deleted: DELETE is refused (405, ADP-5048) with the status change "
+    "to make instead. Searches are strict by default (an unknown parameter is a 400); Prefer: handling=lenient "
+    "ignores one and names it in an OperationOutcome entry (search mode outcome), but never a parameter that would "
+    "restrict to a patient or a record (patient, subject, identifier, _id, _has, ...: still a 400). "
+    "Searches take _sort ("
     + ", ".join((*SORTS, *(f"-{key}" for key in SORTS)))
     + "), _summary (count: the total only; true: the elements R4 marks isSummary, tagged SUBSETTED; false), "
     "_elements (the named top-level elements of the matches and resourceType, id and meta, tagged SUBSETTED; not "
@@ -46,7 +70,7 @@ _EMERGENCY = {
 def capability_statement(service: Service, base: str) -> dict[str, Any]:
     """The CapabilityStatement of this server at ``base``."""
     profiles, messages = _published(service.settings.profiles_dir / "resources")
-    rest_resources = _rest_resources(profiles)
+    rest_resources = [*_rest_resources(profiles), *capability_entries()]  # the records', then the conformance types
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -63,6 +87,7 @@ def capability_statement(service: Service, base: str) -> dict[str, Any]:
                 "documentation": _REST_DOCUMENTATION,
                 "security": _security(service),
                 "resource": rest_resources,
+                "interaction": [{"code": code, "documentation": text} for code, text in _SYSTEM_INTERACTIONS],
                 "operation": [{"name": name, "definition": url} for name, url in _OPERATIONS],
             }
         ],
@@ -81,7 +106,12 @@ def _rest_resources(profiles: dict[str, tuple[str, ...]]) -> list[dict[str, Any]
             "readHistory": True,
             "updateCreate": False,  # ids are the server's: PUT never creates (nobody can take an id first)
             "conditionalCreate": True,  # If-None-Exist, searched as the caller (what it may not read is no match)
+            "conditionalRead": "full-support",  # If-None-Match and If-Modified-Since
             "conditionalUpdate": False,
+            "conditionalDelete": "not-supported",
+            "documentation": f"Not deleted (DELETE is refused, 405, ADP-5048): withdraw one with PUT, {rtype}."
+            + DELETE_INSTEAD[rtype]
+            + ".",
             "searchParam": [
                 {"name": name, "type": "reference" if name in ("patient", "subject") else "token"} for name in params
             ]
@@ -107,21 +137,22 @@ def _rest_resources(profiles: dict[str, tuple[str, ...]]) -> list[dict[str, Any]
 
 
 def _security(service: Service) -> dict[str, Any]:
-    """How callers authenticate and what decides access."""
+    """How callers authenticate and what decides access (with SMART's oauth-uris when a token endpoint is known)."""
+    from adapter.api.smart import token_endpoint  # beside this module; imported here to keep the two apart
+
+    system = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+    token_url = token_endpoint(service)
+    oauth_uris = {
+        "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+        "extension": [{"url": "token", "valueUri": token_url}],
+    }
     return {
-        "cors": False,
-        "service": [
-            {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-                        "code": "OAuth",
-                    }
-                ]
-            }
-        ],
-        "description": "OAuth2 bearer JWT (issuer "
-        f"{service.settings.token_issuer}, audience {service.settings.token_audience}); scopes "
+        **({"extension": [oauth_uris]} if token_url else {}),
+        "cors": bool(service.settings.cors_origin_list),
+        "service": [{"coding": [{"system": system, "code": code}]} for code in ("OAuth", "SMART-on-FHIR")],
+        "description": "OAuth2 JWT access tokens, as Bearer or DPoP-bound (RFC 9449: Authorization: DPoP with a "
+        f"DPoP proof); issuer {service.settings.token_issuer}, audience {service.settings.token_audience}; how to "
+        "get one: /.well-known/smart-configuration. Scopes "
         "samhandling/messages, plans.read, plans.write, validate, audit, admin, emergency. A resource "
         "goes to or is read by an organisation that is not party to it only under the patient's active "
         "Consent that permits it (actor, class, action, period) or a stated legal basis (MessageHeader."
