@@ -44,7 +44,9 @@ _REST_DOCUMENTATION = (
     "what it may not read is no match; one match is answered 200 with it, several 412. A read (and vread) is "
     "conditional: If-None-Match naming its version (or *), or If-Modified-Since not before its Last-Modified, is "
     "answered 304, after the same access check and audit as the read. An update with If-None-Match: * (or naming the "
-    "current version) is refused 412; a PUT never creates. History at three levels ([type]/[id]/_history, "
+    "current version) is refused 412; a PUT [type]/[id] never creates. A conditional update, PUT [type]?[search], "
+    "searches as the caller: no match is a create with the server's id, one match an update of it (If-Match "
+    "required, as for every update), several 412. History at three levels ([type]/[id]/_history, "
     "[type]/_history, /_history) gives only versions of what the caller may read, newest first, and pages with "
     "_count and _offset, from _since. Nothing is deleted: DELETE is refused (405, ADP-5048) with the status change "
     "to make instead. Searches are strict by default (an unknown parameter is a 400); Prefer: handling=lenient "
@@ -107,7 +109,7 @@ def _rest_resources(profiles: dict[str, tuple[str, ...]]) -> list[dict[str, Any]
             "updateCreate": False,  # ids are the server's: PUT never creates (nobody can take an id first)
             "conditionalCreate": True,  # If-None-Exist, searched as the caller (what it may not read is no match)
             "conditionalRead": "full-support",  # If-None-Match and If-Modified-Since
-            "conditionalUpdate": False,
+            "conditionalUpdate": True,  # PUT [type]?search: the caller's matches; none: a create, one: If-Match
             "conditionalDelete": "not-supported",
             "documentation": f"Not deleted (DELETE is refused, 405, ADP-5048): withdraw one with PUT, {rtype}."
             + DELETE_INSTEAD[rtype]

@@ -170,6 +170,18 @@ def _read(rtype: str, rid: str, version: int | None) -> Response:
     return respond(reply)
 
 
+@blueprint.put("/<type:rtype>")
+def update_conditional(rtype: str) -> Response:
+    """Conditional update, ``PUT [type]?[search]``: create when nothing the caller may read matches, update the one
+    match (``If-Match`` required, as for every update), 412 for several."""
+    query = [(k, v) for k, values in request.args.lists() for v in values]
+    records = _service().records
+    if_match = request.headers.get("If-Match")
+    return respond(
+        records.update_conditional(rtype, query, _body(), body_format(), _caller(), if_match, prefer=preferred_return())
+    )
+
+
 @blueprint.put("/<type:rtype>/<id:rid>")
 def update(rtype: str, rid: str) -> Response:
     """Update (``If-Match`` required; ``If-None-Match: *`` writes only what does not exist, so here never)."""

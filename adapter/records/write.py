@@ -15,7 +15,7 @@ from adapter import access
 from adapter.distribute import Distributor
 from adapter.errors import AdapterError, Issue
 from adapter.narrative import with_narrative
-from adapter.parse.fhir_source import read_fhir
+from adapter.parse.fhir_source import Source, read_fhir
 from adapter.records.access import ReadCondition, RecordsAccess, check_type, resource_reply, version_tags
 from adapter.reply import Reply, operation_outcome
 from adapter.search import TYPES, condition_query, parse_criteria, parse_query
@@ -101,6 +101,59 @@ class RecordWrites(RecordsAccess):
         of an unknown id is (405, ADP-5040: ids are the server's, a PUT never creates)."""
         return self._write(rtype, rid, data, fmt, caller, if_match, prefer, if_none_match=if_none_match)
 
+    def update_conditional(
+        self,
+        rtype: str,
+        query: list[tuple[str, str]],
+        data: bytes,
+        fmt: str | None,
+        caller: Caller,
+        if_match: str | None,
+        *,
+        prefer: str = "representation",
+    ) -> Reply:
+        """PUT [type]?[search]: R4's conditional update. The search runs as the caller, as a conditional create's
+        does (only what it may read is a match, so the answer tells nothing of what it may not) and is audited as
+        a search. No match: a create, with the server's id (a body with an id of its own is refused as an update
+        of an unknown id is: ids are the server's). One: an update of it under every rule of an update, its
+        ``If-Match`` too (a shared plan is never overwritten blind). Several: 412 (ADP-5059)."""
+        caller.require(WRITE_SCOPE)
+        caller.require(READ_SCOPE)  # the search runs as the caller
+        problem = check_type(rtype)
+        if problem:
+            return problem
+        criteria = [(k, v) for k, v in query if k not in ("_format", "_pretty")]
+        text = "&".join(f"{k}={v}" for k, v in criteria)
+        try:
+            if not criteria:
+                raise AdapterError([Issue("ADP-5058", "error", args={"type": rtype})])
+            params, updated, _, _ = parse_query(criteria, rtype)
+            source = read_fhir(data, self.validator.definitions, fmt)
+        except AdapterError as error:
+            return self._refused(caller, "U", f"{rtype}?{text[:200]}", Reply.refused(error.issues))
+        stated = source.resource.get("id") if isinstance(source.resource, dict) else None
+        prepared = self._prepared_from(rtype, stated if isinstance(stated, str) else None, source, caller)
+        if isinstance(prepared, Reply):
+            return prepared
+        resource, issues = prepared
+
+        def work(tx: Tx) -> Reply:
+            tx.lock_resource(rtype, "?" + text)  # two such updates take turns: the second finds the first's record
+            visible = self._visible(tx, tx.search(rtype, params, updated=updated, limit=None), caller)
+            self._audit_query(tx, caller, f"{rtype}?{text}")
+            if len(visible) > 1:
+                args = {"query": text, "count": len(visible), "type": rtype}
+                return Reply.refused([Issue("ADP-5059", "error", args=args)])
+            if not visible:
+                return self._write_in(tx, rtype, stated if isinstance(stated, str) else None, resource, caller, None)
+            found = visible[0][0]
+            if stated is not None and stated != found.id:
+                issue = Issue("ADP-5026", "error", expression=f"{rtype}.id", args={"id": stated, "url": found.id})
+                return Reply.refused([issue])
+            return self._write_in(tx, rtype, found.id, {**resource, "id": found.id}, caller, if_match)
+
+        return preferred(self.store.run(work), prefer, issues)
+
     def delete(self, rtype: str, rid: str | None, caller: Caller) -> Reply:
         """DELETE [type]/[id] (and the conditional ``DELETE [type]?...``): refused with what to do instead (405,
         ADP-5048), audited as a refused delete. Nothing is deleted: every party holds a copy and the history is the
@@ -182,6 +235,12 @@ class RecordWrites(RecordsAccess):
             source = read_fhir(data, self.validator.definitions, fmt)
         except AdapterError as error:
             return Reply.refused(error.issues)
+        return self._prepared_from(rtype, rid, source, caller)
+
+    def _prepared_from(
+        self, rtype: str, rid: str | None, source: Source, caller: Caller
+    ) -> tuple[dict[str, Any], list[Issue]] | Reply:
+        """:meth:`_prepared` of a body already read."""
         checked = self._checked(rtype, rid, source.resource, lambda: self.validator.validate_source(source))
         if isinstance(checked, Reply):
             return checked

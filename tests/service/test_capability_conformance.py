@@ -205,7 +205,12 @@ def _check_flags(server: Server, rtype: str, declared: dict[str, Any], resource:
     if declared.get("updateCreate") is False:
         response = server.client.put(f"/{rtype}/ny-id", json={**body, "id": "ny-id"}, headers=server.auth(org))
         assert response.status_code == 405, rtype
-    if declared.get("conditionalUpdate") is False:
+    if declared.get("conditionalUpdate"):  # the one match is updated, under the update's If-Match
+        version = server.get(path, org).get_json()["meta"]["versionId"]
+        headers = {**server.auth(org), "If-Match": f'W/"{version}"'}
+        conditional = server.client.put(f"/{rtype}?_id={rid}", json=body, headers=headers)
+        assert conditional.status_code == 200 and conditional.get_json()["id"] == rid, (rtype, conditional.get_json())
+    else:
         conditional = server.client.put(f"/{rtype}?_id={rid}", json=body, headers=server.auth(org))
         assert conditional.status_code in (404, 405), rtype
     if declared.get("conditionalDelete") == "not-supported":

@@ -6,6 +6,7 @@ is audited as a read."""
 from __future__ import annotations
 
 import email.utils
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -314,3 +315,65 @@ def test_a_search_in_a_creates_url_is_refused_and_nothing_is_created(
 def test_a_creates_format_parameter_is_no_search(client: FlaskClient, auth: Auth) -> None:
     response = client.post("/CarePlan?_format=json&_pretty=true", json=plan(), headers=auth(DPS))
     assert response.status_code == 201, response.get_json()
+
+
+# --- conditional update: PUT [type]?[search] ---------------------------------------------------------------------
+
+SYSTEM = "urn:samhandling-test:conditional-update"
+
+
+def put_where(client: FlaskClient, headers: dict[str, str], query: str, body: dict[str, Any]) -> Any:
+    return client.put(f"/CarePlan?{query}", json=body, headers=headers)
+
+
+def test_a_conditional_update_without_a_match_creates_with_the_servers_id(client: FlaskClient, auth: Auth) -> None:
+    body = plan(identifier=[{"system": SYSTEM, "value": "ny"}])
+    response = put_where(client, auth(DPS), f"identifier={SYSTEM}|ny", body)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["id"] and response.headers["Location"].endswith("/_history/1")
+    # its own id in the body is not how a record is made: ids are the server's
+    response = put_where(client, auth(DPS), f"identifier={SYSTEM}|egen", {**body, "id": "valgt-av-klienten"})
+    assert response.status_code == 405 and issue_codes(response.get_json()) == ["ADP-5040"]
+    assert client.get("/CarePlan/valgt-av-klienten", headers=auth(DPS)).status_code == 404
+
+
+def test_a_conditional_update_of_the_one_match_needs_its_version(client: FlaskClient, auth: Auth) -> None:
+    rid = created(client, auth(DPS), identifier=[{"system": SYSTEM, "value": "en"}])
+    body = plan(identifier=[{"system": SYSTEM, "value": "en"}], description="Endret etter søk")
+    blind = put_where(client, auth(DPS), f"identifier={SYSTEM}|en", body)
+    assert blind.status_code == 428 and issue_codes(blind.get_json()) == ["ADP-5042"]
+    stale = put_where(client, {**auth(DPS), "If-Match": 'W/"7"'}, f"identifier={SYSTEM}|en", body)
+    assert stale.status_code == 412
+    done = put_where(client, {**auth(DPS), "If-Match": 'W/"1"'}, f"identifier={SYSTEM}|en", body)
+    assert done.status_code == 200 and done.get_json()["id"] == rid
+    assert client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()["description"] == "Endret etter søk"
+    other = put_where(client, {**auth(DPS), "If-Match": 'W/"2"'}, f"identifier={SYSTEM}|en", {**body, "id": "annen"})
+    assert other.status_code == 400 and issue_codes(other.get_json()) == ["ADP-5026"]
+
+
+def test_a_conditional_update_matching_several_writes_nothing(client: FlaskClient, auth: Auth) -> None:
+    for value in ("a", "b"):
+        created(client, auth(DPS), identifier=[{"system": SYSTEM, "value": value}])
+    before = client.get("/CarePlan/_history?_count=500", headers=auth(DPS)).get_json()["total"]
+    body = plan(identifier=[{"system": SYSTEM, "value": "a"}])
+    response = put_where(client, {**auth(DPS), "If-Match": 'W/"1"'}, f"identifier={SYSTEM}|", body)
+    assert response.status_code == 412 and issue_codes(response.get_json()) == ["ADP-5059"]
+    assert client.get("/CarePlan/_history?_count=500", headers=auth(DPS)).get_json()["total"] == before
+
+
+@pytest.mark.parametrize("query", ["", "_format=json"])
+def test_a_conditional_update_without_a_search_is_refused(client: FlaskClient, auth: Auth, query: str) -> None:
+    response = client.put(f"/CarePlan?{query}", json=plan(), headers=auth(DPS))
+    assert response.status_code == 400 and issue_codes(response.get_json()) == ["ADP-5058"]
+
+
+def test_a_strangers_conditional_update_never_changes_what_it_may_not_read(client: FlaskClient, auth: Auth) -> None:
+    """The stranger's search finds nothing it may read, so its PUT is a create; the DPS's plan with that
+    identifier is not touched (and the second record with its identifier is refused, as a plain create is)."""
+    rid = created(client, auth(DPS), identifier=[{"system": SYSTEM, "value": "dps"}])
+    body = plan(identifier=[{"system": SYSTEM, "value": "dps"}], description="Overskrevet?")
+    response = put_where(client, {**auth(STRANGER), "If-Match": 'W/"1"'}, f"identifier={SYSTEM}|dps", body)
+    assert response.status_code in (403, 409), response.get_json()
+    assert client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()["meta"]["versionId"] == "1"
+    searches = [e for e in trail(client, auth) if f"identifier={SYSTEM}|dps" in json.dumps(e)]
+    assert searches  # the stranger's search is in the audit trail
