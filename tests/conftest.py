@@ -6,6 +6,7 @@ standards directory) must be there, so a skip would only hide a missing install 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -151,3 +152,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Generator[None, A
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.longrepr = f"skipped in CI, which must provide everything this test needs: {reason}"
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """Scope: function, for every test. A command run in process (``serve``, ``worker``) sets up logging for its
+    process: the root handlers, and the JSON access log on its own handler without propagation. Put back after
+    each test, so that a later test's ``caplog`` still sees what is logged, whatever the order."""
+    loggers = [logging.getLogger(), logging.getLogger("samhandling.access")]
+    saved = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
