@@ -17,7 +17,7 @@ import email.utils
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from adapter.errors import AdapterError, Issue
@@ -64,10 +64,28 @@ class Entry:
 class _Failed(Exception):  # noqa: N818 - a transaction's way out, not an error of the service
     """An entry of a transaction failed: the store transaction is rolled back, and ``reply`` answers it."""
 
-    def __init__(self, entry: Entry, reply: Reply) -> None:
+    def __init__(self, entry: Entry, reply: Reply, events: list[dict[str, Any]] | None = None) -> None:
         super().__init__(entry.index)
         self.entry = entry
         self.reply = reply
+        self.events = events or []
+
+
+class _Audited:
+    """The store transaction, keeping the AuditEvents the entry being run writes. When the transaction fails,
+    they are rolled back with it; the failing entry's are written again with the refusal, so that a refused read
+    in a transaction is in the patient's audit trail as the same read on its own is."""
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+        self.events: list[dict[str, Any]] = []
+
+    def audit(self, event: dict[str, Any]) -> int:
+        self.events.append(event)
+        return self._tx.audit(event)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
 
 
 def process(
@@ -225,14 +243,17 @@ def _transaction(
     if failed is not None and failed.problem is not None:
         return _refused(records, caller, failed, failed.problem)
 
-    def work(tx: Tx) -> list[Reply]:
+    def work(store_tx: Tx) -> list[Reply]:
+        audited = _Audited(store_tx)
+        tx = cast("Tx", audited)
         replies: dict[int, Reply] = {}
         final = dict(provisional)
         for entry in sorted(entries, key=lambda e: (_ORDER[e.method], e.index)):
             if entry.method == "POST" and entry.condition is not None:
+                audited.events = []
                 matched = records._conditional(tx, entry.rtype, entry.condition, caller)
                 if matched is not None:
-                    _check(entry, matched)
+                    _check(entry, matched, audited.events)
                     replies[entry.index] = matched
                     if entry.full_url and matched.resource is not None:
                         final[entry.full_url] = f"{entry.rtype}/{matched.resource['id']}"
@@ -240,13 +261,14 @@ def _transaction(
             if entry.index in replies:
                 continue
             moved = {provisional[k]: final[k] for k in provisional if final[k] != provisional[k]}
-            replies[entry.index] = _check(entry, _run(records, tx, entry, moved, caller, base))
+            audited.events = []
+            replies[entry.index] = _check(entry, _run(records, tx, entry, moved, caller, base), audited.events)
         return [replies[e.index] for e in entries]
 
     try:
         replies = records.store.run(work)
     except _Failed as failure:
-        return _refused(records, caller, failure.entry, failure.reply)
+        return _refused(records, caller, failure.entry, failure.reply, failure.events)
     answered = [
         _response(e, preferred(r, prefer, e.issues) if e.method != "GET" else r, base, r)
         for e, r in zip(entries, replies, strict=True)
@@ -322,22 +344,32 @@ def _run(records: Records, tx: Tx, entry: Entry, moved: dict[str, str], caller: 
     return records._write_in(tx, entry.rtype, entry.rid, body, caller, entry.if_match)
 
 
-def _check(entry: Entry, reply: Reply) -> Reply:
-    """``reply``, or the end of the transaction when it refuses."""
+def _check(entry: Entry, reply: Reply, events: list[dict[str, Any]] | None = None) -> Reply:
+    """``reply``, or the end of the transaction when it refuses (with the AuditEvents the entry wrote)."""
     if reply.status >= 400:
-        raise _Failed(entry, reply)
+        raise _Failed(entry, reply, events)
     return reply
 
 
-def _refused(records: Records, caller: Caller, entry: Entry, reply: Reply) -> Reply:
+def _refused(
+    records: Records, caller: Caller, entry: Entry, reply: Reply, events: list[dict[str, Any]] | None = None
+) -> Reply:
     """The answer to a failed transaction: the failing entry's OperationOutcome and status, with which entry it
-    was; audited (in a transaction of its own: the failed one left nothing)."""
+    was; audited in a transaction of its own (the failed one left nothing): the AuditEvents the failing entry
+    wrote (its refused read or write, naming the patient), then the refusal of the transaction."""
     args = {"index": entry.index, "method": entry.method[:10], "url": entry.url[:200]}
     outcome = dict(reply.resource or operation_outcome([]))
     told = operation_outcome([Issue("ADP-5054", "information", args=args)])["issue"]
     outcome["issue"] = [*outcome.get("issue", []), *told]
     action = {"POST": "C", "PUT": "U", "DELETE": "D"}.get(entry.method, "R")
-    return records._refused(caller, action, "transaction", Reply(reply.status, outcome, headers=reply.headers))
+    answer = Reply(reply.status, outcome, headers=reply.headers)
+
+    def audit(tx: Tx) -> Reply:
+        for event in events or []:
+            tx.audit(event)
+        return records._refused_in(tx, caller, action, "transaction", answer)
+
+    return records.store.run(audit)
 
 
 # --- the batch ---------------------------------------------------------------------------------------------------

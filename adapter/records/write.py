@@ -316,13 +316,35 @@ class RecordWrites(RecordsAccess):
         creator = current.creator if current else caller.org
         parties = access.parties_of(resource, tx.resolve, creator)
         index = list(access.index_terms(resource, patient, identifiers))
-        resource = with_narrative(resource, tx.resolve, current.body if current else None)  # a sender's own is kept
+        shown = self._shown_to(tx, caller, patient)  # the text names only what the writer may read
+        resource = with_narrative(resource, shown, current.body if current else None)  # a sender's own is kept
         stored = tx.write(resource, patient=patient, parties=parties, index=index, writer=caller.org)
         self._audit(tx, caller, "U" if current else "C", stored, True, False)
         self.distributor.changed(tx, [stored], caller.org)
         reply = resource_reply(stored, status=200 if current else 201)
         reply.headers["Location"] = f"{rtype}/{stored.id}/_history/{stored.version}"
         return reply
+
+    def _shown_to(self, tx: Tx, caller: Caller, patient: str | None) -> access.Resolver:
+        """What a written record's narrative may show of what it references: a record of the same patient that
+        the writer may read as a party, or a record of no patient (an organisation, a practitioner). Anything else
+        (another patient's record, one of this patient the writer has no part in, or one it may read only under
+        the patient's consent, which would be a disclosure) resolves to nothing and shows as its bare reference:
+        else a stranger could read a patient's name, conditions and goals in the text of a record of its own."""
+
+        def resolve(reference: str) -> dict[str, Any] | None:
+            rtype, _, rid = reference.partition("/")
+            found = tx.read(rtype, rid) if rtype and rid and "/" not in rid else None
+            if found is None or found.deleted:
+                return None
+            if found.patient is None:
+                return found.body
+            if found.patient != patient:
+                return None
+            allowed, disclosure = self._may_read(tx, found, caller)
+            return found.body if allowed and not disclosure else None
+
+        return resolve
 
     def _change_refused(
         self, tx: Tx, caller: Caller, current: StoredResource, if_match: str | None, if_none_match: str | None
