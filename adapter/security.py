@@ -345,6 +345,9 @@ def _bound_key(claims: dict[str, Any]) -> str | None:
         return None
     if not isinstance(cnf, dict) or ("jkt" in cnf and not isinstance(cnf["jkt"], str)):
         raise AuthError("ADP-7001", detail="its confirmation claim (cnf) is malformed")
+    others = sorted(str(k)[:40] for k in cnf if k != "jkt")
+    if others:  # bound to something this service cannot check (a client certificate: x5t#S256): never taken as bare
+        raise AuthError("ADP-7039", binding=", ".join(others))
     jkt = cnf.get("jkt")
     return jkt if isinstance(jkt, str) else None
 

@@ -192,6 +192,18 @@ def test_a_bound_token_sent_as_bearer_is_refused(issuer: FakeIssuer, verifier: T
         assert code_and_challenge(error) == ("ADP-7028", "invalid_token")
 
 
+@pytest.mark.parametrize("cnf", [{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}, {"jkt": "x", "jwk": {}}])
+@pytest.mark.parametrize("scheme", ["Bearer", "DPoP"])
+def test_a_token_bound_to_what_the_service_cannot_check_is_refused(
+    issuer: FakeIssuer, verifier: TokenVerifier, client: DpopKey, cnf: dict[str, Any], scheme: str
+) -> None:
+    """A token bound to a client certificate (RFC 8705) must not be taken as a bare bearer token: the service
+    cannot see the certificate, so whoever holds the token would pass."""
+    token = issuer.token(cnf=cnf)
+    error = refusal(verifier, token, [client.proof("GET", URL, token)] if scheme == "DPoP" else [], scheme=scheme)
+    assert error.code == "ADP-7039"
+
+
 def test_an_unbound_token_sent_as_dpop_is_refused(issuer: FakeIssuer, verifier: TokenVerifier, client: DpopKey) -> None:
     token = issuer.token()
     error = refusal(verifier, token, [client.proof("GET", URL, token)])

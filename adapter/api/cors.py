@@ -49,7 +49,7 @@ def allow_origins(app: Flask, origins: Sequence[str]) -> None:
 
     def allowed_origin() -> str | None:
         origin = request.headers.get("Origin", "")
-        return origin if origin.lower() in allowed else None
+        return origin if origin in allowed else None  # exact: a browser sends it in lower case (RFC 6454)
 
     @app.before_request
     def preflight() -> Response | None:

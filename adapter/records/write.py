@@ -266,6 +266,10 @@ class RecordWrites(RecordsAccess):
             return Reply.refused([issue])
         if rid is not None and not _ID.match(rid):
             return Reply.refused([Issue("ADP-5026", "error", args={"id": rid, "url": rid})])
+        dangling = _bundle_reference(resource)
+        if dangling is not None:  # a reference into a Bundle that is not there: it would never resolve
+            issue = Issue("ADP-5096", "error", expression=f"{rtype}.{dangling[0]}", args={"reference": dangling[1]})
+            return Reply.refused([issue])
         original = resource
         if rid is None:  # ids are the server's
             resource = {**resource, "id": str(uuid.uuid4())}
@@ -394,10 +398,23 @@ class RecordWrites(RecordsAccess):
                 return self._refused_in(tx, caller, "C", ref, Reply.refused([issue]))
         same = same_record(tx, rtype, resource, patient) if current is None else None
         if same is not None:  # a person or organisation is one record nationwide, a record one per patient
-            args = {"ref": f"{rtype}/{same.id}", "identifier": ", ".join(access.identity_tokens(rtype, resource))}
-            code = "ADP-5041" if self.sharing.may_change(tx, caller.org, same).allowed else "ADP-7013"
-            issue = Issue(code, "error", args={**args, "org": caller.org})
-            return self._refused_in(tx, caller, "C", ref, Reply.refused([issue]))
+            identifier = ", ".join(access.identity_tokens(rtype, resource))
+            if self.sharing.may_change(tx, caller.org, same).allowed:
+                issue = Issue("ADP-5041", "error", args={"ref": f"{rtype}/{same.id}", "identifier": identifier})
+                return self._refused_in(tx, caller, "C", ref, Reply.refused([issue]))
+            # One it has no part in: not named (its id would lead on to the patient's records), and the attempt is
+            # audited under that record's patient, so that the patient's parties see who asked.
+            self._event(
+                tx,
+                caller,
+                "C",
+                "refused",
+                [f"{same.type}/{same.id}"],
+                patient=same.patient,
+                detail=f"a create with the identifier of a record organisation {caller.org} has no part in",
+            )
+            issue = Issue("ADP-5095", "error", args={"type": rtype, "identifier": identifier, "org": caller.org})
+            return Reply.refused([issue])
         return None
 
     def _subscription_problem(self, subscription: dict[str, Any], org: str) -> str | None:
@@ -439,6 +456,23 @@ def preferred(reply: Reply, prefer: str, issues: list[Issue]) -> Reply:
     if prefer == "minimal":
         return Reply(reply.status, headers=reply.headers)
     return Reply(reply.status, operation_outcome(issues), headers=reply.headers)
+
+
+def _bundle_reference(resource: dict[str, Any]) -> tuple[str, str] | None:
+    """(path, reference) of the first ``reference`` to a ``urn:uuid:`` (a Bundle entry's fullUrl) in a resource
+    written on its own, where there is no Bundle to find it in; None when there is none. A transaction rewrites
+    its own before a resource gets here. Walked without recursion, however deep the resource."""
+    stack: list[tuple[str, Any]] = [("", resource)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            reference = value.get("reference")
+            if isinstance(reference, str) and reference.startswith("urn:uuid:"):
+                return (path.lstrip(".") or "reference"), reference[:100]
+            stack.extend((f"{path}.{key}", item) for key, item in value.items() if isinstance(item, dict | list))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{n}]", item) for n, item in enumerate(value) if isinstance(item, dict | list))
+    return None
 
 
 def _origin(url: str) -> str:

@@ -176,7 +176,14 @@ def test_a_preflight_from_an_allowed_origin_is_answered_without_a_token(web: Fla
 
 
 @pytest.mark.parametrize(
-    "origin", ["https://evil.example", "null", "https://app.example.no.evil.example", "http://app.example.no"]
+    "origin",
+    [
+        "https://evil.example",
+        "null",
+        "https://app.example.no.evil.example",
+        "http://app.example.no",
+        "https://APP.example.no",  # not as a browser sends it: compared exactly, never reflected
+    ],
 )
 def test_another_origin_gets_no_cors_headers(web: FlaskClient, issuer: FakeIssuer, origin: str) -> None:
     answer = preflight(web, origin)

@@ -367,3 +367,38 @@ def test_a_malformed_entry_is_a_clear_refusal_never_a_500(client: FlaskClient, a
         else:
             assert statuses(answer)[0][0] == "4", answer
     assert count(client, auth(DPS), "Goal") == 0
+
+
+# --- a fullUrl reference where there is no Bundle to find it in ----------------------------------------------------
+
+GOAL_URL = "urn:uuid:11111111-2222-4333-8444-555555555555"
+
+
+def test_a_resource_on_its_own_referring_to_a_fullurl_is_refused(client: FlaskClient, auth: Auth) -> None:
+    before = count(client, auth(DPS))
+    dangling = plan(goal=[{"reference": GOAL_URL}])
+    response = client.post("/CarePlan", json=dangling, headers=auth(DPS))
+    assert response.status_code == 400 and issue_codes(response.get_json()) == ["ADP-5096"]
+    assert response.get_json()["issue"][0]["expression"] == ["CarePlan.goal[0]"]
+    assert count(client, auth(DPS)) == before
+
+
+def test_a_batch_entry_referring_to_another_entrys_fullurl_is_refused(client: FlaskClient, auth: Auth) -> None:
+    """R4: a batch has no interdependencies; the Goal is stored, the plan that leans on its fullUrl is not."""
+    before = count(client, auth(DPS))
+    answer = client.post(
+        "/", json=bundle("batch", post(goal(), GOAL_URL), post(plan(goal=[{"reference": GOAL_URL}]))), headers=auth(DPS)
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert [s.split()[0] for s in statuses(answer.get_json())] == ["201", "400"]
+    assert count(client, auth(DPS)) == before
+
+
+def test_the_same_reference_in_a_transaction_is_resolved(client: FlaskClient, auth: Auth) -> None:
+    answer = client.post(
+        "/",
+        json=bundle("transaction", post(goal(), GOAL_URL), post(plan(goal=[{"reference": GOAL_URL}]))),
+        headers=auth(DPS),
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert [s.split()[0] for s in statuses(answer.get_json())] == ["201", "201"]

@@ -543,7 +543,13 @@ def test_a_second_patient_with_the_same_fodselsnummer_is_refused(client: FlaskCl
     shared_world(client, auth)
     twin = {"resourceType": "Patient", "identifier": [{"system": "urn:oid:2.16.578.1.12.4.1.4.1", "value": FNR}]}
     created = client.post("/Patient", json={**twin, "name": [{"family": "Falsk"}]}, headers=auth(STRANGER))
-    assert created.status_code == 403 and issue_codes(created.get_json()) == ["ADP-7013"]
+    assert created.status_code == 403 and issue_codes(created.get_json()) == ["ADP-5095"]
+    assert "pasient-ola" not in json.dumps(created.get_json())  # the record's id would lead on to its records
+    probes = client.get("/AuditEvent?patient=Patient/pasient-ola&_count=500", headers=auth(DPS, "samhandling/audit"))
+    assert any(  # the attempt is in the patient's trail, for the patient's parties to see
+        e["resource"]["agent"][0]["who"]["identifier"]["value"] == STRANGER and e["resource"]["outcome"] != "0"
+        for e in probes.get_json()["entry"]
+    )
     again = client.post("/Patient", json=twin, headers=auth(KOMMUNE))
     assert again.status_code == 409 and issue_codes(again.get_json()) == ["ADP-5041"]
     message = renamed(example_json(CRISIS), "etter-tvilling")
