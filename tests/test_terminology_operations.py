@@ -229,10 +229,14 @@ def test_lookup_gives_display_designations_and_version(validator: Validator) -> 
     assert _parameter(answer, "version")["valueString"] == "0.1.0"
     designation = _parameter(answer, "designation")["part"]
     assert {"name": "language", "valueCode": "en"} in designation
-    for missing in ({"system": [system], "code": ["lilla"]}, {"system": ["http://snomed.info/sct"], "code": ["1"]}):
+    for missing, code in (
+        ({"system": [system], "code": ["lilla"]}, "ADP-5080"),  # not in the code system
+        ({"system": ["http://snomed.info/sct"], "code": ["1"]}, "ADP-5081"),  # not among the codes held
+        ({"system": ["http://example.org/cs"], "code": ["1"]}, "ADP-5060"),  # no such code system
+    ):
         with pytest.raises(AdapterError) as error:
             codes.lookup(validator.engine.terminology, Params("$lookup", codes.LOOKUP_PARAMS, missing))
-        assert error.value.issues[0].code == "ADP-5060"
+        assert error.value.issues[0].code == code
 
 
 def test_parameters_are_checked() -> None:
@@ -299,3 +303,121 @@ def test_one_owner_per_type() -> None:
     from adapter.search import SEARCH_PARAMS
 
     assert set(SERVED_TYPES).isdisjoint({*SEARCH_PARAMS, "AuditEvent"})
+
+
+# Issue 17, the outsider's findings on the terminology: each test failed before its fix.
+
+KITH_8279 = "urn:oid:2.16.578.1.12.4.1.1.8279"
+SONE_CS = "http://samhandling.no/fhir/CodeSystem/sone"
+
+
+def _lookup_issue(validator: Validator, system: str, code: str) -> Any:
+    params = Params("$lookup", codes.LOOKUP_PARAMS, {"system": [system], "code": [code]})
+    with pytest.raises(AdapterError) as error:
+        codes.lookup(validator.engine.terminology, params)
+    return error.value.issues[0]
+
+
+def test_lookup_in_a_fragment_answers_the_codes_it_holds(validator: Validator) -> None:
+    """KITH 8279 is held as a fragment: a code it has is looked up like any other; one it lacks is "not among the
+    codes held" (ADP-5081), never "no such code system"; an unknown code of a complete system is ADP-5080, which
+    says the code is not in it."""
+    params = Params("$lookup", codes.LOOKUP_PARAMS, {"system": [KITH_8279], "code": ["DIALOG_HELSEFAGLIG"]})
+    answer = codes.lookup(validator.engine.terminology, params)
+    assert _parameter(answer, "display") is not None
+    assert _parameter(answer, "name")["valueString"] == "Kith8279"
+    lacking = _lookup_issue(validator, KITH_8279, "RESEPT")
+    assert (lacking.code, lacking.info.http) == ("ADP-5081", 404)
+    assert "fragment" in lacking.text_en and "There is no CodeSystem" not in lacking.text_en
+    unknown = _lookup_issue(validator, SONE_CS, "nope")
+    assert unknown.code == "ADP-5080" and "nope" in unknown.text_en
+    assert "There is no CodeSystem" not in unknown.text_en
+    assert _lookup_issue(validator, "http://snomed.info/sct", "1").code == "ADP-5081"  # held as not-present
+    assert _lookup_issue(validator, "http://example.org/none", "1").code == "ADP-5060"
+
+
+def _snapshot_bindings(validator: Validator) -> set[str]:
+    """The ValueSets every element of every snapshot of our profiles binds to, any strength."""
+    found = set()
+    for path in sorted(RESOURCES.glob("StructureDefinition-*.json")):
+        snapshot = validator.definitions.snapshot(_read(path)["url"])
+        for element in snapshot["snapshot"]["element"]:
+            if isinstance((element.get("binding") or {}).get("valueSet"), str):
+                found.add(element["binding"]["valueSet"].split("|")[0])
+    return found
+
+
+def test_the_catalogue_serves_every_valueset_a_binding_names(catalogue: Catalogue, validator: Validator) -> None:
+    """Each ValueSet a binding of our profiles' snapshots names (core's request-status included), and each
+    CodeSystem those include, is served by its id in the package and found by its url; what no package holds
+    (LOINC, BCP 47) is not."""
+    bound = _snapshot_bindings(validator)
+    assert "http://hl7.org/fhir/ValueSet/request-status" in bound
+    held = [url for url in bound if validator.definitions.get(url) is not None]
+    assert len(held) > 50
+    for url in held:
+        resource = validator.definitions.get(url)
+        assert resource is not None
+        assert catalogue.read("ValueSet", resource["id"]) is not None, url
+        assert catalogue.by_url("ValueSet", url) is not None, url
+        for part in resource.get("compose", {}).get("include", []):
+            system = validator.definitions.get(part.get("system", ""))
+            if system is not None:
+                assert catalogue.by_url("CodeSystem", system["url"]) is not None, (url, system["url"])
+    assert catalogue.read("ValueSet", "request-status") is not None
+    assert catalogue.read("CodeSystem", "request-status") is not None
+    assert catalogue.by_url("CodeSystem", "http://loinc.org") is None
+
+
+def test_an_id_two_packages_give_is_served_under_a_second_id(validator: Validator) -> None:
+    """The first holder of an id (ours, then the order the validator looks in) keeps it; a later resource of the
+    same type and id is served under ``<id>-<8 hex of its url>``: both found by url, none lost."""
+    from adapter.validate.catalogue import clash_id
+    from adapter.validate.packages import MemoryPackage
+
+    ours = {"resourceType": "ValueSet", "id": "request-status", "url": "http://test.example/ValueSet/rs"}
+    binding = {"id": "Basic.code", "path": "Basic.code", "binding": {"strength": "example", "valueSet": ours["url"]}}
+    profile = {**_bound_profile(ours["url"]), "differential": {"element": [binding]}}
+    profile.update(id="clash", url="http://test.example/StructureDefinition/clash")
+    core_url = "http://hl7.org/fhir/ValueSet/request-status"
+    core_binding = {**binding, "binding": {"strength": "required", "valueSet": core_url}}
+    other = {
+        **profile,
+        "id": "clash2",
+        "url": "http://test.example/StructureDefinition/clash2",
+        "differential": {"element": [core_binding]},
+    }
+    own = MemoryPackage("own", [ours, profile, other])
+    definitions = validator.definitions.with_packages([own])
+    definitions.own = own
+    catalogue = Catalogue(definitions)
+    assert catalogue.read("ValueSet", "request-status")["url"] == ours["url"]  # type: ignore[index]
+    moved = catalogue.by_url("ValueSet", core_url)
+    assert moved is not None and moved["id"] == clash_id("request-status", core_url)
+    assert catalogue.read("ValueSet", moved["id"]) == moved
+    assert validator.definitions.get(core_url)["id"] == "request-status"  # type: ignore[index]  # not changed
+
+
+def test_translate_of_a_code_needs_its_system(catalogue: Catalogue) -> None:
+    """R4 ConceptMap/$translate: a code is given with its system; a bare code is refused (ADP-5061)."""
+    maps = catalogue.search("ConceptMap", [])
+    with pytest.raises(AdapterError) as error:
+        translate.translate(maps, Params("$translate", translate.TRANSLATE_PARAMS, {"code": ["2"]}))
+    assert error.value.issues[0].code == "ADP-5061" and error.value.issues[0].args["param"] == "system"
+
+
+def test_a_wrong_display_names_the_coding_and_the_displays_as_written(validator: Validator) -> None:
+    """In a codeableConcept the issue names the Coding (``CodeableConcept.coding[1].display``, as R4's
+    $validate-code issues do), and the displays are shown as the code system has them, not lower-cased."""
+    concept = {"coding": [{"system": SONE_CS, "code": "x"}, {"system": SONE_CS, "code": "rod", "display": "Blå"}]}
+    params = Params("$validate-code", codes.VALUESET_VALIDATE_PARAMS, {"codeableConcept": [concept]})
+    url = "http://samhandling.no/fhir/ValueSet/sone"
+    answer = codes.validate_in_valueset(validator.engine.terminology, url, params)
+    issue = _parameter(answer, "issues")["resource"]["issue"][0]  # type: ignore[index]
+    assert issue["expression"] == ["CodeableConcept.coding[1].display"]
+    message = _parameter(answer, "message")["valueString"]  # type: ignore[index]
+    assert "Rød" in message and "rød" not in message
+    coding = {"system": SONE_CS, "code": "rod", "display": "Blå"}
+    single = Params("$validate-code", codes.VALUESET_VALIDATE_PARAMS, {"coding": [coding]})
+    answer = codes.validate_in_valueset(validator.engine.terminology, url, single)
+    assert _parameter(answer, "issues")["resource"]["issue"][0]["expression"] == ["Coding.display"]  # type: ignore[index]

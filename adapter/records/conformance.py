@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from adapter import __version__
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
 from adapter.records.history import bundle
+from adapter.records.include import SUBSETTED, summary_elements
 from adapter.reply import Reply
-from adapter.search import form_query, paging
+from adapter.search import Shape, form_query, paging, result_shape
 from adapter.validate import Validator
 from adapter.validate.catalogue import SEARCH_PARAMS, SERVED_TYPES, Catalogue
 from adapter.validate.operations import codes, expand, translate
@@ -37,7 +39,13 @@ OPERATIONS: dict[tuple[str, str], bool] = {
     ("ConceptMap", "translate"): True,
 }
 _PAGING = ("_count", "_offset")
+#: When the TerminologyCapabilities last changed.
+_CAPABILITIES_DATE = "2026-12-02"
 _IGNORED = ("_format", "_pretty")
+#: What shapes the resources of a search (as the records' searches read them: adapter.search.result_shape).
+_SHAPING = ("_summary", "_elements")
+#: What a subset always keeps.
+_MANDATORY = ("resourceType", "id", "meta")
 
 
 class Conformance:
@@ -57,22 +65,79 @@ class Conformance:
         return Reply(200, found)
 
     def search(self, rtype: str, query: list[tuple[str, str]], base: str) -> Reply:
-        """GET [type]?url=&version=&name=...: a searchset Bundle, paged with ``_count`` and ``_offset``."""
-        criteria = [(k, v) for k, v in query if k not in (*_PAGING, *_IGNORED)]
+        """GET [type]?url=&version=&name=...: a searchset Bundle, paged with ``_count`` and ``_offset``, its
+        resources shaped by ``_summary`` (``true``: the elements R4 marks isSummary, without the snapshots;
+        ``count``: the total only) or ``_elements``, as the records' searches shape theirs (tagged SUBSETTED)."""
+        criteria = [(k, v) for k, v in query if k not in (*_PAGING, *_IGNORED, *_SHAPING)]
         for name, value in criteria:
             if name not in SEARCH_PARAMS or not value or len(value) > 1000:
-                detail = "supported: " + ", ".join((*SEARCH_PARAMS, *_PAGING))
+                detail = "supported: " + ", ".join((*SEARCH_PARAMS, *_PAGING, *_SHAPING))
                 return Reply.refused([Issue("ADP-5023", "error", args={"param": name[:100], "detail": detail})])
         try:
             count, offset = paging([(k, v) for k, v in query if k in _PAGING])[:2]  # read as a history's
+            shape = result_shape([(k, v) for k, v in query if k in _SHAPING], rtype)[0]
         except AdapterError as error:
             return Reply.refused(error.issues)
         found = self.catalogue.search(rtype, criteria)
+        shown = [] if shape.summary == "count" else found[offset : offset + count]
         entries = [
-            {"fullUrl": f"{base}/{rtype}/{r['id']}", "resource": r, "search": {"mode": "match"}}
-            for r in found[offset : offset + count]
+            {"fullUrl": f"{base}/{rtype}/{r['id']}", "resource": self._shaped(r, shape), "search": {"mode": "match"}}
+            for r in shown
         ]
         return Reply(200, bundle("searchset", f"{base}/{rtype}", query, len(found), count, offset, entries))
+
+    def _shaped(self, resource: Resource, shape: Shape) -> Resource:
+        """A served resource as ``_summary=true`` or ``_elements`` asks, tagged SUBSETTED (R4); else as it is."""
+        if shape.summary == "true":
+            kept = set(summary_elements(self.validator.definitions, str(resource["resourceType"])))
+        elif shape.elements:
+            kept = set(shape.elements)
+        else:
+            return resource
+        body = {k: v for k, v in resource.items() if k in kept or k in _MANDATORY}
+        meta = dict(body.get("meta") or {})
+        meta["tag"] = [*(meta.get("tag") or []), SUBSETTED]
+        body["meta"] = meta
+        return body
+
+    def terminology_capabilities(self, base: str) -> Reply:
+        """GET /metadata?mode=terminology: the TerminologyCapabilities of this server at ``base`` (R4): the code
+        systems it answers for (those served with concepts: SNOMED CT, which core holds without any, is not one),
+        the expansion parameters taken, ``$translate`` without naming a map, ``$validate-code`` without
+        translations."""
+        systems = [
+            {
+                "uri": str(cs["url"]),
+                **({"version": [{"code": cs["version"], "isDefault": True}]} if "version" in cs else {}),
+            }
+            for cs in self.catalogue.search("CodeSystem", [])
+            if cs.get("content") != "not-present" and isinstance(cs.get("url"), str)
+        ]
+        parameters = [name for name in expand.EXPAND_PARAMS if name not in ("url", "valueSetVersion")]
+        return Reply(
+            200,
+            {
+                "resourceType": "TerminologyCapabilities",
+                "name": "SamhandlingTerminology",
+                "title": "The terminology of samhandling-adapter, offline",
+                "status": "active",
+                "date": _CAPABILITIES_DATE,
+                "kind": "instance",
+                "software": {"name": "samhandling-adapter", "version": __version__},
+                "implementation": {"description": "samhandling-adapter: terminology offline", "url": base},
+                "lockedDate": False,
+                "codeSystem": sorted(systems, key=lambda s: s["uri"]),
+                "expansion": {
+                    "hierarchical": False,
+                    "paging": True,
+                    "incomplete": False,  # what cannot be expanded whole is refused (ADP-5062), never given in part
+                    "parameter": [{"name": name} for name in parameters],
+                    "textFilter": "Plain text, case-insensitive, on the code, the display and the designations",
+                },
+                "validateCode": {"translations": False},
+                "translation": {"needsMap": False},  # without url: every ConceptMap served
+            },
+        )
 
     def search_form(self, rtype: str, query: list[tuple[str, str]], data: bytes, base: str) -> Reply:
         """POST [type]/_search: the same search with its parameters in a form body."""
@@ -189,7 +254,8 @@ def capability_entries() -> list[dict[str, Any]]:
         {
             "type": rtype,
             "documentation": "Read-only: our package's conformance resources and the core and no-basis terminology "
-            "it uses, offline; any write is refused (405). Searches page with _count and _offset.",
+            "it uses, offline; any write is refused (405). Searches page with _count and _offset and take _summary "
+            "(true: the isSummary elements, tagged SUBSETTED; count; false) and _elements.",
             "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [{"name": name, "type": kinds[name]} for name in SEARCH_PARAMS],
             **(

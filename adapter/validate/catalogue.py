@@ -3,13 +3,21 @@
 What is served: every resource of ``profiles/resources`` (the package ``samhandling profiles build`` publishes:
 StructureDefinitions with their snapshots, as the package ships them; ValueSets, CodeSystems, ConceptMaps,
 MessageDefinitions, the Questionnaire), the ImplementationGuide made from ``sushi-config.yaml`` (the single source of
-the package's id, version and canonical), and the core and no-basis ValueSets and CodeSystems our profiles bind to
-or our ValueSets include (such as ``risk-probability``), found through the same :class:`Definitions` the validator
-uses. Nothing here is patient data. The whole catalogue is a few dozen resources, indexed once.
+the package's id, version and canonical), and the core and no-basis terminology our profiles use: every ValueSet a
+binding (any strength) of an element of their snapshots names, such as core's ``request-status`` (CarePlan.status),
+and the ValueSets and CodeSystems those and ours include, recursively, found through the same :class:`Definitions`
+the validator uses. What no package holds (LOINC, BCP 47) is not served. Nothing here is patient data. The whole
+catalogue is some 160 resources, indexed once per process (about 0.1 s).
+
+Ids are those of the packages. Where two resources of one type have the same id, the first keeps it, in the order
+the validator looks a canonical URL up (ours, then no-basis, then core); a later one is served under
+:func:`clash_id` (its id, a hyphen and 8 hex digits of the SHA-256 of its canonical URL: stable, and found by its
+``url`` as before). None clashes today.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,7 +37,8 @@ SERVED_TYPES = (
     "MessageDefinition",
     "Questionnaire",
 )
-#: The search parameters of every served type (besides ``_count``, ``_offset``, ``_format``, ``_pretty``).
+#: The search parameters of every served type (besides ``_count``, ``_offset``, ``_summary``, ``_elements``,
+#: ``_format``, ``_pretty``).
 SEARCH_PARAMS = ("_id", "url", "version", "name", "title", "status")
 
 
@@ -52,25 +61,38 @@ class Catalogue:
     def _add(self, resource: Resource | None) -> None:
         if resource is None or resource.get("resourceType") not in SERVED_TYPES:
             return
-        rid = resource.get("id")
-        if isinstance(rid, str):  # the first one of an id wins: ours come first
-            self._by_key.setdefault((str(resource["resourceType"]), rid), resource)
+        rid, rtype = resource.get("id"), str(resource["resourceType"])
+        if not isinstance(rid, str):
+            return
+        taken = self._by_key.get((rtype, rid))
+        if taken is None:
+            self._by_key[(rtype, rid)] = resource
+        elif taken.get("url") != resource.get("url"):  # an id of two resources: the first keeps it
+            moved = clash_id(rid, str(resource.get("url")))
+            self._by_key.setdefault((rtype, moved), {**resource, "id": moved})
 
     def _used_terminology(self) -> list[str]:
-        """The canonical URLs of the ValueSets our profiles bind to and of the ValueSets and CodeSystems our
-        ValueSets include, recursively (those not in our package are core's or no-basis')."""
-        wanted: list[str] = []
-        pending = [url for sd in self._of_type("StructureDefinition") for url in _bound(sd)]
+        """The canonical URLs of the ValueSets the snapshots of our profiles bind to and of the ValueSets and
+        CodeSystems those and our ValueSets include, recursively, in the order the validator looks them up (the
+        package that holds one, then the URL): those not in our package are core's or no-basis'."""
+        wanted: set[str] = set()
+        structures = self._of_type("StructureDefinition")
+        pending = [url for sd in structures for url in _bound(self._as_served(sd))]
         pending += [url for vs in self._of_type("ValueSet") for url in _included(vs)]
         while pending:
             url = pending.pop().split("|", 1)[0]
-            if url in wanted:
+            if url in wanted or "#" in url:  # a contained ValueSet is served inside its resource
                 continue
-            wanted.append(url)
+            wanted.add(url)
             found = self.definitions.get(url)
             if found is not None and found.get("resourceType") == "ValueSet":
                 pending.extend(_included(found))
-        return wanted
+        return sorted(wanted, key=lambda url: (self._precedence(url), url))
+
+    def _precedence(self, url: str) -> int:
+        """The place of the first package that holds ``url`` in the validator's lookup order (none: last)."""
+        packages = self.definitions.packages
+        return next((i for i, pkg in enumerate(packages) if pkg.get(url) is not None), len(packages))
 
     def _of_type(self, rtype: str) -> list[Resource]:
         return [r for (kind, _), r in self._by_key.items() if kind == rtype]
@@ -119,9 +141,19 @@ def _meets(resource: Resource, name: str, wanted: str) -> bool:
     return value == wanted
 
 
+def clash_id(rid: str, url: str) -> str:
+    """The id a resource is served under when an earlier one of its type has its id ``rid``: the id (cut to fit
+    FHIR's 64 characters), a hyphen and the first 8 hex digits of the SHA-256 of its canonical ``url``."""
+    return f"{rid[:55]}-{hashlib.sha256(url.encode('utf-8')).hexdigest()[:8]}"
+
+
 def _bound(structure: Resource) -> list[str]:
-    """The ValueSets the elements of a StructureDefinition's differential bind to."""
-    elements = (structure.get("differential") or {}).get("element", [])
+    """The ValueSets the elements of a StructureDefinition bind to, any strength: those of its snapshot (what it
+    inherits too), and of its differential."""
+    elements = [
+        *(structure.get("snapshot") or {}).get("element", []),
+        *(structure.get("differential") or {}).get("element", []),
+    ]
     return [
         str(e["binding"]["valueSet"])
         for e in elements

@@ -160,6 +160,18 @@ class Terminology:
         names = found.get(code) if isinstance(found, dict) else None
         return names or None
 
+    def display_texts(self, system: str, code: str) -> tuple[str, ...]:
+        """The displays of a code as its code system writes them (its display, then its designations), for telling
+        a caller which are right; :meth:`displays` gives them as compared. Empty when we hold no such code."""
+        codesystem = self.defs.get(system)
+        if codesystem is None or codesystem.get("resourceType") != "CodeSystem":
+            return ()
+        for concept in flatten(codesystem.get("concept", [])):
+            if concept.get("code") == code:
+                names = [concept.get("display"), *(d.get("value") for d in concept.get("designation", []))]
+                return tuple(dict.fromkeys(n for n in names if isinstance(n, str)))
+        return ()
+
     def codesystem_codes(self, system: str) -> set[str] | None:
         """All codes of a complete CodeSystem we hold, or None when we do not have it whole."""
         codesystem = self.defs.get(system)

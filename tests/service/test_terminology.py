@@ -259,7 +259,7 @@ def test_lookup(client: FlaskClient, headers: dict[str, str]) -> None:
     english = _get(client, "/CodeSystem/$lookup", headers, system=SONE_CS, code="gul", displayLanguage="en")
     assert _parameter(english.get_json(), "display")["valueString"] == "Yellow"
     unknown = _get(client, "/CodeSystem/$lookup", headers, system=SONE_CS, code="lilla")
-    assert unknown.status_code == 404 and issue_codes(unknown.get_json()) == ["ADP-5060"]
+    assert unknown.status_code == 404 and issue_codes(unknown.get_json()) == ["ADP-5080"]
     missing = _get(client, "/CodeSystem/$lookup", headers, system=SONE_CS)
     assert missing.status_code == 400 and issue_codes(missing.get_json()) == ["ADP-5061"]
     coding = {
@@ -347,3 +347,91 @@ def test_the_capability_statement_names_them(client: FlaskClient) -> None:
     }
     assert {o["name"] for o in resources["ConceptMap"]["operation"]} == {"translate"}
     assert {o["name"] for o in resources["CodeSystem"]["operation"]} == {"lookup", "validate-code"}
+
+
+# Issue 17, the outsider's findings on the terminology: each test failed before its fix.
+
+KITH_8279 = "urn:oid:2.16.578.1.12.4.1.1.8279"
+REQUEST_STATUS = "http://hl7.org/fhir/ValueSet/request-status"
+
+
+def test_lookup_in_a_served_fragment(client: FlaskClient, headers: dict[str, str]) -> None:
+    """CodeSystem/kith-8279 is served (content fragment) and has DIALOG_HELSEFAGLIG: $lookup finds it; a code the
+    fragment lacks is "not among the codes held" (ADP-5081), an unknown code of a complete system ADP-5080: neither
+    says there is no such code system."""
+    assert _get(client, "/CodeSystem/kith-8279", headers).get_json()["content"] == "fragment"
+    found = _get(client, "/CodeSystem/$lookup", headers, system=KITH_8279, code="DIALOG_HELSEFAGLIG")
+    assert found.status_code == 200, found.get_json()
+    assert _parameter(found.get_json(), "display")["valueString"]
+    lacking = _get(client, "/CodeSystem/$lookup", headers, system=KITH_8279, code="RESEPT")
+    assert lacking.status_code == 404 and issue_codes(lacking.get_json()) == ["ADP-5081"]
+    assert "fragment" in lacking.get_json()["issue"][0]["diagnostics"]
+    nope = _get(client, "/CodeSystem/$lookup", headers, system=SONE_CS, code="nope").get_json()
+    assert issue_codes(nope) == ["ADP-5080"] and "There is no CodeSystem" not in nope["issue"][0]["diagnostics"]
+
+
+def test_core_valuesets_our_profiles_bind_to_are_read_and_searched(
+    client: FlaskClient, headers: dict[str, str]
+) -> None:
+    """What $expand expands (core's request-status, bound by CarePlan.status in a snapshot) can be read and
+    searched too, with its CodeSystem, under the core package's ids."""
+    assert _get(client, "/ValueSet/$expand", headers, url=REQUEST_STATUS).status_code == 200
+    read = _get(client, "/ValueSet/request-status", headers)
+    assert read.status_code == 200 and read.get_json()["url"] == REQUEST_STATUS
+    bundle = _get(client, "/ValueSet", headers, url=REQUEST_STATUS).get_json()
+    assert [e["resource"]["id"] for e in bundle["entry"]] == ["request-status"]
+    assert _get(client, "/CodeSystem/request-status", headers).get_json()["url"] == "http://hl7.org/fhir/request-status"
+
+
+def test_translate_of_a_code_without_its_system_is_refused(client: FlaskClient, headers: dict[str, str]) -> None:
+    answer = _get(client, "/ConceptMap/$translate", headers, code="2")
+    assert answer.status_code == 400 and issue_codes(answer.get_json()) == ["ADP-5061"]
+
+
+def test_a_wrong_display_in_a_codeable_concept(client: FlaskClient, headers: dict[str, str]) -> None:
+    concept = {"coding": [{"system": SONE_CS, "code": "rod", "display": "Blå"}]}
+    body = {"resourceType": "Parameters", "parameter": [{"name": "codeableConcept", "valueCodeableConcept": concept}]}
+    answer = client.post("/ValueSet/sone/$validate-code", json=body, headers=headers).get_json()
+    assert _parameter(answer, "result")["valueBoolean"] is False
+    issue = _parameter(answer, "issues")["resource"]["issue"][0]
+    assert issue["expression"] == ["CodeableConcept.coding[0].display"]
+    assert "Rød" in _parameter(answer, "message")["valueString"]
+
+
+def test_searches_take_summary_and_elements(client: FlaskClient, headers: dict[str, str]) -> None:
+    """_summary=true gives the elements R4 marks isSummary (no snapshot), _summary=count the total only,
+    _elements the named ones; each subset tagged SUBSETTED; what is not served is a 400."""
+    whole = _get(client, "/StructureDefinition", headers, _count=200)
+    summary = _get(client, "/StructureDefinition", headers, _count=200, _summary="true")
+    assert summary.status_code == 200 and len(summary.data) * 5 < len(whole.data)
+    resources = [e["resource"] for e in summary.get_json()["entry"]]
+    assert resources and all("snapshot" not in r and "differential" not in r and r["url"] for r in resources)
+    assert all(t["code"] == "SUBSETTED" for r in resources for t in r["meta"]["tag"])
+    counted = _get(client, "/StructureDefinition", headers, _summary="count").get_json()
+    assert counted["total"] == whole.get_json()["total"] and not counted.get("entry")
+    named = _get(client, "/ValueSet", headers, _id="sone", _elements="url,name").get_json()["entry"][0]["resource"]
+    assert set(named) == {"resourceType", "id", "meta", "url", "name"}
+    assert named["meta"]["tag"][0]["code"] == "SUBSETTED"
+    assert (
+        "compose" in _get(client, "/ValueSet", headers, _id="sone", _summary="false").get_json()["entry"][0]["resource"]
+    )
+    for query in ({"_summary": "data"}, {"_summary": "true", "_elements": "url"}, {"_elements": "../x"}):
+        refused = _get(client, "/ValueSet", headers, **query)
+        assert refused.status_code == 400 and issue_codes(refused.get_json()) == ["ADP-5023"], query
+
+
+def test_metadata_in_terminology_mode(client: FlaskClient) -> None:
+    """GET /metadata?mode=terminology is a TerminologyCapabilities (R4): the code systems served, the expansion
+    parameters taken, translation and validateCode; any other mode stays the CapabilityStatement."""
+    answer = client.get("/metadata?mode=terminology")
+    assert answer.status_code == 200
+    capabilities = answer.get_json()
+    assert capabilities["resourceType"] == "TerminologyCapabilities"
+    assert capabilities["kind"] == "instance" and capabilities["status"] and capabilities["date"]
+    systems = {c["uri"] for c in capabilities["codeSystem"]}
+    assert {SONE_CS, KITH_8279, "http://hl7.org/fhir/request-status"} <= systems
+    parameters = {p["name"] for p in capabilities["expansion"]["parameter"]}
+    assert {"filter", "count", "offset", "displayLanguage", "includeDesignations"} <= parameters
+    assert capabilities["translation"] == {"needsMap": False}
+    assert capabilities["validateCode"] == {"translations": False}
+    assert client.get("/metadata?mode=full").get_json()["resourceType"] == "CapabilityStatement"

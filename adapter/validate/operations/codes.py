@@ -8,6 +8,10 @@ displays and designations and those the ValueSet gives (:meth:`~adapter.validate
 ValueSet, ADP-4021 a wrong display; a wrong display is an error unless the validator's policy makes it a warning,
 and then the result stays true). Where the validator says "not checked" (ADP-4005: a part we do not hold), this
 refuses to answer (ADP-5063, 422) rather than guess.
+
+``$lookup`` answers from any CodeSystem we hold, a fragment (KITH 8279) too, for the codes it has; a code it lacks
+is not in a complete one (ADP-5080), and only not among the codes held of any other (ADP-5081): we cannot say it is
+no code of it. Both are 404; no such code system is ADP-5060.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def lookup(terminology: Terminology, params: Params) -> Resource:
     codesystem = _codesystem(terminology, system, params.text("version"))
     concept = terminology_concepts(terminology, system).get(code)
     if concept is None:
-        raise AdapterError([Issue("ADP-5060", "error", args={"type": "CodeSystem", "ref": f"{system}#{code}"})])
+        raise AdapterError([_not_in(codesystem, system, code)])
     found = concept[1]
     parts: list[dict[str, Any]] = [{"name": "name", "valueString": str(codesystem.get("name", system))}]
     if isinstance(codesystem.get("version"), str):
@@ -82,17 +86,28 @@ def _display_in(concept: dict[str, Any], language: str | None) -> str | None:
 
 
 def _codesystem(terminology: Terminology, system: str, version: str | None) -> Resource:
-    """The CodeSystem ``system`` (in ``version``), held whole; else ADP-5060 (404)."""
+    """The CodeSystem ``system`` (in ``version``), held whole or in part (a fragment answers for the codes it has);
+    else ADP-5060 (404)."""
     found = terminology.defs.get(f"{system}|{version}" if version else system)
     if (
         found is None
         or found.get("resourceType") != "CodeSystem"
         or (version is not None and found.get("version") != version)
-        or terminology.codesystem_codes(system) is None
     ):
         ref = f"{system}|{version}" if version else system
         raise AdapterError([Issue("ADP-5060", "error", args={"type": "CodeSystem", "ref": ref})])
     return found
+
+
+def _not_in(codesystem: Resource, system: str, code: str) -> Issue:
+    """A code the CodeSystem we hold lacks: not in it (ADP-5080) when we hold it whole, else not among the codes we
+    hold of it (ADP-5081: a fragment, an example, or none at all, as core holds SNOMED CT), which says nothing of
+    whether the code is one of it."""
+    content = codesystem.get("content")
+    if content in ("complete", None):
+        return Issue("ADP-5080", "error", args={"code": code[:200], "system": system[:300]})
+    args = {"code": code[:200], "system": system[:300], "content": str(content)[:40]}
+    return Issue("ADP-5081", "error", args=args)
 
 
 def validate_in_valueset(terminology: Terminology, url: str, params: Params, display_warns: bool = False) -> Resource:
@@ -169,7 +184,7 @@ def _display_issues(
     validator reports it."""
     codings = value.get("coding", []) if isinstance(value, dict) and "coding" in value else [value]
     issues = []
-    for coding in codings if isinstance(codings, list) else []:
+    for index, coding in enumerate(codings if isinstance(codings, list) else []):
         if not isinstance(coding, dict) or not isinstance(coding.get("display"), str):
             continue
         system, code = coding.get("system"), coding.get("code")
@@ -178,9 +193,19 @@ def _display_issues(
         allowed = terminology.displays(system, code)
         extra = expansion.displays.get((system, code), frozenset()) if expansion is not None else frozenset()
         if allowed is not None and not display_matches(coding["display"], allowed | extra):
-            args = {"display": coding["display"], "code": f"{system}#{code}", "allowed": " | ".join(sorted(allowed))}
-            issues.append(Issue("ADP-4021", "warning" if warns else "error", f"{name}.display", args=args))
+            # compared without case, but shown as the code system writes them
+            shown = " | ".join(terminology.display_texts(system, code)) or " | ".join(sorted(allowed))
+            args = {"display": coding["display"], "code": f"{system}#{code}", "allowed": shown}
+            issues.append(Issue("ADP-4021", "warning" if warns else "error", _display_at(name, index), args=args))
     return issues
+
+
+def _display_at(name: str, index: int) -> str:
+    """Where a wrong display is, as R4's ``$validate-code`` issues name it: in the Coding of a ``codeableConcept``
+    (``CodeableConcept.coding[1].display``), of a ``coding`` (``Coding.display``), or the ``display`` parameter."""
+    if name == "codeableConcept":
+        return f"CodeableConcept.coding[{index}].display"
+    return "Coding.display" if name == "coding" else "display"
 
 
 def _result(ok: bool, issues: list[Issue], terminology: Terminology, pairs: list[tuple[str, str]]) -> Resource:

@@ -75,12 +75,17 @@ def translate(maps: list[Resource], params: Params) -> Resource:
 
 
 def _codes(params: Params) -> list[tuple[str | None, str]]:
-    """The (system, code) pairs to translate: ``code`` (with ``system``), a ``coding`` or a ``codeableConcept``."""
+    """The (system, code) pairs to translate: ``code`` (with ``system``, which R4 requires with it), a ``coding``
+    or a ``codeableConcept``."""
     given = [name for name in ("code", "coding", "codeableConcept") if params.values.get(name)]
     if len(given) != 1:
         raise params.error("code", "give one of code (with system), coding and codeableConcept")
-    if given[0] == "code":
-        return [(params.text("system"), params.required("code"))]
+    if given[0] == "code":  # R4 ConceptMap-translate: "If a code is provided, a system must be provided"
+        code = params.required("code")
+        system = params.text("system")
+        if system is None:
+            raise params.error("system", "a code is translated from its system: give system with code")
+        return [(system, code)]
     pairs = codes_of(params.coding(given[0]))
     if not pairs:
         raise params.error(given[0], "no code in it")
