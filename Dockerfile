@@ -6,7 +6,8 @@
 # A production serve refuses to start without token keys and a routing table (SAMHANDLING_ROUTES_FILE, see
 # examples/service/routes.yaml; or `serve --allow-empty-routes`). compose.yaml runs this image as the whole
 # production topology: the schema upgrade (`db upgrade`), two `serve --no-delivery` replicas, the `worker`, behind
-# a TLS proxy.
+# a TLS proxy. The build context leaves out .env, deploy/ (keys, certificates), .data/ (patient data), caches and
+# tests (.dockerignore), so none of them can reach a layer.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     SAMHANDLING_HOME=/app SAMHANDLING_STANDARDS=/standards SAMHANDLING_CACHE=/tmp/samhandling-cache \

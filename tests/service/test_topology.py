@@ -114,36 +114,31 @@ def keys_file(path: Path, key: rsa.RSAPrivateKey) -> Path:
 
 
 def production_env(tmp_path: Path, database_url: str, httpserver: HTTPServer, key: rsa.RSAPrivateKey) -> dict[str, str]:
-    """The environment of every process: the settings compose.yaml gives the app (each one given a value here,
-    so a setting added there and not here fails the test), pointed at this test's files and database."""
+    """The environment of every process: the settings compose.yaml fixes for the app (each one given a value here,
+    so a setting added there and not here fails the test), pointed at this test's files and database, and those an
+    operator's .env holds (compose passes all of .env on): the issuer's keys from a file, its audience."""
     config = tmp_path / "config"
     config.mkdir()
-    local = {
+    fixed = {
         "SAMHANDLING_DATABASE_URL": database_url,
         "SAMHANDLING_BASE_URL": PUBLIC,
         "SAMHANDLING_TRUSTED_PROXIES": "1",
+        "SAMHANDLING_ROUTES_FILE": str(routes_file(config / "routes.yaml", httpserver)),
+        "SAMHANDLING_DEMO_ISSUER": "false",
         "SAMHANDLING_TOKEN_ISSUER": ISSUER,
+    }
+    dotenv = {
         "SAMHANDLING_TOKEN_AUDIENCE": AUDIENCE,
         "SAMHANDLING_TOKEN_KEYS_FILE": str(keys_file(config / "token-keys.json", key)),
-        "SAMHANDLING_ROUTES_FILE": str(routes_file(config / "routes.yaml", httpserver)),
-        # the issuer's keys from the file only; no organisation-number map, no browser clients
-        "SAMHANDLING_TOKEN_JWKS_URL": "",
-        "SAMHANDLING_TOKEN_HER_IDS_BY_ORGNR": "",
-        "SAMHANDLING_CORS_ORIGINS": "",
-        # NHN EDI 2.0 stays off here (its own tests fake it): compose passes these through, empty unless set
-        "SAMHANDLING_NHN_BASE_URL": "",
-        "SAMHANDLING_NHN_HER_IDS": "",
-        "SAMHANDLING_HELSEID_TOKEN_URL": "",
-        "SAMHANDLING_HELSEID_CLIENT_ID": "",
-        "SAMHANDLING_HELSEID_KEY_FILE": "",
     }
     in_compose = compose_app_environment()
-    missing = sorted(set(in_compose) - set(local))
-    assert not missing, f"compose.yaml gives the app settings this test does not: {missing}"
+    assert set(in_compose) == set(fixed), f"compose.yaml fixes otherwise: {sorted(set(in_compose) ^ set(fixed))}"
+    assert in_compose["SAMHANDLING_TRUSTED_PROXIES"] == fixed["SAMHANDLING_TRUSTED_PROXIES"]
+    assert in_compose["SAMHANDLING_DEMO_ISSUER"] == fixed["SAMHANDLING_DEMO_ISSUER"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMHANDLING_") or k == "SAMHANDLING_STANDARDS"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     env["SAMHANDLING_DATA_DIR"] = str(tmp_path / "data")  # the Dockerfile's /data: unused with PostgreSQL
-    env.update({name: local[name] for name in in_compose})
+    env.update({**dotenv, **fixed})  # compose's order: the env_file, then the environment block over it
     return env
 
 
