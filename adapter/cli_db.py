@@ -18,7 +18,7 @@ from adapter.config import Settings
 from adapter.errors import AdapterError
 from adapter.store.migrate import SchemaState, state_of
 from adapter.store.schema import HEAD
-from adapter.store.sql import redact
+from adapter.store.sql import StoreUnavailable, behind_args, dialect_of, redact, refusal
 
 
 @click.group("db")
@@ -38,11 +38,14 @@ def db_upgrade(ctx: click.Context) -> None:
 
     settings = _settings(ctx)
     with _errors(settings):
-        store = open_store(settings.store_url, upgrade=True)
+        store = open_store(settings.store_url, upgrade=True, timeout=settings.database_timeout)
         store.close()
     where = redact(settings.store_url)
     if store.upgraded is None:
         click.echo(f"{where}: at revision {HEAD}, nothing to upgrade")
+    elif store.upgraded.missing:
+        made = ", ".join(store.upgraded.missing)
+        click.echo(f"{where}: completed at revision {HEAD}, it was incomplete; made {made}")
     else:
         click.echo(f"{where}: upgraded from {store.upgraded.describe()} to revision {HEAD}")
 
@@ -59,20 +62,23 @@ def db_current(ctx: click.Context) -> None:
 @db.command("check")
 @click.pass_context
 def db_check(ctx: click.Context) -> None:
-    """Exit 0 when the store's schema is at this release's revision, else 1 with what to do (for a deployment
-    that upgrades before it starts the service); change nothing."""
+    """Exit 0 when the store's schema is at this release's revision with every table and column of it, else 1
+    with what to do (for a deployment that upgrades before it starts the service); change nothing."""
     settings = _settings(ctx)
     state = _state(settings)
     if state.current:
         click.echo(f"{redact(settings.store_url)}: revision {HEAD}, current")
         return
-    code = "ADP-0013" if state.known else "ADP-0014"
     with _errors(settings, exit_code=1):
-        raise AdapterError.of(code, found=state.describe(), head=HEAD, url=redact(settings.store_url))
+        if not state.known:
+            raise AdapterError.of("ADP-0014", found=state.describe(), head=HEAD, url=redact(settings.store_url))
+        raise AdapterError.of("ADP-0013", **behind_args(state.describe(), settings.store_url, "samhandling serve"))
 
 
 def _settings(ctx: click.Context) -> Settings:
     settings: Settings = ctx.find_root().obj["settings"]
+    with _errors(settings):  # a URL of another database, as serve says it, before SQLAlchemy reads it
+        dialect_of(settings.store_url)
     if settings.sqlite_file is not None and not settings.sqlite_file.exists():
         click.echo(
             f"no store at {settings.sqlite_file}: set SAMHANDLING_DATA_DIR to the service's data folder "
@@ -91,7 +97,8 @@ def _state(settings: Settings) -> SchemaState:
 
 @contextlib.contextmanager
 def _errors(settings: Settings, exit_code: int = 2) -> Iterator[None]:
-    """One line per issue and ``exit_code``, or one line and exit 2 when the database cannot be used."""
+    """One line per issue and ``exit_code``, or one line and exit 2 when the database cannot be used (ADP-0015
+    when its server refuses this service)."""
     from adapter.store import database_errors
 
     try:
@@ -101,5 +108,9 @@ def _errors(settings: Settings, exit_code: int = 2) -> Iterator[None]:
             click.echo(f"{issue.code}: {issue.text_en}", err=True)
         sys.exit(exit_code)
     except database_errors() as exc:
+        refused = exc.setup if isinstance(exc, StoreUnavailable) else refusal(exc, settings.store_url)
+        if refused is not None:
+            click.echo(f"{refused.code}: {refused.text_en}", err=True)
+            sys.exit(2)
         click.echo(f"the database {redact(settings.store_url)} cannot be used: {' '.join(str(exc).split())}", err=True)
         sys.exit(2)

@@ -19,9 +19,9 @@ from typing import Any
 import click
 
 from adapter.config import Settings
-from adapter.errors import AdapterError
+from adapter.errors import AdapterError, Issue
 from adapter.security import SCOPES
-from adapter.store.sql import redact
+from adapter.store.sql import StoreUnavailable, behind_args, redact
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -49,7 +49,7 @@ def _operator_store(settings: Settings) -> Any:
         )
         sys.exit(2)
     with _setup_errors(settings):
-        return open_store(settings.store_url)
+        return open_store(settings.store_url, timeout=settings.database_timeout)
 
 
 @contextlib.contextmanager
@@ -61,11 +61,15 @@ def _setup_errors(settings: Settings) -> Iterator[None]:
         yield
     except AdapterError as error:
         for issue in error.issues:
+            if issue.code == "ADP-0013":  # the store cannot know which command opened it
+                command = " ".join(["samhandling", *click.get_current_context().command_path.split()[1:]])
+                issue = Issue("ADP-0013", "fatal", args=behind_args(issue.args["found"], issue.args["url"], command))
             click.echo(f"{issue.code}: {issue.text_en}", err=True)
         sys.exit(2)
     except database_errors() as exc:
-        where = redact(settings.store_url)
-        click.echo(f"the database {where} cannot be used: {' '.join(str(exc).split())}", err=True)
+        setup = exc.setup if isinstance(exc, StoreUnavailable) else None  # the server refuses this service: ADP-0015
+        text = f"the database {redact(settings.store_url)} cannot be used: {' '.join(str(exc).split())}"
+        click.echo(f"{setup.code}: {setup.text_en}" if setup else text, err=True)
         sys.exit(2)
 
 
@@ -139,6 +143,7 @@ def _serve(
 ) -> None:
     from gunicorn.app.base import BaseApplication
 
+    _refuse_unbindable(host, port)  # before anything is loaded: the examples of --demo too
     if demo:  # the demo issuer, and the demo routing table unless one is configured
         routes = settings.routes_file or str(settings.examples_dir / "service" / "routes.yaml")
         settings = dataclasses.replace(settings, demo_issuer=True, routes_file=routes)
@@ -187,6 +192,26 @@ def _json_access_log() -> None:
     access.propagate = False
 
 
+def _refuse_unbindable(host: str, port: int) -> None:
+    """Exit 2 with one line when gunicorn could not listen at host:port (tried with its socket class, closed)."""
+    from gunicorn import config, sock, util
+
+    address = util.parse_address(f"{host}:{port}")
+
+    class Trial(sock.TCP6Socket if util.is_ipv6(address[0]) else sock.TCPSocket):  # type: ignore[misc]
+        def bind(self, raw: Any) -> None:  # gunicorn leaves a socket it could not bind open (it exits then)
+            with contextlib.ExitStack() as unbound:
+                unbound.callback(raw.close)
+                super().bind(raw)
+                unbound.pop_all()
+
+    try:
+        Trial(address, config.Config(), logging.getLogger("gunicorn.error")).close()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: gunicorn's word for an address it cannot parse
+        click.echo(f"serve cannot listen at {host}:{port}: {getattr(exc, 'strerror', None) or exc}", err=True)
+        sys.exit(2)
+
+
 def _gunicorn_options(bind: str, workers: int, threads: int) -> dict[str, Any]:
     """gunicorn's settings for ``serve``. Its own X-Forwarded-Proto handling (trusted from 127.0.0.1 by default) is
     off: the app takes X-Forwarded-* only from the proxies ``SAMHANDLING_TRUSTED_PROXIES`` counts (ProxyFix). Its
@@ -201,6 +226,7 @@ def _gunicorn_options(bind: str, workers: int, threads: int) -> dict[str, Any]:
         "graceful_timeout": 10,
         "forwarded_allow_ips": "",
         "secure_scheme_headers": {},
+        "control_socket_disable": True,  # else one control socket in $HOME for every gunicorn of the user (25.1+)
     }
 
 
@@ -380,7 +406,8 @@ def nhn_poll(ctx: click.Context, once: bool) -> None:
 @click.argument("ids", nargs=-1, type=int, required=True)
 @click.pass_context
 def outbox_retry(ctx: click.Context, ids: tuple[int, ...]) -> None:
-    """Put dead deliveries back in the queue; exit 1 when one of IDS is not a dead delivery."""
+    """Put dead or withdrawn deliveries back in the queue with fresh attempts (a withdrawn one goes only if its
+    recipient may have it by then); exit 1 when one of IDS is neither."""
     settings = _settings(ctx)
     store = _operator_store(settings)
     with _setup_errors(settings):

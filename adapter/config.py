@@ -39,6 +39,9 @@ class Settings:
     data_dir: Path = PROJECT_ROOT / ".data"
     #: ``postgresql://...`` for PostgreSQL; empty: SQLite in ``data_dir``.
     database_url: str = ""
+    #: The longest a request waits for PostgreSQL, in seconds: each statement, and a transaction's tries again
+    #: after a lost connection together (each connection attempt at most 5 s of it); then 503 ADP-5075.
+    database_timeout: float = 15.0
     #: The routing table (YAML); empty: no routes (messages are stored, not forwarded).
     routes_file: str = ""
     #: Bearer tokens: issuer, audience and a JWKS or PEM file with the issuer's public keys.
@@ -241,7 +244,7 @@ def token_settings_problem(s: Settings) -> str | None:
     for name in ("token_org_her_claim", "token_orgnr_claim", "token_scope_claim"):
         if not str(getattr(s, name)).strip():
             return f"SAMHANDLING_{name.upper()}: must name a claim"
-    for name in ("token_jwks_cache_seconds", "token_jwks_refetch_seconds", "dpop_window"):
+    for name in ("token_jwks_cache_seconds", "token_jwks_refetch_seconds", "dpop_window", "database_timeout"):
         if not float(getattr(s, name)) > 0:
             return f"SAMHANDLING_{name.upper()} {getattr(s, name)}: must be more than 0 seconds"
     for pair in (p.strip() for p in s.token_her_ids_by_orgnr.split(",") if p.strip()):

@@ -5,9 +5,12 @@ exactly what the same search would find."""
 from __future__ import annotations
 
 import datetime
+import functools
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from adapter.errors import AdapterError, Issue
@@ -95,12 +98,20 @@ def result_shape(query: list[tuple[str, str]], rtype: str) -> tuple[Shape, list[
     return shape, rest
 
 
-#: Parameters never ignored under ``Prefer: handling=lenient``, whatever their modifier or chain: each would restrict
-#: a search to a patient or a record, and a search that silently dropped it would give a client that believes it
-#: asked for one patient the records of every patient it may see.
+#: Parameters never ignored under ``Prefer: handling=lenient``, whatever their modifier or chain, even where R4 does
+#: not define them on the type: each would restrict a search to a patient or a record, and a search that silently
+#: dropped it would give a client that believes it asked for one patient the records of every patient it may see.
 RESTRICTING = frozenset(
     {"patient", "subject", "beneficiary", "identifier", "_id", "_has", "_list", "_filter", "_query"}
 )
+#: The search parameters R4 defines on every resource (Resource, DomainResource) and for every search (``_has``,
+#: ``_type``, ``_list``, ``_query``, ``_filter``): never ignored under lenient handling.
+R4_EVERY_TYPE = frozenset(
+    {
+        "_id", "_lastupdated", "_tag", "_profile", "_security", "_source", "_text", "_content",
+        "_list", "_has", "_type", "_query", "_filter",
+    }
+)  # fmt: skip
 _RESULT_PARAMS = (
     "_summary",
     "_elements",
@@ -112,25 +123,56 @@ _RESULT_PARAMS = (
     "_format",
     "_pretty",
 )
+#: The R4 result parameters this service does not serve that change what a search returns (``_contained`` gives the
+#: contained resources, not their containers): never ignored. ``_total`` only asks how exact the total may be (it
+#: always is), so lenient handling may ignore it.
+_RESULTS_UNSERVED = frozenset({"_contained", "_containedtype"})
 
 
-def lenient_query(query: list[tuple[str, str]], rtype: str) -> tuple[list[tuple[str, str]], list[str]]:
+@functools.cache
+def r4_search_parameters(package: Path) -> Mapping[str, frozenset[str]]:
+    """Resource type -> the codes (lower case) of the SearchParameters the R4 core package ``package`` defines on it
+    (``base``), read once per package: the parameters lenient handling must never ignore."""
+    index = package / ".index.json"
+    if index.is_file():
+        listed = json.loads(index.read_text(encoding="utf-8")).get("files", [])
+        names = [str(f["filename"]) for f in listed if f.get("resourceType") == "SearchParameter"]
+    else:  # a package without its index: the files' own names, as the package writes them
+        names = [path.name for path in package.glob("SearchParameter-*.json")]
+    found: dict[str, set[str]] = {}
+    for name in names:
+        parameter = json.loads((package / name).read_text(encoding="utf-8"))
+        for base in parameter.get("base") or []:
+            found.setdefault(str(base), set()).add(str(parameter.get("code", "")).lower())
+    return {rtype: frozenset(codes) for rtype, codes in found.items()}
+
+
+def lenient_query(
+    query: list[tuple[str, str]], rtype: str, defined: frozenset[str] | None = None
+) -> tuple[list[tuple[str, str]], list[str]]:
     """The query of a search of ``rtype`` under ``Prefer: handling=lenient`` (R4 3.1.1.5.2.1): the terms whose
-    parameter the service knows, and the names of those it ignores (each once, as given). A parameter that
-    restricts to a patient or a record (:data:`RESTRICTING`, or naming a patient or subject in a modifier or
-    chain) is an error (ADP-5056) even so. A bad value of a known parameter stays an error too: only the unknown
-    are ignored."""
+    parameter the service knows, and the names of those it ignores (each once, as given). Ignored is only a name
+    R4 does not define for the type: an R4 search parameter the service does not serve (``defined``: the lower-case
+    codes of the type's, see :func:`r4_search_parameters`; None: every name counts as one), compared without case,
+    modifier or chain, is an error (ADP-5056), as is one that restricts to a patient or a record
+    (:data:`RESTRICTING`), and a result parameter that would change what is returned (ADP-5023): dropped, each
+    would give more than was asked for. A bad value of a known parameter stays an error too."""
     references = [p for p in SEARCH_PARAMS[rtype] if p in ("patient", "subject")]
     known = {*SEARCH_PARAMS[rtype], *(f"{p}:identifier" for p in references), "_id", "_profile", "_lastUpdated"}
+    results = {*_RESULTS_UNSERVED, *(p.lower() for p in _RESULT_PARAMS)}
     kept: list[tuple[str, str]] = []
     ignored: list[str] = []
     for name, value in query:
         if name in known or name in _RESULT_PARAMS:
             kept.append((name, value))
             continue
-        base = re.split(r"[:.]", name, maxsplit=1)[0]
+        base = re.split(r"[:.]", name, maxsplit=1)[0].lower()
         lowered = name.lower()
-        if base in RESTRICTING or "patient" in lowered or "subject" in lowered:
+        if base in results:
+            detail = "it changes what the search returns, and is not ignored even with Prefer: handling=lenient"
+            raise AdapterError([Issue("ADP-5023", "error", args={"param": name[:100], "detail": detail})])
+        restricting = base in RESTRICTING or "patient" in lowered or "subject" in lowered
+        if defined is None or base in defined or base in R4_EVERY_TYPE or restricting:
             raise AdapterError([Issue("ADP-5056", "error", args={"param": name[:100]})])
         if name not in ignored:
             ignored.append(name)
@@ -200,7 +242,7 @@ def parse_query(
                 updated.append(("<", _next(stamp)))
             continue
         if name not in allowed:
-            detail = "supported: " + ", ".join((*allowed, date_param, "_count", "_offset"))
+            detail = "supported: " + ", ".join((*allowed, date_param, "_count", "_offset", *_shaping(rtype)))
             raise AdapterError([Issue("ADP-5023", "error", args={"param": name, "detail": detail})])
         values = [_reference_value(name, v) for v in value.split(",") if v]
         if not values:
@@ -209,10 +251,52 @@ def parse_query(
     return params, updated, count, offset
 
 
+def _shaping(rtype: str) -> tuple[str, ...]:
+    """The result parameters a search of ``rtype`` takes besides ``_count`` and ``_offset`` (for the hint of an
+    unknown parameter): none for AuditEvent, ``_include`` and ``_revinclude`` only where they lead somewhere."""
+    if rtype == "AuditEvent":
+        return ()
+    return (
+        "_sort",
+        "_summary",
+        "_elements",
+        *(("_include",) if INCLUDES.get(rtype) else ()),
+        *(("_revinclude",) if REVINCLUDES.get(rtype) else ()),
+    )
+
+
 def _reference_value(name: str, value: str) -> str:
     if name in ("patient", "subject") and "/" not in value:
         return f"Patient/{value}"
     return value
+
+
+def own_references(params: list[tuple[str, list[str]]], base: str) -> list[tuple[str, list[str]]]:
+    """``params`` with every reference at the service's own ``base`` (``https://host/fhir/Patient/x``) as the
+    relative reference it is (``Patient/x``, R4 3.1.1.4.2); another server's absolute URL is kept, and so finds
+    nothing here."""
+    prefix = base.rstrip("/") + "/"
+
+    def local(name: str, value: str) -> str:
+        return _reference_value(name, value[len(prefix) :]) if value.startswith(prefix) else value
+
+    return [
+        (name, [local(name, v) for v in values] if name in ("patient", "subject") else values)
+        for name, values in params
+    ]
+
+
+def read_shape(query: list[tuple[str, str]], rtype: str) -> Shape:
+    """The shape of a read (``GET [type]/[id]``, also a vread): ``_summary`` (``true``, ``false``) and
+    ``_elements`` as a search's matches take them, ``_format`` and ``_pretty``; any other parameter is an error
+    (ADP-5023): a read that ignored it would answer something other than was asked."""
+    detail = "a read takes only _summary (true, false), _elements, _format and _pretty"
+    for name, value in query:
+        taken = name in ("_elements", "_format", "_pretty") or (name == "_summary" and value in ("true", "false"))
+        if not taken:
+            raise AdapterError([Issue("ADP-5023", "error", args={"param": name[:100], "detail": detail})])
+    shape, _ = result_shape([(k, v) for k, v in query if k in ("_summary", "_elements")], rtype)
+    return shape
 
 
 def _real_date(stamp: str) -> bool:
@@ -303,6 +387,8 @@ def condition_query(rtype: str, condition: str) -> list[tuple[str, str]]:
     def refused(detail: str) -> AdapterError:
         return AdapterError([Issue("ADP-5023", "error", args={"param": "If-None-Exist", "detail": detail})])
 
+    if not condition.strip():
+        raise refused("the header is empty: give the search that must find nothing (identifier=...), or leave it out")
     path, mark, text = condition.strip().rpartition("?")
     named = path.rstrip("/").rsplit("/", 1)[-1] if mark else ""
     if named and named != rtype:

@@ -50,7 +50,7 @@ class Service:
         meldingstjener: Meldingstjener | None = None,
     ) -> None:
         self.settings = settings
-        self.store: Store = open_store(settings.store_url)
+        self.store: Store = open_store(settings.store_url, timeout=settings.database_timeout)
         self.translator = translator or Translator(settings, validator)
         self.validator = self.translator.validator
         self.routes = (

@@ -363,3 +363,69 @@ def test_each_db_command_explains_itself() -> None:
     for command in ("upgrade", "current", "check"):
         result = CliRunner().invoke(main, ["db", command, "--help"])
         assert result.exit_code == 0 and len(result.output.split("\n\n")[1]) > 60, result.output
+
+
+# --- an incomplete store, a bad URL, the text of a refusal (issue 17) ---------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dropped", ["all tables", "audit"])
+def test_current_check_and_upgrade_agree_about_an_incomplete_store(
+    backend: str, dropped: str, new_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    """A version table at the head without (some of) the tables: incomplete for current and check (exit 1);
+    upgrade completes it and says so; then all three say current."""
+    url = new_url(backend)
+    open_store(url).close()
+    with connect(url) as connection:
+        for table in migrate.TABLES if dropped == "all tables" else ("audit",):
+            connection.execute(f"DROP TABLE {table}")
+    code, output = cli(url, "db", "current", tmp_path=tmp_path)
+    assert code == 0 and "incomplete" in output and "audit" in output, output
+    code, output = cli(url, "db", "check", tmp_path=tmp_path)
+    assert code == 1 and "incomplete" in output and "Traceback" not in output, output
+    code, output = cli(url, "db", "upgrade", tmp_path=tmp_path)
+    assert code == 0 and "completed" in output and "audit" in output and "nothing to upgrade" not in output, output
+    code, output = cli(url, "db", "check", tmp_path=tmp_path)
+    assert code == 0 and "current" in output, output
+    assert "incomplete" not in cli(url, "db", "current", tmp_path=tmp_path)[1]
+
+
+def test_postgresql_incomplete_is_refused_by_the_service_until_upgraded(
+    new_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    url = new_url("postgresql")
+    open_store(url).close()
+    with connect(url) as connection:
+        connection.execute("ALTER TABLE outbox DROP COLUMN remote_status")
+    code, output = cli(url, "outbox", "list", tmp_path=tmp_path)
+    assert code == 2 and "ADP-0013" in output and "outbox.remote_status" in output, output
+    assert cli(url, "db", "check", tmp_path=tmp_path)[0] == 1
+    code, output = cli(url, "db", "upgrade", tmp_path=tmp_path)
+    assert code == 0 and "outbox.remote_status" in output, output
+    assert cli(url, "db", "check", tmp_path=tmp_path)[0] == 0
+    store = open_store(url)
+    store.close()
+    assert store.upgraded is None
+
+
+@pytest.mark.parametrize("url", ["mysql://x", "garbage", "postgresql+psycopg2://u@h/d", "sqlite://relative.db"])
+def test_db_commands_refuse_a_bad_url_in_one_line_like_serve(url: str, tmp_path: Path) -> None:
+    for words in (("db", "current"), ("db", "check"), ("db", "upgrade"), ("serve",)):
+        code, output = cli(url, *words, tmp_path=tmp_path)
+        assert code == 2, (words, output)
+        assert output.strip().startswith("ADP-0007") and len(output.strip().splitlines()) == 1, (words, output)
+
+
+def test_the_refusal_of_a_schema_behind_names_the_command_and_fits_the_store(
+    new_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    url = new_url("postgresql")
+    old_store(url)
+    for words, named in ((("worker", "--once"), "samhandling worker"), (("outbox", "list"), "samhandling outbox")):
+        code, output = cli(url, *words, tmp_path=tmp_path)
+        assert code == 2 and f"`{named}" in output and "PostgreSQL" in output, output
+    sqlite = new_url("sqlite")
+    old_store(sqlite)
+    code, output = cli(sqlite, "db", "check", tmp_path=tmp_path)
+    assert code == 1 and "ADP-0013" in output and "PostgreSQL" not in output, output

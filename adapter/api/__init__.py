@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -31,6 +32,7 @@ from adapter.receipt.audit import REQUEST_ID
 from adapter.records import ID_PATTERN
 from adapter.reply import Reply
 from adapter.service import Service
+from adapter.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 #: Paths that need no token.
@@ -165,7 +167,7 @@ def _answer_errors(app: Flask, service: Service) -> None:
         status = error.code or 500
         headers = {}
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
-            allowed = ", ".join(sorted(set(error.valid_methods) - {"HEAD", "OPTIONS"}))
+            allowed = ", ".join(_served_methods(app, error.valid_methods))
             headers["Allow"] = allowed
             issue = Issue(
                 "ADP-5028", "error", args={"method": request.method, "path": request.path, "allowed": allowed}
@@ -176,11 +178,38 @@ def _answer_errors(app: Flask, service: Service) -> None:
             issue = Issue("ADP-5015", "error", args={"reference": error.name})
         return respond(Reply.refused([issue], headers=headers, default=status))  # werkzeug's status
 
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(error: StoreUnavailable) -> Any:
+        # the database is down, hangs or refuses us: not a bug, 503 with when to try again (the log has its words)
+        reference = g.get("request_id") or str(uuid.uuid4())
+        log.error("store unavailable %s handling %s %s: %s", reference, request.method, request.path, error)
+        return respond(Reply.refused([error.public], headers={"Retry-After": str(error.retry_after)}))
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
-        reference = str(uuid.uuid4())
+        reference = g.get("request_id") or str(uuid.uuid4())  # the X-Request-Id of the answer and the log line
         log.exception("unexpected error %s handling %s %s", reference, request.method, request.path)
         return respond(Reply.refused([Issue("ADP-5015", "fatal", args={"reference": reference})], default=500))
+
+
+#: Views that refuse every request they get with 405 (DELETE: nothing is deleted here): never named in ``Allow``.
+_REFUSING_VIEWS = ("fhir.delete",)
+
+
+def _served_methods(app: Flask, valid: Iterable[str]) -> list[str]:
+    """The methods of ``valid`` (Werkzeug's, for the request's path) that do something there other than 405, for
+    ``Allow`` (RFC 9110 §10.2.1: what the target supports): neither HEAD and OPTIONS (Flask's own) nor a method
+    whose view always refuses."""
+    urls = app.url_map.bind_to_environ(request.environ)
+    served = []
+    for method in sorted(set(valid) - {"HEAD", "OPTIONS"}):
+        try:
+            endpoint, _ = urls.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint not in _REFUSING_VIEWS:
+            served.append(method)
+    return served
 
 
 class _ResourceType(BaseConverter):

@@ -38,8 +38,13 @@ _OPERATIONS = (
 
 _REST_DOCUMENTATION = (
     "JSON and XML by _format (json, xml, or a FHIR media type; html: the pages) and Accept; a format this server "
-    "cannot give is answered 406, a body it cannot read 415. Search by GET [type]?... or POST [type]/_search with a "
-    "form body (application/x-www-form-urlencoded), the same search. Create and update take Prefer: "
+    "cannot give is answered 406, a body it cannot read 415; so is a media type naming a fhirVersion other than 4.0 "
+    "(4.0.1). Search by GET [type]?... or POST [type]/_search with a form body (application/x-www-form-urlencoded), "
+    "the same search; the links of a POST _search carry no identifier (a privacy choice over R4's self link as the "
+    "search performed): self is [type]/_search without its query, and the paging links name the patient by id "
+    "when patient:identifier (subject:) names exactly one the caller may read, else are left out (ADP-5085). A read "
+    "takes _summary (true, false) and _elements (tagged SUBSETTED), _format and _pretty, any other parameter is a "
+    "400. A reference searched by this server's own absolute URL is the relative one. Create and update take Prefer: "
     "return=minimal|representation|OperationOutcome. A conditional create (If-None-Exist) searches as the caller: "
     "what it may not read is no match; one match is answered 200 with it, several 412. A read (and vread) is "
     "conditional: If-None-Match naming its version (or *), or If-Modified-Since not before its Last-Modified, is "
@@ -50,8 +55,10 @@ _REST_DOCUMENTATION = (
     "[type]/_history, /_history) gives only versions of what the caller may read, newest first, and pages with "
     "_count and _offset, from _since. Nothing is deleted: DELETE is refused (405, ADP-5048) with the status change "
     "to make instead. Searches are strict by default (an unknown parameter is a 400); Prefer: handling=lenient "
-    "ignores one and names it in an OperationOutcome entry (search mode outcome), but never a parameter that would "
-    "restrict to a patient or a record (patient, subject, identifier, _id, _has, ...: still a 400). "
+    "ignores one and names it in an OperationOutcome entry (search mode outcome), but only a name R4 does not define "
+    "for the type: an R4 search parameter not served here (of the type, or of every resource: _tag, _security, "
+    "_has, ..., whatever its case, modifier or chain), a result parameter that changes what is returned (_contained) "
+    "and one that restricts to a patient or a record stay a 400 (ADP-5056, ADP-5023). "
     "Searches take _sort ("
     + ", ".join((*SORTS, *(f"-{key}" for key in SORTS)))
     + "), _summary (count: the total only; true: the elements R4 marks isSummary, tagged SUBSETTED; false), "

@@ -42,7 +42,10 @@ def formats() -> Response | None:
 
 @blueprint.get("/metadata")
 def metadata() -> Response:
-    """The CapabilityStatement: what this server really does."""
+    """The CapabilityStatement: what this server really does; with ``mode=terminology`` its TerminologyCapabilities
+    (R4), which :mod:`adapter.records.conformance` makes."""
+    if request.args.get("mode") == "terminology":
+        return respond(_service().conformance.terminology_capabilities(_base()))
     return respond(Reply(200, capability_statement(_service(), _base())))
 
 
@@ -114,10 +117,12 @@ def emergency() -> Response:
     """The emergency read of a patient's current crisis plan (scope ``samhandling/emergency``, a stated reason):
     ``?identifier=<fødselsnummer or system|value>&reason=<why>``."""
     identifier = request.args.get("identifier", "")
-    reason = request.args.get("reason", "") or request.headers.get("X-Emergency-Reason", "")
+    in_url = request.args.get("reason", "")
+    reason = in_url or request.headers.get("X-Emergency-Reason", "")
     if wants_page():
         return pages.emergency()
-    return respond(_service().records.emergency(identifier, reason, _caller(), _base()))
+    records = _service().records
+    return respond(records.emergency(identifier, reason, _caller(), _base(), reason_in_url=bool(in_url)))
 
 
 @blueprint.get("/<type:rtype>")
@@ -161,11 +166,13 @@ def read(rtype: str, rid: str) -> Response:
 
 
 def _read(rtype: str, rid: str, version: int | None) -> Response:
-    """A read, conditional on ``If-None-Match`` and ``If-Modified-Since`` (304 when they hold)."""
+    """A read, conditional on ``If-None-Match`` and ``If-Modified-Since`` (304 when they hold), shaped by
+    ``_summary`` and ``_elements`` (any other parameter but ``_format`` and ``_pretty`` is refused)."""
     records = _service().records
     if_none_match, if_modified_since = request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")
+    query = [(k, v) for k, values in request.args.lists() for v in values]
     reply = records.read(
-        rtype, rid, _caller(), version, if_none_match=if_none_match, if_modified_since=if_modified_since
+        rtype, rid, _caller(), version, if_none_match=if_none_match, if_modified_since=if_modified_since, query=query
     )
     return respond(reply)
 

@@ -7,11 +7,12 @@ outsider could use (no database URL, host or driver message: those go to the log
 - ``GET /health/live``: the process answers (``{"status": "ok"}``); nothing else is asked.
 - ``GET /health/ready``: the store answers, its schema is at the revision this release needs (``migrations``), and
   the outbox lag, the age in seconds of the oldest delivery still pending (0 when none is). 503 with
-  ``{"status": "unavailable", "code": "ADP-5045", ...}`` when the store does not answer, and with ``ADP-5070``
-  (``"migrations": "behind"``) when its schema is not at that revision (``samhandling db upgrade`` ran for a newer
-  release, or a restore put an older schema back). The store is asked once, on a connection of its own that gives
-  up after :data:`PROBE_SECONDS` (connecting, and each query), never through the store's reconnect tries: an
-  orchestrator asks often and must hear "not ready" while the database is away, not after it is back.
+  ``{"status": "unavailable", "code": "ADP-5045", ...}`` when the store does not answer, with ``ADP-5070``
+  (``"migrations": "behind"``) when its schema is at an older revision this release knows (a restore put an older
+  schema back), and with ``ADP-5077`` (``"migrations": "unknown"``) when it is at a revision this release does not
+  know (``samhandling db upgrade`` ran for a newer release). The store is asked once, on a connection of its own
+  that gives up after :data:`PROBE_SECONDS` (connecting, and each query), never through the store's reconnect
+  tries: an orchestrator asks often and must hear "not ready" while the database is away, not after it is back.
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ from adapter.errors import Issue
 from adapter.reply import Reply
 from adapter.store import Tx, database_errors
 from adapter.store.migrate import revision_in
-from adapter.store.schema import HEAD
+from adapter.store.schema import HEAD, REVISIONS
 
 log = logging.getLogger(__name__)
 #: The code of a readiness check the store did not answer (its HTTP status, 503, is the table's).
 STORE_DOWN = "ADP-5045"
-#: The code of a readiness check that found the schema at another revision than this release's (503 too).
+#: The code of a readiness check that found the schema at an older revision than this release's (503 too).
 SCHEMA_BEHIND = "ADP-5070"
+#: The code of a readiness check that found the schema at a revision this release does not know: a newer one's.
+SCHEMA_UNKNOWN = "ADP-5077"
 #: How long the readiness check waits for the store, connecting and for each query.
 PROBE_SECONDS = 2.0
 
@@ -55,9 +58,11 @@ def ready() -> Response:
         return _json(body, Reply.refused([issue]).status)  # the code table's status
     if revision != HEAD:
         log.warning("readiness: the store's schema is at %s, this release needs %s", revision, HEAD)
-        issue = Issue(SCHEMA_BEHIND, "fatal", args={"head": HEAD})
-        body = {"status": "unavailable", "code": SCHEMA_BEHIND, "detail": issue.text_en, "store": "ok"}
-        return _json({**body, "migrations": "behind"}, Reply.refused([issue]).status)
+        known = revision is None or revision in REVISIONS
+        code = SCHEMA_BEHIND if known else SCHEMA_UNKNOWN
+        issue = Issue(code, "fatal", args={"head": HEAD, "found": revision})
+        body = {"status": "unavailable", "code": code, "detail": issue.text_en, "store": "ok"}
+        return _json({**body, "migrations": "behind" if known else "unknown"}, Reply.refused([issue]).status)
     lag = _age(oldest)
     return _json({"status": "ok", "store": "ok", "migrations": "current", "outbox_lag_seconds": lag}, 200)
 

@@ -22,6 +22,8 @@ _PAGE_NAMES = ("html", "text/html")
 #: What an answer can be, most preferred first: FHIR JSON, FHIR XML, and the pages (a browser's ``text/html``).
 _OFFERED = (FHIR_JSON, "application/json", "application/json+fhir", FHIR_XML, "application/xml", "text/xml")
 _OFFERED_XML = (FHIR_XML, "application/xml", "text/xml", "application/xml+fhir")
+#: The ``fhirVersion`` a media type may name (R4 http.html 3.1.0.1.9: the version of the FHIR it is): 4.0 only.
+FHIR_VERSIONS = ("4.0", "4.0.1")
 
 
 def _requested() -> str:
@@ -31,10 +33,26 @@ def _requested() -> str:
     return re.sub(r"\s+", "+", requested)
 
 
+def _fhir_version(value: str) -> str | None:
+    """The ``fhirVersion`` parameter of a media type (``application/fhir+json; fhirVersion=4.0``), None without."""
+    for parameter in value.split(";")[1:]:
+        key, _, given = parameter.partition("=")
+        if key.strip().lower() == "fhirversion":
+            return given.strip().strip('"')
+    return None
+
+
 def _accept() -> MIMEAccept:
     """The ``Accept`` header without media type parameters (``application/fhir+json; fhirVersion=4.0`` is
-    ``application/fhir+json``; Werkzeug would match no offered type at all), the qualities kept."""
-    return MIMEAccept([(value.split(";")[0].strip(), quality) for value, quality in request.accept_mimetypes])
+    ``application/fhir+json``; Werkzeug would match no offered type at all), the qualities kept; a type that names
+    a FHIR version other than 4.0 is left out (it asks for what this server cannot give)."""
+    return MIMEAccept(
+        [
+            (value.split(";")[0].strip(), quality)
+            for value, quality in request.accept_mimetypes
+            if _fhir_version(value) in (None, *FHIR_VERSIONS)
+        ]
+    )
 
 
 def wants_xml() -> bool:
@@ -59,7 +77,8 @@ def wants_page() -> bool:
 
 def unacceptable() -> Issue | None:
     """Why the answer cannot be given in a form the caller takes (406, ADP-5046): a ``_format`` that names none of
-    JSON, XML or the pages (``html``), or an ``Accept`` that names only types this server cannot give (``image/png``).
+    JSON, XML or the pages (``html``), or an ``Accept`` that names only types this server cannot give (``image/png``,
+    or a FHIR type of another version, ``application/fhir+json; fhirVersion=5.0``: R4 http.html answers 406).
     A browser's ``Accept`` (``text/html`` first, ``*/*`` later) is taken; so is an empty or absent one."""
     requested = _requested()
     if requested:
@@ -69,16 +88,25 @@ def unacceptable() -> Issue | None:
         return None
     else:
         requested = request.headers.get("Accept", "")[:200]
-    offered = f"{FHIR_JSON} (_format=json), {FHIR_XML} (_format=xml), text/html (_format=html, the pages)"
+    offered = (
+        f"{FHIR_JSON} (_format=json), {FHIR_XML} (_format=xml), text/html (_format=html, the pages),"
+        " of FHIR 4.0 (fhirVersion=4.0)"
+    )
     return Issue("ADP-5046", "error", args={"requested": requested[:200], "offered": offered})
 
 
 def unreadable(search: bool = False) -> Issue | None:
     """Why the request body cannot be read (415, ADP-5013): a ``Content-Type`` that is neither FHIR JSON nor XML
-    (``text/plain``, a form, ``multipart/form-data``); for ``POST [type]/_search`` (``search``) the one type taken
-    is a form. A body without a ``Content-Type`` is read by what it looks like, as before."""
+    (``text/plain``, a form, ``multipart/form-data``), or that names a FHIR version other than 4.0 (R4 http.html);
+    for ``POST [type]/_search`` (``search``) the one type taken is a form. A body without a ``Content-Type`` is
+    read by what it looks like, as before."""
     content_type = (request.mimetype or "").lower()
     accepted = (FORM,) if search else (*_JSON_NAMES[1:], *_XML_NAMES[1:])
+    version = _fhir_version(request.headers.get("Content-Type", ""))
+    # a body of another FHIR version is not read as if it were R4
+    if version is not None and version not in FHIR_VERSIONS:
+        args = {"content_type": f"{content_type[:100]}; fhirVersion={version[:20]}", "accepted": "FHIR 4.0"}
+        return Issue("ADP-5013", "error", args=args)
     if not content_type or content_type in accepted:
         return None
     args = {"content_type": content_type[:100], "accepted": ", ".join(accepted)}

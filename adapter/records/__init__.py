@@ -16,11 +16,13 @@ with stable codes.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from adapter import access
 from adapter.distribute import Distributor
@@ -41,8 +43,18 @@ from adapter.records.include import RecordIncludes, sorted_by
 from adapter.records.pages import RecordPages
 from adapter.records.write import ID_PATTERN, RecordWrites
 from adapter.reply import Reply, operation_outcome
-from adapter.search import Shape, form_query, lenient_query, parse_query, result_shape
+from adapter.search import (
+    Shape,
+    form_query,
+    lenient_query,
+    own_references,
+    parse_query,
+    r4_search_parameters,
+    read_shape,
+    result_shape,
+)
 from adapter.security import AUDIT_SCOPE, EMERGENCY_SCOPE, READ_SCOPE, Caller
+from adapter.standards import core_package
 from adapter.store import Store, StoredResource, Tx
 from adapter.validate import Validator
 
@@ -73,10 +85,13 @@ class Records(RecordWrites, RecordPages, RecordIncludes, RecordHistory):
         *,
         if_none_match: str | None = None,
         if_modified_since: str | None = None,
+        query: list[tuple[str, str]] | None = None,
     ) -> Reply:
         """GET [type]/[id] and GET [type]/[id]/_history/[vid]; a conditional read (``If-None-Match`` naming the
         version, ``If-Modified-Since`` not before its lastUpdated) is answered 304 without a body, after the same
-        access check and audit as any read: a 304 tells that the record is there and unchanged, a disclosure too."""
+        access check and audit as any read: a 304 tells that the record is there and unchanged, a disclosure too.
+        The ``query`` may shape the answer as a search shapes its matches (``_summary=true``, ``_elements``: tagged
+        SUBSETTED); any other parameter but ``_format`` and ``_pretty`` is refused (400, ADP-5023)."""
         ref = f"{rtype}/{rid}" + (f"/_history/{version}" if version is not None else "")
         if rtype == "AuditEvent":  # searched, never read one by one
             where = {"method": "GET", "path": f"/AuditEvent/{rid}", "allowed": "GET /AuditEvent?... (search)"}
@@ -85,8 +100,12 @@ class Records(RecordWrites, RecordPages, RecordIncludes, RecordHistory):
         problem = check_type(rtype)
         if problem:
             return self._refused(caller, "R", ref, problem)
+        try:
+            shape = read_shape(query or [], rtype)
+        except AdapterError as error:
+            return self._refused(caller, "R", ref, Reply.refused(error.issues))
         condition = ReadCondition(if_none_match, if_modified_since)
-        return self.store.run(lambda tx: self._read_in(tx, rtype, rid, caller, version, condition))
+        return self.store.run(lambda tx: self._read_in(tx, rtype, rid, caller, version, condition, shape))
 
     def _read_in(
         self,
@@ -96,8 +115,9 @@ class Records(RecordWrites, RecordPages, RecordIncludes, RecordHistory):
         caller: Caller,
         version: int | None = None,
         condition: ReadCondition | None = None,
+        shape: Shape | None = None,
     ) -> Reply:
-        """The read inside its transaction (also a transaction Bundle's GET entry)."""
+        """The read inside its transaction (also a transaction Bundle's GET entry), shaped as ``shape`` asks."""
         ref = f"{rtype}/{rid}" + (f"/_history/{version}" if version is not None else "")
         found = tx.read(rtype, rid, version)
         if found is None:
@@ -113,6 +133,8 @@ class Records(RecordWrites, RecordPages, RecordIncludes, RecordHistory):
         reply = resource_reply(found)
         if condition is not None and condition.unchanged(found):
             return Reply(304, headers=reply.headers)  # not modified: no body, the validators of what they have
+        if shape is not None and (shape.summary or shape.elements):
+            return Reply(reply.status, self._shaped(found, shape, True), headers=reply.headers)
         return reply
 
     def bundle(
@@ -133,21 +155,53 @@ class Records(RecordWrites, RecordPages, RecordIncludes, RecordHistory):
         lenient: bool = False,
     ) -> Reply:
         """POST [type]/_search: the search of the URL's and the form body's parameters, exactly as GET [type]?...
-        (the same access rules, the same audit); a body that is no form is refused (400), audited as a search."""
+        (the same access rules, the same audit); a body that is no form is refused (400), audited as a search. The
+        answer's links never carry an identifier (:meth:`_links_without_identifiers`): a fødselsnummer is posted
+        so as to stay out of URLs."""
         try:
             form = form_query(data)
         except AdapterError as error:
             caller.require(AUDIT_SCOPE if rtype == "AuditEvent" and caller.has(AUDIT_SCOPE) else READ_SCOPE)
             return self._refused(caller, "E", f"{rtype}/_search", Reply.refused(error.issues))
-        return self.search(rtype, [*query, *form], caller, base, lenient=lenient)
+        reply = self.search(rtype, [*query, *form], caller, base, lenient=lenient)
+        return self._links_without_identifiers(reply, rtype, caller, base)
+
+    def _links_without_identifiers(self, reply: Reply, rtype: str, caller: Caller, base: str) -> Reply:
+        """The answer of a POST _search with links that carry no identifier: ``self`` is the search endpoint
+        without its query (a privacy choice over R4's "the search as performed", documented in the
+        CapabilityStatement), and the paging links are kept only when they can be followed without one:
+        ``patient:identifier`` (or ``subject:``) that names exactly one patient the caller may read becomes
+        ``patient=Patient/<id>``. Otherwise there are no paging links, and an OperationOutcome entry (ADP-5085)
+        says to page with POST and ``_offset``."""
+        answer = reply.resource
+        if reply.status != 200 or answer is None or answer.get("resourceType") != "Bundle":
+            return reply
+        own = {link["relation"]: link["url"] for link in answer["link"]}
+        terms = parse_qsl(urlsplit(own["self"]).query, keep_blank_values=True)
+        found = bool(answer.get("total"))
+        replaced = self.store.run(lambda tx: self._by_patient_id(tx, terms, caller, found))
+        links = [{"relation": "self", "url": f"{base}/{rtype}/_search"}]
+        entries = list(answer.get("entry") or [])
+        if replaced is None:
+            outcome = operation_outcome([Issue("ADP-5085", "information")])
+            entries.append({"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": outcome, "search": {"mode": "outcome"}})
+        else:
+            for relation, url in own.items():
+                if relation != "self":
+                    linked = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+                    query = [replaced.get(term, term) for term in linked]
+                    links.append({"relation": relation, "url": f"{base}/{rtype}?{urlencode(query)}"})
+        return Reply(200, {**answer, "link": links, **({"entry": entries} if entries else {})}, headers=reply.headers)
 
     def search(
         self, rtype: str, query: list[tuple[str, str]], caller: Caller, base: str, *, lenient: bool = False
     ) -> Reply:
         """GET [type]?params: the current resources the caller may see that match every parameter. Under
         ``Prefer: handling=lenient`` (``lenient``) a parameter the service does not know is ignored, named in an
-        OperationOutcome entry (search mode ``outcome``) and left out of the self link; one that would restrict to
-        a patient or a record never is (:func:`~adapter.search.lenient_query`). AuditEvent searches are strict."""
+        OperationOutcome entry (search mode ``outcome``) and left out of the self link; an R4 search parameter of the
+        type (read from the core package) or one that would restrict to a patient or a record never is
+        (:func:`~adapter.search.lenient_query`). A reference at the service's own ``base`` is the relative one.
+        AuditEvent searches are strict."""
         text = "&".join(f"{k}={v}" for k, v in query)
         if rtype == "AuditEvent" and not caller.has(AUDIT_SCOPE):
             caller.require(READ_SCOPE)  # a party to the patient's care searches that patient's trail
@@ -160,17 +214,23 @@ class Records(RecordWrites, RecordPages, RecordIncludes, RecordHistory):
             if rtype == "AuditEvent":
                 params, updated, count, offset = parse_query(query, rtype)
                 return self._search_audit(caller, query, params, updated, count, offset, base)
-            search = parsed_search(rtype, query, lenient=lenient)
+            defined = self._r4_parameters(rtype) if lenient else None
+            search = parsed_search(rtype, query, lenient=lenient, defined=defined)
         except AdapterError as error:
             return self._refused(caller, "E", f"{rtype}?{text}", Reply.refused(error.issues))
         return self.store.run(lambda tx: self._search_in(tx, caller, base, search))
+
+    def _r4_parameters(self, rtype: str) -> frozenset[str]:
+        """The lower-case codes of the R4 search parameters of ``rtype`` (the core package the validator reads):
+        those lenient handling never ignores."""
+        return r4_search_parameters(core_package(self.validator.settings)).get(rtype, frozenset())
 
     def _search_in(self, tx: Tx, caller: Caller, base: str, search: Search) -> Reply:
         """The search inside its transaction (also a transaction Bundle's GET entry). Any type may be shared under
         consent, so every match is read and judged; the total and the pages are right whatever share of them the
         caller may see."""
         rtype, shape, asked = search.rtype, search.shape, f"{search.rtype}?{search.text}"
-        found = tx.search(rtype, search.params, updated=search.updated, limit=None)
+        found = tx.search(rtype, own_references(search.params, base), updated=search.updated, limit=None)
         visible = sorted_by(self._visible(tx, found, caller), shape.sort)
         page = [] if shape.summary == "count" else visible[search.offset : search.offset + search.count]
         for resource, disclosure in page:
@@ -208,7 +268,7 @@ class Records(RecordWrites, RecordPages, RecordIncludes, RecordHistory):
     ) -> Reply:
         """AuditEvents: an auditor (audit scope) searches all; a party to a patient's care searches that patient's
         (``patient`` required). The search itself is audited."""
-        wanted = dict(params)
+        wanted = dict(own_references(params, base))
         patient = wanted["patient"][0] if wanted.get("patient") else None
         text = "AuditEvent?" + "&".join(f"{k}={v}" for k, v in query)
 
@@ -226,11 +286,15 @@ class Records(RecordWrites, RecordPages, RecordIncludes, RecordHistory):
 
         return self.store.run(work)
 
-    def emergency(self, identifier: str, reason: str, caller: Caller, base: str) -> Reply:
+    def emergency(
+        self, identifier: str, reason: str, caller: Caller, base: str, *, reason_in_url: bool = True
+    ) -> Reply:
         """The emergency read (``GET /Patient/$krise?identifier=FNR&reason=...``): an organisation with the
         emergency scope that is not party to the patient's care reads the patient's current crisis-and-coping
         plan, and the people and organisations it names (its contacts), stating a reason. Audited with purpose of
-        use ETREAT and the reason; the patient's deny blocks it."""
+        use ETREAT and the reason; the patient's deny blocks it. The answer's links carry the reason when it came
+        in the URL (``reason_in_url``), so that following one is the same read; one given in the
+        ``X-Emergency-Reason`` header stays out of them (a link is followed with the header again)."""
         caller.require(EMERGENCY_SCOPE)
         where = f"Patient/$krise?identifier={identifier}"
         if sum(1 for c in reason if c.isalnum()) < 5:
@@ -276,9 +340,30 @@ class Records(RecordWrites, RecordPages, RecordIncludes, RecordHistory):
                 for r in included
             ]
             link = f"{base}/Patient/$krise"
-            return Reply(200, bundle("searchset", link, [("identifier", identifier)], 1, 1, 0, entries))
+            asked = [("identifier", identifier), *((("reason", reason),) if reason_in_url else ())]
+            return Reply(200, bundle("searchset", link, asked, 1, 1, 0, entries))
 
         return self.store.run(work)
+
+    def _by_patient_id(
+        self, tx: Tx, terms: list[tuple[str, str]], caller: Caller, found: bool
+    ) -> dict[tuple[str, str], tuple[str, str]] | None:
+        """How the terms of a search's links are written without an identifier: ``patient:identifier`` or
+        ``subject:identifier`` of exactly one patient the caller may read as the reference to that patient; None when
+        a term carries an identifier (or eleven digits in a row, a fødselsnummer's length) that cannot be so written,
+        or the search ``found`` nothing."""
+        replaced: dict[tuple[str, str], tuple[str, str]] = {}
+        for name, value in terms:
+            if name in ("patient:identifier", "subject:identifier") and "," not in value:
+                if not found:  # only to a caller who sees matches (they name their patient): the id tells no more
+                    return None
+                patients = [p for p in tx.search("Patient", [("identifier", [value])], limit=None) if not p.deleted]
+                if len(patients) != 1 or not self._may_read(tx, patients[0], caller)[0]:
+                    return None
+                replaced[(name, value)] = (name.split(":")[0], f"Patient/{patients[0].id}")
+            elif name == "identifier" or name.endswith(":identifier") or _ELEVEN_DIGITS.search(value):
+                return None
+        return replaced
 
     def validate(self, rtype: str | None, data: bytes, fmt: str | None, profiles: tuple[str, ...]) -> Reply:
         """POST [type]/$validate and /$validate: the OperationOutcome, always 200 when the input could be read
@@ -324,16 +409,22 @@ class Search:
     ignored: list[str]
 
 
-def parsed_search(rtype: str, query: list[tuple[str, str]], *, lenient: bool = False) -> Search:
-    """A search of the served type ``rtype`` read from its query (``lenient``: see :meth:`Records.search`); a term
-    that cannot be served is an :class:`~adapter.errors.AdapterError` (ADP-5023, ADP-5056)."""
+def parsed_search(
+    rtype: str, query: list[tuple[str, str]], *, lenient: bool = False, defined: frozenset[str] | None = None
+) -> Search:
+    """A search of the served type ``rtype`` read from its query (``lenient``: see :meth:`Records.search`;
+    ``defined``: the R4 search parameters of the type, which lenient handling never ignores, None: it ignores
+    nothing); a term that cannot be served is an :class:`~adapter.errors.AdapterError` (ADP-5023, ADP-5056)."""
     text = "&".join(f"{k}={v}" for k, v in query)
     ignored: list[str] = []
     if lenient:
-        query, ignored = lenient_query(query, rtype)
+        query, ignored = lenient_query(query, rtype, defined)
     shape, rest = result_shape(query, rtype)
     params, updated, count, offset = parse_query(rest, rtype)
     return Search(rtype, query, text, shape, params, updated, count, offset, ignored)
+
+
+_ELEVEN_DIGITS = re.compile(r"\d{11}")
 
 
 def _mode(resource: StoredResource, matched: list[StoredResource]) -> str:

@@ -201,7 +201,8 @@ def _refused_delete(rtype: str, url: str) -> Reply:
     if problem is not None:
         return problem
     args = {"ref": url.split("?")[0][:200], "instead": f"{rtype}.{DELETE_INSTEAD[rtype]}"}
-    return Reply.refused([Issue("ADP-5048", "error", args=args)], headers={"Allow": "GET, PUT"})
+    allow = "GET, PUT" if "/" in url.split("?")[0] else "GET, POST, PUT"  # as a DELETE on its own is answered
+    return Reply.refused([Issue("ADP-5048", "error", args=args)], headers={"Allow": allow})
 
 
 def _prepare(records: Records, entry: Entry, lenient: bool = False) -> None:
@@ -210,7 +211,8 @@ def _prepare(records: Records, entry: Entry, lenient: bool = False) -> None:
 
     try:
         if entry.method == "GET" and entry.rid is None:
-            entry.search = parsed_search(entry.rtype, entry.query, lenient=lenient)
+            defined = records._r4_parameters(entry.rtype) if lenient else None
+            entry.search = parsed_search(entry.rtype, entry.query, lenient=lenient, defined=defined)
         if entry.method == "POST" and entry.if_none_exist is not None:
             condition = condition_query(entry.rtype, str(entry.if_none_exist))
             params, updated, _, _ = parse_query(condition, entry.rtype)

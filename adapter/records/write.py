@@ -163,7 +163,8 @@ class RecordWrites(RecordsAccess):
         if problem:
             return self._refused(caller, "D", ref, problem)
         issue = Issue("ADP-5048", "error", args={"ref": ref, "instead": f"{rtype}.{DELETE_INSTEAD[rtype]}"})
-        return self._refused(caller, "D", ref, Reply.refused([issue], headers={"Allow": "GET, PUT"}))
+        allowed = "GET, PUT" if rid else "GET, POST, PUT"  # read and update; search, create, conditional update
+        return self._refused(caller, "D", ref, Reply.refused([issue], headers={"Allow": allowed}))
 
     def _write(
         self,

@@ -10,6 +10,24 @@ taken over by another only when its worker died.
 
 from __future__ import annotations
 
-from adapter.store.sql import Delivery, Store, StoredMessage, StoredResource, Tx, database_errors, open_store
+from adapter.store.sql import (
+    Delivery,
+    Store,
+    StoredMessage,
+    StoredResource,
+    StoreUnavailable,
+    Tx,
+    database_errors,
+    open_store,
+)
 
-__all__ = ["Delivery", "Store", "StoredMessage", "StoredResource", "Tx", "database_errors", "open_store"]
+__all__ = [
+    "Delivery",
+    "Store",
+    "StoreUnavailable",
+    "StoredMessage",
+    "StoredResource",
+    "Tx",
+    "database_errors",
+    "open_store",
+]

@@ -16,6 +16,10 @@ advisory lock 7224, SQLite's write turn):
 * no table of ours (a new store, or a version table alone): created from :data:`~adapter.store.schema.DDL` and
   stamped :data:`HEAD` in one transaction, without Alembic, in milliseconds (every test makes a fresh store);
 * at :data:`HEAD`: nothing to do;
+* incomplete (stamped :data:`HEAD`, but a table or column of the head schema is missing: dropped by hand, or a
+  restore that left parts out): completed from the head DDL (a column added back is nullable), on the same terms
+  as an upgrade (SQLite on opening, PostgreSQL through ``db upgrade``); a version table with none of the tables
+  is completed on opening on both, like a new store;
 * behind (an older revision, or tables with no version table: a store made before migrations): Alembic upgrades it,
   automatically for SQLite (the embedded store is the service's own file, so ``serve --demo`` and the default
   store under the data folder never need a command) and only through ``samhandling db upgrade`` for PostgreSQL,
@@ -29,6 +33,7 @@ advisory lock 7224, SQLite's write turn):
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +47,8 @@ TABLES = ("messages", "resources", "search", "outbox", "nhn_inbox", "audit")
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The PostgreSQL advisory lock that one process at a time holds while it creates or upgrades the schema.
 SCHEMA_LOCK = 7224
+#: Seconds ``samhandling db`` waits for a PostgreSQL server to accept a connection.
+CONNECT_TIMEOUT = 5
 
 
 @dataclass(frozen=True)
@@ -51,17 +58,20 @@ class SchemaState:
 
     revision: str | None
     tables: bool
+    #: at the head revision, what of the head schema is not there: tables (``audit``) and columns of the tables
+    #: that are (``outbox.remote_status``)
+    missing: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        """No table of ours: a new store (a version table left alone by someone who dropped the tables counts
-        for nothing: there is nothing it could describe)."""
+        """No table of ours: a new store, made on opening (a version table left alone by someone who dropped the
+        tables holds nothing the tables could lose)."""
         return not self.tables
 
     @property
     def current(self) -> bool:
-        """At the revision this release needs."""
-        return self.revision == HEAD
+        """At the revision this release needs, with every table and column of it."""
+        return self.revision == HEAD and not self.missing
 
     @property
     def known(self) -> bool:
@@ -70,6 +80,8 @@ class SchemaState:
 
     def describe(self) -> str:
         """The state in words, for messages and ``samhandling db current``."""
+        if self.missing:
+            return f"incomplete: revision {self.revision} without {', '.join(self.missing)}"
         if self.empty:
             return "empty (no tables)"
         if self.revision is None:
@@ -89,7 +101,46 @@ def read_state(cursor: Any, dialect: str) -> SchemaState:
         cursor.execute(f"SELECT version_num FROM {VERSION_TABLE}")  # noqa: S608 - a constant table name
         rows = cursor.fetchall()
         revision = str(rows[0][0]) if rows else None
-    return SchemaState(revision, bool(names & set(TABLES)))
+    missing: tuple[str, ...] = ()
+    if revision == HEAD:  # an older revision lacks columns by design: its migrations add them
+        missing = _missing(cursor, dialect, names)
+    return SchemaState(revision, bool(names & set(TABLES)), missing)
+
+
+def _missing(cursor: Any, dialect: str, names: set[str]) -> tuple[str, ...]:
+    """The tables of the head schema that are not in ``names``, then the columns missing from those that are."""
+    missing = [table for table in TABLES if table not in names]
+    for table, columns in HEAD_COLUMNS.items():
+        if table not in names:
+            continue
+        if dialect == "sqlite":
+            cursor.execute(f"PRAGMA table_info({table})")
+            there = {row[1] for row in cursor.fetchall()}
+        else:
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = %s",
+                (table,),
+            )
+            there = {row[0] for row in cursor.fetchall()}
+        missing += [f"{table}.{column}" for column in columns if column not in there]
+    return tuple(missing)
+
+
+def _head_columns() -> dict[str, dict[str, str]]:
+    """Each table of the head DDL with its columns and their definitions (SQLite's text; the definitions are the
+    same in both dialects but for the types :data:`DDL` fills in, and only the names are compared)."""
+    tables: dict[str, dict[str, str]] = {}
+    for table, body in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", DDL["sqlite"], re.DOTALL):
+        lines = [line.strip().rstrip(",") for line in body.strip().splitlines()]
+        tables[table] = {
+            line.split()[0]: line for line in lines if line.split()[0] not in ("PRIMARY", "UNIQUE", "CONSTRAINT")
+        }
+    return tables
+
+
+#: The columns of each table at the head revision, by name.
+HEAD_COLUMNS = {table: tuple(columns) for table, columns in _head_columns().items()}
 
 
 def revision_in(tx: TxBase) -> str | None:
@@ -97,15 +148,17 @@ def revision_in(tx: TxBase) -> str | None:
     return read_state(tx._cursor, tx.dialect).revision
 
 
-def prepare(cursor: Any, dialect: str) -> SchemaState:
-    """The schema's state after making a new store at the head (the caller holds the schema lock, in a
-    transaction): an empty store gets the head schema and the head stamp, and is then current."""
+def prepare(cursor: Any, dialect: str, *, complete: bool = False) -> tuple[SchemaState, SchemaState]:
+    """The schema's state before and after making a new store at the head (the caller holds the schema lock, in
+    a transaction): an empty store gets the head schema and the head stamp, and is then current. With
+    ``complete``, an incomplete store (at the head, a table or column missing) gets what it lacks."""
     state = read_state(cursor, dialect)
+    if state.missing and complete and state.tables:
+        _complete(cursor, dialect, state)
+        return state, SchemaState(HEAD, True)
     if not state.empty:
-        return state
-    for statement in DDL[dialect].split(";"):
-        if statement.strip():
-            cursor.execute(statement)
+        return state, state
+    _execute_ddl(cursor, dialect)
     # the table as Alembic makes it, so that Alembic reads and moves the stamp later
     cursor.execute(
         f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL, "
@@ -113,7 +166,28 @@ def prepare(cursor: Any, dialect: str) -> SchemaState:
     )
     cursor.execute(f"DELETE FROM {VERSION_TABLE}")  # noqa: S608 - a constant
     cursor.execute(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES ('{HEAD}')")  # noqa: S608 - constants
-    return SchemaState(HEAD, True)
+    return state, SchemaState(HEAD, True)
+
+
+def _execute_ddl(cursor: Any, dialect: str) -> None:
+    """The head schema's statements (each ``IF NOT EXISTS``: what is there stays as it is)."""
+    for statement in DDL[dialect].split(";"):
+        if statement.strip():
+            cursor.execute(statement)
+
+
+def _complete(cursor: Any, dialect: str, state: SchemaState) -> None:
+    """Make the tables, indexes and columns an incomplete store lacks. A column is added back without its
+    ``NOT NULL`` (the rows already there have no value for it); its type is the head DDL's."""
+    columns = _head_columns()
+    for name in state.missing:
+        if "." in name:
+            table, column = name.split(".", 1)
+            definition = columns[table][column].replace(" NOT NULL", "")
+            if dialect == "postgresql":
+                definition = definition.replace("BLOB", "BYTEA")
+            cursor.execute(f"ALTER TABLE {table} ADD COLUMN {definition}")
+    _execute_ddl(cursor, dialect)  # the missing tables, and the indexes (also those on a column added back)
 
 
 def upgrade(url: str, revision: str = "head") -> None:
@@ -163,9 +237,11 @@ def _connection(url: str) -> Iterator[Any]:
     from sqlalchemy.pool import NullPool
 
     target = sqlalchemy.make_url(url)
+    connect_args: dict[str, Any] = {}
     if target.drivername in ("postgresql", "postgres"):
         target = target.set(drivername="postgresql+psycopg")
-    engine = sqlalchemy.create_engine(target, poolclass=NullPool)
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT  # a database that hangs is not waited for without end
+    engine = sqlalchemy.create_engine(target, poolclass=NullPool, connect_args=connect_args)
     try:
         with engine.begin() as connection:
             yield connection

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from adapter.errors import AdapterError
+from adapter.errors import AdapterError, Issue
 from adapter.store.audit import AuditTx
 from adapter.store.messages import MessagesTx
 from adapter.store.migrate import SCHEMA_LOCK, SchemaState, prepare
@@ -32,13 +34,26 @@ except ImportError:  # pragma: no cover - Windows
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-#: How often a transaction is tried again after the connection was lost, and the pause before each try.
+#: How often a transaction is tried again after a deadlock, and the pause before each try after a lost connection
+#: (those are tried again until the store's time bound, ``timeout``, is used up).
 RECONNECT_TRIES = 30
 RECONNECT_PAUSE = 0.5
+#: The store's time bound by default (seconds; ``SAMHANDLING_DATABASE_TIMEOUT``), and the longest one attempt to
+#: connect to PostgreSQL may take within it.
+DEFAULT_TIMEOUT = 15.0
+CONNECT_TIMEOUT = 5
+#: What a PostgreSQL server says when it refuses this service for good (it answered, so it is up): no such database
+#: or role, a wrong password, no access. A setup error: tried again it fails again. (libpq gives these no SQLSTATE.)
+_REFUSED = re.compile(
+    r"FATAL:\s+(?:database \S+ does not exist|role \S+ does not exist|password authentication failed"
+    r"|no pg_hba\.conf entry|permission denied for database|\w+ authentication failed)"
+    r"|fe_sendauth: no password supplied"
+)
 
 __all__ = [
     "Delivery",
     "Store",
+    "StoreUnavailable",
     "StoredMessage",
     "StoredResource",
     "Tx",
@@ -54,23 +69,69 @@ class Tx(MessagesTx, ResourcesTx, OutboxTx, AuditTx):
     transaction on one cursor."""
 
 
+class StoreUnavailable(Exception):
+    """The database did not answer within the store's time bound (down, hanging, too slow), or it refused this
+    service (``setup``: no such database, wrong credentials). :attr:`issue` is for an operator (it may name the
+    database), :attr:`public` for a caller: 503 with ``Retry-After: retry_after``. ``committing``: the database
+    went away while it committed, so whether the transaction's changes were stored is not known."""
+
+    def __init__(self, cause: str, *, retry_after: int, setup: Issue | None = None, committing: bool = False) -> None:
+        super().__init__(cause)
+        self.retry_after = retry_after
+        self.setup = setup
+        self.committing = committing
+
+    @property
+    def public(self) -> Issue:
+        """What a caller is told: ADP-5076 when the outcome is not known, else ADP-5075 (nothing was stored)."""
+        return Issue("ADP-5076" if self.committing else "ADP-5075", "fatal", args={"retry": self.retry_after})
+
+    @property
+    def issue(self) -> Issue:
+        """What an operator is told: the setup error (ADP-0015), else what a caller is told."""
+        return self.setup or self.public
+
+
+def dialect_of(url: str) -> str:
+    """``sqlite`` or ``postgresql``, the dialect of a database URL the store takes; else AdapterError ADP-0007
+    (before any driver or SQLAlchemy sees it, so a URL of another database is one line, not a traceback)."""
+    try:
+        scheme = urlparse(url).scheme
+    except ValueError:
+        scheme = ""
+    if scheme == "sqlite" and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return "sqlite"
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql"
+    raise AdapterError.of("ADP-0007", url=redact(url))
+
+
+def refusal(error: BaseException, url: str) -> Issue | None:
+    """ADP-0015 when ``error`` is a PostgreSQL server refusing this service for good (see :data:`_REFUSED`)."""
+    text = " ".join(str(error).split())
+    found = _REFUSED.search(text)
+    if found is None:
+        return None
+    return Issue("ADP-0015", "fatal", args={"url": redact(url), "detail": found.group(0).removeprefix("FATAL: ")})
+
+
 class Store:
     """A connection per thread to the database at ``url``; :meth:`run` is the only way in. The schema is made or
-    checked on opening (:mod:`adapter.store.migrate`): ``upgrade`` says whether a schema that is behind is
-    upgraded (None: SQLite yes, PostgreSQL no, refused with ADP-0013); :attr:`upgraded` tells from what."""
+    checked on opening (:mod:`adapter.store.migrate`): ``upgrade`` says whether a schema that is behind (or
+    incomplete) is upgraded (None: SQLite yes, PostgreSQL no, refused with ADP-0013); :attr:`upgraded` tells from
+    what. ``timeout`` (seconds) bounds the wait for PostgreSQL: each statement (``statement_timeout``), each
+    connection attempt (at most :data:`CONNECT_TIMEOUT`), and a transaction's tries again after a lost
+    connection together; past it :meth:`run` raises :class:`StoreUnavailable`."""
 
-    def __init__(self, url: str, *, upgrade: bool | None = None) -> None:
-        scheme = urlparse(url).scheme
-        if scheme == "sqlite" and url.startswith("sqlite:///"):
-            self.dialect = "sqlite"
+    def __init__(self, url: str, *, upgrade: bool | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.dialect = dialect_of(url)
+        if self.dialect == "sqlite":
             self.path = Path(url.removeprefix("sqlite:///"))
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             _create_private(self.path)
-        elif scheme in ("postgresql", "postgres"):
-            self.dialect = "postgresql"
-        else:
-            raise AdapterError.of("ADP-0007", url=redact(url))
         self.url = url
+        self.timeout = timeout
+        self._completing = False
         self._local = threading.local()
         #: every connection opened, by the thread that uses it: :meth:`close` closes those of finished threads too
         self._opened: dict[int, Any] = {}
@@ -82,6 +143,7 @@ class Store:
         # the moment the one before is done. Programs that do not queue (sqlite3 in a shell) still just wait.
         self._sqlite_turn = threading.Lock()
         self._schema = SchemaState(None, False)
+        self._schema_before = SchemaState(None, False)
         #: the schema's state before this opening upgraded it (None when it did not)
         self.upgraded: SchemaState | None = None
         try:
@@ -91,17 +153,25 @@ class Store:
             raise
 
     def _open_schema(self, upgrade: bool) -> None:
-        """Make a new store's schema, or check (and maybe upgrade) an existing one's."""
+        """Make a new store's schema, or check (and maybe upgrade or complete) an existing one's."""
         self.run(lambda tx: None, schema=True)  # a new store is made and stamped in that transaction
         state = self._schema
         if state.current:
+            if self._schema_before.revision is not None and self._schema_before.missing:
+                self.upgraded = self._schema_before  # a version table without its tables: they were made
             return
         if not state.known:
             raise AdapterError.of("ADP-0014", found=state.describe(), head=HEAD, url=redact(self.url))
         if not upgrade:
-            raise AdapterError.of("ADP-0013", found=state.describe(), head=HEAD, url=redact(self.url))
+            raise AdapterError.of("ADP-0013", **behind_args(state.describe(), self.url, "samhandling"))
         log.warning("the store %s is %s: upgrading it to revision %s", redact(self.url), state.describe(), HEAD)
-        if self.dialect == "sqlite":
+        if state.missing:  # at the head already: Alembic has nothing to do, the head DDL has
+            self._completing = True
+            try:
+                self.run(lambda tx: None, schema=True)
+            finally:
+                self._completing = False
+        elif self.dialect == "sqlite":
             with self._sqlite_turn, self._process_turn():
                 migrate_upgrade(self.url)
         else:
@@ -115,9 +185,26 @@ class Store:
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA busy_timeout=30000")
             return connection
-        import psycopg
+        return self._connect_postgresql(self.timeout, min(CONNECT_TIMEOUT, self.timeout))
 
-        return psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+    def _connect_postgresql(self, statements: float, connecting: float) -> Any:
+        """A PostgreSQL connection that gives up connecting after ``connecting`` seconds and each statement after
+        ``statements`` (``statement_timeout``, added to the URL's own ``options``, which a keyword would replace),
+        and data it sent that the server's host has not acknowledged after ``statements`` too (``tcp_user_timeout``:
+        a network that drops the packets). A server process that is stopped while its host still acknowledges is
+        waited for on a connection already open: libpq has no client-side bound for that."""
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+
+        given = str(conninfo_to_dict(self.url).get("options") or "")
+        options = f"{given} -c statement_timeout={max(1, round(statements * 1000))}".strip()
+        return psycopg.connect(
+            self.url,
+            autocommit=True,
+            connect_timeout=max(2, math.ceil(connecting)),
+            options=options,
+            tcp_user_timeout=max(1, round(statements * 1000)),
+        )
 
     def _connection(self) -> Any:
         connection = getattr(self._local, "connection", None)
@@ -149,7 +236,7 @@ class Store:
                 cursor.execute("BEGIN IMMEDIATE")
                 try:
                     if schema:
-                        self._schema = prepare(cursor, self.dialect)
+                        self._prepare(cursor)
                     yield Tx(cursor, self.dialect)
                 except BaseException:
                     cursor.execute("ROLLBACK")
@@ -158,9 +245,14 @@ class Store:
         else:
             with connection.transaction():
                 if schema:  # one process at a time makes or reads the schema
+                    # without the statement bound: the lock is held while another process upgrades, which may last
+                    cursor.execute("SET LOCAL statement_timeout = 0")
                     cursor.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
-                    self._schema = prepare(cursor, self.dialect)
+                    self._prepare(cursor)
                 yield Tx(cursor, self.dialect)
+
+    def _prepare(self, cursor: Any) -> None:
+        self._schema_before, self._schema = prepare(cursor, self.dialect, complete=self._completing)
 
     @contextmanager
     def _process_turn(self) -> Iterator[None]:
@@ -178,8 +270,11 @@ class Store:
     def run(self, work: Callable[[Tx], T], *, schema: bool = False, probe: float | None = None) -> T:
         """Run ``work`` in one transaction and return its result; committed when it returns, rolled back when it
         raises. When the database connection is lost (a restart), the whole transaction is tried again on a new
-        connection, for up to RECONNECT_TRIES x RECONNECT_PAUSE seconds; when PostgreSQL rolled it back to break a
-        deadlock, it is tried again at once. ``work`` must therefore read what it needs through ``tx``.
+        connection, every RECONNECT_PAUSE seconds until ``timeout`` seconds have gone since the first try; then,
+        or at once when a statement took longer than ``timeout``, when the connection was lost while committing
+        (tried again it might be stored twice) or when the server refuses this service (a setup error), it raises
+        :class:`StoreUnavailable`. When PostgreSQL rolled it back to break a deadlock, it is tried again at once.
+        ``work`` must therefore read what it needs through ``tx``.
 
         With ``probe`` (seconds), ``work`` only reads and runs once, on a connection of its own that gives up
         connecting and each statement after that long: a health check that must answer while the database does
@@ -188,34 +283,55 @@ class Store:
             return self._probe(work, probe)
         lost = _connection_errors(self.dialect)
         conflicts = _conflict_errors(self.dialect)
-        for attempt in range(RECONNECT_TRIES):
+        deadline = time.monotonic() + self.timeout
+        conflicts_met = 0
+        while True:
+            committing = False
             try:
                 with self._transaction(schema) as tx:
-                    return work(tx)
-            except lost as error:
-                self._drop_connection()
-                if attempt == RECONNECT_TRIES - 1:
-                    raise
-                log.warning("database connection lost (%s); trying the transaction again", _first_line(error))
-                time.sleep(RECONNECT_PAUSE)
-            except conflicts:
+                    result = work(tx)
+                    committing = True
+                return result
+            except conflicts:  # first: they are OperationalErrors too, but the connection is fine
                 # PostgreSQL broke a deadlock (or a serialization conflict) by rolling this transaction back;
                 # run it again after a short random pause, on the same connection
-                if attempt == RECONNECT_TRIES - 1:
+                conflicts_met += 1
+                if conflicts_met == RECONNECT_TRIES:
                     raise
                 time.sleep(random.uniform(0.01, 0.1))  # noqa: S311 - jitter, not cryptography
-        raise AssertionError("unreachable")  # pragma: no cover
+            except lost as error:
+                self._drop_connection()
+                self._give_up(error, committing, deadline)
+                log.warning("database connection lost (%s); trying the transaction again", _first_line(error))
+                time.sleep(min(RECONNECT_PAUSE, max(0.0, deadline - time.monotonic())))  # the last try at the bound
+
+    def _give_up(self, error: BaseException, committing: bool, deadline: float) -> None:
+        """Raise :class:`StoreUnavailable` (from ``error``, a lost connection or a statement cancelled) unless the
+        transaction may be tried again: it did not reach its commit, the server did not refuse this service, no
+        statement ran out of time, and ``deadline`` has not passed."""
+        import psycopg
+
+        retry_after = max(1, math.ceil(self.timeout))
+        setup = refusal(error, self.url)
+        slow = isinstance(error, psycopg.errors.QueryCanceled)
+        if setup or committing or slow or time.monotonic() >= deadline:
+            if not setup:
+                log.warning(
+                    "the database %s did not answer in time (%s s)%s: %s",
+                    redact(self.url),
+                    self.timeout,
+                    " while committing: the outcome is not known" if committing else "",
+                    _first_line(error),
+                )
+            cause = _first_line(error)
+            raise StoreUnavailable(cause, retry_after=retry_after, setup=setup, committing=committing) from error
 
     def _probe(self, work: Callable[[Tx], T], timeout: float) -> T:
         if self.dialect == "sqlite":
             connection: Any = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         else:
-            import psycopg
-
-            connection = psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, round(timeout)))
+            connection = self._connect_postgresql(timeout, timeout)
         try:
-            if self.dialect == "postgresql":
-                connection.execute("SELECT set_config('statement_timeout', %s, false)", (f"{round(timeout * 1000)}",))
             return work(Tx(connection.cursor(), self.dialect))
         finally:
             connection.close()
@@ -250,7 +366,7 @@ def database_errors() -> tuple[type[BaseException], ...]:
     drivers themselves stay in this package)."""
     import psycopg
 
-    return (psycopg.Error, sqlite3.Error)
+    return (psycopg.Error, sqlite3.Error, StoreUnavailable)
 
 
 def _connection_errors(dialect: str) -> tuple[type[BaseException], ...]:
@@ -282,7 +398,26 @@ def redact(url: str) -> str:
     return url
 
 
-def open_store(url: str, *, upgrade: bool | None = None) -> Store:
+def behind_args(found: str, url: str, command: str) -> dict[str, str]:
+    """The arguments of ADP-0013 (a schema behind or incomplete) for the store at ``url``, which is ``found``
+    (:meth:`SchemaState.describe`), refused by ``command``: its advice says what is true of that store (the
+    service upgrades a SQLite store itself; ``command`` is named for PostgreSQL)."""
+    if dialect_of(url) == "sqlite":
+        advice_en = "The service upgrades a SQLite store when it opens it; or run `samhandling db upgrade`."
+        advice_nb = "Tjenesten oppgraderer et SQLite-lager når den åpner det; eller kjør `samhandling db upgrade`."
+    else:
+        advice_en = (
+            f"`{command}` does not upgrade a PostgreSQL store that is behind: back it up, then run "
+            "`samhandling db upgrade` (once, for every process that shares the database)."
+        )
+        advice_nb = (
+            f"`{command}` oppgraderer ikke et PostgreSQL-lager som ligger etter: ta sikkerhetskopi, og kjør så "
+            "`samhandling db upgrade` (én gang, for alle prosessene som deler databasen)."
+        )
+    return {"url": redact(url), "found": found, "head": HEAD, "advice_en": advice_en, "advice_nb": advice_nb}
+
+
+def open_store(url: str, *, upgrade: bool | None = None, timeout: float = DEFAULT_TIMEOUT) -> Store:
     """The store at ``url`` (``sqlite:///path/to/file.sqlite`` or ``postgresql://user@host/db``): a new one made at
-    the schema's head revision, an existing one checked (``upgrade``: see :class:`Store`)."""
-    return Store(url, upgrade=upgrade)
+    the schema's head revision, an existing one checked (``upgrade``, ``timeout``: see :class:`Store`)."""
+    return Store(url, upgrade=upgrade, timeout=timeout)

@@ -42,19 +42,29 @@ def test_ready_says_the_migrations_are_current(client: FlaskClient) -> None:
 
 
 @BOTH
-@pytest.mark.parametrize("revision", ["0000", "f00d"])
+@pytest.mark.parametrize(
+    ("change", "code", "migrations"),
+    [
+        (f"DELETE FROM {VERSION_TABLE}", "ADP-5070", "behind"),  # noqa: S608 - a restore of a store before migrations
+        (f"UPDATE {VERSION_TABLE} SET version_num = '9999'", "ADP-5077", "unknown"),  # noqa: S608 - a newer release
+        (f"UPDATE {VERSION_TABLE} SET version_num = 'f00d'", "ADP-5077", "unknown"),  # noqa: S608
+    ],
+)
 def test_a_schema_moved_under_the_service_makes_it_not_ready(
-    client: FlaskClient, service: Service, revision: str
+    client: FlaskClient, service: Service, change: str, code: str, migrations: str
 ) -> None:
-    """A newer release's `db upgrade` (or a restore of an older schema) while this one runs."""
-    execute(service, f"UPDATE {VERSION_TABLE} SET version_num = '{revision}'")  # noqa: S608 - test constants
+    """A newer release's `db upgrade` (or a restore of an older schema) while this one runs: behind only when it
+    is a revision this release could upgrade from, else unknown (newer), as `db current` says."""
+    execute(service, change)
     answer = client.get("/health/ready")
     assert answer.status_code == 503 and answer.content_type == "application/json"
     body = answer.get_json()
-    assert body["code"] == "ADP-5070" and body["migrations"] == "behind" and body["store"] == "ok"
+    assert body["code"] == code and body["migrations"] == migrations and body["store"] == "ok"
     assert HEAD in body["detail"] and "samhandling db current" in body["detail"]
+    assert ("newer" in body["detail"]) == (migrations == "unknown"), body["detail"]
     assert client.get("/health/live").status_code == 200
-    execute(service, f"UPDATE {VERSION_TABLE} SET version_num = '{HEAD}'")  # noqa: S608 - test constants
+    execute(service, f"DELETE FROM {VERSION_TABLE}")  # noqa: S608 - test constants
+    execute(service, f"INSERT INTO {VERSION_TABLE} VALUES ('{HEAD}')")  # noqa: S608 - test constants
     assert client.get("/health/ready").status_code == 200
 
 
@@ -72,7 +82,7 @@ def timed(client: FlaskClient, times: int) -> tuple[list[int], float]:
 def test_an_unreachable_database_is_reported_about_as_fast_as_a_normal_answer(
     client: FlaskClient, service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Through the store's reconnect tries it would take RECONNECT_TRIES x RECONNECT_PAUSE (15 s); the check
+    """Through the store's reconnect tries it would take the store's bound (database_timeout, 15 s); the check
     answers no slower than a normal answer, give or take (a refused connection is quick)."""
     statuses, normal = timed(client, 5)
     assert statuses == [200] * 5

@@ -3,9 +3,11 @@ examples run against an in-process service and against a running one (a fake one
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import jwt
+import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
@@ -58,7 +60,7 @@ def test_operator_commands_refuse_a_store_that_is_not_there(tmp_path: Path) -> N
     assert code == 2 and "no store at" in output and not (tmp_path / "data").exists()
     unreachable = "postgresql://nobody@127.0.0.1:1/nothing"
     for words in (("outbox", "list"), ("worker", "--once")):
-        code, output = run(tmp_path, *words, SAMHANDLING_DATABASE_URL=unreachable)
+        code, output = run(tmp_path, *words, SAMHANDLING_DATABASE_URL=unreachable, SAMHANDLING_DATABASE_TIMEOUT="1")
         assert code == 2 and "cannot be used" in output and "Traceback" not in output, output
 
 
@@ -94,3 +96,51 @@ def test_examples_run_against_a_target_reports_failures(tmp_path: Path, httpserv
     assert "HTTP 503" in output and "passed" in output
     sent = [request for request, _ in httpserver.log if request.path != "/metadata"]  # /metadata needs no token
     assert sent and all(r.headers["Authorization"] == "Bearer t" for r in sent)
+
+
+def test_serve_refuses_an_address_it_cannot_bind_before_loading_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    monkeypatch.setattr(BaseApplication, "run", lambda self: pytest.fail("gunicorn was started"))
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    try:
+        for words, address in (
+            (("--port", str(port)), f"127.0.0.1:{port}"),
+            (("--host", "999.1.1.1", "--port", "8180"), "999.1.1.1:8180"),
+        ):
+            code, output = run(tmp_path, "serve", "--demo", *words)
+            assert code == 2 and address in output and len(output.strip().splitlines()) == 1, output
+            assert "Traceback" not in output
+    finally:
+        taken.close()
+    assert not (tmp_path / "data" / "samhandling.sqlite").exists()  # no store made, no example loaded
+
+
+def test_gunicorn_takes_every_option_and_opens_no_shared_control_socket() -> None:
+    import gunicorn.config
+
+    from adapter.cli_service import _gunicorn_options
+
+    config = gunicorn.config.Config()
+    for key, value in _gunicorn_options("127.0.0.1:8080", 2, 8).items():
+        config.set(key, value)  # an unknown setting raises
+    assert config.control_socket_disable is True
+
+
+def test_a_database_that_does_not_exist_is_one_line_and_exit_2(
+    postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A setup error, not a lost connection: refused at once with ADP-0015, never tried again."""
+    from urllib.parse import urlparse, urlunparse
+
+    missing = urlunparse(urlparse(postgres_url)._replace(path="/does_not_exist"))
+    for words in (("worker", "--once"), ("db", "current"), ("db", "upgrade")):
+        code, output = run(tmp_path, *words, SAMHANDLING_DATABASE_URL=missing)
+        assert code == 2 and "does_not_exist" in output and "ADP-0015" in output, (words, output)
+        assert "trying the transaction again" not in output and "Traceback" not in output, (words, output)
+    assert not [r for r in caplog.records if "trying the transaction again" in r.getMessage()]
