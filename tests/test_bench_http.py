@@ -31,7 +31,7 @@ def assert_table(out: str) -> None:
         "plan read (GET /CarePlan/<id>)",
     ):
         assert row in out
-    assert "Targets:" in out and "of echo POST" in out and "zero errors" in out
+    assert "Targets:" in out and "x parse POST" in out and "of echo GET" in out and "zero errors" in out
     assert "of parse POST (reading the Bundle only)" in out
 
 
@@ -52,6 +52,37 @@ def test_quick_run_prints_the_table(tool: str, tmp_path: Path) -> None:
         assert row["errors"] == {}, row  # every request answered, every message acknowledged ok
     assert data["rows"]["process"]["ratio_to_echo"] > 0
     assert {t["result"] for t in data["targets"]} <= {"PASS", "FAIL"}
+
+
+def test_processes_shows_how_throughput_scales(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    done = run(
+        "--quick",
+        "--seconds",
+        "1",
+        "--warmup",
+        "0.3",
+        "--connections",
+        "4",
+        "--tool",
+        "python",
+        "--processes",
+        "1,2",
+        "--json",
+        str(figures),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Scaling (throughput by service processes" in done.stdout
+    assert done.stdout.count("gunicorn 1 workers") == 1 and done.stdout.count("gunicorn 2 workers") == 1
+    for workers in (1, 2):
+        data = json.loads((tmp_path / f"figures-{workers}.json").read_text(encoding="utf-8"))
+        assert data["plan"]["workers"] == workers and data["rows"]["process"]["requests"] > 0
+
+
+@pytest.mark.parametrize("value", ["0", "one,two", ""])
+def test_processes_refuses_what_is_no_count(value: str) -> None:
+    done = run("--processes", value)
+    assert done.returncode == 2 and "--processes" in done.stderr
 
 
 def test_help_describes_the_run() -> None:

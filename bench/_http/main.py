@@ -44,9 +44,11 @@ CONSENT = ROOT / "examples" / "fhir" / "Bundle-melding-samtykke-ola.json"
 CRISIS_PLAN = ROOT / "examples" / "fhir" / "Bundle-melding-kriseplan-ola.json"
 PLAN_PATH = "/CarePlan/krise-og-mestringsplan-ola"
 KOMMUNE, DPS = "8100001", "8100002"
-#: Targets from the service issue.
-MIN_SHARE = 0.25
-MAX_TAIL = 10.0
+#: Targets of the performance issue (16): $process-message at least twice parse POST, the plan read at least 60 % of
+#: echo GET, p99 at most 5 x p50 on every endpoint, zero errors.
+MIN_VERSUS_PARSE = 2.0
+MIN_READ_SHARE = 0.60
+MAX_TAIL = 5.0
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,21 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan]:
         help="load generator: wrk (Debian package wrk), python (threads, built in), auto: wrk when installed",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every figure as JSON to PATH")
+    parser.add_argument(
+        "--processes",
+        metavar="N,M",
+        help="run the whole measurement once per number of service processes (gunicorn workers), e.g. 1,2, and "
+        "show how throughput scales (--workers is then ignored)",
+    )
     args = parser.parse_args(argv)
+    if args.processes is not None:
+        try:
+            counts = [int(n) for n in args.processes.split(",")]
+        except ValueError:
+            parser.error("--processes takes numbers separated by commas, e.g. 1,2")
+        if not counts or min(counts) < 1:
+            parser.error("--processes takes numbers of at least 1, e.g. 1,2")
+        args.process_counts = counts
     tool = args.tool
     if tool == "auto":
         tool = "wrk" if wrk_path() else "python"
@@ -109,14 +125,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if plan.tool == "wrk" and not wrk_path():
         print("bench/http: wrk is not installed (apt-get install wrk), or use --tool python", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="bench-http-") as scratch:
-        try:
-            rows = measure(plan, Path(scratch))
-        except (RuntimeError, OSError) as error:
-            print(f"bench/http: {error}", file=sys.stderr)
-            return 2
-    report(plan, rows, args.json)
+    counts = getattr(args, "process_counts", None)
+    runs: list[tuple[Plan, dict[str, Row]]] = []
+    for workers in counts or [plan.workers]:
+        each = Plan(**{**plan.__dict__, "workers": workers})
+        with tempfile.TemporaryDirectory(prefix="bench-http-") as scratch:
+            try:
+                rows = measure(each, Path(scratch))
+            except (RuntimeError, OSError) as error:
+                print(f"bench/http: {error}", file=sys.stderr)
+                return 2
+        json_path = args.json if not counts else _numbered(args.json, workers)
+        report(each, rows, json_path)
+        runs.append((each, rows))
+    if counts:
+        print(scaling(runs))
     return 0
+
+
+def _numbered(path: Path | None, workers: int) -> Path | None:
+    return None if path is None else path.with_name(f"{path.stem}-{workers}{path.suffix}")
+
+
+def scaling(runs: list[tuple[Plan, dict[str, Row]]]) -> str:
+    """Throughput by the number of service processes, each against the first count's."""
+    first = runs[0][1]
+    lines = ["", "Scaling (throughput by service processes, from the runs above):"]
+    lines.append(f"{'processes':>9} {'$process-message req/s':>23} {'x':>6} {'plan read req/s':>16} {'x':>6}")
+    for plan, rows in runs:
+        process, read = rows["process"].result.rate, rows["read"].result.rate
+        grow = process / first["process"].result.rate if first["process"].result.rate else 0.0
+        grow_read = read / first["read"].result.rate if first["read"].result.rate else 0.0
+        lines.append(f"{plan.workers:>9} {process:>23.1f} {grow:>6.2f} {read:>16.1f} {grow_read:>6.2f}")
+    return "\n".join(lines)
 
 
 # --- the servers ------------------------------------------------------------------------------------------------
@@ -347,19 +388,24 @@ def report(plan: Plan, rows: dict[str, Row], json_path: Path | None) -> None:
 
 
 def verdicts(rows: dict[str, Row]) -> list[tuple[str, str]]:
-    process = rows["process"]
-    share = process.ratio(rows)
+    parse = rows["parse"].result.rate
+    versus = rows["process"].result.rate / parse if parse else None
+    read = rows["read"].ratio(rows)
     tails = {row.label: row.tail for key, row in rows.items() if key != "parse"}  # parse is informative only
     worst = max(tails.items(), key=lambda item: item[1] or 0.0)
     errors = sum(row.result.error_count for row in rows.values())
     return [
         (
-            "PASS" if share is not None and share >= MIN_SHARE else "FAIL",
-            f"$process-message throughput >= {MIN_SHARE:.0%} of echo POST: {fmt_pct(share)}",
+            "PASS" if versus is not None and versus >= MIN_VERSUS_PARSE else "FAIL",
+            f"$process-message throughput >= {MIN_VERSUS_PARSE:g} x parse POST: {fmt(versus)} x",
         ),
         (
-            "PASS" if all(t is not None and t < MAX_TAIL for t in tails.values()) else "FAIL",
-            f"p99 < {MAX_TAIL:g} x p50 on every endpoint: worst {fmt(worst[1], 1)} ({worst[0]})",
+            "PASS" if read is not None and read >= MIN_READ_SHARE else "FAIL",
+            f"plan read throughput >= {MIN_READ_SHARE:.0%} of echo GET: {fmt_pct(read)}",
+        ),
+        (
+            "PASS" if all(t is not None and t <= MAX_TAIL for t in tails.values()) else "FAIL",
+            f"p99 <= {MAX_TAIL:g} x p50 on every endpoint: worst {fmt(worst[1], 1)} ({worst[0]})",
         ),
         ("PASS" if errors == 0 else "FAIL", f"zero errors: {errors}"),
     ]
