@@ -84,6 +84,24 @@ class Settings:
     metrics: str = "admin"
     #: Largest request body accepted, in bytes.
     max_request_bytes: int = 10 * 1024 * 1024
+    #: Caps on one request's document, checked right after the parse and before any other work (413, ADP-5100..5102;
+    #: adapter/parse/caps.py): its values (JSON values, XML elements), nesting depth and the entries of a Bundle; and
+    #: the seconds its validation may take (422, ADP-5103; 0: no limit).
+    max_elements: int = 200_000
+    max_depth: int = 64
+    max_entries: int = 5_000
+    validation_seconds: float = 10.0
+    #: Expensive requests (POST and PUT: $validate, $process-message, writes, transactions, KITH messages; PDFs) one
+    #: host runs at once (all its worker processes together); three times as many may wait (up to 30 s) for a turn in
+    #: each process, others get 503 ADP-5104 at once (adapter/api/limits.py), so that cheap reads find a thread.
+    #: 0: one per CPU of the host (the work is CPU-bound: more at once only makes each slower).
+    expensive_concurrency: int = 0
+    #: Rate limits (``600/minute``, several separated by ``;``: ``20/second;600/minute``), counted in each worker
+    #: process's memory (adapter/api/limits.py): per caller organisation (the HER-id of a verified token), and per
+    #: client address for requests without a verified token (open paths, failed token checks). Empty: no limit.
+    #: /health/* is never limited. Over a limit: 429 ADP-5105 with Retry-After.
+    rate_limit: str = "2000/minute"
+    rate_limit_anonymous: str = "600/minute"
     #: Outbox delivery: attempts before the dead-letter state, claim lease in seconds, HTTP timeouts.
     delivery_max_attempts: int = 8
     delivery_lease: float = 60.0
@@ -117,6 +135,10 @@ class Settings:
             raise ValueError(f"SAMHANDLING_BASE_URL{shown}: {problem}")
         if self.trusted_proxies < 0:
             raise ValueError(f"SAMHANDLING_TRUSTED_PROXIES {self.trusted_proxies}: must be 0 or more")
+        if self.expensive_concurrency < 0:
+            raise ValueError(
+                f"SAMHANDLING_EXPENSIVE_CONCURRENCY {self.expensive_concurrency}: must be 0 (one per CPU) or more"
+            )
         if self.metrics not in ("admin", "open"):
             raise ValueError(f"SAMHANDLING_METRICS {self.metrics!r}: must be admin or open")
         problem = token_settings_problem(self)

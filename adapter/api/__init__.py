@@ -3,7 +3,8 @@
 :func:`create_app` builds the app from Settings (or a ready :class:`~adapter.service.Service`): blueprints, the
 bearer-token check (Bearer or DPoP) before every request but ``/metadata``, the health checks, the SMART
 configuration (:mod:`adapter.api.smart`) and the demo JWKS, CORS for the configured origins (:mod:`adapter.api.cors`),
-the request size cap, X-Forwarded-* headers taken only from ``trusted_proxies`` proxies (werkzeug's ProxyFix),
+the request size cap, the limits against abuse (rate limits, expensive requests at once, document caps:
+:mod:`adapter.api.limits`), X-Forwarded-* headers taken only from ``trusted_proxies`` proxies (werkzeug's ProxyFix),
 every ``Location`` made absolute under the public base URL (:func:`adapter.api.context.base_url`), error handlers
 that answer every error, ours or Flask's, with an OperationOutcome and the right status (never an HTML page or a
 stack trace), and for every request an id, a JSON access log line and the Prometheus metrics (``GET /metrics``,
@@ -49,7 +50,7 @@ OPEN_PREFIXES = ("/ig/", "/pages/static/")
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> Flask:
     """The WSGI app. ``settings`` default to :meth:`Settings.from_env`; ``service`` to one built from them."""
-    from adapter.api import cors, fhir, health, ig, kith, metrics, pages, person, smart, terminology
+    from adapter.api import cors, fhir, health, ig, kith, limits, metrics, pages, person, smart, terminology
 
     service = service or Service(settings or Settings.from_env())
     app = Flask("samhandling-adapter")
@@ -70,7 +71,10 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
 
     _observe(app)  # first: a request refused by the token check has its id and its log line too
     cors.allow_origins(app, service.settings.cors_origin_list)  # before the token check: a preflight has no token
+    guard = app.extensions["samhandling_limits"] = limits.Guard(service.settings)  # adapter.api.limits
+    guard.before_auth(app)
     _check_callers(app, service)
+    guard.after_auth(app)
     _answer_errors(app, service)
     _public_locations(app)
     proxies = service.settings.trusted_proxies

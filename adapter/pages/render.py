@@ -40,9 +40,18 @@ def static_file(name: str) -> bytes | None:
     return resources.files("adapter.pages").joinpath("static", name).read_bytes()
 
 
+#: The largest page (HTML characters) printed as a PDF. The example crisis plan's page has about 7,000 and prints in
+#: about a second; the CPU grows with the page (one of 3,000 activities, 750,000 characters, took over 20 s), so a
+#: larger one is refused (ADP-5106, 422) before WeasyPrint starts: it is read as a web page.
+MAX_PDF_CHARACTERS = 150_000
+
+
 def to_pdf(html: str) -> bytes:
     """A PDF of a page as it prints (A4, the print stylesheet). WeasyPrint reads nothing from outside: the
-    stylesheet is given as text and every URL fetch is refused, so a page's text cannot make the server fetch."""
+    stylesheet is given as text and every URL fetch is refused, so a page's text cannot make the server fetch.
+    A page over :data:`MAX_PDF_CHARACTERS` is refused (ADP-5106)."""
+    if len(html) > MAX_PDF_CHARACTERS:
+        raise AdapterError.of("ADP-5106", size=len(html), limit=MAX_PDF_CHARACTERS)
     try:
         import weasyprint  # type: ignore[import-untyped]  # imported when a PDF is asked for (its import is slow)
     except (ImportError, OSError) as error:  # the package, or the system's pango, is missing: a setup problem

@@ -13,6 +13,7 @@ from bisect import bisect_right
 from typing import Any, NamedTuple
 
 from adapter.errors import AdapterError, Issue
+from adapter.parse.caps import check_caps
 from adapter.parse.fhir_paths import JsonPath, Key, LineIndex, Position, format_path
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+', re.DOTALL)
@@ -29,7 +30,8 @@ class JsonRead(NamedTuple):
 
 def read_json(data: bytes) -> JsonRead:
     """Parse UTF-8 JSON ``data``; raises ADP-1001 (with line and column) for anything the stdlib would not take
-    or would take too leniently (NaN, lone surrogates). Repeated keys are located here, when there are any."""
+    or would take too leniently (NaN, lone surrogates), and ADP-5100/5101/5102 for a document beyond the caps of
+    :mod:`adapter.parse.caps`. Repeated keys are located here, when there are any."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -56,6 +58,7 @@ def read_json(data: bytes) -> JsonRead:
         raise _json_error(f"{exc.token} is not a JSON number", line, column) from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise _json_error(str(exc).split(";")[0], 1, 1) from None
+    check_caps(resource)  # too many values, too deep, too many entries: refused before any work on them
     if _SURROGATE_ESCAPE.search(text):  # rare: only then check that every string is real Unicode
         try:
             json.dumps(resource, ensure_ascii=False).encode("utf-8")

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from lxml import etree
 
 from adapter.errors import AdapterError, Issue
+from adapter.parse.caps import check_caps
 from adapter.parse.fhir_model import CORE_PREFIX, Node, Profile, TypeLookup, TypeRef
 from adapter.parse.fhir_paths import JsonPath, LineIndex, Position, format_path
 from adapter.parse.xml_safe import parse_xml
@@ -40,11 +41,13 @@ class XmlRead(NamedTuple):
 
 def read_xml(data: bytes, defs: TypeLookup, max_bytes: int) -> XmlRead:
     """Parse ``data`` with the hardened parser and convert its root resource; raises what :func:`parse_xml`
-    raises, and ADP-1007 when the root is not a FHIR resource."""
+    raises, ADP-1007 when the root is not a FHIR resource and ADP-5100/5101/5102 beyond the caps of
+    :mod:`adapter.parse.caps`."""
     tree = parse_xml(data, max_bytes=max_bytes)
     text = _decode(data, tree.docinfo.encoding)
     reader = _XmlReader(_Types(defs), text)
     resource = reader.read(tree.getroot())
+    check_caps(resource)  # as JSON is: the caps of adapter.parse.caps on the JSON form
     return XmlRead(resource, text, reader.duplicates, reader.issues, reader.positions)
 
 

@@ -59,13 +59,14 @@ CREATE TABLE IF NOT EXISTS resources (
 );
 CREATE INDEX IF NOT EXISTS resources_current ON resources (type, current, last_updated);
 CREATE INDEX IF NOT EXISTS resources_patient ON resources (patient, current);
+CREATE INDEX IF NOT EXISTS resources_id ON resources (type, id, current);
 CREATE TABLE IF NOT EXISTS search (
     type TEXT NOT NULL,
     id TEXT NOT NULL,
     param TEXT NOT NULL,
     value TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS search_value ON search (type, param, value);
+CREATE INDEX IF NOT EXISTS search_match ON search (type, param, value, id);
 CREATE INDEX IF NOT EXISTS search_resource ON search (type, id);
 CREATE TABLE IF NOT EXISTS outbox (
     id {serial},
@@ -116,10 +117,11 @@ CREATE TABLE IF NOT EXISTS audit (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_patient ON audit (patient, recorded);
+CREATE INDEX IF NOT EXISTS audit_org ON audit (org, id);
 """
 
 #: The revisions of the schema, oldest first (the files of ``adapter/store/migrations/versions``), and the last.
-REVISIONS = ("0001",)
+REVISIONS = ("0001", "0002")
 HEAD = REVISIONS[-1]
 #: The table that holds the revision (Alembic's ``alembic_version`` by another name, so that a database shared with
 #: another Alembic-managed application keeps both).

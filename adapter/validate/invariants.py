@@ -80,11 +80,15 @@ class Invariants:
 
     def check(self, constraint: Constraint, value: Any, fp_path: str, env: Env) -> bool | str:
         """True when ``value`` meets the constraint, False when not, a text when it could not be evaluated."""
-        native = _NATIVE.get(constraint.key)
-        if native is not None and native[0] == constraint.expression:
-            verdict = native[1](value, env)
+        native = native_check(constraint)
+        if native is not None:
+            verdict = native(value, env)
             if verdict is not None:
                 return verdict
+        return self.check_expression(constraint, value, fp_path, env)
+
+    def check_expression(self, constraint: Constraint, value: Any, fp_path: str, env: Env) -> bool | str:
+        """Like :meth:`check`, without trying the native check first (the walk's plans have tried it)."""
         compiled = self._compile(constraint.expression)
         if isinstance(compiled, str):
             return compiled
@@ -233,8 +237,8 @@ def _heads(tree: Any) -> frozenset[str] | None:
 
 
 def _ele_1(value: Any, env: Env) -> bool:
-    if isinstance(value, dict):
-        return any(key != "id" for key in value)
+    if isinstance(value, dict):  # a key other than "id": more than one key, or one that is not "id"
+        return len(value) > 1 or (len(value) == 1 and "id" not in value)
     return value is not None
 
 
@@ -430,3 +434,9 @@ _NATIVE: dict[str, tuple[str, Callable[[Any, Env], bool | None]]] = {
         _dom_3,
     ),
 }
+
+
+def native_check(constraint: Constraint) -> Callable[[Any, Env], bool | None] | None:
+    """The native rule for ``constraint``, when there is one for its key and it says what the rule stands for."""
+    native = _NATIVE.get(constraint.key)
+    return native[1] if native is not None and native[0] == constraint.expression else None

@@ -9,15 +9,23 @@
 
 Limits are read from the snapshot once (:func:`adapter.parse.fhir_model.limits_of`, with the rest of the compiled
 model) and checked only on elements that have them.
+
+Also here: the time budget of one validation (``SAMHANDLING_VALIDATION_SECONDS``). The service starts it for each
+request (:func:`start_budget`); the walker calls :func:`spend` once for every object it checks, which looks at the
+clock every :data:`CLOCK_EVERY` calls and raises ADP-5103 (422) once the budget is spent: a document that is cheap to
+parse but slow to check does not hold a thread for long.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+import time
+from contextvars import ContextVar, Token
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_model import Limits
 
 _UCUM = "http://unitsofmeasure.org"
@@ -44,6 +52,45 @@ _PLAIN = {
 }
 _PREFIXES = {"k": 3, "h": 2, "da": 1, "d": -1, "c": -2, "m": -3, "u": -6, "n": -9, "p": -12, "M": 6, "G": 9}
 _SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "wk": 604800}  # a Duration on a date: exact time units
+
+#: How many :func:`spend` calls pass between two looks at the clock (a power of two, minus one, as a mask).
+CLOCK_EVERY = 255
+
+
+class Budget:
+    """The time budget of the validation running in this context: its deadline (``time.monotonic``) and limit."""
+
+    __slots__ = ("calls", "deadline", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.calls = 0
+
+
+_BUDGET: ContextVar[Budget | None] = ContextVar("samhandling_validation_budget", default=None)
+
+
+def start_budget(seconds: float | None) -> Token[Budget | None]:
+    """Give the validations of this context (a request) ``seconds`` from now (None or 0: no budget); the token
+    ends it (:func:`end_budget`)."""
+    return _BUDGET.set(Budget(seconds) if seconds else None)
+
+
+def end_budget(token: Token[Budget | None]) -> None:
+    """End the budget :func:`start_budget` started."""
+    _BUDGET.reset(token)
+
+
+def spend() -> None:
+    """One more object checked: raises AdapterError ADP-5103 once the budget of this context is spent. Cheap
+    (a context lookup and a count; the clock only every :data:`CLOCK_EVERY` + 1 calls)."""
+    budget = _BUDGET.get()
+    if budget is None:
+        return
+    budget.calls += 1
+    if budget.calls & CLOCK_EVERY == 0 and time.monotonic() > budget.deadline:
+        raise AdapterError([Issue("ADP-5103", "fatal", args={"limit": f"{budget.seconds:g}"})])
 
 
 def limit_problems(limits: Limits, code: str, value: Any) -> list[tuple[str, dict[str, Any]]]:

@@ -19,6 +19,8 @@ from adapter.validate.packages import Definitions
 REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/regex"
 _INTEGERS = {"integer": -(2**31), "unsignedInt": 0, "positiveInt": 1}
 _DATE_PART = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+#: the types whose JSON value is not a string, or a string checked otherwise (see Primitives.problem)
+_NOT_PLAIN_STRINGS = frozenset({"boolean", "decimal", "xhtml", "base64Binary", *_INTEGERS})
 _MAX_LENGTH = 1024 * 1024  # R4 (datatypes.html#string): strings SHALL NOT exceed 1 MB; base64Binary may
 
 
@@ -28,9 +30,24 @@ class Primitives:
     def __init__(self, defs: Definitions) -> None:
         self.defs = defs
         self._regex: dict[str, re.Pattern[str] | None] = {}
+        #: the string types' own checks (regex, extra rule), by type: most values are strings, so they skip the tests
+        #: of the other JSON types below
+        self._strings: dict[str, tuple[re.Pattern[str] | None, Callable[[str], str | None] | None]] = {}
 
     def problem(self, code: str, value: Any) -> str | None:
         """Why ``value`` is not a valid JSON value of primitive type ``code``, or None when it is."""
+        checks = self._strings.get(code) if value.__class__ is str else None
+        if checks is not None:
+            if value == "":
+                return "the value is empty (leave the element out instead)"
+            if len(value) > _MAX_LENGTH // 4 and len(value.encode("utf-8")) > _MAX_LENGTH:
+                return f"the value is longer than the maximum of 1 MB ({_MAX_LENGTH} bytes)"
+            regex, extra = checks
+            if regex is not None and not regex.fullmatch(value):
+                return f"{value!r} does not match the format of {code}"
+            return extra(value) if extra else None
+        if code not in _NOT_PLAIN_STRINGS and code not in self._strings:
+            self._strings[code] = (self.regex(code), _EXTRA.get(code))
         if code == "boolean":
             return None if isinstance(value, bool) else f"a boolean must be true or false, not {_shown(value)}"
         if code in _INTEGERS:

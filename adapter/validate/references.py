@@ -96,6 +96,14 @@ class ReferenceRules(EngineBase):
         step.walk.add("ADP-4032", "error", expr, reference=reference, profiles=", ".join(wanted))
 
     def _target_types(self, type_ref: TypeRef) -> frozenset[str]:
+        """The resource types a reference of ``type_ref`` may point to, worked out once per type (the entry keeps
+        the type, so that its id() stays its own)."""
+        found = self._targets.get(id(type_ref))
+        if found is None:
+            found = self._targets[id(type_ref)] = (type_ref, self._target_types_of(type_ref))
+        return found[1]
+
+    def _target_types_of(self, type_ref: TypeRef) -> frozenset[str]:
         types = set()
         for url in type_ref.targets:
             if url.startswith(CORE_PREFIX):

@@ -10,7 +10,6 @@ Unmatched values in closed slicing, slices out of order in ordered slicing, and 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any, Protocol
 
 from adapter.parse.fhir_model import Node, Profile, TypeRef, pattern_matches, type_of_suffix
@@ -76,6 +75,10 @@ class SliceMatcher:
         self.engine = engine
         #: (slice, discriminator path) -> the element definition there: the same for every value, found once
         self._elements: dict[tuple[Node, str], Node | None] = {}
+        #: a discriminator path -> its steps (is it resolve(), then the groups of _STEP), parsed once
+        self._steps: dict[str, tuple[tuple[bool, Any, Any, Any, Any], ...]] = {}
+        #: id of a slicing's discriminator list -> (the list, kept so that the id stays its own; its (type, path)s)
+        self._kinds: dict[int, tuple[list[dict[str, Any]], list[tuple[Any, str]]]] = {}
 
     def assign(self, items: list[Item], node: Node, expr: str, step: Pass) -> list[Node | None]:
         """The slice each of ``items`` (values of ``node``) belongs to (None: none), with the slicing rules checked:
@@ -111,8 +114,11 @@ class SliceMatcher:
         """Does ``value`` belong to ``slice_node``?"""
         if not discriminators:
             return self._conforms(value, type_ref, slice_node, step)
-        for discriminator in discriminators:
-            kind, path = discriminator.get("type"), _path(discriminator.get("path", "$this"))
+        parsed = self._kinds.get(id(discriminators))
+        if parsed is None:
+            pairs = [(d.get("type"), _path(d.get("path", "$this"))) for d in discriminators]
+            parsed = self._kinds[id(discriminators)] = (discriminators, pairs)
+        for kind, path in parsed[1]:
             target = self._element_at(slice_node, path, step)
             actual = self._navigate(value, type_ref, path, step)
             if kind in ("value", "pattern"):
@@ -142,7 +148,7 @@ class SliceMatcher:
         """Slicing without discriminators: the value belongs to the first slice it conforms to (a quiet check of
         the value against the slice's definition)."""
         quiet = Walk(index=step.walk.index, meets=step.walk.meets)
-        inner = replace(step, walk=quiet, structural=False)
+        inner = step._replace(walk=quiet, structural=False)
         self.engine.value(value, None, slice_node, slice_node.refine(type_ref), "x", ("x", "x"), Host(("x",)), inner)
         return not any(i.severity in ("error", "fatal") for i in quiet.issues)
 
@@ -231,11 +237,16 @@ class SliceMatcher:
         current: list[tuple[Any, TypeRef | None]] = [(value, type_ref)]
         if path == "$this":
             return current
-        for match in _STEP.finditer(path):
-            ext_name, ext_url, of_type, name, _ = match.groups()
+        steps = self._steps.get(path)
+        if steps is None:
+            steps = self._steps[path] = tuple(
+                (m.group(0) == "resolve()", m.group(1), m.group(2), m.group(3), m.group(4))
+                for m in _STEP.finditer(path)
+            )
+        for resolves, ext_name, ext_url, of_type, name in steps:
             following: list[tuple[Any, TypeRef | None]] = []
             for item, item_type in current:
-                if match.group(0) == "resolve()":
+                if resolves:
                     target = step.env.resolve(item)
                     if target is not None:
                         following.append((target, None))
@@ -262,12 +273,12 @@ class SliceMatcher:
         if profile is None or not isinstance(value, dict):
             return False
         quiet = Walk(index=step.walk.index, meets=step.walk.meets)
-        inner = replace(step, walk=quiet, profile=profile, structural=False)
+        inner = step._replace(walk=quiet, profile=profile, structural=False)
         if "resourceType" in value:
             if value.get("resourceType") != profile.type:
                 return False
             # the resource's own references resolve from it (or from the resource that contains it)
-            inner = replace(inner, env=self.engine.env_for(value, quiet, step.env.root))
+            inner = inner._replace(env=self.engine.env_for(value, quiet, step.env.root))
             self.engine.object(
                 value, profile.root, "x", (profile.type, profile.type), profile.type, inner, resource=True
             )

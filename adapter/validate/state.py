@@ -92,9 +92,9 @@ class Host(NamedTuple):
     value: Any = None
 
 
-@dataclass(frozen=True)
-class Pass:
-    """One walk of a resource against one profile."""
+class Pass(NamedTuple):
+    """One walk of a resource against one profile (a named tuple, as :class:`Host` is: one is made for every
+    value whose type the walk continues in)."""
 
     walk: Walk
     profile: Profile

@@ -18,6 +18,7 @@ from adapter.errors import Severity
 from adapter.identifiers import check_identifier
 from adapter.parse.fhir_model import Limits, Node, pattern_matches
 from adapter.validate.limits import limit_problems
+from adapter.validate.plan import ConstraintStep
 from adapter.validate.state import Pass, Walk
 from adapter.validate.terminology import codes_of, display_matches
 from adapter.validate.walker_base import EngineBase
@@ -49,7 +50,8 @@ class ValueRules(EngineBase):
             if code == "markdown" and (tag := _HTML_TAG.search(value)) is not None:
                 severity: Severity = "error" if self.policy.no_html_in_markdown else "warning"
                 step.walk.add("ADP-4019", severity, expr, start=value[tag.start() : tag.start() + 2])
-        self._fixed_and_pattern(value, node, expr, step)
+        if node.fixed is not None or node.pattern is not None:
+            self._fixed_and_pattern(value, node, expr, step)
         if node.limits is not None:
             self._limits(value, node.limits, code, expr, step)
         if node.binding and code == "code":
@@ -88,16 +90,24 @@ class ValueRules(EngineBase):
         shown = json.dumps(wanted, ensure_ascii=False)
         step.walk.add("ADP-4003", "error", expr, path=node.id, expected=shown, profile=step.profile.url)
 
-    def _constraints(self, value: Any, node: Node, expr: str, fp_path: str, step: Pass) -> None:
-        skipped, evaluated, check = self._skipped, step.walk.evaluated, self.invariants.check
-        for constraint in node.constraints:
-            if skipped and constraint.key in skipped:
-                continue
+    def _constraints(
+        self, value: Any, node: Node, expr: str, fp_path: str, step: Pass, steps: tuple[ConstraintStep, ...] = ()
+    ) -> None:
+        """Evaluate the invariants of ``node`` on ``value`` (``steps``: only these of them), each once per
+        expression in a walk."""
+        if not steps:
+            if not node.constraints:
+                return
+            steps = (self._plans.get(id(node)) or self.plan(node)).constraints
+        evaluated, check, env = step.walk.evaluated, self.invariants.check_expression, step.env
+        for constraint, native in steps:  # those the policy skips are not in the plan
             seen = (expr, constraint.key)
             if seen in evaluated:
                 continue
             evaluated.add(seen)
-            outcome = check(constraint, value, fp_path, step.env)
+            outcome: bool | str | None = native(value, env) if native is not None else None
+            if outcome is None:
+                outcome = check(constraint, value, fp_path, env)
             if outcome is True:
                 continue
             args = {"key": constraint.key, "human": constraint.human, "profile": step.profile.url}

@@ -24,8 +24,10 @@ from adapter.validate.bundle import check_bundle
 from adapter.validate.extensions import ExtensionRules
 from adapter.validate.implied import implied_table
 from adapter.validate.invariants import Env, Invariants
+from adapter.validate.limits import spend
 from adapter.validate.measure import check_report
 from adapter.validate.packages import Definitions
+from adapter.validate.plan import ElementPlan
 from adapter.validate.primitives import Primitives
 from adapter.validate.questionnaire import check_questionnaire, check_response
 from adapter.validate.references import ReferenceRules
@@ -62,6 +64,9 @@ class Engine(ValueRules, ReferenceRules, ExtensionRules):
         #: constraint keys not evaluated under this policy (the rules about contained resources, when those are not
         #: validated)
         self._skipped = frozenset() if policy.validate_contained else frozenset({"dom-2", "dom-3", "dom-4", "dom-5"})
+        self._plans = {}
+        self._unseen = {}
+        self._targets = {}
 
     # -- definitions -----------------------------------------------------------------------------------------------
 
@@ -189,35 +194,24 @@ class Engine(ValueRules, ReferenceRules, ExtensionRules):
     ) -> None:
         """Check the properties of one JSON object against the children of ``parent`` (``owner``: the url of the
         extension whose value this object is, for extension contexts)."""
-        keys = parent.keys
+        spend()  # the request's time budget (adapter.validate.limits): raises ADP-5103 once it is spent
+        plan = self._plans.get(id(parent)) or self.plan(parent)
         structural, walk = step.structural, step.walk
-        buckets: dict[int, dict[str, TypeRef]] = {}
-        for key, value in obj.items():
-            base = key[1:] if key[:1] == "_" else key
-            entry = keys.get(base)
-            if entry is None or (key != base and not entry[1].primitive):
-                if structural and not (resource and key == "resourceType"):
-                    self._unknown(obj, key, parent, expr, step)
-                continue
-            if structural and value is None and key == base:
-                walk.add("ADP-1002", "error", expr, path=f"{expr}.{key}", detail="null is not allowed")
-                continue
-            found = buckets.get(id(entry[0]))
-            if found is None:
-                buckets[id(entry[0])] = {base: entry[1]}
-            else:
-                found[base] = entry[1]
+        buckets = self._buckets(obj, plan, expr, step, resource)
         if structural and not resource and isinstance(obj.get("id"), str) and fp_path != "ElementDefinition":
             self._element_id(obj["id"], step)
         url = obj.get("url") if fp_path == "Extension" else owner
         host_type = parent.types[0].code if parent.types else fp_path
         host = Host((*paths, fp_path, parent.path, host_type), resource, url if isinstance(url, str) else None, obj)
-        for child in parent.children:
-            found = buckets.get(id(child))
-            if found is None and not child.required:  # absent, and allowed to be: nothing to check
-                continue
+        # the children present, and those whose absence is an issue, in the snapshot's order
+        visit = sorted(buckets.keys() | plan.required) if plan.required or len(buckets) > 1 else buckets
+        children = plan.children
+        for position in visit:
+            child = children[position]
+            found = buckets.get(position)
             items = self._items(obj, child, found, expr, step) if found else []
-            count_issues(len(items), child, expr, walk)
+            if len(items) < child.min or (child.max is not None and len(items) > child.max):
+                count_issues(len(items), child, expr, walk)
             if not items:
                 for required in child.slices:  # a required slice of an absent element is missing too
                     if required.min:
@@ -225,13 +219,40 @@ class Engine(ValueRules, ReferenceRules, ExtensionRules):
                 continue
             child_paths = (f"{paths[0]}.{child.name}", f"{paths[1]}.{child.name}")
             # a value that belongs to a slice is checked against the slice alone: a slice refines its element
-            sliced = child.slices or child.slicing
-            assigned = self.slices.assign(items, child, expr, step) if sliced else [None] * len(items)
+            if not (child.slices or child.slicing):
+                for value, ext, item_expr, type_ref in items:
+                    self.value(value, ext, child, type_ref, item_expr, child_paths, host, step)
+                continue
+            assigned = self.slices.assign(items, child, expr, step)
             for (value, ext, item_expr, type_ref), slice_node in zip(items, assigned, strict=True):
                 if slice_node is None:
                     self.value(value, ext, child, type_ref, item_expr, child_paths, host, step)
                 else:
                     self.value(value, ext, slice_node, slice_node.refine(type_ref), item_expr, child_paths, host, step)
+
+    def _buckets(
+        self, obj: dict[str, Any], plan: ElementPlan, expr: str, step: Pass, resource: bool
+    ) -> dict[int, dict[str, TypeRef]]:
+        """The keys of ``obj`` by the position of the child they belong to (a choice may have several), each
+        without its ``_`` and with its type; unknown keys and nulls are reported on the structural pass."""
+        keys, structural = plan.keys, step.structural
+        buckets: dict[int, dict[str, TypeRef]] = {}
+        for key, value in obj.items():
+            entry = keys.get(key)
+            if entry is None:
+                if structural and not (resource and key == "resourceType"):
+                    self._unknown(obj, key, plan.node, expr, step)
+                continue
+            base = entry[3]
+            if structural and value is None and key == base:
+                step.walk.add("ADP-1002", "error", expr, path=f"{expr}.{key}", detail="null is not allowed")
+                continue
+            found = buckets.get(entry[2])
+            if found is None:
+                buckets[entry[2]] = {base: entry[1]}
+            else:
+                found[base] = entry[1]
+        return buckets
 
     def _element_id(self, element_id: str, step: Pass) -> None:
         """Element ids are unique within their resource (R4 Element.id); a repeat is reported at the resource."""
@@ -335,7 +356,8 @@ class Engine(ValueRules, ReferenceRules, ExtensionRules):
         """The rules on a complex value itself, before the walk descends into it: fixed and pattern values, limits,
         bindings, narrative controls, and what its type (Coding, Identifier, Attachment, Reference) asks for."""
         code, walk = type_ref.code, step.walk
-        self._fixed_and_pattern(value, node, expr, step)
+        if node.fixed is not None or node.pattern is not None:
+            self._fixed_and_pattern(value, node, expr, step)
         if node.limits is not None:
             self._limits(value, node.limits, code, expr, step)
         if node.binding and code in _CODED:
@@ -423,8 +445,11 @@ class Engine(ValueRules, ReferenceRules, ExtensionRules):
             step.walk.add("ADP-4006", "error", expr, profile=url)
             return
         inner = Pass(step.walk, profile, step.env, step.structural)
-        self._fixed_and_pattern(value, profile.root, expr, inner)
-        self._constraints(value, profile.root, expr, code, inner)
+        root = profile.root
+        if root.fixed is not None or root.pattern is not None:
+            self._fixed_and_pattern(value, root, expr, inner)
+        if root.constraints and (left := self.unseen(node, root)):  # the element's own were evaluated in value()
+            self._constraints(value, root, expr, code, inner, left)
         self.object(value, profile.root, expr, paths, code, inner, owner=_owner(node, host))
 
 

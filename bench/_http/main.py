@@ -217,6 +217,8 @@ def environment(data_dir: Path) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "bench"), os.environ.get("PYTHONPATH")]))
     env["SAMHANDLING_DATA_DIR"] = str(data_dir)
     env["SAMHANDLING_DEMO_ISSUER"] = "true"
+    env["SAMHANDLING_RATE_LIMIT"] = ""  # a load test is no abuse: the rate limits would refuse most of it
+    env["SAMHANDLING_RATE_LIMIT_ANONYMOUS"] = ""
     return env
 
 

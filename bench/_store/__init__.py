@@ -1,0 +1,1 @@
+"""bench/store: the store filled with copies of the examples for many patients, timed at each size."""
