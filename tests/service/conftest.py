@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from service_helpers import DPS
+from service_helpers import DPS, KOMMUNE, exchange
 
 from adapter.api import create_app
 from adapter.config import Settings
@@ -100,3 +100,11 @@ def auth(service: Service) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+@pytest.fixture
+def shared(client: FlaskClient, auth: Callable[..., dict[str, str]]) -> FlaskClient:
+    """Scope: function. Type: the client after the example consent (the kommune records it; the kommune may read the
+    DPS's plans) and the DPS's crisis plan (with its goal, care team, patient and author) were exchanged."""
+    exchange(client, auth, (KOMMUNE, "samtykke"), (DPS, "kriseplan"))
+    return client

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from service_helpers import DPS, KOMMUNE, STRANGER, example
+from service_helpers import DPS, KOMMUNE, STRANGER, exchange
 
 Auth = Callable[..., dict[str, str]]
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
@@ -26,11 +26,7 @@ SECRETS = ("Ola Nordmann", "15838510075", "+4790000001", "+4790000002", "schizof
 def shared(client: FlaskClient, auth: Auth) -> FlaskClient:
     """Scope: function. Type: the client after the consent, the DPS's crisis plan and individual plan of Ola were
     exchanged (his Patient, goals, conditions, care team and next of kin are stored)."""
-    for org, name in ((KOMMUNE, "samtykke"), (DPS, "kriseplan"), (KOMMUNE, "individuell-plan")):
-        response = client.post(
-            "/$process-message", data=example(f"fhir/Bundle-melding-{name}-ola.json"), headers=auth(org)
-        )
-        assert response.status_code == 200, response.get_json()
+    exchange(client, auth, (KOMMUNE, "samtykke"), (DPS, "kriseplan"), (KOMMUNE, "individuell-plan"))
     return client
 
 

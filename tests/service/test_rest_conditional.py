@@ -12,32 +12,22 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from service_helpers import DPS, KOMMUNE, STRANGER, example, example_json, issue_codes
+from service_helpers import (
+    DPS,
+    KOMMUNE,
+    STRANGER,
+    audit_trail,
+    created_plan,
+    example,
+    issue_codes,
+    new_plan,
+)
 
 from adapter.search import TYPES
 
 Auth = Callable[..., dict[str, str]]
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 AUDIT = "samhandling/audit"
-
-
-def plan(**changes: Any) -> dict[str, Any]:
-    """Ola's crisis plan as a new resource (no id), with ``changes``."""
-    body = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
-    body.pop("id")
-    return {**body, **changes}
-
-
-def created(client: FlaskClient, headers: dict[str, str], **changes: Any) -> str:
-    response = client.post("/CarePlan", json=plan(**changes), headers=headers)
-    assert response.status_code == 201, response.get_json()
-    return str(response.get_json()["id"])
-
-
-def trail(client: FlaskClient, auth: Auth) -> list[dict[str, Any]]:
-    """Every AuditEvent so far, oldest first (the auditor's own search is audited after it)."""
-    found = client.get("/AuditEvent?_count=500", headers=auth(DPS, AUDIT)).get_json()
-    return [entry["resource"] for entry in found["entry"]]
 
 
 def updated(client: FlaskClient, auth: Auth, rid: str, version: int) -> None:
@@ -51,7 +41,7 @@ def updated(client: FlaskClient, auth: Auth, rid: str, version: int) -> None:
 
 
 def test_a_read_has_the_validators_a_conditional_read_sends_back(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     response = client.get(f"/CarePlan/{rid}", headers=auth(DPS))
     assert response.headers["ETag"] == 'W/"1"'
     last_modified = email.utils.parsedate_to_datetime(response.headers["Last-Modified"])
@@ -62,14 +52,14 @@ def test_a_read_has_the_validators_a_conditional_read_sends_back(client: FlaskCl
 def test_if_none_match_naming_the_current_version_is_304_without_a_body(
     client: FlaskClient, auth: Auth, tag: str
 ) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     response = client.get(f"/CarePlan/{rid}", headers={**auth(DPS), "If-None-Match": tag})
     assert response.status_code == 304 and response.data == b""
     assert response.headers["ETag"] == 'W/"1"'  # (Werkzeug leaves Last-Modified out of a 304, as RFC 7232 allows)
 
 
 def test_if_none_match_of_an_older_version_gives_the_current(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     updated(client, auth, rid, 1)
     response = client.get(f"/CarePlan/{rid}", headers={**auth(DPS), "If-None-Match": 'W/"1"'})
     assert response.status_code == 200 and response.get_json()["meta"]["versionId"] == "2"
@@ -81,7 +71,7 @@ def test_if_none_match_of_an_older_version_gives_the_current(client: FlaskClient
 
 
 def test_vread_is_conditional_too(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     updated(client, auth, rid, 1)
     assert client.get(f"/CarePlan/{rid}/_history/1", headers={**auth(DPS), "If-None-Match": 'W/"1"'}).status_code == 304
     older = client.get(f"/CarePlan/{rid}/_history/1", headers={**auth(DPS), "If-None-Match": 'W/"2"'})
@@ -92,7 +82,7 @@ def test_vread_is_conditional_too(client: FlaskClient, auth: Auth) -> None:
 
 
 def test_if_modified_since_the_last_modified_is_304_and_before_it_the_resource(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     last_modified = client.get(f"/CarePlan/{rid}", headers=auth(DPS)).headers["Last-Modified"]
     same = client.get(f"/CarePlan/{rid}", headers={**auth(DPS), "If-Modified-Since": last_modified})
     assert same.status_code == 304 and same.data == b""
@@ -109,7 +99,7 @@ def test_if_modified_since_the_last_modified_is_304_and_before_it_the_resource(c
 
 
 def test_if_none_match_decides_over_if_modified_since(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     updated(client, auth, rid, 1)
     last_modified = client.get(f"/CarePlan/{rid}", headers=auth(DPS)).headers["Last-Modified"]
     both = {**auth(DPS), "If-None-Match": 'W/"1"', "If-Modified-Since": last_modified}
@@ -120,7 +110,7 @@ def test_if_none_match_decides_over_if_modified_since(client: FlaskClient, auth:
 
 
 def test_a_conditional_read_by_who_may_not_read_is_refused_as_a_read(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     for header in (
         {"If-None-Match": 'W/"1"'},
         {"If-None-Match": "*"},
@@ -143,18 +133,18 @@ def test_a_304_is_audited_as_the_same_read_is(client: FlaskClient, auth: Auth) -
         )
         assert response.status_code == 200
     path = "/CarePlan/krise-og-mestringsplan-ola"
-    before = len(trail(client, auth))
+    before = len(audit_trail(client, auth))
     assert client.get(path, headers={**auth(KOMMUNE), "If-None-Match": "*"}).status_code == 304
     assert client.get(path, headers=auth(KOMMUNE)).status_code == 200
-    events = trail(client, auth)[before:-1]
+    events = audit_trail(client, auth)[before:-1]
     assert [e["action"] for e in events] == ["R", "R"] and events[0]["outcome"] == "0"
     assert events[0]["entity"][0]["what"]["reference"].startswith("CarePlan/krise-og-mestringsplan-ola/_history/")
     conditional, plain = events
     for key in ("type", "agent", "entity", "outcome"):  # the same read, the same basis (party or disclosure)
         assert conditional[key] == plain[key], key
-    before = len(trail(client, auth))
+    before = len(audit_trail(client, auth))
     assert client.get(path, headers={**auth(STRANGER), "If-None-Match": "*"}).status_code == 403
-    events = trail(client, auth)[before:-1]
+    events = audit_trail(client, auth)[before:-1]
     assert [(e["action"], e["outcome"]) for e in events] == [("R", "4")]
 
 
@@ -164,7 +154,7 @@ def test_a_304_is_audited_as_the_same_read_is(client: FlaskClient, auth: Auth) -
 def test_if_none_match_star_on_an_update_of_what_exists_is_412_and_nothing_written(
     client: FlaskClient, auth: Auth
 ) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     body = client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()
     body["description"] = "Endret"
     for headers in ({"If-None-Match": "*"}, {"If-None-Match": "*", "If-Match": 'W/"1"'}, {"If-None-Match": 'W/"1"'}):
@@ -179,18 +169,18 @@ def test_if_none_match_star_on_an_update_of_what_exists_is_412_and_nothing_writt
 
 
 def test_if_none_match_star_on_an_unknown_id_never_creates(client: FlaskClient, auth: Auth) -> None:
-    body = {**plan(), "id": "mitt-eget-id"}
+    body = {**new_plan(), "id": "mitt-eget-id"}
     response = client.put("/CarePlan/mitt-eget-id", json=body, headers={**auth(DPS), "If-None-Match": "*"})
     assert response.status_code == 405 and issue_codes(response.get_json()) == ["ADP-5040"]
     assert client.get("/CarePlan/mitt-eget-id", headers=auth(DPS)).status_code == 404
     # a POST makes a new id, which nothing has: If-None-Match: * holds, and it is a plain create
-    made = client.post("/CarePlan", json=plan(), headers={**auth(DPS), "If-None-Match": "*"})
+    made = client.post("/CarePlan", json=new_plan(), headers={**auth(DPS), "If-None-Match": "*"})
     assert made.status_code == 201
 
 
 def test_if_none_match_on_an_update_tells_a_stranger_nothing(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
-    body = {**plan(), "id": rid}
+    rid = created_plan(client, auth(DPS))
+    body = {**new_plan(), "id": rid}
     response = client.put(f"/CarePlan/{rid}", json=body, headers={**auth(STRANGER), "If-None-Match": "*"})
     assert response.status_code == 403 and issue_codes(response.get_json()) == ["ADP-7013"]
 
@@ -200,15 +190,15 @@ def test_if_none_match_on_an_update_tells_a_stranger_nothing(client: FlaskClient
 
 @pytest.mark.parametrize("path", ["/CarePlan/{rid}", "/CarePlan?_id={rid}", "/CarePlan"])
 def test_delete_is_refused_with_what_to_do_instead_and_audited(client: FlaskClient, auth: Auth, path: str) -> None:
-    rid = created(client, auth(DPS))
-    before = len(trail(client, auth))
+    rid = created_plan(client, auth(DPS))
+    before = len(audit_trail(client, auth))
     response = client.delete(path.format(rid=rid), headers=auth(DPS))
     assert response.status_code == 405 and issue_codes(response.get_json()) == ["ADP-5048"]
     # what the path supports (RFC 9110 §10.2.1); the type: search, create, conditional update
     assert response.headers["Allow"] == ("GET, PUT" if path == "/CarePlan/{rid}" else "GET, POST, PUT")
     text = response.get_json()["issue"][0]["diagnostics"]
     assert "status = revoked" in text and "entered-in-error" in text
-    events = trail(client, auth)[before:-1]
+    events = audit_trail(client, auth)[before:-1]
     assert [e["action"] for e in events] == ["D"] and events[0]["outcomeDesc"].startswith("HTTP 405")
     assert client.get(f"/CarePlan/{rid}", headers=auth(DPS)).status_code == 200  # still there
 
@@ -232,7 +222,7 @@ def outcome_entries(bundle: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_lenient_ignores_an_unknown_parameter_and_says_so(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     response = client.get("/CarePlan?status=active&nosuch=1&_totalMethod=x", headers={**auth(DPS), **LENIENT})
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -278,21 +268,21 @@ def test_strict_is_the_default_and_refuses_an_unknown_parameter(
     ],
 )
 def test_lenient_never_drops_a_patient_or_record_restriction(client: FlaskClient, auth: Auth, param: str) -> None:
-    created(client, auth(DPS))
+    created_plan(client, auth(DPS))
     response = client.get(f"/CarePlan?{param}", headers={**auth(DPS), **LENIENT})
     # dropped, it would give every plan the caller may see to a client that asked for one patient's
     assert response.status_code == 400 and issue_codes(response.get_json()) == ["ADP-5056"], param
 
 
 def test_lenient_gives_nothing_strict_would_not_and_is_audited_as_asked(client: FlaskClient, auth: Auth) -> None:
-    theirs = created(client, auth(DPS))
+    theirs = created_plan(client, auth(DPS))
     stranger = client.get("/CarePlan?nosuch=1", headers={**auth(STRANGER), **LENIENT}).get_json()
     assert stranger["total"] == 0 and theirs not in str(stranger)
     bad_value = client.get("/CarePlan?_lastUpdated=gt2026-13&nosuch=1", headers={**auth(DPS), **LENIENT})
     assert bad_value.status_code == 400 and issue_codes(bad_value.get_json()) == ["ADP-5023"]  # a known one's value
-    before = len(trail(client, auth))
+    before = len(audit_trail(client, auth))
     client.get("/CarePlan?status=active&nosuch=1", headers={**auth(DPS), **LENIENT})
-    events = trail(client, auth)[before:-1]
+    events = audit_trail(client, auth)[before:-1]
     described = [x.get("description") for e in events for x in e["entity"] if x.get("description")]
     assert described == ["CarePlan?status=active&nosuch=1"]  # what was asked, the ignored part too
 
@@ -307,14 +297,14 @@ def test_a_search_in_a_creates_url_is_refused_and_nothing_is_created(
     """Some clients (fhirpy's ``get_or_create``) put a conditional create's search in the URL; ignored, it would
     make the duplicate the caller meant to avoid, so it is refused (400) and nothing is stored."""
     before = client.get("/CarePlan?_summary=count", headers=auth(DPS)).get_json()["total"]
-    response = client.post(f"/CarePlan?{query}", json=plan(), headers=auth(DPS))
+    response = client.post(f"/CarePlan?{query}", json=new_plan(), headers=auth(DPS))
     assert response.status_code == 400
     assert issue_codes(response.get_json()) == ["ADP-5057"]
     assert client.get("/CarePlan?_summary=count", headers=auth(DPS)).get_json()["total"] == before
 
 
 def test_a_creates_format_parameter_is_no_search(client: FlaskClient, auth: Auth) -> None:
-    response = client.post("/CarePlan?_format=json&_pretty=true", json=plan(), headers=auth(DPS))
+    response = client.post("/CarePlan?_format=json&_pretty=true", json=new_plan(), headers=auth(DPS))
     assert response.status_code == 201, response.get_json()
 
 
@@ -328,7 +318,7 @@ def put_where(client: FlaskClient, headers: dict[str, str], query: str, body: di
 
 
 def test_a_conditional_update_without_a_match_creates_with_the_servers_id(client: FlaskClient, auth: Auth) -> None:
-    body = plan(identifier=[{"system": SYSTEM, "value": "ny"}])
+    body = new_plan(identifier=[{"system": SYSTEM, "value": "ny"}])
     response = put_where(client, auth(DPS), f"identifier={SYSTEM}|ny", body)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["id"] and response.headers["Location"].endswith("/_history/1")
@@ -339,8 +329,8 @@ def test_a_conditional_update_without_a_match_creates_with_the_servers_id(client
 
 
 def test_a_conditional_update_of_the_one_match_needs_its_version(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS), identifier=[{"system": SYSTEM, "value": "en"}])
-    body = plan(identifier=[{"system": SYSTEM, "value": "en"}], description="Endret etter søk")
+    rid = created_plan(client, auth(DPS), identifier=[{"system": SYSTEM, "value": "en"}])
+    body = new_plan(identifier=[{"system": SYSTEM, "value": "en"}], description="Endret etter søk")
     blind = put_where(client, auth(DPS), f"identifier={SYSTEM}|en", body)
     assert blind.status_code == 428 and issue_codes(blind.get_json()) == ["ADP-5042"]
     stale = put_where(client, {**auth(DPS), "If-Match": 'W/"7"'}, f"identifier={SYSTEM}|en", body)
@@ -354,9 +344,9 @@ def test_a_conditional_update_of_the_one_match_needs_its_version(client: FlaskCl
 
 def test_a_conditional_update_matching_several_writes_nothing(client: FlaskClient, auth: Auth) -> None:
     for value in ("a", "b"):
-        created(client, auth(DPS), identifier=[{"system": SYSTEM, "value": value}])
+        created_plan(client, auth(DPS), identifier=[{"system": SYSTEM, "value": value}])
     before = client.get("/CarePlan/_history?_count=500", headers=auth(DPS)).get_json()["total"]
-    body = plan(identifier=[{"system": SYSTEM, "value": "a"}])
+    body = new_plan(identifier=[{"system": SYSTEM, "value": "a"}])
     response = put_where(client, {**auth(DPS), "If-Match": 'W/"1"'}, f"identifier={SYSTEM}|", body)
     assert response.status_code == 412 and issue_codes(response.get_json()) == ["ADP-5059"]
     assert client.get("/CarePlan/_history?_count=500", headers=auth(DPS)).get_json()["total"] == before
@@ -364,17 +354,17 @@ def test_a_conditional_update_matching_several_writes_nothing(client: FlaskClien
 
 @pytest.mark.parametrize("query", ["", "_format=json"])
 def test_a_conditional_update_without_a_search_is_refused(client: FlaskClient, auth: Auth, query: str) -> None:
-    response = client.put(f"/CarePlan?{query}", json=plan(), headers=auth(DPS))
+    response = client.put(f"/CarePlan?{query}", json=new_plan(), headers=auth(DPS))
     assert response.status_code == 400 and issue_codes(response.get_json()) == ["ADP-5058"]
 
 
 def test_a_strangers_conditional_update_never_changes_what_it_may_not_read(client: FlaskClient, auth: Auth) -> None:
     """The stranger's search finds nothing it may read, so its PUT is a create; the DPS's plan with that
     identifier is not touched (and the second record with its identifier is refused, as a plain create is)."""
-    rid = created(client, auth(DPS), identifier=[{"system": SYSTEM, "value": "dps"}])
-    body = plan(identifier=[{"system": SYSTEM, "value": "dps"}], description="Overskrevet?")
+    rid = created_plan(client, auth(DPS), identifier=[{"system": SYSTEM, "value": "dps"}])
+    body = new_plan(identifier=[{"system": SYSTEM, "value": "dps"}], description="Overskrevet?")
     response = put_where(client, {**auth(STRANGER), "If-Match": 'W/"1"'}, f"identifier={SYSTEM}|dps", body)
     assert response.status_code in (403, 409), response.get_json()
     assert client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()["meta"]["versionId"] == "1"
-    searches = [e for e in trail(client, auth) if f"identifier={SYSTEM}|dps" in json.dumps(e)]
+    searches = [e for e in audit_trail(client, auth) if f"identifier={SYSTEM}|dps" in json.dumps(e)]
     assert searches  # the stranger's search is in the audit trail

@@ -13,7 +13,16 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from service_helpers import DPS, KOMMUNE, STRANGER, example, example_json, issue_codes
+from service_helpers import (
+    DPS,
+    KOMMUNE,
+    STRANGER,
+    audit_trail,
+    created_plan,
+    example,
+    issue_codes,
+    new_plan,
+)
 
 from adapter.parse.xml_safe import parse_xml
 from adapter.validate.catalogue import SERVED_TYPES
@@ -25,47 +34,15 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,imag
 ACTIVE_OLA = "patient=pasient-ola&status=active"
 
 
-def plan(**changes: Any) -> dict[str, Any]:
-    """Ola's crisis plan as a new resource (no id), with ``changes``."""
-    body = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
-    body.pop("id")
-    return {**body, **changes}
-
-
-def created(client: FlaskClient, headers: dict[str, str], **changes: Any) -> str:
-    """The id of a plan created by the caller of ``headers``."""
-    response = client.post("/CarePlan", json=plan(**changes), headers=headers)
-    assert response.status_code == 201, response.get_json()
-    return str(response.get_json()["id"])
-
-
 def total(client: FlaskClient, headers: dict[str, str], query: str = "") -> int:
     response = client.get(f"/CarePlan?{query}", headers=headers)
     assert response.status_code == 200, response.get_json()
     return int(response.get_json()["total"])
 
 
-def trail(client: FlaskClient, auth: Auth) -> list[dict[str, Any]]:
-    """Every AuditEvent so far, oldest first (read by an auditor; that search is audited after it)."""
-    found: dict[str, Any] = client.get("/AuditEvent?_count=500", headers=auth(DPS, AUDIT)).get_json()
-    return [entry["resource"] for entry in found["entry"]]
-
-
 def queries(events: list[dict[str, Any]]) -> list[str]:
     """The queries the events record (a search's)."""
     return [e["description"] for event in events for e in event.get("entity", []) if e.get("description")]
-
-
-@pytest.fixture
-def shared(client: FlaskClient, auth: Auth) -> FlaskClient:
-    """Scope: function. Type: the client after the example consent (the kommune may read the DPS's plans) and the
-    DPS's crisis plan were exchanged. Default: the two example messages."""
-    for org, name in ((KOMMUNE, "samtykke"), (DPS, "kriseplan")):
-        response = client.post(
-            "/$process-message", data=example(f"fhir/Bundle-melding-{name}-ola.json"), headers=auth(org)
-        )
-        assert response.status_code == 200
-    return client
 
 
 # --- 406 and 415 -------------------------------------------------------------------------------------------------
@@ -128,13 +105,13 @@ def test_406_needs_the_token_first(client: FlaskClient) -> None:
 def test_a_body_the_server_cannot_read_is_415_and_nothing_is_stored(
     client: FlaskClient, auth: Auth, content_type: str
 ) -> None:
-    body = json.dumps(plan()).encode()
+    body = json.dumps(new_plan()).encode()
     headers = {**auth(DPS), "Content-Type": content_type}
     for path in ("/CarePlan", "/$validate", "/CarePlan/$validate", "/$process-message", "/$convert"):
         response = client.post(path, data=body, headers=headers)
         assert response.status_code == 415, (path, response.get_json())
         assert issue_codes(response.get_json()) == ["ADP-5013"]
-    own = created(client, auth(DPS))
+    own = created_plan(client, auth(DPS))
     update = client.put(f"/CarePlan/{own}", data=body, headers={**headers, "If-Match": 'W/"1"'})
     assert update.status_code == 415
     assert total(client, auth(DPS)) == 1
@@ -142,7 +119,7 @@ def test_a_body_the_server_cannot_read_is_415_and_nothing_is_stored(
 
 
 def test_bodies_of_fhir_types_or_none_are_read_as_before(client: FlaskClient, auth: Auth) -> None:
-    body = json.dumps(plan()).encode()
+    body = json.dumps(new_plan()).encode()
     for content_type in (None, "application/fhir+json", "application/json; charset=utf-8", "application/json+fhir"):
         headers = auth(DPS) if content_type is None else {**auth(DPS), "Content-Type": content_type}
         assert client.post("/CarePlan", data=body, headers=headers).status_code == 201, content_type
@@ -156,20 +133,20 @@ def test_bodies_of_fhir_types_or_none_are_read_as_before(client: FlaskClient, au
 
 def test_conditional_create_creates_once_then_finds_and_refuses_several(client: FlaskClient, auth: Auth) -> None:
     condition = {**auth(DPS), "If-None-Exist": ACTIVE_OLA}
-    first = client.post("/CarePlan", json=plan(), headers=condition)
+    first = client.post("/CarePlan", json=new_plan(), headers=condition)
     assert first.status_code == 201
     rid = first.get_json()["id"]
     for form in (ACTIVE_OLA, f"CarePlan?{ACTIVE_OLA}", f"?{ACTIVE_OLA}", f"http://localhost/CarePlan?{ACTIVE_OLA}"):
-        again = client.post("/CarePlan", json=plan(), headers={**auth(DPS), "If-None-Exist": form})
+        again = client.post("/CarePlan", json=new_plan(), headers={**auth(DPS), "If-None-Exist": form})
         assert again.status_code == 200, (form, again.get_json())
         assert again.get_json()["id"] == rid and again.headers["ETag"] == 'W/"1"'
         assert again.headers["Location"] == f"http://localhost/CarePlan/{rid}/_history/1"
     assert total(client, auth(DPS)) == 1  # no duplicate
-    created(client, auth(DPS))  # a second active plan, made without the header
-    several = client.post("/CarePlan", json=plan(), headers=condition)
+    created_plan(client, auth(DPS))  # a second active plan, made without the header
+    several = client.post("/CarePlan", json=new_plan(), headers=condition)
     assert several.status_code == 412 and issue_codes(several.get_json()) == ["ADP-5047"]
     assert total(client, auth(DPS)) == 2
-    none = client.post("/CarePlan", json=plan(), headers={**auth(DPS), "If-None-Exist": f"_id={rid}&status=draft"})
+    none = client.post("/CarePlan", json=new_plan(), headers={**auth(DPS), "If-None-Exist": f"_id={rid}&status=draft"})
     assert none.status_code == 201 and total(client, auth(DPS)) == 3
 
 
@@ -179,34 +156,34 @@ def test_conditional_create_creates_once_then_finds_and_refuses_several(client: 
 )
 def test_a_conditional_create_without_a_usable_search_is_400(client: FlaskClient, auth: Auth, condition: str) -> None:
     # an empty search would match every plan: never taken as "create" or "the one that exists"
-    response = client.post("/CarePlan", json=plan(), headers={**auth(DPS), "If-None-Exist": condition})
+    response = client.post("/CarePlan", json=new_plan(), headers={**auth(DPS), "If-None-Exist": condition})
     assert response.status_code == 400 and issue_codes(response.get_json()) == ["ADP-5023"], condition
     assert total(client, auth(DPS)) == 0
 
 
 def test_a_match_the_caller_may_not_see_is_no_match_and_never_shown(client: FlaskClient, auth: Auth) -> None:
-    theirs = created(client, auth(DPS))
+    theirs = created_plan(client, auth(DPS))
     condition = {**auth(STRANGER), "If-None-Exist": f"{ACTIVE_OLA}&_id={theirs}"}
-    response = client.post("/CarePlan", json=plan(description="fra en fremmed"), headers=condition)
+    response = client.post("/CarePlan", json=new_plan(description="fra en fremmed"), headers=condition)
     # answered as if nothing matched: the stranger's own new plan, not the DPS's, and no 412 or 403 telling it
     assert response.status_code == 201 and response.get_json()["id"] != theirs
     assert response.get_json()["description"] == "fra en fremmed"
     # with the DPS's plan and a plan of the stranger's own, one match is visible to the stranger: its own
     mine = response.get_json()["id"]
-    again = client.post("/CarePlan", json=plan(), headers={**auth(STRANGER), "If-None-Exist": ACTIVE_OLA})
+    again = client.post("/CarePlan", json=new_plan(), headers={**auth(STRANGER), "If-None-Exist": ACTIVE_OLA})
     assert again.status_code == 200 and again.get_json()["id"] == mine
     # the DPS sees only its own
-    dps = client.post("/CarePlan", json=plan(), headers={**auth(DPS), "If-None-Exist": ACTIVE_OLA})
+    dps = client.post("/CarePlan", json=new_plan(), headers={**auth(DPS), "If-None-Exist": ACTIVE_OLA})
     assert dps.status_code == 200 and dps.get_json()["id"] == theirs
 
 
 def test_a_conditional_create_tells_nothing_a_plain_create_does_not(client: FlaskClient, auth: Auth) -> None:
     identifier = [{"system": "urn:oid:2.16.578.1.12.4.1.2.8100002", "value": "plan-1"}]
-    created(client, auth(DPS), identifier=identifier)
-    plain = client.post("/CarePlan", json=plan(identifier=identifier), headers=auth(STRANGER))
+    created_plan(client, auth(DPS), identifier=identifier)
+    plain = client.post("/CarePlan", json=new_plan(identifier=identifier), headers=auth(STRANGER))
     conditional = client.post(
         "/CarePlan",
-        json=plan(identifier=identifier),
+        json=new_plan(identifier=identifier),
         headers={**auth(STRANGER), "If-None-Exist": "identifier=urn:oid:2.16.578.1.12.4.1.2.8100002|plan-1"},
     )
     assert (conditional.status_code, issue_codes(conditional.get_json())) == (
@@ -219,11 +196,11 @@ def test_a_conditional_create_tells_nothing_a_plain_create_does_not(client: Flas
 def test_a_match_of_anothers_plan_is_given_and_audited_as_the_same_search_would_be(
     shared: FlaskClient, auth: Auth
 ) -> None:
-    before = len(trail(shared, auth))  # that search of the trail included
-    response = shared.post("/CarePlan", json=plan(), headers={**auth(KOMMUNE), "If-None-Exist": ACTIVE_OLA})
+    before = len(audit_trail(shared, auth))  # that search of the trail included
+    response = shared.post("/CarePlan", json=new_plan(), headers={**auth(KOMMUNE), "If-None-Exist": ACTIVE_OLA})
     assert response.status_code == 200 and response.get_json()["id"] == "krise-og-mestringsplan-ola"
     assert shared.get(f"/CarePlan?{ACTIVE_OLA}", headers=auth(KOMMUNE)).get_json()["total"] == 1
-    events = trail(shared, auth)[before:-1]
+    events = audit_trail(shared, auth)[before:-1]
     assert queries(events) == [f"CarePlan?{ACTIVE_OLA}"] * 2
     conditional, search = events
     assert conditional["action"] == search["action"] == "E"
@@ -232,22 +209,22 @@ def test_a_match_of_anothers_plan_is_given_and_audited_as_the_same_search_would_
 
 
 def test_a_conditional_create_is_audited_as_a_search_and_a_create(client: FlaskClient, auth: Auth) -> None:
-    before = len(trail(client, auth))
+    before = len(audit_trail(client, auth))
     condition = {**auth(DPS), "If-None-Exist": ACTIVE_OLA}
-    assert client.post("/CarePlan", json=plan(), headers=condition).status_code == 201
-    events = trail(client, auth)[before:-1]
+    assert client.post("/CarePlan", json=new_plan(), headers=condition).status_code == 201
+    events = audit_trail(client, auth)[before:-1]
     assert [e["action"] for e in events] == ["E", "C"]
     assert queries(events) == [f"CarePlan?{ACTIVE_OLA}"]
-    refused = client.post("/CarePlan", json=plan(), headers={**auth(DPS), "If-None-Exist": "nosuch=1"})
+    refused = client.post("/CarePlan", json=new_plan(), headers={**auth(DPS), "If-None-Exist": "nosuch=1"})
     assert refused.status_code == 400
-    refusal = trail(client, auth)[-2]  # the refusal is audited too
+    refusal = audit_trail(client, auth)[-2]  # the refusal is audited too
     assert refusal["action"] == "C" and refusal["outcomeDesc"].startswith("HTTP 400")
 
 
 def test_a_conditional_create_needs_the_read_scope(client: FlaskClient, auth: Auth) -> None:
-    response = client.post("/CarePlan", json=plan(), headers={**auth(DPS, WRITE), "If-None-Exist": ACTIVE_OLA})
+    response = client.post("/CarePlan", json=new_plan(), headers={**auth(DPS, WRITE), "If-None-Exist": ACTIVE_OLA})
     assert response.status_code == 403 and issue_codes(response.get_json()) == ["ADP-7006"]
-    assert client.post("/CarePlan", json=plan(), headers=auth(DPS, WRITE)).status_code == 201  # a plain create
+    assert client.post("/CarePlan", json=new_plan(), headers=auth(DPS, WRITE)).status_code == 201  # a plain create
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
@@ -257,7 +234,9 @@ def test_concurrent_conditional_creates_make_one_record(app: Any, auth: Auth) ->
 
     def create() -> None:
         barrier.wait()
-        response = app.test_client().post("/CarePlan", json=plan(), headers={**auth(DPS), "If-None-Exist": ACTIVE_OLA})
+        response = app.test_client().post(
+            "/CarePlan", json=new_plan(), headers={**auth(DPS), "If-None-Exist": ACTIVE_OLA}
+        )
         statuses.append(response.status_code)
 
     threads = [threading.Thread(target=create) for _ in range(4)]
@@ -273,15 +252,15 @@ def test_concurrent_conditional_creates_make_one_record(app: Any, auth: Auth) ->
 
 
 def test_prefer_return_on_create_and_update(client: FlaskClient, auth: Auth) -> None:
-    minimal = client.post("/CarePlan", json=plan(), headers={**auth(DPS), "Prefer": "return=minimal"})
+    minimal = client.post("/CarePlan", json=new_plan(), headers={**auth(DPS), "Prefer": "return=minimal"})
     assert minimal.status_code == 201 and minimal.data == b""
     assert minimal.headers["ETag"] == 'W/"1"' and minimal.headers["Location"].startswith("http://localhost/CarePlan/")
     rid = minimal.headers["Location"].split("/")[4]
-    outcome = client.post("/CarePlan", json=plan(), headers={**auth(DPS), "Prefer": "return=OperationOutcome"})
+    outcome = client.post("/CarePlan", json=new_plan(), headers={**auth(DPS), "Prefer": "return=OperationOutcome"})
     assert outcome.status_code == 201 and outcome.get_json()["resourceType"] == "OperationOutcome"
     assert not issue_codes(outcome.get_json()) and outcome.headers["Location"]
     for prefer in ("return=representation", "", "return=nonsense", "handling=strict", 'return="minimal"x'):
-        full = client.post("/CarePlan", json=plan(), headers={**auth(DPS), "Prefer": prefer})
+        full = client.post("/CarePlan", json=new_plan(), headers={**auth(DPS), "Prefer": prefer})
         assert full.status_code == 201 and full.get_json()["resourceType"] == "CarePlan", prefer
     body = client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()
     body["description"] = "Oppdatert"
@@ -297,14 +276,16 @@ def test_prefer_return_on_create_and_update(client: FlaskClient, auth: Auth) -> 
         f"/CarePlan/{rid}", json=body, headers={**auth(DPS), "If-Match": 'W/"1"', "Prefer": "return=minimal"}
     )
     assert stale.status_code == 412 and issue_codes(stale.get_json()) == ["ADP-5021"]
-    broken = client.post("/CarePlan", json=plan(intent="nonsense"), headers={**auth(DPS), "Prefer": "return=minimal"})
+    broken = client.post(
+        "/CarePlan", json=new_plan(intent="nonsense"), headers={**auth(DPS), "Prefer": "return=minimal"}
+    )
     assert broken.status_code in (400, 422) and issue_codes(broken.get_json())
 
 
 def test_prefer_on_a_conditional_create_that_finds_one(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     headers = {**auth(DPS), "If-None-Exist": f"_id={rid}", "Prefer": "return=minimal"}
-    found = client.post("/CarePlan", json=plan(), headers=headers)
+    found = client.post("/CarePlan", json=new_plan(), headers=headers)
     assert found.status_code == 200 and found.data == b""
     assert found.headers["Location"] == f"http://localhost/CarePlan/{rid}/_history/1"
 
@@ -313,7 +294,7 @@ def test_prefer_on_a_conditional_create_that_finds_one(client: FlaskClient, auth
 
 
 def test_history_bundle_reports_the_create_as_201_has_links_and_pages(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     body = client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()
     for version in (1, 2):
         body["description"] = f"Versjon {version + 1}"
@@ -340,7 +321,7 @@ def test_history_bundle_reports_the_create_as_201_has_links_and_pages(client: Fl
 
 
 def test_history_of_what_the_caller_may_not_read_stays_refused(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     response = client.get(f"/CarePlan/{rid}/_history?_count=1", headers=auth(STRANGER))
     assert response.status_code == 403 and rid not in json.dumps(response.get_json().get("entry", []))
 
@@ -349,8 +330,8 @@ def test_history_of_what_the_caller_may_not_read_stays_refused(client: FlaskClie
 
 
 def test_id_is_a_search_parameter_of_every_served_type(client: FlaskClient, auth: Auth) -> None:
-    first, second = created(client, auth(DPS)), created(client, auth(DPS))
-    theirs = created(client, auth(STRANGER))
+    first, second = created_plan(client, auth(DPS)), created_plan(client, auth(DPS))
+    theirs = created_plan(client, auth(STRANGER))
 
     def ids(query: str, org: str = DPS) -> set[str]:
         response = client.get(f"/CarePlan?{query}", headers=auth(org))
@@ -377,12 +358,12 @@ def test_id_is_a_search_parameter_of_every_served_type(client: FlaskClient, auth
 def test_post_search_with_a_form_is_the_same_search(shared: FlaskClient, auth: Auth) -> None:
     form = {"patient:identifier": FNR, "status": "active"}
     by_get = shared.get("/CarePlan", query_string=form, headers=auth(KOMMUNE)).get_json()
-    before = len(trail(shared, auth))
+    before = len(audit_trail(shared, auth))
     by_post = shared.post("/CarePlan/_search", data=form, headers=auth(KOMMUNE))
     assert by_post.status_code == 200, by_post.get_json()
     assert by_post.get_json()["total"] == by_get["total"] == 1
     assert [e["resource"]["id"] for e in by_post.get_json()["entry"]] == [e["resource"]["id"] for e in by_get["entry"]]
-    events = trail(shared, auth)[before:-1]
+    events = audit_trail(shared, auth)[before:-1]
     assert [e["action"] for e in events] == ["E"] and FNR in queries(events)[0]  # audited as the GET search
     # parameters in the URL and the body together; paging as in a GET
     mixed = shared.post("/CarePlan/_search?_count=0", data={"patient:identifier": FNR}, headers=auth(KOMMUNE))

@@ -13,25 +13,20 @@ from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
-from service_helpers import DPS, KOMMUNE, STRANGER, example, example_json, issue_codes
+from service_helpers import (
+    DPS,
+    KOMMUNE,
+    STRANGER,
+    audit_trail,
+    created_plan,
+    example,
+    issue_codes,
+)
 
 Auth = Callable[..., dict[str, str]]
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 AUDIT = "samhandling/audit"
 PLAN = "krise-og-mestringsplan-ola"
-
-
-def plan(**changes: Any) -> dict[str, Any]:
-    """Ola's crisis plan as a new resource (no id), with ``changes``."""
-    body = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
-    body.pop("id")
-    return {**body, **changes}
-
-
-def created(client: FlaskClient, headers: dict[str, str], **changes: Any) -> str:
-    response = client.post("/CarePlan", json=plan(**changes), headers=headers)
-    assert response.status_code == 201, response.get_json()
-    return str(response.get_json()["id"])
 
 
 def updated(client: FlaskClient, headers: dict[str, str], rid: str, text: str) -> dict[str, Any]:
@@ -59,14 +54,9 @@ def versions(bundle: dict[str, Any]) -> list[str]:
     ]
 
 
-def trail(client: FlaskClient, auth: Auth) -> list[dict[str, Any]]:
-    found = client.get("/AuditEvent?_count=500", headers=auth(DPS, AUDIT)).get_json()
-    return [entry["resource"] for entry in found["entry"]]
-
-
 def test_type_history_gives_every_version_newest_first_with_entries_as_r4_says(client: FlaskClient, auth: Auth) -> None:
-    first = created(client, auth(DPS))
-    second = created(client, auth(DPS))
+    first = created_plan(client, auth(DPS))
+    second = created_plan(client, auth(DPS))
     updated(client, auth(DPS), first, "Versjon 2")
     body = history(client, auth(DPS))
     assert body["total"] == 3
@@ -97,7 +87,7 @@ def test_system_history_spans_the_served_types(client: FlaskClient, auth: Auth) 
 
 
 def test_paging_with_count_and_offset_and_its_links(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     for n in range(2, 5):
         updated(client, auth(DPS), rid, f"Versjon {n}")
     first = history(client, auth(DPS), query="_count=3")
@@ -113,7 +103,7 @@ def test_paging_with_count_and_offset_and_its_links(client: FlaskClient, auth: A
 
 
 def test_since_keeps_the_versions_made_at_or_after_it(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     second = updated(client, auth(DPS), rid, "Versjon 2")
     since = second["meta"]["lastUpdated"]
     updated(client, auth(DPS), rid, "Versjon 3")
@@ -147,10 +137,10 @@ def test_since_keeps_the_versions_made_at_or_after_it(client: FlaskClient, auth:
 )
 def test_what_a_history_does_not_take_is_a_400_and_audited(client: FlaskClient, auth: Auth, query: str) -> None:
     for path in ("/CarePlan/_history", "/_history"):
-        before = len(trail(client, auth))
+        before = len(audit_trail(client, auth))
         response = client.get(f"{path}?{query}", headers=auth(DPS))
         assert response.status_code == 400 and issue_codes(response.get_json()) == ["ADP-5023"], (path, query)
-        events = trail(client, auth)[before:-1]
+        events = audit_trail(client, auth)[before:-1]
         assert [(e["action"], e["outcome"]) for e in events] == [("R", "4")]
 
 
@@ -168,9 +158,9 @@ def test_a_type_not_served_has_no_history(client: FlaskClient, auth: Auth) -> No
 
 
 def test_a_stranger_finds_nothing_of_anothers_history_not_even_a_count(client: FlaskClient, auth: Auth) -> None:
-    theirs = created(client, auth(DPS))
+    theirs = created_plan(client, auth(DPS))
     updated(client, auth(DPS), theirs, "Hemmelig endring")
-    mine = created(client, auth(STRANGER), description="min egen")
+    mine = created_plan(client, auth(STRANGER), description="min egen")
     for path in ("/CarePlan/_history", "/_history"):
         for query in ("", "_count=500", "_since=2000-01-01", "_offset=0&_count=1"):
             body = history(client, auth(STRANGER), path, query)
@@ -200,16 +190,16 @@ def test_a_deny_hides_the_history_a_consent_would_show(client: FlaskClient, auth
 
 
 def test_every_version_given_is_audited_and_an_empty_page_as_a_search(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     updated(client, auth(DPS), rid, "Versjon 2")
-    before = len(trail(client, auth))
+    before = len(audit_trail(client, auth))
     history(client, auth(DPS), query="_count=5")
-    events = trail(client, auth)[before:-1]
+    events = audit_trail(client, auth)[before:-1]
     named = sorted(e["entity"][0]["what"]["reference"] for e in events)
     assert named == [f"CarePlan/{rid}/_history/1", f"CarePlan/{rid}/_history/2"]
     assert all(e["action"] == "R" and e["outcome"] == "0" for e in events)
     assert all(any(x.get("description", "").startswith("CarePlan/_history") for x in e["entity"]) for e in events)
-    before = len(trail(client, auth))
+    before = len(audit_trail(client, auth))
     history(client, auth(STRANGER), "/_history")
-    events = trail(client, auth)[before:-1]
+    events = audit_trail(client, auth)[before:-1]
     assert len(events) == 1 and [x.get("description") for x in events[0]["entity"]] == ["_history"]

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
-from service_helpers import DPS, KOMMUNE, STRANGER, example, example_json, issue_codes
+from service_helpers import DPS, KOMMUNE, STRANGER, created_plan, example, issue_codes, new_plan
 
 from adapter.config import Settings
 from adapter.search import SEARCH_PARAMS
@@ -27,31 +27,6 @@ LENIENT = {"Prefer": "handling=lenient"}
 BASE = "http://localhost"  # the test client's own base URL
 EMERGENCY = "samhandling/emergency"
 LEGEVAKT = "8100009"  # no party to Ola's care
-
-
-@pytest.fixture
-def shared(client: FlaskClient, auth: Auth) -> FlaskClient:
-    """Scope: function. Type: the client after the example consent (the kommune may read the DPS's plans) and the
-    DPS's crisis plan were exchanged. Default: the two example messages."""
-    for org, name in ((KOMMUNE, "samtykke"), (DPS, "kriseplan")):
-        response = client.post(
-            "/$process-message", data=example(f"fhir/Bundle-melding-{name}-ola.json"), headers=auth(org)
-        )
-        assert response.status_code == 200
-    return client
-
-
-def plan(**changes: Any) -> dict[str, Any]:
-    """Ola's crisis plan as a new resource (no id), with ``changes``."""
-    body = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
-    body.pop("id")
-    return {**body, **changes}
-
-
-def created(client: FlaskClient, headers: dict[str, str], **changes: Any) -> str:
-    response = client.post("/CarePlan", json=plan(**changes), headers=headers)
-    assert response.status_code == 201, response.get_json()
-    return str(response.get_json()["id"])
 
 
 def r4_parameters(settings: Settings, rtype: str) -> set[str]:
@@ -144,7 +119,7 @@ def test_lenient_ignores_only_a_name_r4_does_not_define_and_says_so(shared: Flas
 
 
 def test_a_reference_by_the_servers_own_url_is_the_relative_one(shared: FlaskClient, auth: Auth) -> None:
-    created(shared, auth(DPS))
+    created_plan(shared, auth(DPS))
     relative = shared.get("/CarePlan?patient=Patient/pasient-ola", headers=auth(DPS)).get_json()["total"]
     assert relative >= 2
     for query in (
@@ -238,7 +213,7 @@ def test_a_fhir_version_the_server_does_not_speak_is_406_and_415(client: FlaskCl
     assert "4.0" in answer.get_json()["issue"][0]["diagnostics"]
     posted = client.post(
         "/CarePlan",
-        data=json.dumps(plan()),
+        data=json.dumps(new_plan()),
         headers={**auth(DPS), "Content-Type": f"{FHIR_JSON}; fhirVersion={version}"},
     )
     assert posted.status_code == 415 and issue_codes(posted.get_json()) == ["ADP-5013"]
@@ -252,7 +227,7 @@ def test_fhir_version_4_is_taken(client: FlaskClient, auth: Auth, version: str) 
     mixed = {"Accept": f"{FHIR_JSON}; fhirVersion=5.0, {FHIR_JSON}; fhirVersion={version}; q=0.5"}
     assert client.get("/CarePlan", headers={**auth(DPS), **mixed}).status_code == 200
     headers = {**auth(DPS), "Content-Type": f"{FHIR_JSON}; fhirVersion={version}"}
-    assert client.post("/CarePlan", data=json.dumps(plan()), headers=headers).status_code == 201
+    assert client.post("/CarePlan", data=json.dumps(new_plan()), headers=headers).status_code == 201
 
 
 # --- 6. an empty If-None-Exist -----------------------------------------------------------------------------------
@@ -262,7 +237,7 @@ def test_fhir_version_4_is_taken(client: FlaskClient, auth: Auth, version: str) 
 def test_an_empty_if_none_exist_is_refused_and_nothing_is_created(
     client: FlaskClient, auth: Auth, condition: str
 ) -> None:
-    response = client.post("/CarePlan", json=plan(), headers={**auth(DPS), "If-None-Exist": condition})
+    response = client.post("/CarePlan", json=new_plan(), headers={**auth(DPS), "If-None-Exist": condition})
     assert response.status_code == 400 and issue_codes(response.get_json()) == ["ADP-5023"]
     said = response.get_json()["issue"][0]["diagnostics"]
     assert "If-None-Exist" in said and "empty" in said  # not "matches every resource": what to do instead
@@ -293,7 +268,7 @@ def test_the_hint_names_the_result_parameters_where_they_apply(
 
 
 def test_a_read_takes_summary_and_elements(client: FlaskClient, auth: Auth) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     whole = client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()
     summary = client.get(f"/CarePlan/{rid}?_summary=true", headers=auth(DPS))
     assert summary.status_code == 200 and summary.headers["ETag"] == 'W/"1"'
@@ -311,7 +286,7 @@ def test_a_read_takes_summary_and_elements(client: FlaskClient, auth: Auth) -> N
     "query", ["foo=bar", "status=active", "_summary=count", "_summary=maybe", "_sort=_id", "_include=CarePlan:goal"]
 )
 def test_a_read_refuses_any_other_parameter(client: FlaskClient, auth: Auth, query: str) -> None:
-    rid = created(client, auth(DPS))
+    rid = created_plan(client, auth(DPS))
     for path in (f"/CarePlan/{rid}?{query}", f"/CarePlan/{rid}/_history/1?{query}"):
         response = client.get(path, headers=auth(DPS))
         assert response.status_code == 400 and issue_codes(response.get_json()) == ["ADP-5023"], path
@@ -331,7 +306,7 @@ def every_link(bundle: dict[str, Any]) -> str:
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 def test_post_search_links_carry_no_fodselsnummer_and_still_page(shared: FlaskClient, auth: Auth) -> None:
     for _ in range(2):
-        created(shared, auth(DPS))
+        created_plan(shared, auth(DPS))
     form = {"patient:identifier": FNR, "_count": "1"}
     answer = shared.post("/CarePlan/_search", data=form, headers=auth(DPS))
     assert answer.status_code == 200, answer.get_json()

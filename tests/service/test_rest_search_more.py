@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from service_helpers import DPS, KOMMUNE, LEGEKONTOR, STRANGER, example, example_json, issue_codes
+from service_helpers import DPS, KOMMUNE, LEGEKONTOR, STRANGER, audit_trail, example_json, issue_codes
 
 Auth = Callable[..., dict[str, str]]
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
@@ -25,29 +25,11 @@ ALL_INCLUDES = "&".join(
 SUBSETTED = "SUBSETTED"
 
 
-@pytest.fixture
-def shared(client: FlaskClient, auth: Auth) -> FlaskClient:
-    """Scope: function. Type: the client after the example consent (the kommune records it) and the DPS's crisis
-    plan (with its goal, care team, patient and author) were exchanged."""
-    for org, name in ((KOMMUNE, "samtykke"), (DPS, "kriseplan")):
-        response = client.post(
-            "/$process-message", data=example(f"fhir/Bundle-melding-{name}-ola.json"), headers=auth(org)
-        )
-        assert response.status_code == 200
-    return client
-
-
 def entries(response: Any) -> list[tuple[str, str]]:
     """(Type/id, search mode) of a searchset's entries, in order."""
     assert response.status_code == 200, response.get_json()
     found = response.get_json().get("entry", [])
     return [(f"{e['resource']['resourceType']}/{e['resource']['id']}", e["search"]["mode"]) for e in found]
-
-
-def trail(client: FlaskClient, auth: Auth) -> list[dict[str, Any]]:
-    """Every AuditEvent so far, oldest first (the auditor's own search is audited after it)."""
-    found = client.get("/AuditEvent?_count=500", headers=auth(DPS, AUDIT)).get_json()
-    return [entry["resource"] for entry in found["entry"]]
 
 
 def named(events: list[dict[str, Any]]) -> set[str]:
@@ -104,7 +86,7 @@ def test_include_gives_the_plans_goal_care_team_patient_and_author_each_audited(
     shared: FlaskClient, auth: Auth
 ) -> None:
     for org in (DPS, KOMMUNE):  # a party, and the kommune under Ola's consent
-        before = len(trail(shared, auth))
+        before = len(audit_trail(shared, auth))
         found = entries(shared.get(f"/CarePlan?_id={PLAN}&{ALL_INCLUDES}", headers=auth(org)))
         assert found == [
             (f"CarePlan/{PLAN}", "match"),
@@ -113,7 +95,7 @@ def test_include_gives_the_plans_goal_care_team_patient_and_author_each_audited(
             ("Patient/pasient-ola", "include"),
             ("Practitioner/koordinator-kommune", "include"),  # not served by REST: of no patient, as a page has it
         ], org
-        disclosed = included_disclosures(trail(shared, auth)[before:-1])
+        disclosed = included_disclosures(audit_trail(shared, auth)[before:-1])
         assert named(disclosed) == {ref for ref, mode in found if mode == "include"}
         for event in disclosed:
             assert [a["who"]["identifier"]["value"] for a in event["agent"]].count(org) >= 1
@@ -130,12 +112,12 @@ def test_include_gives_the_plans_goal_care_team_patient_and_author_each_audited(
 
 def test_revinclude_gives_the_patients_plans_the_caller_may_read(shared: FlaskClient, auth: Auth) -> None:
     query = "/Patient?_id=pasient-ola&_revinclude=CarePlan:patient"
-    before = len(trail(shared, auth))
+    before = len(audit_trail(shared, auth))
     assert entries(shared.get(query, headers=auth(KOMMUNE))) == [
         ("Patient/pasient-ola", "match"),
         (f"CarePlan/{PLAN}", "include"),
     ]
-    assert f"CarePlan/{PLAN}" in named(included_disclosures(trail(shared, auth)[before:-1]))
+    assert f"CarePlan/{PLAN}" in named(included_disclosures(audit_trail(shared, auth)[before:-1]))
     # a stranger finds not the patient, and so nothing along with it
     assert entries(shared.get(query, headers=auth(STRANGER))) == []
     # a plan a stranger wrote about Ola goes along exactly when the caller may read it by itself
@@ -167,13 +149,13 @@ def test_a_forged_reference_to_another_patients_goal_is_never_included(shared: F
     plan.pop("text", None)
     changed = shared.put(f"/CarePlan/{PLAN}", json=plan, headers={**auth(DPS), "If-Match": read.headers["ETag"]})
     assert changed.status_code == 200, changed.get_json()
-    before = len(trail(shared, auth))
+    before = len(audit_trail(shared, auth))
     for org in (DPS, KOMMUNE):
         found = entries(shared.get(f"/CarePlan?_id={PLAN}&{ALL_INCLUDES}", headers=auth(org)))
         refs = {ref for ref, _ in found}
         assert "Goal/hva-er-viktig-per" not in refs and "CareTeam/koordinatorteam-per" not in refs, org
         assert "Patient/pasient-ola" in refs
-    assert "-per" not in json.dumps(included_disclosures(trail(shared, auth)[before:-1]))
+    assert "-per" not in json.dumps(included_disclosures(audit_trail(shared, auth)[before:-1]))
 
 
 def test_a_record_the_caller_may_not_read_is_never_included(shared: FlaskClient, auth: Auth) -> None:
@@ -182,10 +164,10 @@ def test_a_record_the_caller_may_not_read_is_never_included(shared: FlaskClient,
     denied = shared.post("/Consent", json=deny(LEGEKONTOR, "Goal"), headers=auth(KOMMUNE))
     assert denied.status_code == 201, denied.get_json()
     assert shared.get("/Goal/hva-er-viktig-ola", headers=auth(LEGEKONTOR)).status_code == 403
-    before = len(trail(shared, auth))
+    before = len(audit_trail(shared, auth))
     found = entries(shared.get(query, headers=auth(LEGEKONTOR)))
     assert (f"CarePlan/{PLAN}", "match") in found and "Goal/hva-er-viktig-ola" not in {r for r, _ in found}
-    assert "Goal/hva-er-viktig-ola" not in named(included_disclosures(trail(shared, auth)[before:-1]))
+    assert "Goal/hva-er-viktig-ola" not in named(included_disclosures(audit_trail(shared, auth)[before:-1]))
     # denied all: nothing found, nothing included
     assert shared.post("/Consent", json=deny(LEGEKONTOR), headers=auth(KOMMUNE)).status_code == 201
     assert entries(shared.get(query, headers=auth(LEGEKONTOR))) == []
@@ -226,7 +208,7 @@ def test_what_is_not_served_is_a_400_and_audited(client: FlaskClient, auth: Auth
     assert response.status_code == 400, response.get_json()
     assert issue_codes(response.get_json()) == ["ADP-5023"]
     if not query.startswith("AuditEvent"):
-        refused = [e for e in trail(client, auth) if e["outcome"] == "4"]
+        refused = [e for e in audit_trail(client, auth) if e["outcome"] == "4"]
         assert refused, "the refused search is audited"
 
 
@@ -257,10 +239,10 @@ def test_sort_by_last_updated_and_id(shared: FlaskClient, auth: Auth) -> None:
 
 
 def test_summary_count_gives_the_total_only(shared: FlaskClient, auth: Auth) -> None:
-    before = len(trail(shared, auth))
+    before = len(audit_trail(shared, auth))
     bundle = shared.get("/CarePlan?_summary=count", headers=auth(KOMMUNE)).get_json()
     assert bundle["total"] == 1 and "entry" not in bundle
-    events = trail(shared, auth)[before:-1]
+    events = audit_trail(shared, auth)[before:-1]
     assert [e["action"] for e in events] == ["E"] and not named(events)  # a search, nothing disclosed
     assert shared.get("/CarePlan?_summary=count", headers=auth(STRANGER)).get_json()["total"] == 0
     with_include = shared.get(f"/CarePlan?_summary=count&{ALL_INCLUDES}", headers=auth(KOMMUNE)).get_json()

@@ -15,7 +15,16 @@ from typing import Any
 import pytest
 import yaml
 from flask.testing import FlaskClient
-from service_helpers import DPS, KOMMUNE, STRANGER, example, example_json, issue_codes
+from service_helpers import (
+    DPS,
+    KOMMUNE,
+    STRANGER,
+    audit_trail,
+    example,
+    issue_codes,
+    new_goal,
+    new_plan,
+)
 
 from adapter.api import create_app
 from adapter.config import Settings
@@ -28,18 +37,6 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indire
 AUDIT = "samhandling/audit"
 GOAL_URL = "urn:uuid:5f1a0c1e-0000-4000-8000-000000000001"
 PLAN_URL = "urn:uuid:5f1a0c1e-0000-4000-8000-000000000002"
-
-
-def plan(**changes: Any) -> dict[str, Any]:
-    body = example_json("fhir/CarePlan-krise-og-mestringsplan-ola.json")
-    body.pop("id")
-    return {**body, **changes}
-
-
-def goal(**changes: Any) -> dict[str, Any]:
-    body = example_json("fhir/Goal-hva-er-viktig-ola.json")
-    body.pop("id")
-    return {**body, **changes}
 
 
 def post(resource: dict[str, Any], full_url: str | None = None, **request: Any) -> dict[str, Any]:
@@ -62,19 +59,14 @@ def count(client: FlaskClient, headers: dict[str, str], rtype: str = "CarePlan")
     return int(response.get_json()["total"])
 
 
-def trail(client: FlaskClient, auth: Auth) -> list[dict[str, Any]]:
-    found = client.get("/AuditEvent?_count=500", headers=auth(DPS, AUDIT)).get_json()
-    return [entry["resource"] for entry in found["entry"]]
-
-
 # --- transaction -------------------------------------------------------------------------------------------------
 
 
 def test_a_transaction_creates_its_entries_and_resolves_their_references(client: FlaskClient, auth: Auth) -> None:
     sent = bundle(
         "transaction",
-        post(plan(goal=[{"reference": GOAL_URL}]), PLAN_URL),  # refers to an entry after it: order does not matter
-        post(goal(), GOAL_URL),
+        post(new_plan(goal=[{"reference": GOAL_URL}]), PLAN_URL),  # refers to an entry after it: order does not matter
+        post(new_goal(), GOAL_URL),
     )
     response = client.post("/", json=sent, headers=auth(DPS))
     assert response.status_code == 200, response.get_json()
@@ -94,7 +86,7 @@ def test_a_transaction_creates_its_entries_and_resolves_their_references(client:
 
 
 def test_a_transaction_updates_reads_and_searches_in_rs_order(client: FlaskClient, auth: Auth) -> None:
-    rid = client.post("/CarePlan", json=plan(), headers=auth(DPS)).get_json()["id"]
+    rid = client.post("/CarePlan", json=new_plan(), headers=auth(DPS)).get_json()["id"]
     current = client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()
     changed = {**current, "description": "Endret i en transaksjon"}
     sent = bundle(
@@ -112,7 +104,7 @@ def test_a_transaction_updates_reads_and_searches_in_rs_order(client: FlaskClien
 
 
 def test_prefer_return_shapes_each_written_entry(client: FlaskClient, auth: Auth) -> None:
-    sent = bundle("transaction", post(plan()))
+    sent = bundle("transaction", post(new_plan()))
     minimal = client.post("/", json=sent, headers={**auth(DPS), "Prefer": "return=minimal"}).get_json()
     assert "resource" not in minimal["entry"][0] and minimal["entry"][0]["response"]["location"]
     assert minimal["entry"][0]["response"]["lastModified"]
@@ -121,11 +113,11 @@ def test_prefer_return_shapes_each_written_entry(client: FlaskClient, auth: Auth
 
 
 def test_a_conditional_create_in_a_transaction_finds_and_its_references_follow(client: FlaskClient, auth: Auth) -> None:
-    existing = client.post("/Goal", json=goal(), headers=auth(DPS)).get_json()["id"]
+    existing = client.post("/Goal", json=new_goal(), headers=auth(DPS)).get_json()["id"]
     sent = bundle(
         "transaction",
-        post(goal(), GOAL_URL, ifNoneExist=f"_id={existing}"),
-        post(plan(goal=[{"reference": GOAL_URL}])),
+        post(new_goal(), GOAL_URL, ifNoneExist=f"_id={existing}"),
+        post(new_plan(goal=[{"reference": GOAL_URL}])),
     )
     answer = client.post("/", json=sent, headers=auth(DPS)).get_json()
     assert statuses(answer) == ["200", "201"]
@@ -136,9 +128,9 @@ def test_a_conditional_create_in_a_transaction_finds_and_its_references_follow(c
 @pytest.mark.parametrize(
     ("failing", "status", "code"),
     [
-        ({"resource": plan(intent="nonsense"), "request": {"method": "POST", "url": "CarePlan"}}, 422, None),
+        ({"resource": new_plan(intent="nonsense"), "request": {"method": "POST", "url": "CarePlan"}}, 422, None),
         (
-            {"resource": {**plan(), "id": "ukjent"}, "request": {"method": "PUT", "url": "CarePlan/ukjent"}},
+            {"resource": {**new_plan(), "id": "ukjent"}, "request": {"method": "PUT", "url": "CarePlan/ukjent"}},
             405,
             "ADP-5040",
         ),
@@ -146,9 +138,16 @@ def test_a_conditional_create_in_a_transaction_finds_and_its_references_follow(c
         ({"request": {"method": "GET", "url": "CarePlan/finnes-ikke"}}, 404, "ADP-5020"),
         ({"request": {"method": "GET", "url": "CarePlan?nosuch=1"}}, 400, "ADP-5023"),
         ({"request": {"method": "PATCH", "url": "CarePlan/x"}}, 400, "ADP-5052"),
-        ({"resource": goal(), "request": {"method": "POST", "url": "CarePlan"}}, 400, "ADP-5027"),
-        (post(plan(goal=[{"reference": "urn:uuid:ingen-slik"}])), 400, "ADP-5053"),
-        (post(plan(), ifNoneExist="nosuch=1"), 400, "ADP-5023"),
+        (
+            {
+                "resource": new_goal(),
+                "request": {"method": "POST", "url": "CarePlan"},
+            },
+            400,
+            "ADP-5027",
+        ),
+        (post(new_plan(goal=[{"reference": "urn:uuid:ingen-slik"}])), 400, "ADP-5053"),
+        (post(new_plan(), ifNoneExist="nosuch=1"), 400, "ADP-5023"),
         ({"request": {"method": "GET", "url": "http://example.org/CarePlan/x"}}, 400, "ADP-5052"),
         (
             {"request": {"method": "POST", "url": "Observation"}, "resource": {"resourceType": "Observation"}},
@@ -160,8 +159,13 @@ def test_a_conditional_create_in_a_transaction_finds_and_its_references_follow(c
 def test_the_nth_entry_failing_stores_nothing_of_the_first(
     client: FlaskClient, auth: Auth, failing: dict[str, Any], status: int, code: str | None
 ) -> None:
-    before = len(trail(client, auth))
-    sent = bundle("transaction", post(goal(), GOAL_URL), post(plan(goal=[{"reference": GOAL_URL}])), failing)
+    before = len(audit_trail(client, auth))
+    sent = bundle(
+        "transaction",
+        post(new_goal(), GOAL_URL),
+        post(new_plan(goal=[{"reference": GOAL_URL}])),
+        failing,
+    )
     response = client.post("/", json=sent, headers=auth(DPS))
     assert response.status_code == status, response.get_json()
     outcome = response.get_json()
@@ -171,18 +175,18 @@ def test_the_nth_entry_failing_stores_nothing_of_the_first(
     told = [i for i in outcome["issue"] if i["details"]["coding"][0]["code"] == "ADP-5054"]
     assert len(told) == 1 and "Bundle.entry[2]" in told[0]["diagnostics"]
     assert count(client, auth(DPS), "CarePlan") == count(client, auth(DPS), "Goal") == 0
-    events = trail(client, auth)[before:]
+    events = audit_trail(client, auth)[before:]
     assert not [e for e in events if e["action"] in ("C", "U") and e["outcome"] == "0"]  # no write audited
     refusals = [e for e in events if e["outcome"] == "4" and "transaction" in json.dumps(e["entity"])]
     assert len(refusals) == 1 and refusals[0]["outcomeDesc"].startswith(f"HTTP {status}")
 
 
 def test_a_stale_if_match_in_a_transaction_undoes_its_creates(client: FlaskClient, auth: Auth) -> None:
-    rid = client.post("/CarePlan", json=plan(), headers=auth(DPS)).get_json()["id"]
+    rid = client.post("/CarePlan", json=new_plan(), headers=auth(DPS)).get_json()["id"]
     current = client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()
     sent = bundle(
         "transaction",
-        post(goal()),
+        post(new_goal()),
         {
             "resource": {**current, "description": "x"},
             "request": {"method": "PUT", "url": f"CarePlan/{rid}", "ifMatch": 'W/"7"'},
@@ -196,12 +200,16 @@ def test_a_stale_if_match_in_a_transaction_undoes_its_creates(client: FlaskClien
 
 
 def test_two_updates_of_one_resource_or_one_fullurl_twice_fail(client: FlaskClient, auth: Auth) -> None:
-    rid = client.post("/CarePlan", json=plan(), headers=auth(DPS)).get_json()["id"]
+    rid = client.post("/CarePlan", json=new_plan(), headers=auth(DPS)).get_json()["id"]
     current = client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()
     put = {"resource": current, "request": {"method": "PUT", "url": f"CarePlan/{rid}", "ifMatch": 'W/"1"'}}
     response = client.post("/", json=bundle("transaction", put, put), headers=auth(DPS))
     assert response.status_code == 400 and "ADP-5053" in issue_codes(response.get_json())
-    twice = bundle("transaction", post(goal(), GOAL_URL), post(goal(), GOAL_URL))
+    twice = bundle(
+        "transaction",
+        post(new_goal(), GOAL_URL),
+        post(new_goal(), GOAL_URL),
+    )
     response = client.post("/", json=twice, headers=auth(DPS))
     assert response.status_code == 400 and "ADP-5053" in issue_codes(response.get_json())
     assert count(client, auth(DPS), "Goal") == 0
@@ -211,17 +219,25 @@ def test_two_updates_of_one_resource_or_one_fullurl_twice_fail(client: FlaskClie
 
 
 def test_a_transaction_is_checked_as_the_caller_entry_by_entry(client: FlaskClient, auth: Auth) -> None:
-    rid = client.post("/CarePlan", json=plan(), headers=auth(DPS)).get_json()["id"]
+    rid = client.post("/CarePlan", json=new_plan(), headers=auth(DPS)).get_json()["id"]
     current = client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()
     hijack = {
         "resource": {**current, "description": "overtatt"},
         "request": {"method": "PUT", "url": f"CarePlan/{rid}", "ifMatch": 'W/"1"'},
     }
-    response = client.post("/", json=bundle("transaction", post(goal()), hijack), headers=auth(STRANGER))
+    response = client.post(
+        "/",
+        json=bundle("transaction", post(new_goal()), hijack),
+        headers=auth(STRANGER),
+    )
     assert response.status_code == 403 and "ADP-7013" in issue_codes(response.get_json())
     assert count(client, auth(STRANGER), "Goal") == 0
     peek = {"request": {"method": "GET", "url": f"CarePlan/{rid}"}}
-    response = client.post("/", json=bundle("transaction", post(goal()), peek), headers=auth(STRANGER))
+    response = client.post(
+        "/",
+        json=bundle("transaction", post(new_goal()), peek),
+        headers=auth(STRANGER),
+    )
     assert response.status_code == 403 and rid not in json.dumps(response.get_json().get("entry", []))
     assert count(client, auth(STRANGER), "Goal") == 0
     searched = client.post(
@@ -230,9 +246,13 @@ def test_a_transaction_is_checked_as_the_caller_entry_by_entry(client: FlaskClie
         headers=auth(STRANGER),
     ).get_json()
     assert searched["entry"][0]["resource"]["total"] == 0  # the search finds only what it may see
-    no_write = client.post("/", json=bundle("transaction", post(goal())), headers=auth(DPS, "samhandling/plans.read"))
+    no_write = client.post(
+        "/",
+        json=bundle("transaction", post(new_goal())),
+        headers=auth(DPS, "samhandling/plans.read"),
+    )
     assert no_write.status_code == 403 and issue_codes(no_write.get_json()) == ["ADP-7006"]
-    assert client.post("/", json=bundle("transaction", post(goal()))).status_code == 401
+    assert client.post("/", json=bundle("transaction", post(new_goal()))).status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -250,7 +270,7 @@ def test_what_is_no_transaction_or_batch_is_refused(client: FlaskClient, auth: A
 
 
 def test_too_many_entries_are_refused_before_any_is_looked_at(client: FlaskClient, auth: Auth) -> None:
-    many = bundle("transaction", *[post(goal()) for _ in range(MAX_ENTRIES + 1)])
+    many = bundle("transaction", *[post(new_goal()) for _ in range(MAX_ENTRIES + 1)])
     response = client.post("/", json=many, headers=auth(DPS))
     assert response.status_code == 400 and issue_codes(response.get_json()) == ["ADP-5051"]
     assert str(MAX_ENTRIES) in response.get_json()["issue"][0]["diagnostics"]
@@ -265,11 +285,11 @@ def test_too_many_entries_are_refused_before_any_is_looked_at(client: FlaskClien
 
 
 def test_a_batch_runs_each_entry_on_its_own(client: FlaskClient, auth: Auth) -> None:
-    rid = client.post("/CarePlan", json=plan(), headers=auth(DPS)).get_json()["id"]
+    rid = client.post("/CarePlan", json=new_plan(), headers=auth(DPS)).get_json()["id"]
     sent = bundle(
         "batch",
-        post(goal()),
-        post(plan(intent="nonsense")),
+        post(new_goal()),
+        post(new_plan(intent="nonsense")),
         {"request": {"method": "DELETE", "url": f"CarePlan/{rid}"}},
         {"request": {"method": "GET", "url": f"CarePlan/{rid}"}},
         {"request": {"method": "GET", "url": "CarePlan/finnes-ikke"}},
@@ -288,8 +308,12 @@ def test_a_batch_runs_each_entry_on_its_own(client: FlaskClient, auth: Auth) -> 
 
 
 def test_a_batch_entry_the_caller_may_not_do_is_that_entrys_refusal(client: FlaskClient, auth: Auth) -> None:
-    rid = client.post("/CarePlan", json=plan(), headers=auth(DPS)).get_json()["id"]
-    sent = bundle("batch", {"request": {"method": "GET", "url": f"CarePlan/{rid}"}}, post(goal()))
+    rid = client.post("/CarePlan", json=new_plan(), headers=auth(DPS)).get_json()["id"]
+    sent = bundle(
+        "batch",
+        {"request": {"method": "GET", "url": f"CarePlan/{rid}"}},
+        post(new_goal()),
+    )
     answer = client.post("/", json=sent, headers=auth(STRANGER, "samhandling/plans.read")).get_json()
     assert statuses(answer) == ["403", "403"]
     assert issue_codes(answer["entry"][0]["response"]["outcome"]) == ["ADP-7008"]
@@ -329,11 +353,11 @@ def test_a_failed_transaction_queues_nothing_and_a_committed_one_does(
     service, client = routed(make_service, service_settings, tmp_path)
     queued = len(service.store.run(lambda tx: tx.deliveries()))
     failing = bundle(
-        "transaction", post(plan(description="ny")), {"request": {"method": "GET", "url": "CarePlan/finnes-ikke"}}
+        "transaction", post(new_plan(description="ny")), {"request": {"method": "GET", "url": "CarePlan/finnes-ikke"}}
     )
     assert client.post("/", json=failing, headers=token(service, DPS)).status_code == 404
     assert len(service.store.run(lambda tx: tx.deliveries())) == queued
-    committed = bundle("transaction", post(plan(description="ny")))
+    committed = bundle("transaction", post(new_plan(description="ny")))
     assert client.post("/", json=committed, headers=token(service, DPS)).status_code == 200
     after = service.store.run(lambda tx: tx.deliveries())
     assert len(after) == queued + 1 and {d.recipient for d in after} == {KOMMUNE}
@@ -342,19 +366,33 @@ def test_a_failed_transaction_queues_nothing_and_a_committed_one_does(
 @pytest.mark.parametrize(
     "entry",
     [
-        {"fullUrl": {"x": 1}, "resource": goal(), "request": {"method": "POST", "url": "Goal"}},
-        {"fullUrl": ["a"], "resource": goal(), "request": {"method": "POST", "url": "Goal"}},
-        {"resource": goal(), "request": {"method": 7, "url": "Goal"}},
-        {"resource": goal(), "request": {"method": "POST", "url": ["Goal"]}},
-        {"resource": goal(), "request": {"method": "PUT", "url": "Goal/x", "ifMatch": {"W": 1}}},
-        {"resource": goal(), "request": {"method": "POST", "url": "Goal", "ifNoneExist": 5}},
+        {
+            "fullUrl": {"x": 1},
+            "resource": new_goal(),
+            "request": {"method": "POST", "url": "Goal"},
+        },
+        {
+            "fullUrl": ["a"],
+            "resource": new_goal(),
+            "request": {"method": "POST", "url": "Goal"},
+        },
+        {"resource": new_goal(), "request": {"method": 7, "url": "Goal"}},
+        {"resource": new_goal(), "request": {"method": "POST", "url": ["Goal"]}},
+        {
+            "resource": new_goal(),
+            "request": {"method": "PUT", "url": "Goal/x", "ifMatch": {"W": 1}},
+        },
+        {
+            "resource": new_goal(),
+            "request": {"method": "POST", "url": "Goal", "ifNoneExist": 5},
+        },
         {"resource": "Goal", "request": {"method": "POST", "url": "Goal"}},
-        {"resource": goal(), "request": "POST Goal"},
+        {"resource": new_goal(), "request": "POST Goal"},
         "entry",
         {"request": {"method": "GET", "url": "Goal/x/_history/abc"}},
         {"request": {"method": "GET", "url": "Goal/../../etc/passwd"}},
         {"request": {"method": "GET", "url": "_history"}},
-        {"request": {"method": "POST", "url": "Goal?x=1"}, "resource": goal()},
+        {"request": {"method": "POST", "url": "Goal?x=1"}, "resource": new_goal()},
     ],
 )
 def test_a_malformed_entry_is_a_clear_refusal_never_a_500(client: FlaskClient, auth: Auth, entry: Any) -> None:
@@ -376,7 +414,7 @@ GOAL_URL = "urn:uuid:11111111-2222-4333-8444-555555555555"
 
 def test_a_resource_on_its_own_referring_to_a_fullurl_is_refused(client: FlaskClient, auth: Auth) -> None:
     before = count(client, auth(DPS))
-    dangling = plan(goal=[{"reference": GOAL_URL}])
+    dangling = new_plan(goal=[{"reference": GOAL_URL}])
     response = client.post("/CarePlan", json=dangling, headers=auth(DPS))
     assert response.status_code == 400 and issue_codes(response.get_json()) == ["ADP-5096"]
     assert response.get_json()["issue"][0]["expression"] == ["CarePlan.goal[0]"]
@@ -387,7 +425,13 @@ def test_a_batch_entry_referring_to_another_entrys_fullurl_is_refused(client: Fl
     """R4: a batch has no interdependencies; the Goal is stored, the plan that leans on its fullUrl is not."""
     before = count(client, auth(DPS))
     answer = client.post(
-        "/", json=bundle("batch", post(goal(), GOAL_URL), post(plan(goal=[{"reference": GOAL_URL}]))), headers=auth(DPS)
+        "/",
+        json=bundle(
+            "batch",
+            post(new_goal(), GOAL_URL),
+            post(new_plan(goal=[{"reference": GOAL_URL}])),
+        ),
+        headers=auth(DPS),
     )
     assert answer.status_code == 200, answer.get_json()
     assert [s.split()[0] for s in statuses(answer.get_json())] == ["201", "400"]
@@ -397,7 +441,11 @@ def test_a_batch_entry_referring_to_another_entrys_fullurl_is_refused(client: Fl
 def test_the_same_reference_in_a_transaction_is_resolved(client: FlaskClient, auth: Auth) -> None:
     answer = client.post(
         "/",
-        json=bundle("transaction", post(goal(), GOAL_URL), post(plan(goal=[{"reference": GOAL_URL}]))),
+        json=bundle(
+            "transaction",
+            post(new_goal(), GOAL_URL),
+            post(new_plan(goal=[{"reference": GOAL_URL}])),
+        ),
         headers=auth(DPS),
     )
     assert answer.status_code == 200, answer.get_json()

@@ -25,18 +25,6 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indire
 READ, WRITE = "samhandling/plans.read", "samhandling/plans.write"
 
 
-@pytest.fixture
-def shared(client: FlaskClient, auth: Auth) -> FlaskClient:
-    """Scope: function. Type: the client, after the consent and the crisis plan were exchanged (DPS <-> kommune).
-    Default: the two example messages."""
-    for org, name in ((KOMMUNE, "samtykke"), (DPS, "kriseplan")):
-        response = client.post(
-            "/$process-message", data=example(f"fhir/Bundle-melding-{name}-ola.json"), headers=auth(org)
-        )
-        assert response.status_code == 200
-    return client
-
-
 def test_metadata_needs_no_token_and_tells_the_truth(client: FlaskClient) -> None:
     statement = client.get("/metadata").get_json()
     assert statement["fhirVersion"] == "4.0.1"

@@ -8,23 +8,12 @@ from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
-from service_helpers import DPS, KOMMUNE, example
+from service_helpers import DPS
 
 Auth = Callable[..., dict[str, str]]
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 PLANTYPE = "http://samhandling.no/fhir/CodeSystem/plantype"
 FNR = "urn:oid:2.16.578.1.12.4.1.4.1"
-
-
-@pytest.fixture
-def shared(client: FlaskClient, auth: Auth) -> FlaskClient:
-    """Scope: function. Type: the client after the consent and the DPS's crisis plan were exchanged."""
-    for org, name in ((KOMMUNE, "samtykke"), (DPS, "kriseplan")):
-        response = client.post(
-            "/$process-message", data=example(f"fhir/Bundle-melding-{name}-ola.json"), headers=auth(org)
-        )
-        assert response.status_code == 200
-    return client
 
 
 def found(client: FlaskClient, auth: Auth, query: str) -> set[str]:
