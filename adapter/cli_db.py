@@ -79,12 +79,9 @@ def _settings(ctx: click.Context) -> Settings:
     settings: Settings = ctx.find_root().obj["settings"]
     with _errors(settings):  # a URL of another database, as serve says it, before SQLAlchemy reads it
         dialect_of(settings.store_url)
-    if settings.sqlite_file is not None and not settings.sqlite_file.exists():
-        click.echo(
-            f"no store at {settings.sqlite_file}: set SAMHANDLING_DATA_DIR to the service's data folder "
-            "(or SAMHANDLING_DATABASE_URL to its database)",
-            err=True,
-        )
+    missing = settings.missing_store()
+    if missing:
+        click.echo(missing, err=True)
         sys.exit(2)
     return settings
 

@@ -41,12 +41,9 @@ def _operator_store(settings: Settings) -> Any:
     SAMHANDLING_DATA_DIR would otherwise show an empty outbox), not a new store."""
     from adapter.store import open_store
 
-    if settings.sqlite_file is not None and not settings.sqlite_file.exists():
-        click.echo(
-            f"no store at {settings.sqlite_file}: set SAMHANDLING_DATA_DIR to the service's data folder "
-            "(or SAMHANDLING_DATABASE_URL to its database)",
-            err=True,
-        )
+    missing = settings.missing_store()
+    if missing:
+        click.echo(missing, err=True)
         sys.exit(2)
     with _setup_errors(settings):
         return open_store(settings.store_url, timeout=settings.database_timeout)

@@ -176,6 +176,16 @@ class Settings:
         """The embedded store's file in ``data_dir`` (None when ``database_url`` names the database)."""
         return None if self.database_url else self.data_dir / "samhandling.sqlite"
 
+    def missing_store(self) -> str | None:
+        """Why an operator command has no store to work on: the embedded store's file is not there (a mistyped
+        SAMHANDLING_DATA_DIR would otherwise show an empty store, or make one); None when there is one to open."""
+        if self.sqlite_file is None or self.sqlite_file.exists():
+            return None
+        return (
+            f"no store at {self.sqlite_file}: set SAMHANDLING_DATA_DIR to the service's data folder "
+            "(or SAMHANDLING_DATABASE_URL to its database)"
+        )
+
     @property
     def store_url(self) -> str:
         """The database URL: ``database_url``, or that of the SQLite file in ``data_dir``."""

@@ -11,8 +11,7 @@ import contextlib
 import re
 import subprocess
 import sys
-import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,34 +28,6 @@ from adapter.store.migrations.versions import r0001_baseline as baseline
 from adapter.store.schema import HEAD, REVISIONS, VERSION_TABLE
 
 BACKENDS = ["sqlite", "postgresql"]
-
-
-@pytest.fixture
-def new_url(tmp_path: Path, request: pytest.FixtureRequest) -> Generator[Callable[[str], str], None, None]:
-    """Scope: function. Type: ``new_url(backend)`` -> the URL of a store that does not exist yet: a SQLite file in
-    tmp_path, or a new, empty schema of the PostgreSQL test database (dropped at the end). Default: none made."""
-    schemas: list[str] = []
-    postgres: list[str] = []
-
-    def make(backend: str) -> str:
-        if backend == "sqlite":  # the file name of a data folder's store, for the commands
-            folder = tmp_path / f"data-{uuid.uuid4().hex[:8]}"
-            folder.mkdir(mode=0o700)
-            return f"sqlite:///{folder / 'samhandling.sqlite'}"
-        if not postgres:
-            postgres.append(request.getfixturevalue("postgres_url"))
-        schema = f"mig_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(postgres[0], autocommit=True) as connection:
-            connection.execute(f"CREATE SCHEMA {schema}")
-        schemas.append(schema)
-        joiner = "&" if "?" in postgres[0] else "?"
-        return f"{postgres[0]}{joiner}options=-csearch_path%3D{schema}"
-
-    yield make
-    if postgres:
-        with psycopg.connect(postgres[0], autocommit=True) as connection:
-            for schema in schemas:
-                connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 @contextlib.contextmanager

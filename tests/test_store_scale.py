@@ -11,11 +11,10 @@ import datetime
 import json
 import re
 import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from adapter import access
@@ -44,32 +43,6 @@ SENDERS = {
 }
 #: the services' clock: inside the period of the example consent
 TODAY = datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC).timestamp()
-
-
-@pytest.fixture
-def new_url(tmp_path: Path, request: pytest.FixtureRequest) -> Generator[Callable[[str], str], None, None]:
-    """Scope: function. Type: ``new_url(backend)`` -> the URL of a new store: a SQLite file in tmp_path, or a new,
-    empty schema of the PostgreSQL test database (dropped at the end)."""
-    schemas: list[str] = []
-    postgres: list[str] = []
-
-    def make(backend: str) -> str:
-        if backend == "sqlite":
-            return f"sqlite:///{tmp_path / f'{uuid.uuid4().hex[:8]}.sqlite'}"
-        if not postgres:
-            postgres.append(request.getfixturevalue("postgres_url"))
-        schema = f"scale_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(postgres[0], autocommit=True) as connection:
-            connection.execute(f"CREATE SCHEMA {schema}")
-        schemas.append(schema)
-        joiner = "&" if "?" in postgres[0] else "?"
-        return f"{postgres[0]}{joiner}options=-csearch_path%3D{schema}"
-
-    yield make
-    if postgres:
-        with psycopg.connect(postgres[0], autocommit=True) as connection:
-            for schema in schemas:
-                connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def fnr(n: int) -> str:

@@ -17,11 +17,9 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from adapter.build.sushi import CORE_ID, CORE_VERSION, NO_BASIS_ID, NO_BASIS_VERSION
 from adapter.config import Settings
-from adapter.errors import SetupError
+from adapter.validate.packages import project_config as read_project_config
 from adapter.validate.packages import read_json
 from adapter.validate.registry import load_definitions
 
@@ -30,15 +28,8 @@ _FIXED_MTIME = 1767225600
 
 
 def project_config(settings: Settings) -> dict[str, Any]:
-    """The parsed sushi-config.yaml: the single source of the package id, version and canonical."""
-    path = settings.profiles_dir / "sushi-config.yaml"
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SetupError.of("ADP-0003", path=str(path), detail=str(exc)) from exc
-    if not isinstance(config, dict):
-        raise SetupError.of("ADP-0003", path=str(path), detail="not a mapping")
-    return config
+    """The parsed sushi-config.yaml of the profiles folder (:func:`adapter.validate.packages.project_config`)."""
+    return read_project_config(settings.profiles_dir)
 
 
 def manifest(config: dict[str, Any]) -> dict[str, Any]:

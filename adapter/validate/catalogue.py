@@ -22,10 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from adapter.errors import SetupError
-from adapter.validate.packages import Definitions, Resource
+from adapter.validate.packages import Definitions, Resource, project_config
 
 #: The resource types served here, and the only ones: the REST records serve none of them.
 SERVED_TYPES = (
@@ -176,13 +173,7 @@ def _included(valueset: Resource) -> list[str]:
 def implementation_guide(profiles_dir: Path, resources: Iterable[Resource]) -> Resource:
     """The ImplementationGuide of our package, from ``sushi-config.yaml`` (id, canonical, version, name, title,
     status, publisher, dependencies) and the resources it defines (``resources``)."""
-    path = profiles_dir / "sushi-config.yaml"
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SetupError.of("ADP-0003", path=str(path), detail=str(exc)) from exc
-    if not isinstance(config, dict):
-        raise SetupError.of("ADP-0003", path=str(path), detail="not a mapping")
+    config = project_config(profiles_dir)
     package_id, canonical = str(config["id"]), str(config["canonical"])
     depends = [
         {"packageId": str(name), "version": str(version), "uri": _dependency_uri(str(name))}

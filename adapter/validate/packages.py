@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from adapter.errors import AdapterError, SetupError
 from adapter.parse.fhir_model import Profile, compile_profile
 from adapter.validate.snapshot import generate_snapshot
@@ -252,3 +254,16 @@ class Definitions:
         if isinstance(found, AdapterError):
             raise found
         return found
+
+
+def project_config(profiles_dir: Path) -> dict[str, Any]:
+    """The parsed ``sushi-config.yaml`` of the FSH project in ``profiles_dir``: the single source of the package
+    id, version, canonical and dependencies (the package build and the served ImplementationGuide read it here)."""
+    path = profiles_dir / "sushi-config.yaml"
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SetupError.of("ADP-0003", path=str(path), detail=str(exc)) from exc
+    if not isinstance(config, dict):
+        raise SetupError.of("ADP-0003", path=str(path), detail="not a mapping")
+    return config
