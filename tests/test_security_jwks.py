@@ -295,3 +295,31 @@ def test_bad_settings_are_refused_with_the_variable_named(name: str, value: Any,
     with pytest.raises(ValueError, match=message) as caught:
         Settings(**{name: value})
     assert f"SAMHANDLING_{name.upper()}" in str(caught.value)
+
+
+@pytest.mark.parametrize("with_kid", [True, False])
+def test_a_token_of_a_configured_key_is_taken_while_the_issuer_is_down(
+    issuer: FakeIssuer, clock: Clock, with_kid: bool
+) -> None:
+    """Keys from a file beside the JWKS URL: a token signed by one of them neither waits for the issuer nor fails
+    with it (found in review: every token got 503 while the JWKS did not answer)."""
+    from adapter.security import public_jwk
+
+    own = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    keys = remote(issuer, clock)
+
+    def jwks(unknown_kid: str | None) -> Any:
+        try:
+            return keys.jwks(unknown_kid)
+        except JwksError as error:
+            raise KeysUnavailable(error.detail) from error
+
+    verifier = TokenVerifier([public_jwk(own.public_key(), kid="file-key")], ISSUER, AUDIENCE, key_set=jwks)
+    issuer.down = True
+    token = issuer.token(key=own, kid="file-key")
+    if not with_kid:  # a token without a kid tries the configured keys when the issuer cannot be asked
+        claims = jwt.decode(token, options={"verify_signature": False})
+        token = jwt.encode(claims, own, algorithm="RS256")
+    assert verifier.verify(f"Bearer {token}").org == "8100001"
+    assert issuer.fetches == (0 if with_kid else 1)
+    assert isinstance(refused(verifier, issuer.token()), KeysUnavailable)  # the issuer's own still need its keys
