@@ -28,6 +28,8 @@ from adapter.store.migrations.versions import r0001_baseline as baseline
 from adapter.store.schema import HEAD, REVISIONS, VERSION_TABLE
 
 BACKENDS = ["sqlite", "postgresql"]
+INSERT_SEARCH_TERM_SQLITE = "INSERT INTO search (type, id, param, value) VALUES ('CarePlan', 'p1', ?, ?)"
+INSERT_SEARCH_TERM_POSTGRESQL = "INSERT INTO search (type, id, param, value) VALUES ('CarePlan', 'p1', %s, %s)"
 
 
 @contextlib.contextmanager
@@ -400,3 +402,34 @@ def test_the_refusal_of_a_schema_behind_names_the_command_and_fits_the_store(
     old_store(sqlite)
     code, output = cli(sqlite, "db", "check", tmp_path=tmp_path)
     assert code == 1 and "ADP-0013" in output and "PostgreSQL" not in output, output
+
+
+def test_the_token_forms_revision_derives_the_new_terms_from_the_rows() -> None:
+    from adapter.store.migrations.versions.r0003_token_forms import added_terms
+
+    system = "http://samhandling.no/fhir/CodeSystem/plantype"
+    assert added_terms("category", {"krise", f"{system}|krise"}) == {f"{system}|"}
+    assert added_terms("identifier", {"REF-1"}) == {"|REF-1"}  # an identifier without a system
+    assert added_terms("patient:identifier", {"123", "urn:oid:1|123"}) == set()  # never a patient's system alone
+    assert added_terms("category", {"a", f"{system}|a", f"{system}|"}) == set()  # what is there is not added again
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_records_stored_before_the_token_forms_are_found_by_them_after_db_upgrade(
+    backend: str, new_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    """Found in review: the forms ``system|`` and ``|code`` were indexed only for records written after them."""
+    url = new_url(backend)
+    migrate.upgrade(url, "0002")
+    system = "http://samhandling.no/fhir/CodeSystem/plantype"
+    old_terms = [("category", "krise"), ("category", f"{system}|krise"), ("identifier", "REF-1")]
+    with connect(url) as connection:
+        for param, value in old_terms:
+            insert = INSERT_SEARCH_TERM_SQLITE if backend == "sqlite" else INSERT_SEARCH_TERM_POSTGRESQL
+            connection.execute(insert, (param, value))
+    code, output = cli(url, "db", "upgrade", tmp_path=tmp_path)
+    assert code == 0, output
+    with connect(url) as connection:
+        terms = set(connection.execute("SELECT param, value FROM search WHERE id = 'p1'").fetchall())
+    assert terms == {*old_terms, ("category", f"{system}|"), ("identifier", "|REF-1")}
+    assert revision(url) == [HEAD]

@@ -121,7 +121,7 @@ CREATE INDEX IF NOT EXISTS audit_org ON audit (org, id);
 """
 
 #: The revisions of the schema, oldest first (the files of ``adapter/store/migrations/versions``), and the last.
-REVISIONS = ("0001", "0002")
+REVISIONS = ("0001", "0002", "0003")
 HEAD = REVISIONS[-1]
 #: The table that holds the revision (Alembic's ``alembic_version`` by another name, so that a database shared with
 #: another Alembic-managed application keeps both).

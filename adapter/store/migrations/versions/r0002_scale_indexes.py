@@ -26,8 +26,8 @@ depends_on = None
 _STATEMENTS = """
 CREATE INDEX IF NOT EXISTS resources_id ON resources (type, id, current);
 CREATE INDEX IF NOT EXISTS search_match ON search (type, param, value, id);
-DROP INDEX IF EXISTS search_value;
-CREATE INDEX IF NOT EXISTS audit_org ON audit (org, id)
+CREATE INDEX IF NOT EXISTS audit_org ON audit (org, id);
+DROP INDEX IF EXISTS search_value
 """
 
 
