@@ -55,10 +55,12 @@ NO_FILE = -1
 
 
 def _expensive() -> bool:
-    """Whether the request is an expensive one: a write or operation (POST, PUT, PATCH; not a ``_search``), or a
-    page printed as a PDF."""
+    """Whether the request is an expensive one: a write or operation (POST, PUT, PATCH; not a ``_search``), a
+    page printed as a PDF, or a type or system history (it judges every current resource of its types)."""
     if request.method in ("POST", "PUT", "PATCH"):
         return not request.path.endswith("/_search")
+    if request.path == "/_history" or (request.path.endswith("/_history") and request.path.count("/") == 2):
+        return True
     return request.path.endswith(".pdf") or request.args.get("format") == "pdf"
 
 

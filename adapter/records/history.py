@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from adapter import access
 from adapter.errors import AdapterError, Issue
 from adapter.records.access import RecordsAccess, check_type
 from adapter.reply import Reply
@@ -75,7 +74,8 @@ class RecordHistory(RecordsAccess):
         asked = where + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else "")
 
         def work(tx: Tx) -> Reply:
-            readable = self._readable(tx, tx.current_since(types, since), caller)
+            # (type, id) -> is a disclosure, of the resources (by their current versions) the caller may read
+            readable = {(r.type, r.id): d for r, d in self._visible(tx, tx.current_since(types, since), caller)}
             index = [row for row in tx.versions_since(types, since) if (row[0], row[1]) in readable]
             page: list[StoredResource] = []
             for rtype_, rid, version, _ in index[offset : offset + count]:
@@ -91,20 +91,6 @@ class RecordHistory(RecordsAccess):
             return Reply(200, bundle("history", url, query, len(index), count, offset, entries))
 
         return self.store.run(work)
-
-    def _readable(self, tx: Tx, current: list[StoredResource], caller: Caller) -> dict[tuple[str, str], bool]:
-        """(type, id) -> is a disclosure, of those resources (by their current versions) the caller may read; each
-        patient's consents read once."""
-        consents: dict[str, list[access.ConsentRules]] = {}
-        readable: dict[tuple[str, str], bool] = {}
-        for resource in current:
-            key = resource.patient or ""
-            if key not in consents:
-                consents[key] = self.sharing.consents(tx, resource.patient)
-            allowed, disclosure = self._may_read(tx, resource, caller, consents[key])
-            if allowed:
-                readable[(resource.type, resource.id)] = disclosure
-        return readable
 
 
 def bundle(

@@ -79,3 +79,18 @@ def exchange(client: Any, auth: Any, *messages: tuple[str, str]) -> None:
             "/$process-message", data=example(f"fhir/Bundle-melding-{name}-ola.json"), headers=auth(org)
         )
         assert response.status_code == 200, response.get_json()
+
+
+def deny_consent(org: str, *classes: str) -> dict[str, Any]:
+    """A Consent the kommune records: Ola denies ``org`` (the ``classes`` of resources only, when given)."""
+    consent = new_example("fhir/Consent-samtykke-ola-deling.json")
+    consent.pop("meta", None)
+    her = "urn:oid:2.16.578.1.12.4.1.2"
+    consent["organization"] = [{"identifier": {"system": her, "value": KOMMUNE}}]
+    consent["provision"]["type"] = "deny"
+    consent["provision"]["actor"] = [
+        {**consent["provision"]["actor"][0], "reference": {"identifier": {"system": her, "value": org}}}
+    ]
+    if classes:
+        consent["provision"]["class"] = [{"system": "http://hl7.org/fhir/resource-types", "code": c} for c in classes]
+    return consent

@@ -133,6 +133,9 @@ def test_expensive_requests_beyond_the_turns_of_a_process_get_503_while_reads_go
         assert client.get("/Patient", headers=headers).status_code == 200  # a read needs no turn
         search = {"Authorization": headers["Authorization"], "Content-Type": "application/x-www-form-urlencoded"}
         assert client.post("/Patient/_search", data="gender=female", headers=search).status_code == 200  # nor search
+        for history in ("/_history", "/CarePlan/_history"):  # they judge every current resource of their types
+            _refused(client.get(history, headers=headers), 503, "ADP-5104")
+        assert client.get("/Patient/no-such-id/_history", headers=headers).status_code == 404  # one's is cheap
     finally:
         guard.gate.leave(turn)
     assert client.post("/$validate", data=body, headers=headers).status_code == 200

@@ -16,10 +16,13 @@ from flask.testing import FlaskClient
 from service_helpers import (
     DPS,
     KOMMUNE,
+    LEGEKONTOR,
     STRANGER,
     audit_trail,
     created_plan,
+    deny_consent,
     example,
+    exchange,
     issue_codes,
 )
 
@@ -173,18 +176,21 @@ def test_a_stranger_finds_nothing_of_anothers_history_not_even_a_count(client: F
 
 
 def test_a_deny_hides_the_history_a_consent_would_show(client: FlaskClient, auth: Auth) -> None:
-    for org, name in ((KOMMUNE, "samtykke"), (DPS, "kriseplan")):
-        response = client.post(
-            "/$process-message", data=example(f"fhir/Bundle-melding-{name}-ola.json"), headers=auth(org)
-        )
-        assert response.status_code == 200
-    seen = {v.split("/")[1] for v in versions(history(client, auth(KOMMUNE), "/_history", "_count=500"))}
-    assert PLAN in seen  # the kommune reads the plan (party or under the consent)
-    # the kommune's view equals the search's view: the same records, by type
-    by_search = client.get("/CarePlan?_count=500", headers=auth(KOMMUNE)).get_json()
-    plans = {e["resource"]["id"] for e in by_search["entry"]}
-    in_history = {v.split("/")[1] for v in versions(history(client, auth(KOMMUNE), query="_count=500"))}
-    assert in_history == plans
+    exchange(client, auth, (KOMMUNE, "samtykke"), (DPS, "kriseplan"))
+    seen = {v.split("/")[1] for v in versions(history(client, auth(LEGEKONTOR), "/_history", "_count=500"))}
+    assert PLAN in seen  # the legekontor reads the plan
+    # its view equals the search's view: the same records, by type
+    by_search = client.get("/CarePlan?_count=500", headers=auth(LEGEKONTOR)).get_json()
+    assert {e["resource"]["id"] for e in by_search["entry"]} == {
+        v.split("/")[1] for v in versions(history(client, auth(LEGEKONTOR), query="_count=500"))
+    }
+    # Ola denies the legekontor: the plan is gone from both histories, and from their totals
+    denied = client.post("/Consent", json=deny_consent(LEGEKONTOR), headers=auth(KOMMUNE))
+    assert denied.status_code == 201, denied.get_json()
+    for where in ("/_history", "/CarePlan/_history"):
+        after = history(client, auth(LEGEKONTOR), where, "_count=500")
+        assert PLAN not in json.dumps(after)
+        assert after["total"] == len(after["entry"])
     stranger = history(client, auth(STRANGER), "/_history", "_count=500")
     assert stranger["total"] == 0 and PLAN not in json.dumps(stranger)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from service_helpers import DPS, KOMMUNE, LEGEKONTOR, STRANGER, audit_trail, example_json, issue_codes
+from service_helpers import DPS, KOMMUNE, LEGEKONTOR, STRANGER, audit_trail, deny_consent, example_json, issue_codes
 
 Auth = Callable[..., dict[str, str]]
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
@@ -52,21 +52,6 @@ def other_patient(bundle: dict[str, Any]) -> dict[str, Any]:
         "text": "Samarbeidende personell trenger planen",
     }
     return made
-
-
-def deny(org: str, *classes: str) -> dict[str, Any]:
-    """A Consent the kommune records: Ola denies ``org`` (the ``classes`` only, when given)."""
-    consent = example_json("fhir/Consent-samtykke-ola-deling.json")
-    consent.pop("id")
-    consent.pop("meta", None)
-    consent["organization"] = [{"identifier": {"system": HER, "value": KOMMUNE}}]
-    consent["provision"]["type"] = "deny"
-    consent["provision"]["actor"] = [
-        {**consent["provision"]["actor"][0], "reference": {"identifier": {"system": HER, "value": org}}}
-    ]
-    if classes:
-        consent["provision"]["class"] = [{"system": "http://hl7.org/fhir/resource-types", "code": c} for c in classes]
-    return consent
 
 
 def new_plan(client: FlaskClient, auth: Auth, title: str) -> str:
@@ -161,7 +146,7 @@ def test_a_forged_reference_to_another_patients_goal_is_never_included(shared: F
 def test_a_record_the_caller_may_not_read_is_never_included(shared: FlaskClient, auth: Auth) -> None:
     query = f"/CarePlan?_id={PLAN}&{ALL_INCLUDES}"
     assert ("Goal/hva-er-viktig-ola", "include") in entries(shared.get(query, headers=auth(LEGEKONTOR)))
-    denied = shared.post("/Consent", json=deny(LEGEKONTOR, "Goal"), headers=auth(KOMMUNE))
+    denied = shared.post("/Consent", json=deny_consent(LEGEKONTOR, "Goal"), headers=auth(KOMMUNE))
     assert denied.status_code == 201, denied.get_json()
     assert shared.get("/Goal/hva-er-viktig-ola", headers=auth(LEGEKONTOR)).status_code == 403
     before = len(audit_trail(shared, auth))
@@ -169,7 +154,7 @@ def test_a_record_the_caller_may_not_read_is_never_included(shared: FlaskClient,
     assert (f"CarePlan/{PLAN}", "match") in found and "Goal/hva-er-viktig-ola" not in {r for r, _ in found}
     assert "Goal/hva-er-viktig-ola" not in named(included_disclosures(audit_trail(shared, auth)[before:-1]))
     # denied all: nothing found, nothing included
-    assert shared.post("/Consent", json=deny(LEGEKONTOR), headers=auth(KOMMUNE)).status_code == 201
+    assert shared.post("/Consent", json=deny_consent(LEGEKONTOR), headers=auth(KOMMUNE)).status_code == 201
     assert entries(shared.get(query, headers=auth(LEGEKONTOR))) == []
     revinclude = shared.get("/Patient?_id=pasient-ola&_revinclude=CarePlan:patient", headers=auth(LEGEKONTOR))
     assert f"CarePlan/{PLAN}" not in {ref for ref, _ in entries(revinclude)}  # (the fastlege still has Ola)
