@@ -55,7 +55,9 @@ MAX_REMEMBERED = 100_000
 MAX_PROOF_BYTES = 8192
 MAX_JTI_LENGTH = 256
 #: Members a public JWK never has (RFC 7518 section 6).
-_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+#: The JWK members that hold private key material (RSA, EC and OKP private parts, a symmetric key): a public key has
+#: none of them (a proof's jwk, a key of an issuer's JWKS).
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 #: The members of each key type that its RFC 7638 thumbprint is made of.
 _THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -86,8 +88,8 @@ def _b64(data: bytes) -> str:
 
 
 def access_token_hash(access_token: str) -> str:
-    """The ``ath`` of a proof for ``access_token``: base64url of its SHA-256 (as :func:`adapter.transport.helseid.
-    ath` makes it for our own outbound proofs)."""
+    """The ``ath`` of a proof for ``access_token``: base64url (no padding) of its SHA-256; the checks of proofs
+    that come in and our own outbound proofs (:mod:`adapter.transport.helseid`) both use it."""
     return _b64(hashlib.sha256(access_token.encode("ascii")).digest())
 
 
@@ -199,7 +201,7 @@ class ProofChecker:
             raise DpopError("ADP-7031", detail=f"the algorithm {alg!r} is refused ({', '.join(DPOP_ALGORITHMS)})")
         if not isinstance(jwk, dict) or jwk.get("kty") not in ("RSA", "EC"):
             raise DpopError("ADP-7031", detail="its header has no public RSA or EC key (jwk)")
-        if _PRIVATE_MEMBERS & set(jwk):
+        if PRIVATE_MEMBERS & set(jwk):
             raise DpopError("ADP-7031", detail="its jwk holds private key material")
         try:
             key = jwt.PyJWK(jwk, algorithm=alg)

@@ -34,7 +34,6 @@ redirect, and reads at most :data:`MAX_TOKEN_ANSWER_BYTES` of an answer.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import threading
 import time
@@ -54,9 +53,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from requests.adapters import HTTPAdapter
 
 from adapter import __version__
+from adapter.security_dpop import access_token_hash
 from adapter.transport.outbound import TransportError, is_transient_status, short_reason
 
-__all__ = ["HelseIdClient", "HelseIdConfig", "HelseIdError", "ath", "htu", "new_session", "read_answer"]
+__all__ = ["HelseIdClient", "HelseIdConfig", "HelseIdError", "htu", "new_session", "read_answer"]
 
 #: A token answer is a few kilobytes; anything longer is not one.
 MAX_TOKEN_ANSWER_BYTES = 64 * 1024
@@ -99,11 +99,6 @@ class HelseIdConfig:
 
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def ath(access_token: str) -> str:
-    """The ``ath`` claim of a DPoP proof: base64url (no padding) of the SHA-256 of the access token."""
-    return _b64url(hashlib.sha256(access_token.encode("ascii")).digest())
 
 
 def htu(url: str) -> str:
@@ -255,7 +250,7 @@ class HelseIdClient:
             "iat": int(self.clock()),
         }
         if access_token is not None:
-            claims["ath"] = ath(access_token)
+            claims["ath"] = access_token_hash(access_token)
         if nonce is not None:
             claims["nonce"] = nonce
         return jwt.encode(

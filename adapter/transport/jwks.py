@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
+from adapter.security_dpop import PRIVATE_MEMBERS
 from adapter.transport.helseid import new_session, read_answer, reason
 from adapter.transport.outbound import TransportError, is_transient_status, short_reason
 
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 #: A JWKS of a handful of keys is a few kilobytes; anything much longer is not one.
 MAX_JWKS_BYTES = 256 * 1024
 #: Members a public JWK never has (RFC 7518 section 6: the private parts of RSA, EC and OKP keys, and ``oct``'s key).
-PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 

@@ -28,7 +28,8 @@ from fakes.nhn import fake_nhn as fake_nhn  # the fixture
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from adapter.transport.helseid import HelseIdClient, HelseIdError, ath, htu, issuer_of
+from adapter.security_dpop import access_token_hash as ath
+from adapter.transport.helseid import HelseIdClient, HelseIdError, htu, issuer_of
 
 
 def _free_port() -> int:
