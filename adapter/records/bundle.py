@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 from adapter.errors import AdapterError, Issue
 from adapter.parse.fhir_source import read_fhir
 from adapter.records.access import check_type
-from adapter.records.write import DELETE_INSTEAD, preferred
+from adapter.records.write import delete_refusal, preferred
 from adapter.reply import Reply, operation_outcome
 from adapter.search import condition_query, parse_query
 from adapter.security import READ_SCOPE, WRITE_SCOPE, Caller
@@ -156,7 +156,7 @@ def _entry(index: int, item: Any, base: str) -> Entry:
     elif method == "GET" and not (shape[0] == 1 or (shape == (2, False)) or _is_vread(segments, parts.query)):
         entry.problem = _unsupported(entry, "a read (Type/id, Type/id/_history/vid) or a search (Type?...)")
     elif method == "DELETE":
-        entry.problem = _refused_delete(entry.rtype, url)
+        entry.problem = delete_refusal(entry.rtype, segments[1] if len(segments) >= 2 else None)
     if entry.problem is None and len(segments) >= 2:
         entry.rid = segments[1]
         entry.version = int(segments[3]) if len(segments) == 4 else None
@@ -193,16 +193,6 @@ def _bad(index: int, detail: str) -> Reply:
 def _unsupported(entry: Entry, detail: str) -> Reply:
     args = {"index": entry.index, "method": entry.method[:10], "url": entry.url[:200], "detail": detail}
     return Reply.refused([Issue("ADP-5052", "error", args=args)])
-
-
-def _refused_delete(rtype: str, url: str) -> Reply:
-    """A DELETE entry's answer: the one a DELETE on its own gets (ADP-5048, or 404 for a type not served)."""
-    problem = check_type(rtype)
-    if problem is not None:
-        return problem
-    args = {"ref": url.split("?")[0][:200], "instead": f"{rtype}.{DELETE_INSTEAD[rtype]}"}
-    allow = "GET, PUT" if "/" in url.split("?")[0] else "GET, POST, PUT"  # as a DELETE on its own is answered
-    return Reply.refused([Issue("ADP-5048", "error", args=args)], headers={"Allow": allow})
 
 
 def _prepare(records: Records, entry: Entry, lenient: bool = False) -> None:

@@ -158,13 +158,7 @@ class RecordWrites(RecordsAccess):
         """DELETE [type]/[id] (and the conditional ``DELETE [type]?...``): refused with what to do instead (405,
         ADP-5048), audited as a refused delete. Nothing is deleted: every party holds a copy and the history is the
         record of what was shared; a status change withdraws a record and reaches every party as any change does."""
-        problem = check_type(rtype)
-        ref = f"{rtype}/{rid}" if rid else rtype
-        if problem:
-            return self._refused(caller, "D", ref, problem)
-        issue = Issue("ADP-5048", "error", args={"ref": ref, "instead": f"{rtype}.{DELETE_INSTEAD[rtype]}"})
-        allowed = "GET, PUT" if rid else "GET, POST, PUT"  # read and update; search, create, conditional update
-        return self._refused(caller, "D", ref, Reply.refused([issue], headers={"Allow": allowed}))
+        return self._refused(caller, "D", f"{rtype}/{rid}" if rid else rtype, delete_refusal(rtype, rid))
 
     def _write(
         self,
@@ -457,6 +451,19 @@ def preferred(reply: Reply, prefer: str, issues: list[Issue]) -> Reply:
     if prefer == "minimal":
         return Reply(reply.status, headers=reply.headers)
     return Reply(reply.status, operation_outcome(issues), headers=reply.headers)
+
+
+def delete_refusal(rtype: str, rid: str | None) -> Reply:
+    """The answer to a DELETE of ``rtype`` (its ``rid``, or the type's: a conditional delete), on its own or as a
+    Bundle entry: 405 (ADP-5048) with the status change to make instead and what the path allows, or the refusal of
+    a type not served."""
+    problem = check_type(rtype)
+    if problem:
+        return problem
+    ref = f"{rtype}/{rid}" if rid else rtype
+    issue = Issue("ADP-5048", "error", args={"ref": ref, "instead": f"{rtype}.{DELETE_INSTEAD[rtype]}"})
+    allowed = "GET, PUT" if rid else "GET, POST, PUT"  # read and update; search, create, conditional update
+    return Reply.refused([issue], headers={"Allow": allowed})
 
 
 def _bundle_reference(resource: dict[str, Any]) -> tuple[str, str] | None:
