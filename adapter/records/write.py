@@ -138,8 +138,7 @@ class RecordWrites(RecordsAccess):
         resource, issues = prepared
 
         def work(tx: Tx) -> Reply:
-            tx.lock_resource(rtype, "?" + text)  # two such updates take turns: the second finds the first's record
-            visible = self._visible(tx, tx.search(rtype, params, updated=updated, limit=None), caller)
+            visible = self._matches(tx, rtype, (text, params, updated), caller)
             self._audit_query(tx, caller, f"{rtype}?{text}")
             if len(visible) > 1:
                 args = {"query": text, "count": len(visible), "type": rtype}
@@ -204,9 +203,8 @@ class RecordWrites(RecordsAccess):
         second record with the same business identifier is still refused as one): the header tells the caller
         nothing a plain create does not. Two conditional creates with the same criteria take turns (a lock on
         the criteria), so the second finds the first's record instead of making a duplicate."""
-        text, params, updated = condition
-        tx.lock_resource(rtype, "?" + text)  # no id has a "?": never a real resource's lock
-        visible = self._visible(tx, tx.search(rtype, params, updated=updated, limit=None), caller)
+        text = condition[0]
+        visible = self._matches(tx, rtype, condition, caller)
         query = f"{rtype}?{text}"
         if len(visible) != 1:
             self._audit_query(tx, caller, query)
@@ -220,6 +218,14 @@ class RecordWrites(RecordsAccess):
         reply = resource_reply(found)
         reply.headers["Location"] = f"{rtype}/{found.id}/_history/{found.version}"
         return reply
+
+    def _matches(self, tx: Tx, rtype: str, condition: _Condition, caller: Caller) -> list[tuple[StoredResource, bool]]:
+        """The matches of a conditional create's or update's search that the caller may read (with whether each
+        would be a disclosure), under a lock on the criteria: two requests with the same criteria take turns, so
+        the second finds the first's record instead of making another."""
+        text, params, updated = condition
+        tx.lock_resource(rtype, "?" + text)  # no id has a "?": never a real resource's lock
+        return self._visible(tx, tx.search(rtype, params, updated=updated, limit=None), caller)
 
     def _prepared(
         self, rtype: str, rid: str | None, data: bytes, fmt: str | None, caller: Caller

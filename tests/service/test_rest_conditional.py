@@ -18,6 +18,7 @@ from service_helpers import (
     STRANGER,
     audit_trail,
     created_plan,
+    deny_consent,
     example,
     issue_codes,
     new_plan,
@@ -368,3 +369,20 @@ def test_a_strangers_conditional_update_never_changes_what_it_may_not_read(clien
     assert client.get(f"/CarePlan/{rid}", headers=auth(DPS)).get_json()["meta"]["versionId"] == "1"
     searches = [e for e in audit_trail(client, auth) if f"identifier={SYSTEM}|dps" in json.dumps(e)]
     assert searches  # the stranger's search is in the audit trail
+
+
+def test_a_conditional_update_of_a_plan_read_only_under_consent_changes_nothing(
+    shared: FlaskClient, auth: Auth
+) -> None:
+    """The one match is a plan the caller may read under Ola's consent but takes no part in: refused as an update
+    of it would be (403), and nothing written; reading is no licence to write."""
+    reader, plan_id = "8100055", "krise-og-mestringsplan-ola"
+    permit = deny_consent(reader)
+    permit["provision"]["type"] = "permit"
+    assert shared.post("/Consent", json=permit, headers=auth(KOMMUNE)).status_code == 201
+    read = shared.get(f"/CarePlan/{plan_id}", headers=auth(reader))
+    assert read.status_code == 200, read.get_json()  # a disclosure under the consent
+    body = {k: v for k, v in read.get_json().items() if k != "meta"} | {"description": "Overskrevet?"}
+    response = put_where(shared, {**auth(reader), "If-Match": 'W/"1"'}, f"_id={plan_id}", body)
+    assert response.status_code == 403 and issue_codes(response.get_json()) == ["ADP-7013"], response.get_json()
+    assert shared.get(f"/CarePlan/{plan_id}", headers=auth(DPS)).get_json()["meta"]["versionId"] == "1"
