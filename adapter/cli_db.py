@@ -18,7 +18,7 @@ from adapter.config import Settings
 from adapter.errors import AdapterError
 from adapter.store.migrate import SchemaState, state_of
 from adapter.store.schema import HEAD
-from adapter.store.sql import StoreUnavailable, behind_args, dialect_of, redact, refusal
+from adapter.store.sql import StoreUnavailable, behind, dialect_of, redact, refusal
 
 
 @click.group("db")
@@ -72,7 +72,7 @@ def db_check(ctx: click.Context) -> None:
     with _errors(settings, exit_code=1):
         if not state.known:
             raise AdapterError.of("ADP-0014", found=state.describe(), head=HEAD, url=redact(settings.store_url))
-        raise AdapterError.of("ADP-0013", **behind_args(state.describe(), settings.store_url, "samhandling serve"))
+        raise AdapterError([behind(state.describe(), settings.store_url, "samhandling serve")])
 
 
 def _settings(ctx: click.Context) -> Settings:

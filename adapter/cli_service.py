@@ -21,7 +21,7 @@ import click
 from adapter.config import Settings
 from adapter.errors import AdapterError, Issue
 from adapter.security import SCOPES
-from adapter.store.sql import StoreUnavailable, behind_args, redact
+from adapter.store.sql import StoreUnavailable, redact
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -60,7 +60,7 @@ def _setup_errors(settings: Settings) -> Iterator[None]:
         for issue in error.issues:
             if issue.code == "ADP-0013":  # the store cannot know which command opened it
                 command = " ".join(["samhandling", *click.get_current_context().command_path.split()[1:]])
-                issue = Issue("ADP-0013", "fatal", args=behind_args(issue.args["found"], issue.args["url"], command))
+                issue = Issue("ADP-0013", "fatal", args={**issue.args, "command": command})
             click.echo(f"{issue.code}: {issue.text_en}", err=True)
         sys.exit(2)
     except database_errors() as exc:

@@ -168,7 +168,7 @@ class Store:
         if not state.known:
             raise AdapterError.of("ADP-0014", found=state.describe(), head=HEAD, url=redact(self.url))
         if not upgrade:
-            raise AdapterError.of("ADP-0013", **behind_args(state.describe(), self.url, "samhandling"))
+            raise AdapterError([behind(state.describe(), self.url)])
         log.warning("the store %s is %s: upgrading it to revision %s", redact(self.url), state.describe(), HEAD)
         if state.missing:  # at the head already: Alembic has nothing to do, the head DDL has
             self._completing = True
@@ -420,23 +420,12 @@ def redact(url: str) -> str:
     return url
 
 
-def behind_args(found: str, url: str, command: str) -> dict[str, str]:
-    """The arguments of ADP-0013 (a schema behind or incomplete) for the store at ``url``, which is ``found``
-    (:meth:`SchemaState.describe`), refused by ``command``: its advice says what is true of that store (the
-    service upgrades a SQLite store itself; ``command`` is named for PostgreSQL)."""
-    if dialect_of(url) == "sqlite":
-        advice_en = "The service upgrades a SQLite store when it opens it; or run `samhandling db upgrade`."
-        advice_nb = "Tjenesten oppgraderer et SQLite-lager når den åpner det; eller kjør `samhandling db upgrade`."
-    else:
-        advice_en = (
-            f"`{command}` does not upgrade a PostgreSQL store that is behind: back it up, then run "
-            "`samhandling db upgrade` (once, for every process that shares the database)."
-        )
-        advice_nb = (
-            f"`{command}` oppgraderer ikke et PostgreSQL-lager som ligger etter: ta sikkerhetskopi, og kjør så "
-            "`samhandling db upgrade` (én gang, for alle prosessene som deler databasen)."
-        )
-    return {"url": redact(url), "found": found, "head": HEAD, "advice_en": advice_en, "advice_nb": advice_nb}
+def behind(found: str, url: str, command: str = "samhandling") -> Issue:
+    """The refusal of a store at ``url`` whose schema is behind or incomplete (``found``:
+    :meth:`SchemaState.describe`), by ``command``: ADP-0013 for PostgreSQL (an operator upgrades it), ADP-0016 for
+    SQLite (the service upgrades it when it opens it)."""
+    code = "ADP-0016" if dialect_of(url) == "sqlite" else "ADP-0013"
+    return Issue(code, "fatal", args={"url": redact(url), "found": found, "head": HEAD, "command": command})
 
 
 def open_store(url: str, *, upgrade: bool | None = None, timeout: float = DEFAULT_TIMEOUT) -> Store:
