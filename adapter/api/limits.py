@@ -165,9 +165,11 @@ class Guard:
 
         @app.after_request
         def count_refused(response: Response) -> Response:
-            if response.status_code != 401 or g.get("rate_counted") or request.path.startswith(EXEMPT_PREFIX):
+            if g.get("rate_counted") or g.get("caller") is not None or request.path.startswith(EXEMPT_PREFIX):
                 return response
-            g.rate_counted = True  # a token that failed: counted against the address
+            # a request that brought a token but was answered before it was verified, or whose token failed (401,
+            # 403 for a person's token elsewhere, 413 too large, 503 keys unavailable): counted against the address
+            g.rate_counted = True
             refused = self._hit(self.anonymous, "address", request.remote_addr or "unknown")
             return response if refused is None else refused
 

@@ -65,6 +65,19 @@ def test_forged_tokens_count_against_the_address_never_against_the_organisation_
         assert client.get("/Patient", headers=auth(DPS)).status_code == 200
 
 
+def test_requests_answered_before_their_token_is_checked_count_against_the_address(
+    make_service: Callable[..., Service], service_settings: Settings
+) -> None:
+    """Found in review: only a 401 was counted, so a flood of oversize bodies with any token (413 before the token
+    is read) was never limited."""
+    client, auth = _client(make_service, service_settings, rate_limit_anonymous="2/minute", max_request_bytes=100)
+    flood = {**auth(DPS), "Content-Type": "application/fhir+json"}
+    for _ in range(2):
+        assert client.post("/$validate", data=b"x" * 500, headers=flood).status_code == 413
+    _refused(client.post("/$validate", data=b"x" * 500, headers=flood), 429, "ADP-5105")
+    assert client.get("/Patient", headers=auth(KOMMUNE)).status_code == 200  # a verified caller has its own count
+
+
 def test_health_checks_are_never_limited(make_service: Callable[..., Service], service_settings: Settings) -> None:
     client, _ = _client(make_service, service_settings, rate_limit_anonymous="1/minute")
     for _ in range(5):
