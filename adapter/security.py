@@ -250,9 +250,8 @@ class TokenVerifier:
         raise AuthError("ADP-7002", detail=f"the {alg} signature does not match {what}")
 
     def _trusted(self, kid: str | None) -> dict[str, PublicKey]:
-        """The configured keys and the key source's, asked again when it lacks ``kid``. A token signed by a
-        configured key never waits for, nor fails with, the key source (an issuer whose JWKS is down must not
-        stop the keys the operator gave); a token without a kid tries the configured keys when the source is down."""
+        """The configured keys and the key source's, asked again when it lacks ``kid``; a configured key's token never
+        waits for or fails with the source, and one without a kid tries the configured keys when the source is down."""
         if self.key_set is None or (kid is not None and kid in self.keys):
             return self.keys
         try:
