@@ -250,17 +250,16 @@ class TokenVerifier:
         raise AuthError("ADP-7002", detail=f"the {alg} signature does not match {what}")
 
     def _trusted(self, kid: str | None) -> dict[str, PublicKey]:
-        """The configured keys and the key source's, asked again when it lacks ``kid``; a configured key's token never
-        waits for or fails with the source, and one without a kid tries the configured keys when the source is down."""
+        """The configured keys, and the source's (asked again when it lacks ``kid``, never for a configured kid)."""
         if self.key_set is None or (kid is not None and kid in self.keys):
             return self.keys
         try:
             remote = self._remote_keys(self.key_set(None))
         except KeysUnavailable:
-            if kid is None and self.keys:
-                return self.keys
-            raise
-        if kid is not None and kid not in remote and kid not in self.keys:
+            if kid is not None or not self.keys:
+                raise
+            return self.keys
+        if kid is not None and kid not in remote:  # (one of self.keys returned above)
             remote = self._remote_keys(self.key_set(kid))
         return {**remote, **self.keys}
 
